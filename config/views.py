@@ -1,0 +1,67 @@
+"""Project-level pages: home, login/password wrappers and the health check."""
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import JsonResponse
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.generic import TemplateView
+
+from crm.models import WorkerHeartbeat
+
+from .celery import app as celery_app
+
+
+class HomeView(TemplateView):
+    template_name = "home.html"
+
+
+class FunnelLoginView(auth_views.LoginView):
+    redirect_authenticated_user = True
+
+
+class FunnelPasswordChangeView(auth_views.PasswordChangeView):
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Your password was changed."))
+        return super().form_valid(form)
+
+
+def _database_state() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any driver error means "down" here
+        return f"down: {exc.__class__.__name__}"
+    return "ok"
+
+
+def _broker_state() -> str:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=0, timeout=1)
+    except Exception as exc:  # noqa: BLE001 - any transport error means "down" here
+        return f"down: {exc.__class__.__name__}"
+    return "ok"
+
+
+def _worker_heartbeat_age() -> int | None:
+    heartbeat = WorkerHeartbeat.objects.filter(name="worker").values_list("beat_at", flat=True).first()
+    return None if heartbeat is None else int((timezone.now() - heartbeat).total_seconds())
+
+
+@login_not_required
+@never_cache
+def healthz(request):
+    """200 while the database answers (a broker outage only degrades background work)."""
+    database = _database_state()
+    body = {"database": database, "broker": _broker_state()}
+    if database == "ok":
+        body["worker_heartbeat_age_seconds"] = _worker_heartbeat_age()
+    body["status"] = "ok" if database == "ok" and body["broker"] == "ok" else "degraded"
+    return JsonResponse(body, status=200 if database == "ok" else 503)

@@ -1,0 +1,87 @@
+"""Shared personas and role helpers for every app's tests.
+
+The personas form two teams with a sub-team, so every visibility test can ask the
+same question of each role: salesperson, teammate, their manager, another team's
+salesperson and manager, an admin, a deactivated user and an anonymous visitor.
+"""
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from crm.models import Role, User
+from crm.tests.factories import TeamFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+ROLES = (
+    "anonymous", "salesperson", "teammate", "sub_salesperson", "manager",
+    "other_salesperson", "other_manager", "admin", "deactivated",
+)
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose service is missing on a laptop; in CI a missing service fails."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: required here)")
+    pytest.skip(reason)
+
+
+@dataclass
+class Personas:
+    salesperson: User
+    teammate: User
+    sub_salesperson: User
+    manager: User
+    other_salesperson: User
+    other_manager: User
+    admin: User
+    deactivated: User
+
+    def user(self, role: str) -> User | None:
+        return None if role == "anonymous" else getattr(self, role)
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    """East (with sub-team East North) managed by ``manager``; West by ``other_manager``."""
+    east = TeamFactory(name="East")
+    east_north = TeamFactory(name="East North", parent=east)
+    west = TeamFactory(name="West")
+    manager = UserFactory(username="manager", role=Role.MANAGER, team=east)
+    other_manager = UserFactory(username="other_manager", role=Role.MANAGER, team=west)
+    east.manager = manager
+    east.save()
+    west.manager = other_manager
+    west.save()
+    return Personas(
+        salesperson=UserFactory(username="salesperson", team=east),
+        teammate=UserFactory(username="teammate", team=east),
+        sub_salesperson=UserFactory(username="sub_salesperson", team=east_north),
+        manager=manager,
+        other_salesperson=UserFactory(username="other_salesperson", team=west),
+        other_manager=other_manager,
+        admin=UserFactory(username="admin", role=Role.ADMIN, team=None, is_staff=True, is_superuser=True),
+        deactivated=UserFactory(username="deactivated", team=east),
+    )
+
+
+@pytest.fixture
+def client_as(client, personas):
+    """``client_as(role)`` → a test client signed in as that persona.
+
+    ``deactivated`` signs in first and is deactivated afterwards, so its requests
+    prove that an existing session is refused on the very next request.
+    """
+    from django.test import Client
+
+    def make(role: str) -> Client:
+        role_client = Client()
+        user = personas.user(role)
+        if user is not None:
+            role_client.force_login(user)
+            if role == "deactivated":
+                User.objects.filter(pk=user.pk).update(is_active=False)
+        return role_client
+
+    return make

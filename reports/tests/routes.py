@@ -1,0 +1,3 @@
+"""Role expectations for the reports routes (see ``config/tests/route_matrix.py``)."""
+
+ROUTES = []
