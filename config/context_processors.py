@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 # (label, url name, roles that see it). Later apps add their pages here.
 NAVIGATION = [
     (_("My day"), "home", {"salesperson", "manager", "admin"}),
+    (_("Customers"), "crm:customer-list", {"salesperson", "manager", "admin"}),
+    (_("Funnel"), "funnel:summary", {"salesperson", "manager", "admin"}),
 ]
 
 
@@ -13,8 +15,9 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     current = request.resolver_match.view_name if request.resolver_match else None
+    current_app = request.resolver_match.namespace if request.resolver_match else None
     items = [
-        {"label": label, "url": reverse(name), "active": name == current}
+        {"label": label, "url": reverse(name), "active": name == current or name.split(":")[0] == current_app}
         for label, name, roles in NAVIGATION
         if user.role in roles
     ]

@@ -7,7 +7,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
-from .api import ObtainTokenView, router
+from .api import ObtainTokenView, extra_urlpatterns, router
 
 admin.site.site_header = "Funnel CRM"
 admin.site.site_title = "Funnel CRM"
@@ -19,7 +19,10 @@ urlpatterns = [
     path("accounts/login/", views.FunnelLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.FunnelPasswordChangeView.as_view(), name="password_change"),
+    path("customers/", include("crm.urls")),
+    path("funnel/", include("funnel.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include(extra_urlpatterns)),
     path("api/", include(router.urls)),
     path("api/auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

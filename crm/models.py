@@ -1,10 +1,18 @@
-"""Users, teams and (later) the customer records they own."""
+"""Users and teams, and the customer records they own: customers, contacts, orders."""
+from datetime import timedelta
+from decimal import Decimal
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .normalize import normalize_company_name, normalize_email, phone_digits
 
 
 class Team(models.Model):
@@ -174,3 +182,357 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Customers ----------------------------------------------------------------------
+
+
+class Tier(models.TextChoices):
+    """Target-market segment; drives the contact cadence."""
+
+    PRIORITY = "priority", _("Priority")
+    NORMAL = "normal", _("Normal")
+    LOW = "low", _("Low")
+
+
+class Source(models.TextChoices):
+    REFERRAL = "referral", _("Referral")
+    COLD_CALL = "cold_call", _("Cold call")
+    EXHIBITION = "exhibition", _("Exhibition")
+    WEBSITE = "website", _("Website")
+    ADVERTISING = "advertising", _("Advertising")
+    PARTNER = "partner", _("Partner")
+    EXISTING = "existing", _("Existing relationship")
+    OTHER = "other", _("Other")
+
+
+class Lifecycle(models.TextChoices):
+    """Derived from the customer's orders (see ``Customer.lifecycle_for``)."""
+
+    PROSPECT = "prospect", _("Prospect")
+    FIRST_PURCHASE = "first_purchase", _("First purchase")
+    REPEAT = "repeat", _("Repeat")
+    LOYAL = "loyal", _("Loyal")
+
+
+class Tag(models.Model):
+    """A persona label (e.g. "price-sensitive", "state-owned")."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerQuerySet(OwnedQuerySet):
+    def live(self) -> "CustomerQuerySet":
+        return self.filter(archived_at__isnull=True)
+
+    def in_pool(self) -> "CustomerQuerySet":
+        return self.filter(owner__isnull=True, archived_at__isnull=True)
+
+
+class Customer(models.Model):
+    """A company or person we sell to.
+
+    ``grade``, ``grade_entered_at``, ``last_activity_at`` and ``next_follow_up_on`` are
+    denormalized here (kept by the services that change them) because every list
+    filters and sorts on them. The grade rules themselves live in the funnel app.
+    """
+
+    LOYAL_AFTER_ORDERS = 4
+
+    name = models.CharField(_("name"), max_length=200)
+    name_normalized = models.CharField(max_length=200, editable=False, db_index=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    region = models.CharField(_("region / territory"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone_digits = models.CharField(max_length=40, editable=False, blank=True, db_index=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    email_normalized = models.CharField(max_length=254, editable=False, blank=True, db_index=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    annual_revenue = models.DecimalField(
+        _("annual revenue"), max_digits=16, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("Purchasing power, in CNY."),
+    )
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.OTHER)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.NORMAL)
+    expected_value = models.DecimalField(
+        _("expected yearly value"), max_digits=14, decimal_places=2, default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("Expected deal value per year, in CNY."),
+    )
+    competitor = models.CharField(_("competitor in place"), max_length=200, blank=True)
+    expected_signing_on = models.DateField(_("expected signing date"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="customers",
+        help_text=_("Empty means the customer is in the public pool."),
+    )
+    grade = models.ForeignKey("funnel.Grade", verbose_name=_("grade"), on_delete=models.PROTECT,
+                              related_name="customers")
+    grade_entered_at = models.DateTimeField(_("entered grade at"), default=timezone.now)
+    # When this stay at the grade turns stagnant (entered + the grade's limit); kept by
+    # the grade services so "stagnant" is an indexed comparison, not a join per row.
+    stagnant_from = models.DateTimeField(_("stagnant from"), null=True, blank=True, editable=False)
+    probability_override = models.DecimalField(
+        _("probability override (%)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    probability_override_reason = models.CharField(_("override reason"), max_length=300, blank=True)
+    lost_reason = models.CharField(_("lost reason"), max_length=300, blank=True)
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    next_follow_up_on = models.DateField(_("next follow-up"), null=True, blank=True)
+    order_count = models.PositiveIntegerField(_("orders"), default=0, editable=False)
+    lifecycle = models.CharField(
+        _("lifecycle"), max_length=20, choices=Lifecycle.choices, default=Lifecycle.PROSPECT, editable=False,
+    )
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from", editable=False,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["name_normalized", "phone_digits", "email_normalized",
+                                                 "updated_at"])
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            # Two live customers may not share a normalized name: the duplicate check
+            # in the services gives the friendly message, this closes the race.
+            models.UniqueConstraint(
+                fields=["name_normalized"], condition=Q(archived_at__isnull=True),
+                name="customer_live_name_unique",
+            ),
+            models.CheckConstraint(condition=Q(expected_value__gte=0), name="customer_expected_value_gte_0"),
+            models.CheckConstraint(
+                condition=Q(probability_override__isnull=True)
+                | Q(probability_override__gte=0, probability_override__lte=100),
+                name="customer_probability_override_range",
+            ),
+        ]
+        indexes = [
+            # The default list: an owner's live customers by name / grade / follow-up.
+            models.Index(fields=["owner", "archived_at", "name"], name="customer_owner_name_idx"),
+            models.Index(fields=["owner", "grade", "grade_entered_at"], name="customer_owner_grade_idx"),
+            models.Index(fields=["grade", "grade_entered_at"], name="customer_grade_entered_idx"),
+            models.Index(fields=["owner", "next_follow_up_on"], name="customer_owner_follow_up_idx"),
+            models.Index(fields=["owner", "last_activity_at"], name="customer_owner_activity_idx"),
+            models.Index(fields=["tier", "last_activity_at"], name="customer_tier_activity_idx"),
+            models.Index(fields=["owner", "stagnant_from"], name="customer_owner_stagnant_idx"),
+            models.Index(fields=["created_at"], name="customer_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_normalized = normalize_company_name(self.name)
+        self.phone_digits = phone_digits(self.phone)
+        self.email_normalized = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    def refresh_stagnant_from(self) -> None:
+        """Recompute when the current stay at the grade turns stagnant (own fields only)."""
+        days = self.grade.stagnation_days
+        self.stagnant_from = self.grade_entered_at + timedelta(days=days) if days else None
+
+    @property
+    def is_stagnant(self) -> bool:
+        return self.stagnant_from is not None and self.stagnant_from <= timezone.now()
+
+    @property
+    def days_in_grade(self) -> int:
+        return (timezone.now() - self.grade_entered_at).days
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def in_pool(self) -> bool:
+        return self.owner_id is None
+
+    @property
+    def probability(self) -> Decimal:
+        """The override when set, else the grade's default (percent)."""
+        if self.probability_override is not None:
+            return self.probability_override
+        return self.grade.probability
+
+    @property
+    def weighted_value(self) -> Decimal:
+        """Expected yearly value × probability: ¥5,000,000 at 20 % counts ¥1,000,000."""
+        return (self.expected_value * self.probability / Decimal(100)).quantize(Decimal("0.01"))
+
+    @classmethod
+    def lifecycle_for(cls, order_count: int) -> str:
+        if order_count <= 0:
+            return Lifecycle.PROSPECT
+        if order_count == 1:
+            return Lifecycle.FIRST_PURCHASE
+        if order_count < cls.LOYAL_AFTER_ORDERS:
+            return Lifecycle.REPEAT
+        return Lifecycle.LOYAL
+
+
+class KeyPersonRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    RECOMMENDER = "recommender", _("Recommender")
+    INFLUENCER = "influencer", _("Influencer / gatekeeper")
+    USER = "user", _("User")
+    OTHER = "other", _("Other")
+
+
+class ContactQuerySet(OwnedQuerySet):
+    owner_field = "customer__owner"
+
+
+class Contact(models.Model):
+    """A person at a customer, with their key-person (KP) role."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE,
+                                 related_name="contacts")
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    role = models.CharField(_("key-person role"), max_length=20, choices=KeyPersonRole.choices,
+                            default=KeyPersonRole.OTHER)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone_digits = models.CharField(max_length=40, editable=False, blank=True, db_index=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    email_normalized = models.CharField(max_length=254, editable=False, blank=True, db_index=True)
+    wechat = models.CharField(_("WeChat"), max_length=100, blank=True)
+    preferences = models.TextField(_("preferences"), blank=True,
+                                   help_text=_("Hobbies, how they like to be contacted, what matters to them."))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["phone_digits", "email_normalized"])
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [models.Index(fields=["customer", "role"], name="contact_customer_role_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.phone_digits = phone_digits(self.phone)
+        self.email_normalized = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_key_person(self) -> bool:
+        return self.role in {KeyPersonRole.DECISION_MAKER, KeyPersonRole.RECOMMENDER}
+
+
+class OrderQuerySet(OwnedQuerySet):
+    owner_field = "customer__owner"
+
+
+class Order(models.Model):
+    """A signed deal (出单): what quotas and targets are measured against."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT,
+                                 related_name="orders")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("salesperson"), null=True, on_delete=models.PROTECT,
+        related_name="orders", help_text=_("Who signed it; credited in targets and rollups."),
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2,
+                                 validators=[MinValueValidator(Decimal(0))])
+    gross_profit = models.DecimalField(_("gross profit"), max_digits=14, decimal_places=2, default=Decimal(0))
+    signed_on = models.DateField(_("signed on"))
+    collected_amount = models.DecimalField(_("collected amount"), max_digits=14, decimal_places=2,
+                                           default=Decimal(0), validators=[MinValueValidator(Decimal(0))])
+    collected_on = models.DateField(_("collected on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+", editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-signed_on", "-pk"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_gte_0"),
+            models.CheckConstraint(condition=Q(collected_amount__gte=0), name="order_collected_gte_0"),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "signed_on"], name="order_owner_signed_idx"),
+            models.Index(fields=["customer", "signed_on"], name="order_customer_signed_idx"),
+            models.Index(fields=["signed_on"], name="order_signed_idx"),
+            models.Index(fields=["collected_on"], name="order_collected_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.amount} · {self.signed_on}"
+
+
+class CrmSettings(models.Model):
+    """Company-wide customer-data settings (one row, edited by admins)."""
+
+    salespeople_may_export = models.BooleanField(
+        _("salespeople may export"), default=False,
+        help_text=_("Off by default: customers leaving with a salesperson is the risk the method warns of."),
+    )
+    export_row_cap = models.PositiveIntegerField(_("rows per export"), default=10000)
+    won_on_order = models.BooleanField(
+        _("recording an order moves the customer to won"), default=True,
+    )
+
+    class Meta:
+        verbose_name = _("customer settings")
+        verbose_name_plural = _("customer settings")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def load(cls) -> "CrmSettings":
+        settings_row, _created = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+
+class ExportRecord(models.Model):
+    """Every export: who took which rows out, when (customer data protection)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exports")
+    kind = models.CharField(max_length=40)
+    file_format = models.CharField(max_length=10)
+    row_count = models.PositiveIntegerField()
+    filters = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("export record")
+        verbose_name_plural = _("export records")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.kind} · {self.row_count}"

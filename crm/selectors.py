@@ -1,7 +1,18 @@
 """Reads of the crm app, each already scoped by the visibility rule."""
-from django.db.models import Q, QuerySet
+from datetime import datetime, time
+from decimal import Decimal
 
-from .models import Team, User
+from django.contrib.humanize.templatetags.humanize import intcomma
+
+from django.db.models import DecimalField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .extensions import TimelineEntry, timeline_sources
+
+from .models import Contact, Customer, KeyPersonRole, Order, Team, User
 
 
 def users_visible_to(user: User) -> QuerySet[User]:
@@ -10,6 +21,105 @@ def users_visible_to(user: User) -> QuerySet[User]:
 
 def teams_visible_to(user: User) -> QuerySet[Team]:
     """Own team plus, for managers, the managed tree; admins see all teams."""
+    if not user.is_authenticated or not user.is_active:
+        return Team.objects.none()
     if user.is_admin:
         return Team.objects.order_by("name")
     return Team.objects.filter(Q(pk=user.team_id) | Q(pk__in=user.visible_team_ids)).order_by("name")
+
+
+# --- Customers ---------------------------------------------------------------------
+
+
+def probability_expression():
+    """The effective probability in SQL: the override, else the grade's default."""
+    return Coalesce("probability_override", "grade__probability")
+
+
+def weighted_value_expression():
+    """expected value × probability / 100, in SQL, so sums and sorts stay in the database."""
+    return ExpressionWrapper(
+        F("expected_value") * probability_expression() / Value(Decimal(100)),
+        output_field=DecimalField(max_digits=18, decimal_places=2),
+    )
+
+
+def customers_visible_to(user: User) -> QuerySet[Customer]:
+    """Every customer ``user`` may see (archived included), ready for lists: grade and
+    owner joined, the effective probability and weighted value annotated."""
+    return (
+        Customer.objects.visible_to(user)
+        .select_related("grade", "owner")
+        .annotate(effective_probability=probability_expression(), weighted=weighted_value_expression())
+    )
+
+
+def customer_for_detail(user: User, pk: int) -> Customer:
+    """One visible customer with what its page shows; 404 when not visible."""
+    queryset = customers_visible_to(user).select_related("owner__team", "created_by").prefetch_related(
+        "tags",
+        Prefetch("contacts", queryset=Contact.objects.order_by("name")),
+        Prefetch("orders", queryset=Order.objects.select_related("owner").order_by("-signed_on", "-pk")),
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def has_decision_maker_gap(customer: Customer) -> bool:
+    """C or above with no decision maker identified: the page flags it (uses prefetched contacts)."""
+    return customer.grade.requires_decision_maker and not any(c.role == KeyPersonRole.DECISION_MAKER for c in customer.contacts.all())
+
+
+def contacts_visible_to(user: User) -> QuerySet[Contact]:
+    return Contact.objects.visible_to(user).select_related("customer", "customer__owner")
+
+
+def orders_visible_to(user: User) -> QuerySet[Order]:
+    return Order.objects.visible_to(user).select_related("customer", "owner")
+
+
+def customer_history(customer: Customer, limit: int = 100) -> list:
+    """Field-level edits of the customer and its contacts, newest first, with what changed."""
+    entries = []
+    customer_records = list(
+        customer.history.select_related("history_user").order_by("-history_date")[: limit + 1]
+    )
+    contact_records = list(
+        Contact.history.filter(customer_id=customer.pk).select_related("history_user")
+        .order_by("-history_date")[: limit + 1]
+    )
+    previous_of: dict[int, object] = {}
+    # Records come newest first; walking them oldest first pairs each with its predecessor.
+    for record in sorted([*customer_records, *contact_records], key=lambda r: r.history_date):
+        key = (record.instance_type, record.id)
+        older = previous_of.get(key)
+        changes = record.diff_against(older).changes if older is not None else []
+        entries.append({"record": record, "changes": changes, "model": record.instance_type._meta.verbose_name})
+        previous_of[key] = record
+    entries.sort(key=lambda entry: entry["record"].history_date, reverse=True)
+    return entries[:limit]
+
+
+def customer_timeline(customer: Customer, history: list[dict], limit: int = 50) -> list[TimelineEntry]:
+    """One timeline, newest first: orders and field edits (from ``customer_history``)
+    here, plus every registered source (grade changes, reassignments, activities…),
+    one query per source."""
+    entries = [
+        TimelineEntry(at=entry["record"].history_date, kind="edit", icon="✎",
+                      title=_("%(model)s edited: %(fields)s") % {
+                          "model": entry["model"],
+                          "fields": ", ".join(str(change.field) for change in entry["changes"]),
+                      },
+                      actor=entry["record"].history_user.display_name if entry["record"].history_user else "")
+        for entry in history if entry["changes"]
+    ]
+    entries += [
+        TimelineEntry(at=timezone.make_aware(datetime.combine(order.signed_on, time(12))),
+                      kind="order", icon="¥",
+                      title=_("Order signed: ¥%(amount)s") % {"amount": intcomma(order.amount)},
+                      detail=order.note, actor=order.owner.display_name if order.owner else "")
+        for order in customer.orders.all()
+    ]
+    for source in timeline_sources():
+        entries.extend(source(customer, limit))
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:limit]

@@ -1,6 +1,8 @@
+"""Serializers convert and validate shape; the services apply the rules."""
 from rest_framework import serializers
 
-from crm.models import Team, User
+from crm.models import Contact, Customer, Tag, Team, User
+from crm.services import CONTACT_EDITABLE_FIELDS, CUSTOMER_EDITABLE_FIELDS
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -18,3 +20,76 @@ class TeamSerializer(serializers.ModelSerializer):
         model = Team
         fields = ["id", "name", "parent", "manager"]
         read_only_fields = fields
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    tags = serializers.SlugRelatedField(many=True, slug_field="name", queryset=Tag.objects.all(), required=False)
+    grade_code = serializers.CharField(source="grade.code", read_only=True)
+    owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None)
+    probability = serializers.DecimalField(source="effective_probability", max_digits=5, decimal_places=2,
+                                           read_only=True)
+    weighted_value = serializers.DecimalField(source="weighted", max_digits=18, decimal_places=2, read_only=True)
+    days_in_grade = serializers.IntegerField(read_only=True)
+    is_stagnant = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id", *CUSTOMER_EDITABLE_FIELDS, "tags", "owner", "owner_name", "grade", "grade_code",
+            "grade_entered_at", "days_in_grade", "is_stagnant", "probability", "probability_override",
+            "probability_override_reason", "weighted_value", "lost_reason", "last_activity_at",
+            "next_follow_up_on", "order_count", "lifecycle", "archived_at", "created_at", "updated_at",
+        ]
+        read_only_fields = [
+            "grade_entered_at", "probability_override", "probability_override_reason", "lost_reason",
+            "last_activity_at", "next_follow_up_on", "order_count", "lifecycle", "archived_at",
+            "created_at", "updated_at",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["owner"].queryset = User.objects.visible_to(request.user).filter(is_active=True)
+        if self.instance is not None and not isinstance(self.instance, list | tuple) and hasattr(
+            self.instance, "pk"
+        ):
+            # Grade and owner only move through change-grade / reassignment.
+            self.fields["grade"].read_only = True
+            self.fields["owner"].read_only = True
+        else:
+            self.fields["grade"].queryset = self.fields["grade"].queryset.filter(kind="open")
+
+    def validate_tags(self, tags):
+        return tags
+
+
+class TagNamesField(serializers.ListField):
+    child = serializers.CharField(max_length=50)
+
+
+class CustomerWriteSerializer(CustomerSerializer):
+    """Tags may be new names on write; they are created."""
+
+    tags = TagNamesField(required=False)
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "customer", *CONTACT_EDITABLE_FIELDS, "created_at"]
+        read_only_fields = ["created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["customer"].queryset = Customer.objects.visible_to(request.user).live()
+        if getattr(self.instance, "pk", None):
+            self.fields["customer"].read_only = True
+
+
+class ProbabilityOverrideSerializer(serializers.Serializer):
+    probability = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100,
+                                           allow_null=True)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")

@@ -1,8 +1,17 @@
-from rest_framework import viewsets
+"""API adapters: querysets come from the selectors, writes go through the services."""
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.response import Response
 
-from crm import selectors
+from crm import selectors, services
+from crm.filters import CustomerFilter
+from crm.forms import tags_from_names
 
-from .serializers import TeamSerializer, UserSerializer
+from .serializers import (ContactSerializer, CustomerSerializer, CustomerWriteSerializer,
+                          ProbabilityOverrideSerializer, TeamSerializer, UserSerializer)
 
 
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
@@ -26,3 +35,88 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.teams_visible_to(self.request.user)
+
+
+class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                      mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Customers the caller may see. Filters as the customer list (``?search=``,
+    ``grade``, ``tier``, ``owner``, ``tag``, ``source``, ``stagnant``, ``archived``,
+    ``ordering``). DELETE archives: nothing is hard-deleted."""
+
+    filterset_class = CustomerFilter
+    filter_backends = [DjangoFilterBackend]
+
+    def get_queryset(self):
+        queryset = selectors.customers_visible_to(self.request.user).prefetch_related("tags")
+        if self.action == "list" and not self.request.query_params.get("ordering"):
+            queryset = queryset.order_by("name", "pk")
+        return queryset
+
+    def get_serializer_class(self):
+        return CustomerWriteSerializer if self.action in {"create", "update", "partial_update"} \
+            else CustomerSerializer
+
+    def _output(self, customer, status_code=status.HTTP_200_OK):
+        customer = self.get_queryset().get(pk=customer.pk)
+        return Response(CustomerSerializer(customer, context=self.get_serializer_context()).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        tags = tags_from_names(data.pop("tags", []))
+        customer = services.create_customer(by=request.user, owner=data.pop("owner", request.user),
+                                            tags=tags, **data)
+        return self._output(customer, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        customer = self.get_object()
+        serializer = self.get_serializer(customer, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        tags = tags_from_names(data.pop("tags")) if "tags" in data else None
+        services.update_customer(customer=customer, by=request.user, tags=tags, **data)
+        return self._output(customer)
+
+    def destroy(self, request, *args, **kwargs):
+        services.archive_customer(customer=self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=CustomerSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        customer = services.restore_customer(customer=self.get_object(), by=request.user)
+        return self._output(customer)
+
+    @extend_schema(request=ProbabilityOverrideSerializer, responses=CustomerSerializer)
+    @action(detail=True, methods=["post"], url_path="probability-override")
+    def probability_override(self, request, pk=None):
+        serializer = ProbabilityOverrideSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        customer = services.set_probability_override(customer=self.get_object(), by=request.user,
+                                                     **serializer.validated_data)
+        return self._output(customer)
+
+
+class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Contacts of customers the caller may see (no delete: history is kept)."""
+
+    serializer_class = ContactSerializer
+    filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
+    filterset_fields = ["customer", "role"]
+    search_fields = ["name", "phone_digits", "email_normalized"]
+    ordering_fields = ["name", "created_at"]
+
+    def get_queryset(self):
+        return selectors.contacts_visible_to(self.request.user).order_by("name", "pk")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        customer = data.pop("customer")
+        serializer.instance = services.create_contact(customer=customer, by=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_contact(contact=serializer.instance, by=self.request.user,
+                                                      **serializer.validated_data)
+

@@ -1,0 +1,59 @@
+"""Hooks through which higher apps add to the customer page without crm importing them.
+
+Apps register in their ``AppConfig.ready()``: the funnel adds grade changes and
+reassignments to the timeline, activities add calls and visits, and so on.
+"""
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str            # "grade", "order", "edit", "activity", "reassignment" …
+    title: str
+    detail: str = ""
+    actor: str = ""
+    icon: str = "•"
+
+
+TimelineSource = Callable[[object, int], Iterable[TimelineEntry]]
+_timeline_sources: list[TimelineSource] = []
+
+
+def register_timeline_source(source: TimelineSource) -> TimelineSource:
+    """``source(customer, limit)`` returns that many newest entries, in one query."""
+    if source not in _timeline_sources:
+        _timeline_sources.append(source)
+    return source
+
+
+def timeline_sources() -> list[TimelineSource]:
+    return list(_timeline_sources)
+
+
+@dataclass(frozen=True)
+class CustomerPanel:
+    """A block of the customer page rendered from another app's template.
+
+    ``context(request, customer)`` returns the template's context (or ``None`` to hide
+    the panel); it runs a constant number of queries.
+    """
+
+    key: str
+    template_name: str
+    context: Callable[[object, object], dict | None]
+    column: str = "main"   # "main" or "side"
+    order: int = 50
+
+
+_customer_panels: dict[str, CustomerPanel] = {}
+
+
+def register_customer_panel(panel: CustomerPanel) -> None:
+    _customer_panels[panel.key] = panel
+
+
+def customer_panels() -> list[CustomerPanel]:
+    return sorted(_customer_panels.values(), key=lambda panel: panel.order)

@@ -1,0 +1,68 @@
+"""The customer list's filters, shared by the page, its export and the API."""
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Contact, Customer, Source, Tier, User
+from .normalize import phone_digits
+
+
+def _owners(request):
+    if request is None:
+        return User.objects.none()
+    return User.objects.visible_to(request.user).filter(is_active=True).order_by("username")
+
+
+class CustomerFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(method="filter_search", label=_("Search"),
+                                       help_text=_("Name, contact name or phone"))
+    tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"))
+    source = django_filters.ChoiceFilter(choices=Source.choices, label=_("Source"))
+    owner = django_filters.ModelChoiceFilter(queryset=_owners, label=_("Owner"))
+    tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
+    stagnant = django_filters.BooleanFilter(method="filter_stagnant", label=_("Stagnant only"))
+    archived = django_filters.BooleanFilter(method="filter_archived", label=_("Archived"))
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("name", "name"), ("grade__order", "grade"), ("grade_entered_at", "grade_entered_at"),
+            ("tier", "tier"), ("owner__username", "owner"), ("expected_value", "expected_value"),
+            ("weighted", "weighted_value"), ("last_activity_at", "last_activity"),
+            ("next_follow_up_on", "next_follow_up"), ("created_at", "created"),
+        ),
+        label=_("Sort"),
+    )
+
+    class Meta:
+        model = Customer
+        # "grade" is generated from the model's foreign key (choices: the configured grades).
+        fields = ["search", "grade", "tier", "source", "owner", "tag", "stagnant", "archived"]
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        # Archived customers stay out of the list unless asked for.
+        if getattr(self.form, "cleaned_data", {}).get("archived") is None:
+            queryset = queryset.filter(archived_at__isnull=True)
+        return queryset
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        contacts = Contact.objects.filter(customer=OuterRef("pk"))
+        condition = Q(name__icontains=value) | Exists(contacts.filter(name__icontains=value))
+        digits = phone_digits(value)
+        if len(digits) >= 4:
+            condition |= Q(phone_digits__contains=digits) | Exists(contacts.filter(phone_digits__contains=digits))
+        return queryset.filter(condition)
+
+    def filter_stagnant(self, queryset, name, value):
+        if value is None:
+            return queryset
+        now = timezone.now()
+        stagnant = Q(stagnant_from__lte=now)
+        return queryset.filter(stagnant) if value else queryset.exclude(stagnant)
+
+    def filter_archived(self, queryset, name, value):
+        return queryset.filter(archived_at__isnull=not value)

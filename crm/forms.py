@@ -1,0 +1,113 @@
+"""Forms validate shape; the services in ``services.py`` apply the rules."""
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Contact, Customer, Tag, User
+from .permissions import can_own
+from .services import CONTACT_EDITABLE_FIELDS, CUSTOMER_EDITABLE_FIELDS
+
+
+class BootstrapMixin:
+    """Bootstrap classes on every widget, and ``is-invalid`` on fields with errors."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            if self.is_bound and name in self.errors:
+                widget.attrs["class"] += " is-invalid"
+
+
+class TagsField(forms.CharField):
+    """Tags typed as a comma-separated list; unknown tags are created."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(tag.name if isinstance(tag, Tag) else str(tag) for tag in value)
+        return value
+
+    def clean(self, value):
+        names = [name.strip() for name in (super().clean(value) or "").replace("，", ",").split(",")]
+        return [name[:50] for name in dict.fromkeys(names) if name]
+
+
+def tags_from_names(names: list[str]) -> list[Tag]:
+    return [Tag.objects.get_or_create(name=name)[0] for name in names]
+
+
+class CustomerForm(BootstrapMixin, forms.ModelForm):
+    tags = TagsField(label=_("Tags"), required=False, help_text=_("Comma-separated, e.g. state-owned, price-sensitive"))
+
+    class Meta:
+        model = Customer
+        fields = [*CUSTOMER_EDITABLE_FIELDS]
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "expected_signing_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "tags" not in self.initial:
+            self.initial["tags"] = list(self.instance.tags.all())
+
+
+class CustomerCreateForm(CustomerForm):
+    """Creating also picks the starting grade and the owner (within what the user may assign)."""
+
+    class Meta(CustomerForm.Meta):
+        fields = ["grade", "owner", *CUSTOMER_EDITABLE_FIELDS]
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        grades = self.fields["grade"].queryset.filter(kind="open")
+        self.fields["grade"].queryset = grades
+        self.fields["grade"].initial = grades.first()
+        owners = User.objects.visible_to(user).filter(is_active=True)
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].initial = user.pk
+        self.fields["owner"].required = not (user.is_manager or user.is_admin)
+        self.fields["owner"].empty_label = _("— public pool —")
+
+    def clean_owner(self):
+        owner = self.cleaned_data.get("owner")
+        if not can_own(self.user, owner):
+            raise forms.ValidationError(_("You may not create customers for this owner."))
+        return owner
+
+
+class ContactForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = [*CONTACT_EDITABLE_FIELDS]
+        widgets = {"preferences": forms.Textarea(attrs={"rows": 2})}
+
+
+class ProbabilityOverrideForm(BootstrapMixin, forms.Form):
+    probability = forms.DecimalField(label=_("Probability (%)"), min_value=0, max_value=100,
+                                     decimal_places=2, required=False,
+                                     help_text=_("Leave empty to go back to the grade's default."))
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("probability") is not None and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Say why this customer's probability differs from its grade."))
+        return data
+
+
+class MergeForm(BootstrapMixin, forms.Form):
+    other = forms.ModelChoiceField(queryset=Customer.objects.none(), label=_("Duplicate to merge into this one"))
+    confirm = forms.BooleanField(label=_("I understand the duplicate will be archived and all its records moved here."))
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["other"].queryset = candidates

@@ -1,0 +1,308 @@
+"""Writes of customer records. Every function is one transaction and checks its rules.
+
+Grades and owners only move through the funnel app's services (``change_grade``,
+``reassign``); here a customer is created at a grade and otherwise keeps it.
+"""
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.models import HistoricalChanges
+
+from . import permissions
+from .models import Contact, CrmSettings, Customer, ExportRecord, Order, Tag, User
+from .normalize import normalize_company_name, normalize_email, phone_digits
+
+CUSTOMER_EDITABLE_FIELDS = (
+    "name", "industry", "region", "address", "phone", "email", "employees", "annual_revenue",
+    "source", "tier", "expected_value", "competitor", "expected_signing_on", "notes",
+)
+CONTACT_EDITABLE_FIELDS = ("name", "title", "role", "phone", "email", "wechat", "preferences")
+
+
+# --- Duplicate check (查重) ------------------------------------------------------
+
+
+def find_duplicate(*, name: str = "", phone: str = "", email: str = "",
+                   exclude_pk: int | None = None) -> tuple[str, Customer] | None:
+    """The first live customer sharing the normalized name, phone or e-mail (also a
+    contact's phone or e-mail), as ``(field, customer)``; ``None`` when there is none."""
+    checks = [("name", normalize_company_name(name), "name_normalized", None)]
+    digits, mail = phone_digits(phone), normalize_email(email)
+    if digits:
+        checks.append(("phone", digits, "phone_digits", "contacts__phone_digits"))
+    if mail:
+        checks.append(("email", mail, "email_normalized", "contacts__email_normalized"))
+    live = Customer.objects.live().select_related("owner")
+    if exclude_pk is not None:
+        live = live.exclude(pk=exclude_pk)
+    for field, value, own_field, contact_field in checks:
+        if not value:
+            continue
+        condition = Q(**{own_field: value})
+        if contact_field:
+            condition |= Q(**{contact_field: value})
+        match = live.filter(condition).order_by("pk").first()
+        if match is not None:
+            return field, match
+    return None
+
+
+def duplicate_message(customer: Customer) -> str:
+    """Names the current owner only: the other customer's details may be invisible to the user."""
+    if customer.owner_id is None:
+        return _("This customer already exists and is in the public pool.")
+    return _("This customer already exists and is owned by %(owner)s.") % {
+        "owner": customer.owner.display_name,
+    }
+
+
+def ensure_not_duplicate(*, name: str = "", phone: str = "", email: str = "",
+                         exclude_pk: int | None = None) -> None:
+    found = find_duplicate(name=name, phone=phone, email=email, exclude_pk=exclude_pk)
+    if found is not None:
+        field, customer = found
+        raise ValidationError({field: duplicate_message(customer)})
+
+
+def _save_live_customer(customer: Customer) -> None:
+    """Save, turning the unique-name race (two people creating the same customer at
+    once) into the same friendly duplicate error."""
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as exc:
+        found = find_duplicate(name=customer.name, exclude_pk=customer.pk)
+        if found is None:
+            raise
+        raise ValidationError({"name": duplicate_message(found[1])}) from exc
+
+
+def _attribute(instance, by: User | None, reason: str = "") -> None:
+    """Tell django-simple-history who made the change and why."""
+    instance._history_user = by
+    if reason:
+        instance._change_reason = reason
+
+
+# --- Customers ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_customer(*, by: User, owner: User | None, grade, name: str,
+                    tags: list[Tag] | None = None, **fields) -> Customer:
+    """Create a customer at ``grade`` for ``owner`` (None = public pool).
+
+    Salespeople create for themselves, managers within their team tree, admins for
+    anyone. Refuses duplicates of a live customer, naming the current owner.
+    """
+    if not permissions.can_own(by, owner):
+        raise PermissionDenied(_("You may not create customers for this owner."))
+    unknown = set(fields) - set(CUSTOMER_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not customer fields: {sorted(unknown)}")
+    ensure_not_duplicate(name=name, phone=fields.get("phone", ""), email=fields.get("email", ""))
+    now = timezone.now()
+    customer = Customer(name=name, owner=owner, grade=grade, grade_entered_at=now,
+                        created_by=by, created_at=now, **fields)
+    customer.refresh_stagnant_from()
+    customer.full_clean(exclude=["grade", "owner", "tags"], validate_unique=False, validate_constraints=False)
+    _attribute(customer, by, _("Created"))
+    _save_live_customer(customer)
+    if tags:
+        customer.tags.set(tags)
+    return customer
+
+
+@transaction.atomic
+def update_customer(*, customer: Customer, by: User, tags: list[Tag] | None = None, **fields) -> Customer:
+    """Edit a customer's own fields (not grade or owner). Duplicates are refused."""
+    customer = Customer.objects.select_for_update().select_related("grade").get(pk=customer.pk)
+    if customer.is_archived:
+        raise ValidationError(_("An archived customer cannot be edited; restore it first."))
+    unknown = set(fields) - set(CUSTOMER_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable here: {sorted(unknown)}")
+    for field, value in fields.items():
+        setattr(customer, field, value)
+    ensure_not_duplicate(name=customer.name, phone=customer.phone, email=customer.email,
+                         exclude_pk=customer.pk)
+    customer.full_clean(exclude=["grade", "owner", "tags"], validate_unique=False, validate_constraints=False)
+    _attribute(customer, by)
+    _save_live_customer(customer)
+    if tags is not None:
+        customer.tags.set(tags)
+    return customer
+
+
+@transaction.atomic
+def set_probability_override(*, customer: Customer, by: User, probability: Decimal | None,
+                             reason: str = "") -> Customer:
+    """Override the grade's default probability for one customer, with a reason; the
+    override survives grade changes until someone clears it (``probability=None``)."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if probability is not None:
+        if not Decimal(0) <= probability <= Decimal(100):
+            raise ValidationError({"probability": _("Probability must be between 0 and 100.")})
+        if not reason.strip():
+            raise ValidationError({"reason": _("Say why this customer's probability differs from its grade.")})
+    customer.probability_override = probability
+    customer.probability_override_reason = reason.strip() if probability is not None else ""
+    _attribute(customer, by, reason or _("Probability override cleared"))
+    customer.save(update_fields=["probability_override", "probability_override_reason", "updated_at"])
+    return customer
+
+
+@transaction.atomic
+def archive_customer(*, customer: Customer, by: User, reason: str = "") -> Customer:
+    """"Delete" for everyone: the customer leaves the lists but keeps all its history."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.is_archived:
+        return customer
+    customer.archived_at = timezone.now()
+    _attribute(customer, by, reason or _("Archived"))
+    customer.save(update_fields=["archived_at", "updated_at"])
+    return customer
+
+
+@transaction.atomic
+def restore_customer(*, customer: Customer, by: User) -> Customer:
+    """Managers and admins bring an archived customer back, unless a live duplicate now exists."""
+    if not permissions.can_manage_records(by):
+        raise PermissionDenied(_("Only managers and admins can restore customers."))
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if not customer.is_archived:
+        return customer
+    if customer.merged_into_id:
+        raise ValidationError(_("This customer was merged into another one and cannot be restored."))
+    ensure_not_duplicate(name=customer.name, phone=customer.phone, email=customer.email,
+                         exclude_pk=customer.pk)
+    customer.archived_at = None
+    _attribute(customer, by, _("Restored"))
+    _save_live_customer(customer)
+    return customer
+
+
+@transaction.atomic
+def merge_customers(*, keep: Customer, merge: Customer, by: User) -> Customer:
+    """Merge ``merge`` into ``keep``: every row pointing at ``merge`` (contacts, orders,
+    grade history, activities, plans…) is re-pointed to ``keep``, blanks in ``keep``
+    are filled from ``merge``, tags are joined, and ``merge`` is archived with a link
+    to ``keep``. Nothing is deleted. Managers and admins only.
+    """
+    if not permissions.can_manage_records(by):
+        raise PermissionDenied(_("Only managers and admins can merge customers."))
+    if keep.pk == merge.pk:
+        raise ValidationError(_("Choose two different customers to merge."))
+    locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk])}
+    keep, merge = locked[keep.pk], locked[merge.pk]
+    if keep.is_archived or merge.is_archived:
+        raise ValidationError(_("Only live customers can be merged."))
+    for relation in Customer._meta.related_objects:
+        model = relation.related_model
+        if relation.many_to_many or issubclass(model, HistoricalChanges):
+            continue
+        model._default_manager.filter(**{relation.field.name: merge}).update(**{relation.field.name: keep})
+    for field in CUSTOMER_EDITABLE_FIELDS:
+        if getattr(keep, field) in ("", None) and getattr(merge, field) not in ("", None):
+            setattr(keep, field, getattr(merge, field))
+    keep.tags.add(*merge.tags.all())
+    keep.last_activity_at = max(filter(None, [keep.last_activity_at, merge.last_activity_at]), default=None)
+    _refresh_order_stats(keep)
+    merge.archived_at = timezone.now()
+    merge.merged_into = keep
+    _attribute(merge, by, _("Merged into %(name)s") % {"name": keep.name})
+    merge.save(update_fields=["archived_at", "merged_into", "updated_at"])
+    _attribute(keep, by, _("Merged %(name)s into this customer") % {"name": merge.name})
+    keep.save()
+    return keep
+
+
+# --- Contacts ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_contact(*, customer: Customer, by: User, name: str, **fields) -> Contact:
+    unknown = set(fields) - set(CONTACT_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not contact fields: {sorted(unknown)}")
+    if customer.is_archived:
+        raise ValidationError(_("An archived customer cannot get new contacts; restore it first."))
+    _ensure_contact_not_elsewhere(customer, fields.get("phone", ""), fields.get("email", ""))
+    contact = Contact(customer=customer, name=name, **fields)
+    contact.full_clean(exclude=["customer"])
+    _attribute(contact, by, _("Created"))
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def update_contact(*, contact: Contact, by: User, **fields) -> Contact:
+    unknown = set(fields) - set(CONTACT_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not contact fields: {sorted(unknown)}")
+    for field, value in fields.items():
+        setattr(contact, field, value)
+    _ensure_contact_not_elsewhere(contact.customer, contact.phone, contact.email)
+    contact.full_clean(exclude=["customer"])
+    _attribute(contact, by)
+    contact.save()
+    return contact
+
+
+def _ensure_contact_not_elsewhere(customer: Customer, phone: str, email: str) -> None:
+    """A contact's phone or e-mail that belongs to another live customer is a conflict (撞单)."""
+    found = find_duplicate(phone=phone, email=email, exclude_pk=customer.pk)
+    if found is not None:
+        field, other = found
+        raise ValidationError({field: duplicate_message(other)})
+
+
+# --- Orders ------------------------------------------------------------------------
+
+
+def _refresh_order_stats(customer: Customer) -> None:
+    customer.order_count = Order.objects.filter(customer=customer).count()
+    customer.lifecycle = Customer.lifecycle_for(customer.order_count)
+
+
+@transaction.atomic
+def create_order(*, customer: Customer, by: User, amount: Decimal, signed_on: date,
+                 gross_profit: Decimal = Decimal(0), collected_amount: Decimal = Decimal(0),
+                 collected_on: date | None = None, note: str = "") -> Order:
+    """Record a signed order and update the customer's lifecycle. Moving the customer
+    to won is the funnel's ``record_order``, which calls this."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.is_archived:
+        raise ValidationError(_("An archived customer cannot get orders; restore it first."))
+    order = Order(customer=customer, owner=customer.owner, amount=amount, gross_profit=gross_profit,
+                  signed_on=signed_on, collected_amount=collected_amount, collected_on=collected_on,
+                  note=note, created_by=by)
+    order.full_clean(exclude=["customer", "owner"])
+    if collected_amount and collected_on is None:
+        raise ValidationError({"collected_on": _("Say when the money was collected.")})
+    _attribute(order, by)
+    order.save()
+    _refresh_order_stats(customer)
+    customer.save(update_fields=["order_count", "lifecycle", "updated_at"])
+    return order
+
+
+# --- Exports -----------------------------------------------------------------------
+
+
+def record_export(*, user: User, kind: str, file_format: str, row_count: int, filters: dict) -> ExportRecord:
+    """Write the audit row of an export (who, what, how many rows, with which filters)."""
+    return ExportRecord.objects.create(user=user, kind=kind, file_format=file_format,
+                                       row_count=row_count, filters=filters)
+
+
+def ensure_may_export(user: User) -> CrmSettings:
+    crm_settings = CrmSettings.load()
+    if not permissions.can_export(user, crm_settings):
+        raise PermissionDenied(_("Exports are not enabled for salespeople. Ask your administrator."))
+    return crm_settings

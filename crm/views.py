@@ -1,0 +1,262 @@
+"""Customer pages. Thin: a selector reads, a form validates, one service writes."""
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import ListView
+
+from . import extensions, selectors, services
+from .exporting import table_response
+from .filters import CustomerFilter
+from .forms import (ContactForm, CustomerCreateForm, CustomerForm, MergeForm, ProbabilityOverrideForm,
+                    tags_from_names)
+from .models import Contact, CrmSettings
+from .permissions import can_export, can_manage_records
+
+
+def apply_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form field at fault (or on top)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class CustomerListView(ListView):
+    template_name = "crm/customer_list.html"
+    paginate_by = 50
+    context_object_name = "customers"
+
+    def get_queryset(self):
+        self.filterset = CustomerFilter(self.request.GET, request=self.request,
+                                        queryset=selectors.customers_visible_to(self.request.user))
+        queryset = self.filterset.qs
+        if not self.request.GET.get("ordering"):
+            queryset = queryset.order_by("name", "pk")
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            filterset=self.filterset,
+            query_string=query.urlencode(),
+            can_export=can_export(self.request.user, CrmSettings.load()),
+            show_owner=not self.request.user.is_salesperson,
+        )
+        return context
+
+
+EXPORT_HEADERS = [
+    _("Name"), _("Grade"), _("Days in grade"), _("Tier"), _("Owner"), _("Expected yearly value"),
+    _("Probability (%)"), _("Weighted value"), _("Industry"), _("Region"), _("Source"), _("Phone"),
+    _("E-mail"), _("Last activity"), _("Next follow-up"), _("Lifecycle"),
+]
+
+
+class CustomerExportView(View):
+    """The filtered list as CSV/Excel: only visible rows, capped, and always recorded."""
+
+    def get(self, request):
+        file_format = request.GET.get("file_format", "xlsx")
+        if file_format not in {"csv", "xlsx"}:
+            raise Http404
+        crm_settings = services.ensure_may_export(request.user)
+        filterset = CustomerFilter(request.GET, request=request,
+                                   queryset=selectors.customers_visible_to(request.user))
+        customers = list(filterset.qs.order_by("name", "pk")[: crm_settings.export_row_cap])
+        rows = [
+            [c.name, c.grade.code, c.days_in_grade, c.get_tier_display(),
+             c.owner.display_name if c.owner else "", c.expected_value, c.effective_probability, c.weighted,
+             c.industry, c.region, c.get_source_display(), c.phone, c.email, c.last_activity_at,
+             c.next_follow_up_on, c.get_lifecycle_display()]
+            for c in customers
+        ]
+        filters = {key: value for key, value in request.GET.items() if key != "file_format"}
+        services.record_export(user=request.user, kind="customers", file_format=file_format,
+                               row_count=len(rows), filters=filters)
+        return table_response(headers=EXPORT_HEADERS, rows=rows, file_format=file_format, filename="customers")
+
+
+class CustomerCreateView(View):
+    template_name = "crm/customer_form.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": CustomerCreateForm(user=request.user)})
+
+    def post(self, request):
+        form = CustomerCreateForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            tags = tags_from_names(data.pop("tags"))
+            try:
+                customer = services.create_customer(by=request.user, tags=tags, **data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+                return redirect("crm:customer-detail", pk=customer.pk)
+        return render(request, self.template_name, {"form": form}, status=400)
+
+
+class CustomerDetailView(View):
+    def get(self, request, pk):
+        customer = selectors.customer_for_detail(request.user, pk)
+        panels = []
+        for panel in extensions.customer_panels():
+            panel_context = panel.context(request, customer)
+            if panel_context is not None:
+                panels.append({"panel": panel, "context": panel_context})
+        history = selectors.customer_history(customer)
+        return render(request, "crm/customer_detail.html", {
+            "customer": customer,
+            "decision_maker_gap": selectors.has_decision_maker_gap(customer),
+            "timeline": selectors.customer_timeline(customer, history),
+            "history": history,
+            "main_panels": [p for p in panels if p["panel"].column == "main"],
+            "side_panels": [p for p in panels if p["panel"].column == "side"],
+            "override_form": ProbabilityOverrideForm(initial={
+                "probability": customer.probability_override, "reason": customer.probability_override_reason,
+            }),
+            "can_manage": can_manage_records(request.user),
+        })
+
+
+class CustomerUpdateView(View):
+    template_name = "crm/customer_form.html"
+
+    def get(self, request, pk):
+        customer = get_object_or_404(selectors.customers_visible_to(request.user).filter(archived_at=None), pk=pk)
+        return render(request, self.template_name, {"form": CustomerForm(instance=customer), "customer": customer})
+
+    def post(self, request, pk):
+        customer = get_object_or_404(selectors.customers_visible_to(request.user).filter(archived_at=None), pk=pk)
+        form = CustomerForm(request.POST, instance=customer)
+        if form.is_valid():
+            data = {field: form.cleaned_data[field] for field in services.CUSTOMER_EDITABLE_FIELDS}
+            try:
+                services.update_customer(customer=customer, by=request.user,
+                                         tags=tags_from_names(form.cleaned_data["tags"]), **data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("crm:customer-detail", pk=customer.pk)
+        return render(request, self.template_name, {"form": form, "customer": customer}, status=400)
+
+
+def _visible_customer(request, pk):
+    return get_object_or_404(selectors.customers_visible_to(request.user), pk=pk)
+
+
+class CustomerArchiveView(View):
+    def post(self, request, pk):
+        customer = _visible_customer(request, pk)
+        services.archive_customer(customer=customer, by=request.user, reason=request.POST.get("reason", ""))
+        messages.success(request, _("%(name)s archived. A manager can restore it.") % {"name": customer.name})
+        return redirect("crm:customer-list")
+
+
+class CustomerRestoreView(View):
+    def post(self, request, pk):
+        customer = _visible_customer(request, pk)
+        if not can_manage_records(request.user):
+            raise PermissionDenied
+        try:
+            services.restore_customer(customer=customer, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("%(name)s restored.") % {"name": customer.name})
+        return redirect("crm:customer-detail", pk=customer.pk)
+
+
+class ProbabilityOverrideView(View):
+    def post(self, request, pk):
+        customer = _visible_customer(request, pk)
+        form = ProbabilityOverrideForm(request.POST)
+        if form.is_valid():
+            try:
+                services.set_probability_override(customer=customer, by=request.user,
+                                                  probability=form.cleaned_data["probability"],
+                                                  reason=form.cleaned_data["reason"])
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Probability updated."))
+        else:
+            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("crm:customer-detail", pk=customer.pk)
+
+
+class CustomerMergeView(View):
+    """Managers and admins merge a duplicate (among customers they can see) into this one."""
+
+    template_name = "crm/customer_merge.html"
+
+    def _setup(self, request, pk):
+        if not can_manage_records(request.user):
+            raise PermissionDenied
+        customer = get_object_or_404(selectors.customers_visible_to(request.user).filter(archived_at=None), pk=pk)
+        candidates = selectors.customers_visible_to(request.user).filter(archived_at=None).exclude(pk=pk)
+        # Candidates come from a search (at most 50), never a list of every customer.
+        search = request.GET.get("search", "").strip() or request.POST.get("search", "").strip()
+        if not search:
+            return customer, candidates.none()
+        matches = candidates.filter(Q(name__icontains=search) | Q(phone_digits__contains=search))
+        return customer, candidates.filter(pk__in=list(matches.values_list("pk", flat=True)[:50])).order_by("name")
+
+    def get(self, request, pk):
+        customer, candidates = self._setup(request, pk)
+        form = MergeForm(candidates=candidates)
+        return render(request, self.template_name, {"customer": customer, "form": form})
+
+    def post(self, request, pk):
+        customer, candidates = self._setup(request, pk)
+        form = MergeForm(request.POST, candidates=candidates)
+        if form.is_valid():
+            try:
+                services.merge_customers(keep=customer, merge=form.cleaned_data["other"], by=request.user)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, _("Customers merged."))
+                return redirect("crm:customer-detail", pk=customer.pk)
+        return render(request, self.template_name, {"customer": customer, "form": form}, status=400)
+
+
+class ContactFormView(View):
+    template_name = "crm/contact_form.html"
+
+    def _objects(self, request, pk, contact_pk=None):
+        customer = get_object_or_404(selectors.customers_visible_to(request.user).filter(archived_at=None), pk=pk)
+        contact = get_object_or_404(Contact, pk=contact_pk, customer=customer) if contact_pk else None
+        return customer, contact
+
+    def get(self, request, pk, contact_pk=None):
+        customer, contact = self._objects(request, pk, contact_pk)
+        return render(request, self.template_name,
+                      {"form": ContactForm(instance=contact), "customer": customer, "contact": contact})
+
+    def post(self, request, pk, contact_pk=None):
+        customer, contact = self._objects(request, pk, contact_pk)
+        form = ContactForm(request.POST, instance=contact)
+        if form.is_valid():
+            try:
+                if contact is None:
+                    services.create_contact(customer=customer, by=request.user, **form.cleaned_data)
+                else:
+                    services.update_contact(contact=contact, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, _("Contact saved."))
+                return HttpResponseRedirect(reverse("crm:customer-detail", args=[customer.pk]) + "#contacts")
+        return render(request, self.template_name,
+                      {"form": form, "customer": customer, "contact": contact}, status=400)
