@@ -292,6 +292,9 @@ class Customer(models.Model):
     probability_override_reason = models.CharField(_("override reason"), max_length=300, blank=True)
     lost_reason = models.CharField(_("lost reason"), max_length=300, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    # Kept by activity logging; the contact cadence compares them with the tier's rule.
+    last_call_at = models.DateTimeField(_("last call"), null=True, blank=True, editable=False)
+    last_visit_at = models.DateTimeField(_("last visit"), null=True, blank=True, editable=False)
     next_follow_up_on = models.DateField(_("next follow-up"), null=True, blank=True)
     order_count = models.PositiveIntegerField(_("orders"), default=0, editable=False)
     lifecycle = models.CharField(
@@ -339,6 +342,8 @@ class Customer(models.Model):
             models.Index(fields=["owner", "last_activity_at"], name="customer_owner_activity_idx"),
             models.Index(fields=["tier", "last_activity_at"], name="customer_tier_activity_idx"),
             models.Index(fields=["owner", "stagnant_from"], name="customer_owner_stagnant_idx"),
+            models.Index(fields=["owner", "tier", "last_call_at"], name="customer_owner_call_idx"),
+            models.Index(fields=["owner", "tier", "last_visit_at"], name="customer_owner_visit_idx"),
             models.Index(fields=["created_at"], name="customer_created_idx"),
         ]
 
@@ -536,3 +541,39 @@ class ExportRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.kind} · {self.row_count}"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self) -> "NotificationQuerySet":
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An in-app message to one user (the bell in the navigation): alerts, escalations,
+    approvals, handovers. Written by ``crm.services.notify``; e-mail goes via the outbox."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                  related_name="notifications", verbose_name=_("recipient"))
+    kind = models.CharField(_("kind"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="notifications", verbose_name=_("customer"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["recipient", "created_at"], name="notification_recipient_idx"),
+            models.Index(fields=["recipient"], name="notification_unread_idx",
+                         condition=Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

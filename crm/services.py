@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.models import HistoricalChanges
 
-from . import permissions
-from .models import Contact, CrmSettings, Customer, ExportRecord, Order, Tag, User
+from . import outbox, permissions
+from .models import Contact, CrmSettings, Customer, ExportRecord, Notification, Order, Tag, User
 from .normalize import normalize_company_name, normalize_email, phone_digits
 
 CUSTOMER_EDITABLE_FIELDS = (
@@ -306,3 +306,55 @@ def ensure_may_export(user: User) -> CrmSettings:
     if not permissions.can_export(user, crm_settings):
         raise PermissionDenied(_("Exports are not enabled for salespeople. Ask your administrator."))
     return crm_settings
+
+
+# --- Contact with the customer (called by the activities app) ----------------------
+
+
+@transaction.atomic
+def record_contact(*, customer: Customer, at, channel: str, next_follow_up_on: date | None) -> None:
+    """Keep the customer's denormalized last-activity / last-call / last-visit and
+    next-follow-up fields after an activity (``channel``: "call", "visit" or other).
+    Older activities logged late never move the dates backwards."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    update_fields = ["updated_at"]
+    if customer.last_activity_at is None or at > customer.last_activity_at:
+        customer.last_activity_at = at
+        update_fields.append("last_activity_at")
+        if next_follow_up_on is not None:
+            customer.next_follow_up_on = next_follow_up_on
+            update_fields.append("next_follow_up_on")
+    field = {"call": "last_call_at", "visit": "last_visit_at"}.get(channel)
+    if field and (getattr(customer, field) is None or at > getattr(customer, field)):
+        setattr(customer, field, at)
+        update_fields.append(field)
+    customer.skip_history_when_saving = True
+    customer.save(update_fields=update_fields)
+
+
+# --- Notifications -----------------------------------------------------------------
+
+
+def notify(*, recipients: list[User], kind: str, title: str, body: str = "", url: str = "",
+           customer: Customer | None = None, email: bool = False) -> list[Notification]:
+    """In-app notifications (one bulk insert), and optionally an e-mail to each
+    recipient, sent by the worker through the outbox after the transaction commits."""
+    unique = {user.pk: user for user in recipients if user is not None and user.is_active}
+    notifications = Notification.objects.bulk_create([
+        Notification(recipient=user, kind=kind, title=title[:200], body=body, url=url, customer=customer)
+        for user in unique.values()
+    ])
+    if email:
+        addresses = [user.email for user in unique.values() if user.email]
+        if addresses:
+            outbox.enqueue("crm.tasks.send_email", subject=title[:200], body=f"{body}\n\n{url}".strip(),
+                           recipients=addresses)
+    return notifications
+
+
+def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark the user's notifications read (all when ``ids`` is None); returns how many."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())

@@ -1,5 +1,6 @@
 """Infrastructure tasks: draining the outbox and the worker heartbeat."""
 from celery import shared_task
+from django.core.mail import send_mail
 from django.utils import timezone
 
 from . import outbox
@@ -16,3 +17,9 @@ def drain_outbox() -> int:
 def record_heartbeat() -> None:
     """Proves a worker is consuming; ``/healthz`` shows the age. Idempotent (an upsert)."""
     WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"beat_at": timezone.now()})
+
+
+@shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_email(*, subject: str, body: str, recipients: list[str]) -> None:
+    """One e-mail to the given addresses. A retry may send it twice (rare, harmless)."""
+    send_mail(subject, body, None, recipients, fail_silently=False)
