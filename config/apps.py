@@ -7,3 +7,10 @@ class ConfigAppConfig(AppConfig):
     name = "config"
     label = "config"
     verbose_name = "Configuration"
+
+    def ready(self):
+        # Outbox rows name their task, so every process that publishes (web, beat) must
+        # know each app's ``tasks`` module; Celery alone imports them only in a worker.
+        from .celery import app as celery_app
+
+        celery_app.autodiscover_tasks(force=True)

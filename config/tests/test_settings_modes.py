@@ -1,0 +1,113 @@
+"""Settings by mode, each checked in a fresh process: production is strict, demos stay local."""
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.slow
+
+PRODUCTION_HOST = "crm.example.com"
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run ``manage.py`` with only the given variables (the test run's settings must not leak in)."""
+    base = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
+    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR, env={**base, **env},
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'funnel.sqlite3'}"
+
+
+@pytest.fixture
+def production_env(database_url) -> dict[str, str]:
+    return {
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": PRODUCTION_HOST,
+        "DATABASE_URL": database_url,
+    }
+
+
+def _user_count(database_url: str) -> int:
+    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
+        return db.execute("SELECT COUNT(*) FROM crm_user").fetchone()[0]
+
+
+def test_production_passes_the_deploy_check_without_warnings(production_env):
+    assert len(production_env["SECRET_KEY"]) >= 50
+
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=production_env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNING" not in result.stderr.upper()
+
+
+def test_the_deploy_check_fails_on_a_warning(production_env):
+    # The previous test means something only if a weak setting would fail it.
+    result = _manage("check", "--deploy", "--fail-level", "WARNING",
+                     env={**production_env, "SECURE_HSTS_SECONDS": "0"})
+
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key(production_env):
+    env = {name: value for name, value in production_env.items() if name != "SECRET_KEY"}
+
+    result = _manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set in production" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts(production_env):
+    env = {name: value for name, value in production_env.items() if name != "ALLOWED_HOSTS"}
+
+    result = _manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must be set in production" in result.stderr
+
+
+def test_an_unknown_mode_is_refused_by_name(production_env):
+    result = _manage("check", env={**production_env, "DJANGO_ENV": "prod"})
+
+    assert result.returncode != 0
+    assert "DJANGO_ENV must be local, test or production, not 'prod'" in result.stderr
+
+
+@pytest.mark.parametrize("mode, debug", [("production", "False"), ("local", "True")])
+def test_debug_is_off_in_production_and_on_for_local_development(production_env, mode, debug):
+    script = "from django.conf import settings; print(settings.DEBUG, settings.SESSION_COOKIE_SECURE)"
+
+    result = _manage("shell", "--verbosity", "0", "-c", script, env={**production_env, "DJANGO_ENV": mode})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [debug, str(mode == "production")]
+
+
+def test_seed_demo_refuses_in_production_and_creates_no_users(production_env, database_url):
+    migrated = _manage("migrate", "--no-input", env=production_env)
+    assert migrated.returncode == 0, migrated.stderr
+
+    result = _manage("seed_demo", env=production_env)
+
+    assert result.returncode != 0
+    assert "never created in production" in result.stderr
+    assert _user_count(database_url) == 0
+
+    # The same command on the same database works in development mode.
+    local = _manage("seed_demo", env={**production_env, "DJANGO_ENV": "local"})
+    assert local.returncode == 0, local.stderr
+    assert _user_count(database_url) > 0
