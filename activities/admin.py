@@ -1,0 +1,88 @@
+from django.contrib import admin
+
+from crm.admin import AuditedAdminMixin, ReadOnlyAdmin, SingletonAdmin
+from crm.audit import Action
+
+from .models import (
+    Activity,
+    ActivitySettings,
+    CadenceRule,
+    DailyPlan,
+    DailyReport,
+    MarketReport,
+    Objection,
+    PlanItem,
+)
+
+
+@admin.register(Objection)
+class ObjectionAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """The objection catalog: the suggested answer is shown when a salesperson logs the
+    objection. Deactivate rather than delete one that was logged."""
+
+    audit_action = Action.SETTINGS_CHANGED
+    list_display = ["name", "name_zh", "order", "active"]
+    list_editable = ["order", "active"]
+    search_fields = ["name", "name_zh"]
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or not obj.activities.exists()
+
+
+@admin.register(CadenceRule)
+class CadenceRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Contact cadence per tier: a customer is due when its last call or visit is older."""
+
+    audit_action = Action.SETTINGS_CHANGED
+    list_display = ["tier", "call_every_days", "visit_every_days"]
+    list_editable = ["call_every_days", "visit_every_days"]
+
+
+@admin.register(ActivitySettings)
+class ActivitySettingsAdmin(SingletonAdmin):
+    list_display = ["__str__", "report_cutoff"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "kind", "customer", "owner", "purpose", "effective", "next_follow_up_on"]
+    list_select_related = ["customer", "owner"]
+    list_filter = ["kind", "purpose", "effective"]
+    date_hierarchy = "started_at"
+    search_fields = ["customer__name", "outcome"]
+    show_full_result_count = False
+
+
+class PlanItemInline(admin.TabularInline):
+    model = PlanItem
+    extra = 0
+    fields = ["customer", "kind", "starts_at", "ends_at", "area", "purpose", "done"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DailyPlan)
+class DailyPlanAdmin(ReadOnlyAdmin):
+    list_display = ["date", "owner", "state", "submitted_at", "reviewed_by"]
+    list_select_related = ["owner", "reviewed_by"]
+    list_filter = ["state"]
+    date_hierarchy = "date"
+    inlines = [PlanItemInline]
+
+
+@admin.register(DailyReport)
+class DailyReportAdmin(ReadOnlyAdmin):
+    list_display = ["date", "owner", "state", "is_late", "calls", "visits", "effective_activities"]
+    list_select_related = ["owner"]
+    list_filter = ["state", "is_late"]
+    date_hierarchy = "date"
+
+
+@admin.register(MarketReport)
+class MarketReportAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "title", "owner", "customer"]
+    list_select_related = ["owner", "customer"]
+    list_filter = ["kind"]
+    search_fields = ["title", "body"]

@@ -1,0 +1,52 @@
+"""What activities add to the customer page: a contact panel (log a call or visit,
+cadence status) and every activity on the timeline."""
+from django.utils.translation import gettext as _
+
+from crm.extensions import CustomerPanel, TimelineEntry, register_customer_panel, register_timeline_source
+
+from . import selectors
+from .models import ActivityKind
+
+ICONS = {ActivityKind.CALL: "☎", ActivityKind.VISIT: "⌂", ActivityKind.EMAIL: "✉",
+         ActivityKind.MESSAGE: "✆", ActivityKind.MEETING: "◎"}
+
+
+def contact_panel_context(request, customer) -> dict | None:
+    """Last call / visit, next follow-up, whether the cadence is due (one query for the
+    rules: the dates are the customer's own denormalized fields)."""
+    rules = selectors.cadence_rules()
+    rule = rules.get(customer.tier)
+    flags = selectors.with_cadence(type(customer).objects.filter(pk=customer.pk), rules=rules) \
+        .values("call_due", "visit_due").first() if rule else None
+    return {"customer": customer, "rule": rule, "flags": flags or {}, "can_log": not customer.is_archived}
+
+
+def activities_timeline(customer, limit: int) -> list[TimelineEntry]:
+    entries = []
+    for activity in selectors.customer_activities(customer, limit):
+        parts = [activity.get_purpose_display()]
+        if activity.call_stage:
+            parts.append(activity.get_call_stage_display())
+        if activity.contact:
+            parts.append(activity.contact.name)
+        if activity.effective:
+            parts.append(_("effective"))
+        detail = [activity.outcome]
+        if activity.objection:
+            detail.append(_("Objection: %(objection)s") % {"objection": activity.objection.display_name})
+        if activity.next_follow_up_on:
+            detail.append(_("Next follow-up: %(date)s") % {"date": activity.next_follow_up_on.isoformat()})
+        entries.append(TimelineEntry(
+            at=activity.started_at, kind="activity", icon=ICONS.get(activity.kind, "•"),
+            title=f"{activity.get_kind_display()} · {' · '.join(str(part) for part in parts)}",
+            detail="\n".join(line for line in detail if line), actor=activity.owner.display_name,
+        ))
+    return entries
+
+
+def register() -> None:
+    register_customer_panel(CustomerPanel(
+        key="activities.contact", template_name="activities/customer_panel.html",
+        context=contact_panel_context, column="side", order=10,
+    ))
+    register_timeline_source(activities_timeline)

@@ -1,0 +1,370 @@
+"""Import of activities (calls, visits… from the old spreadsheet), registered in the
+shared import machinery of ``crm.importing`` (batches, reading, preview, progress, task).
+
+Each row is checked in memory against lookups loaded with a constant number of queries
+(the customers the importer can see, by ID and normalized name; their contacts; the
+objection catalog; users by username; the activities those customers already have, for
+the duplicate check), with the rules of ``activities.services.log_activity``: a call
+needs a next follow-up date, nothing is logged in the future, no negative expense.
+A row that repeats an existing activity (same customer, salesperson, channel and time)
+or an earlier row of the file is skipped as a duplicate.
+
+``commit`` bulk-inserts the activities (traced by ``Activity.import_batch``) and moves
+each customer's last activity / last call / last visit / next follow-up forward when
+the imported activities are newer — what ``crm.services.record_contact`` does one at a
+time. Handover tasks and plan items are not ticked: imported activities are history.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from crm import permissions
+from crm.importing import cells
+from crm.importing.registry import Column, Importer, Plan, PlannedRow, RowIssue
+from crm.models import Contact, Customer, User
+from crm.normalize import normalize_company_name
+
+from .models import Activity, ActivityKind, CallStage, Objection, Purpose
+
+BATCH_SIZE = 1000
+PROGRESS_EVERY = 500
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+COLUMNS = (
+    Column(
+        "customer_id",
+        "Customer ID",
+        "客户编号",
+        help=gettext_lazy("The customer's ID, or leave empty and give its name."),
+    ),
+    Column("customer", "Customer*", "客户名称*", required=True),
+    Column("contact", "Contact", "联系人", help=gettext_lazy("Name of a contact of that customer.")),
+    Column("kind", "Channel*", "方式*", help=gettext_lazy("call, visit, email, message or meeting.")),
+    Column("started_at", "When*", "时间*", help=gettext_lazy("2025-03-31 14:30")),
+    Column("duration", "Duration (minutes)", "时长(分钟)"),
+    Column(
+        "purpose",
+        "Purpose*",
+        "目的*",
+        help=gettext_lazy(
+            "new_development, market_research, collection, service, complaint, order or other."
+        ),
+    ),
+    Column("outcome", "Outcome", "结果"),
+    Column("effective", "Effective", "有效拜访", help=gettext_lazy("yes or no.")),
+    Column("objection", "Objection", "拒绝理由", help=gettext_lazy("As named in the objection catalog.")),
+    Column(
+        "next_follow_up_on",
+        "Next follow-up",
+        "下次跟进日期",
+        help=gettext_lazy("Required for calls. 2025-04-07"),
+    ),
+    Column("competitor_news", "Competitor news", "竞争对手信息"),
+    Column("expense", "Expense (CNY)", "费用(元)"),
+    Column(
+        "owner",
+        "Salesperson (username)",
+        "业务员(用户名)",
+        help=gettext_lazy("Empty: you. Managers may name their team."),
+    ),
+)
+HEADERS = {column.key: column for column in COLUMNS}
+KIND_WORDS = {
+    "电话": ActivityKind.CALL,
+    "拜访": ActivityKind.VISIT,
+    "上门": ActivityKind.VISIT,
+    "邮件": ActivityKind.EMAIL,
+    "短信": ActivityKind.MESSAGE,
+    "微信": ActivityKind.MESSAGE,
+    "会议": ActivityKind.MEETING,
+}
+PURPOSE_WORDS = {
+    "新客户开发": Purpose.NEW_DEVELOPMENT,
+    "开发": Purpose.NEW_DEVELOPMENT,
+    "市场调查": Purpose.MARKET_RESEARCH,
+    "收款": Purpose.COLLECTION,
+    "服务": Purpose.SERVICE,
+    "客诉": Purpose.COMPLAINT,
+    "投诉": Purpose.COMPLAINT,
+    "订单": Purpose.ORDER,
+    "其他": Purpose.OTHER,
+}
+
+
+class _Lookups:
+    def __init__(self, user: User, rows):
+        self.users = {
+            u.username.casefold(): u
+            for u in User.objects.only(
+                "pk", "username", "first_name", "last_name", "team_id", "role", "is_active"
+            )
+        }
+        visible = (
+            Customer.objects.visible_to(user)
+            .live()
+            .only(
+                "pk",
+                "name",
+                "name_normalized",
+                "last_activity_at",
+                "last_call_at",
+                "last_visit_at",
+                "next_follow_up_on",
+            )
+        )
+        self.customers = {customer.pk: customer for customer in visible}
+        self.by_name = {customer.name_normalized: customer for customer in self.customers.values()}
+        ids = list(self.customers)
+        self.contacts: dict[tuple[int, str], Contact] = {}
+        self.existing: set[tuple] = set()
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            for contact in Contact.objects.filter(customer_id__in=chunk).only(
+                "pk", "customer_id", "name", "role"
+            ):
+                self.contacts.setdefault((contact.customer_id, contact.name.strip().casefold()), contact)
+        referenced = self._referenced_customers(rows)
+        for start in range(0, len(referenced), 5000):
+            chunk = referenced[start : start + 5000]
+            self.existing.update(
+                Activity.objects.filter(customer_id__in=chunk).values_list(
+                    "customer_id", "owner_id", "kind", "started_at"
+                )
+            )
+        self.objections = {}
+        for objection in Objection.objects.filter(active=True):
+            for word in (objection.name, objection.name_zh):
+                if word:
+                    self.objections[word.strip().casefold()] = objection
+
+    def _referenced_customers(self, rows) -> list[int]:
+        found = set()
+        for _number, values in rows:
+            customer = self.customer(values.get("customer_id"), values.get("customer"))
+            if customer is not None:
+                found.add(customer.pk)
+        return sorted(found)
+
+    def customer(self, raw_id, raw_name) -> Customer | None:
+        if not cells.is_blank(raw_id):
+            try:
+                return self.customers.get(cells.parse_int(raw_id, minimum=1))
+            except cells.CellError:
+                return None
+        if cells.is_blank(raw_name):
+            return None
+        return self.by_name.get(normalize_company_name(cells.text(raw_name)))
+
+
+class ActivityImporter(Importer):
+    kind = "activities"
+    label = gettext_lazy("Activities (calls, visits…)")
+    columns = COLUMNS
+
+    def __init__(self):
+        self._kinds = cells.choice_lookup(ActivityKind.choices)
+        self._purposes = cells.choice_lookup(Purpose.choices)
+
+    def plan(self, *, batch, user, rows, progress, headers=None) -> Plan:
+        rows = list(rows)
+        lookups = _Lookups(user, rows)
+        seen: dict[tuple, int] = {}
+        now = timezone.now()
+        plan = Plan()
+        for index, (number, values) in enumerate(rows, start=1):
+            plan.rows.append(self._plan_row(number, values, user, lookups, seen, headers or {}, now))
+            if index % PROGRESS_EVERY == 0:
+                progress(index)
+        progress(len(rows))
+        return plan
+
+    def _plan_row(self, number, values, user, lookups: _Lookups, seen, headers, now) -> PlannedRow:
+        issues: list[RowIssue] = []
+
+        def col(key):
+            return headers.get(key) or HEADERS[key].header_en.rstrip("*")
+
+        def cell(key, parse, *args, **kwargs):
+            raw = values.get(key)
+            if cells.is_blank(raw):
+                return None
+            try:
+                return parse(raw, *args, **kwargs)
+            except cells.CellError as error:
+                issues.append(RowIssue(number, col(key), str(error)))
+                return None
+
+        def required(key, value):
+            if value is None and not any(issue.column == col(key) for issue in issues):
+                issues.append(RowIssue(number, col(key), _("This column is required.")))
+
+        customer = lookups.customer(values.get("customer_id"), values.get("customer"))
+        if customer is None:
+            issues.append(
+                RowIssue(
+                    number,
+                    col("customer"),
+                    _("No customer “%(customer)s” that you can see.")
+                    % {
+                        "customer": cells.text(values.get("customer_id"))
+                        or cells.text(values.get("customer"))
+                    },
+                )
+            )
+        kind = cell("kind", cells.parse_choice, lookup=self._kinds, extra=KIND_WORDS)
+        required("kind", kind)
+        started_at = cell("started_at", cells.parse_datetime)
+        required("started_at", started_at)
+        if started_at is not None and started_at > now + FUTURE_TOLERANCE:
+            issues.append(
+                RowIssue(number, col("started_at"), _("An activity is logged after it happened, not before."))
+            )
+        purpose = cell("purpose", cells.parse_choice, lookup=self._purposes, extra=PURPOSE_WORDS)
+        required("purpose", purpose)
+        duration = cell("duration", cells.parse_int) or 0
+        if duration > 24 * 60:
+            issues.append(RowIssue(number, col("duration"), _("At most one day (1440 minutes).")))
+        next_follow_up_on = cell("next_follow_up_on", cells.parse_date)
+        if kind == ActivityKind.CALL and next_follow_up_on is None and not values.get("next_follow_up_on"):
+            issues.append(
+                RowIssue(
+                    number,
+                    col("next_follow_up_on"),
+                    _("Agree the next contact: every call needs a next follow-up date."),
+                )
+            )
+        if next_follow_up_on and started_at and next_follow_up_on < timezone.localtime(started_at).date():
+            issues.append(
+                RowIssue(
+                    number, col("next_follow_up_on"), _("The next follow-up cannot be before the activity.")
+                )
+            )
+        expense = cell("expense", cells.parse_decimal, max_digits=10)
+        contact = None
+        contact_name = cell("contact", cells.text)
+        if contact_name and customer is not None:
+            contact = lookups.contacts.get((customer.pk, contact_name.casefold()))
+            if contact is None:
+                issues.append(
+                    RowIssue(
+                        number,
+                        col("contact"),
+                        _("“%(contact)s” is not a contact of %(customer)s.")
+                        % {"contact": contact_name, "customer": customer.name},
+                    )
+                )
+        objection = None
+        objection_name = cell("objection", cells.text)
+        if objection_name:
+            objection = lookups.objections.get(objection_name.casefold())
+            if objection is None:
+                issues.append(
+                    RowIssue(
+                        number,
+                        col("objection"),
+                        _("“%(objection)s” is not in the objection catalog.") % {"objection": objection_name},
+                    )
+                )
+        effective = cell("effective", cells.parse_bool)
+        owner = user
+        owner_name = cell("owner", cells.text)
+        if owner_name:
+            owner = lookups.users.get(owner_name.casefold())
+            if owner is None or not owner.is_active:
+                issues.append(
+                    RowIssue(
+                        number,
+                        col("owner"),
+                        _("No active user with the username “%(owner)s”.") % {"owner": owner_name},
+                    )
+                )
+            elif not permissions.can_own(user, owner):
+                issues.append(
+                    RowIssue(
+                        number,
+                        col("owner"),
+                        _("%(owner)s is not in your team.") % {"owner": owner.username}
+                        if user.is_manager
+                        else _("You may import activities only in your own name."),
+                    )
+                )
+        label = customer.name if customer is not None else cells.text(values.get("customer"))
+        if issues:
+            return PlannedRow(number, "error", label=label, issues=issues)
+
+        key = (customer.pk, owner.pk, kind, started_at)
+        if key in lookups.existing:
+            return PlannedRow(number, "duplicate", label=label, message=_("This activity is already logged."))
+        if key in seen:
+            return PlannedRow(
+                number,
+                "duplicate",
+                label=label,
+                message=_("Same activity as row %(row)s of this file.") % {"row": seen[key]},
+            )
+        seen[key] = number
+        if effective is None:
+            effective = contact is not None and contact.is_key_person
+        return PlannedRow(
+            number,
+            "create",
+            label=label,
+            payload=Activity(
+                owner=owner,
+                customer=customer,
+                contact=contact,
+                kind=kind,
+                started_at=started_at,
+                duration_minutes=duration,
+                purpose=purpose,
+                call_stage=CallStage.CONNECTED if kind == ActivityKind.CALL else None,
+                outcome=cell("outcome", cells.text) or "",
+                effective=effective,
+                objection=objection,
+                next_follow_up_on=next_follow_up_on,
+                competitor_news=cell("competitor_news", cells.text) or "",
+                expense=expense or 0,
+                created_at=now,
+            ),
+        )
+
+    def commit(self, *, batch, user, plan: Plan) -> tuple[int, int]:
+        activities = [row.payload for row in plan.of("create")]
+        for activity in activities:
+            activity.import_batch = batch
+        Activity.objects.bulk_create(activities, batch_size=BATCH_SIZE)
+        self._move_customer_dates(activities)
+        return len(activities), 0
+
+    @staticmethod
+    def _move_customer_dates(activities) -> None:
+        """Like ``crm.services.record_contact`` for many activities: dates only move forward."""
+        by_customer = defaultdict(list)
+        for activity in activities:
+            by_customer[activity.customer_id].append(activity)
+        changed = []
+        for items in by_customer.values():
+            customer = items[0].customer
+            newest = max(items, key=lambda a: a.started_at)
+            touched = False
+            if customer.last_activity_at is None or newest.started_at > customer.last_activity_at:
+                customer.last_activity_at = newest.started_at
+                if newest.next_follow_up_on is not None:
+                    customer.next_follow_up_on = newest.next_follow_up_on
+                touched = True
+            for kind, field in ((ActivityKind.CALL, "last_call_at"), (ActivityKind.VISIT, "last_visit_at")):
+                times = [a.started_at for a in items if a.kind == kind]
+                if times and (getattr(customer, field) is None or max(times) > getattr(customer, field)):
+                    setattr(customer, field, max(times))
+                    touched = True
+            if touched:
+                changed.append(customer)
+        Customer.objects.bulk_update(
+            changed,
+            ["last_activity_at", "next_follow_up_on", "last_call_at", "last_visit_at"],
+            batch_size=BATCH_SIZE,
+        )

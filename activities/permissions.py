@@ -1,0 +1,22 @@
+"""Plain predicates: who may do what with plans, reports and activities (visibility comes first)."""
+from crm.models import User
+
+
+def is_reviewer_of(user: User, owner: User) -> bool:
+    """Approve, return or sign off ``owner``'s plans and reports: the manager of the
+    owner's team or of a team above it, or an admin — never the owner themselves."""
+    if user.pk == owner.pk or not user.is_active:
+        return False
+    if user.is_admin:
+        return True
+    return user.is_manager and owner.team_id is not None and owner.team_id in user.visible_team_ids
+
+
+def is_owner(user: User, row) -> bool:
+    """Only the owner fills in, edits and submits their plan or report."""
+    return row.owner_id == user.pk
+
+
+def can_review(user: User) -> bool:
+    """Sees the Approvals page: managers and admins."""
+    return user.is_manager or user.is_admin

@@ -1,0 +1,350 @@
+"""Reads of the activities app, each scoped by the visibility rule and shaped for its page.
+
+Every function here runs a fixed number of queries, whatever the number of rows.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from crm.models import Customer, Notification, Order, Role, Team, Tier, User
+from crm.selectors import customers_visible_to
+from funnel.models import GradeKind
+
+from .models import (
+    Activity,
+    ActivityKind,
+    CadenceRule,
+    CallStage,
+    DailyPlan,
+    DailyReport,
+    MarketReport,
+    Objection,
+    PlanItem,
+    PlanState,
+    ReportState,
+)
+
+TIER_ORDER = Case(
+    When(tier=Tier.PRIORITY, then=Value(0)), When(tier=Tier.NORMAL, then=Value(1)),
+    default=Value(2), output_field=IntegerField(),
+)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[start, end) of a calendar day in the company time zone, as aware datetimes."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def local_date(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+# --- Activities ------------------------------------------------------------------------
+
+
+def activities_visible_to(user: User) -> QuerySet[Activity]:
+    """Activities of the customers ``user`` may see, ready for lists."""
+    return Activity.objects.visible_to(user).select_related("customer", "owner", "contact", "objection")
+
+
+def activities_of_owner_on(owner: User, day: date) -> QuerySet[Activity]:
+    """What ``owner`` did on ``day`` (their own work, for their daily report)."""
+    start, end = day_bounds(day)
+    return (Activity.objects.filter(owner=owner, started_at__gte=start, started_at__lt=end)
+            .select_related("customer", "contact", "objection").order_by("started_at", "pk"))
+
+
+def customer_activities(customer: Customer, limit: int) -> QuerySet[Activity]:
+    """The newest activities of one customer (the caller has checked visibility)."""
+    return (Activity.objects.filter(customer=customer).select_related("owner", "contact", "objection")
+            .order_by("-started_at", "-pk")[:limit])
+
+
+def active_objections() -> QuerySet[Objection]:
+    return Objection.objects.active().order_by("order", "pk")
+
+
+# --- Contact cadence -------------------------------------------------------------------
+
+
+def cadence_rules() -> dict[str, CadenceRule]:
+    return {rule.tier: rule for rule in CadenceRule.objects.all()}
+
+
+def _due_condition(rules: dict[str, CadenceRule], now: datetime, last_field: str, days_attr: str) -> Q | None:
+    """Customers of a tier whose last call (or visit) is older than the tier's rule, or
+    who never had one. ``None`` when no tier has a rule for this channel."""
+    condition = None
+    for tier, rule in rules.items():
+        days = getattr(rule, days_attr)
+        if not days:
+            continue
+        stale = Q(**{f"{last_field}__isnull": True}) | Q(**{f"{last_field}__lte": now - timedelta(days=days)})
+        tier_due = Q(tier=tier) & stale
+        condition = tier_due if condition is None else condition | tier_due
+    return condition
+
+
+def _flag(condition: Q | None) -> Case | Value:
+    if condition is None:
+        return Value(False, output_field=BooleanField())
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def with_cadence(customers: QuerySet[Customer], now: datetime | None = None,
+                 rules: dict[str, CadenceRule] | None = None) -> QuerySet[Customer]:
+    """Annotate ``call_due`` and ``visit_due`` by the tier's cadence rule (one query for
+    the rules; the comparison is SQL on the indexed last-call / last-visit dates)."""
+    now = now or timezone.now()
+    rules = cadence_rules() if rules is None else rules
+    return customers.annotate(
+        call_due=_flag(_due_condition(rules, now, "last_call_at", "call_every_days")),
+        visit_due=_flag(_due_condition(rules, now, "last_visit_at", "visit_every_days")),
+    )
+
+
+def cadence_due(customers: QuerySet[Customer], now: datetime | None = None) -> QuerySet[Customer]:
+    """Live, not-lost customers among ``customers`` that are due or overdue for a call or
+    a visit by their tier's cadence (never contacted counts as due); priority tier
+    first, then the longest-neglected."""
+    return (
+        with_cadence(customers.filter(archived_at__isnull=True).exclude(grade__kind=GradeKind.LOST), now)
+        .filter(Q(call_due=True) | Q(visit_due=True))
+        .annotate(tier_rank=TIER_ORDER)
+        .order_by("tier_rank", F("last_activity_at").asc(nulls_first=True), "pk")
+    )
+
+
+def cadence_due_for(user: User, now: datetime | None = None) -> QuerySet[Customer]:
+    """Cadence-due customers among those ``user`` may see."""
+    return cadence_due(customers_visible_to(user), now)
+
+
+# --- My day ---------------------------------------------------------------------------
+
+MY_DAY_ROWS = 50
+
+
+@dataclass
+class MyDay:
+    today: date
+    plan: DailyPlan | None
+    report: DailyReport | None
+    follow_ups: list[Customer]
+    follow_ups_more: bool
+    cadence: list[Customer]
+    cadence_more: bool
+    counts: dict = field(default_factory=dict)
+    pending_reviews: int | None = None
+
+
+def _own_live_customers(user: User) -> QuerySet[Customer]:
+    return Customer.objects.filter(owner=user, archived_at__isnull=True).select_related("grade")
+
+
+def follow_ups_due(user: User, today: date) -> QuerySet[Customer]:
+    """The user's own customers with a follow-up due today or overdue, oldest first."""
+    return _own_live_customers(user).filter(next_follow_up_on__lte=today).order_by("next_follow_up_on", "pk")
+
+
+def plan_with_items(owner: User, day: date) -> DailyPlan | None:
+    items = PlanItem.objects.select_related("customer", "customer__grade").order_by("starts_at", "pk")
+    return (DailyPlan.objects.filter(owner=owner, date=day)
+            .select_related("reviewed_by").prefetch_related(Prefetch("items", queryset=items)).first())
+
+
+def my_day(user: User, today: date | None = None, now: datetime | None = None) -> MyDay:
+    """Everything on a salesperson's (or a manager's own) start page, for their own
+    customers: today's plan and report, what they did so far, follow-ups due (overdue
+    first), cadence-due customers (priority first), and for reviewers how many plans
+    and reports of their team wait for review.
+    At most ``MY_DAY_ROWS`` rows per block; a flag says there are more."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    follow_ups = list(follow_ups_due(user, today)[: MY_DAY_ROWS + 1])
+    cadence = list(cadence_due(_own_live_customers(user), now)[: MY_DAY_ROWS + 1])
+    for customer in follow_ups:
+        customer.days_overdue = (today - customer.next_follow_up_on).days
+    day = MyDay(
+        today=today, plan=plan_with_items(user, today),
+        report=DailyReport.objects.filter(owner=user, date=today).first(),
+        follow_ups=follow_ups[:MY_DAY_ROWS], follow_ups_more=len(follow_ups) > MY_DAY_ROWS,
+        cadence=cadence[:MY_DAY_ROWS], cadence_more=len(cadence) > MY_DAY_ROWS,
+        counts=activity_counts(user, today),
+    )
+    if user.is_manager or user.is_admin:
+        day.pending_reviews = pending_review_count(user, today)
+    return day
+
+
+def activity_counts(owner: User, day: date) -> dict:
+    """Calls, visits and effective activities of ``owner`` on ``day`` (one query; the
+    progress line of "my day" — targets come from the reports app)."""
+    start, end = day_bounds(day)
+    return Activity.objects.filter(owner=owner, started_at__gte=start, started_at__lt=end).aggregate(
+        calls=Count("pk", filter=Q(kind=ActivityKind.CALL)),
+        visits=Count("pk", filter=Q(kind=ActivityKind.VISIT)),
+        effective=Count("pk", filter=Q(effective=True)),
+        total=Count("pk"),
+    )
+
+
+# --- Plans, reports and the review --------------------------------------------------------
+
+
+def plans_visible_to(user: User) -> QuerySet[DailyPlan]:
+    return DailyPlan.objects.visible_to(user).select_related("owner", "reviewed_by")
+
+
+def reports_visible_to(user: User) -> QuerySet[DailyReport]:
+    return DailyReport.objects.visible_to(user).select_related("owner", "reviewed_by")
+
+
+def plan_for_detail(user: User, pk: int) -> DailyPlan:
+    """One visible plan with its items and history; ``DailyPlan.DoesNotExist`` when not visible."""
+    items = PlanItem.objects.select_related("customer", "customer__grade").order_by("starts_at", "pk")
+    return (plans_visible_to(user).prefetch_related(Prefetch("items", queryset=items), "events__by")
+            .get(pk=pk))
+
+
+def report_for_detail(user: User, pk: int) -> DailyReport:
+    return reports_visible_to(user).prefetch_related("events__by").get(pk=pk)
+
+
+def reviewees_of(user: User) -> QuerySet[User]:
+    """Active colleagues whose plans and reports ``user`` reviews: everyone in a manager's
+    team tree but themselves; every salesperson and manager for an admin."""
+    if user.is_admin:
+        people = User.objects.exclude(role=Role.ADMIN)
+    elif user.is_manager:
+        people = User.objects.filter(team_id__in=user.visible_team_ids)
+    else:
+        return User.objects.none()
+    return people.filter(is_active=True).exclude(pk=user.pk).select_related("team").order_by("team__name",
+                                                                                                "username")
+
+
+def pending_review_count(user: User, day: date) -> int:
+    """Plans and reports of ``day`` waiting for ``user``'s review (two COUNTs)."""
+    people = reviewees_of(user).values("pk")
+    return (DailyPlan.objects.filter(owner__in=people, date=day, state=PlanState.SUBMITTED).count()
+            + DailyReport.objects.filter(owner__in=people, date=day, state=ReportState.SUBMITTED).count())
+
+
+@dataclass
+class ApprovalRow:
+    person: User
+    plan: DailyPlan | None
+    report: DailyReport | None
+
+    @property
+    def plan_missing(self) -> bool:
+        return self.plan is None or self.plan.state in DailyPlan.EDITABLE_STATES
+
+    @property
+    def report_missing(self) -> bool:
+        return self.report is None or self.report.state in DailyReport.EDITABLE_STATES
+
+
+def _approval_items() -> Prefetch:
+    return Prefetch("items", queryset=PlanItem.objects.select_related("customer").order_by("starts_at", "pk"))
+
+
+def approvals(user: User, day: date) -> list[ApprovalRow]:
+    """One row per reviewee for ``day``: their plan and report (or ``None``) — three queries."""
+    people = list(reviewees_of(user))
+    ids = [person.pk for person in people]
+    plans = {plan.owner_id: plan for plan in DailyPlan.objects.filter(owner_id__in=ids, date=day)
+             .prefetch_related(_approval_items())}
+    reports = {report.owner_id: report for report in DailyReport.objects.filter(owner_id__in=ids, date=day)}
+    return [ApprovalRow(person, plans.get(person.pk), reports.get(person.pk)) for person in people]
+
+
+def approval_row(user: User, owner_id: int, day: date) -> ApprovalRow | None:
+    """The Approvals row of one reviewee (after an in-place approve / return); ``None``
+    when ``user`` does not review them."""
+    person = reviewees_of(user).filter(pk=owner_id).first()
+    if person is None:
+        return None
+    return ApprovalRow(
+        person,
+        DailyPlan.objects.filter(owner=person, date=day).prefetch_related(_approval_items()).first(),
+        DailyReport.objects.filter(owner=person, date=day).first(),
+    )
+
+
+def managers_of(user: User) -> list[User]:
+    """Who reviews ``user``'s work: the manager of their team, or of the nearest team
+    above it that has one (never themselves); the admins when the tree has none.
+    Two queries (the team tree is small)."""
+    teams = {team.pk: team for team in Team.objects.select_related("manager")}
+    seen: set[int] = set()
+    team = teams.get(user.team_id)
+    while team is not None and team.pk not in seen:
+        seen.add(team.pk)
+        manager = team.manager
+        if manager is not None and manager.pk != user.pk and manager.is_active:
+            return [manager]
+        team = teams.get(team.parent_id)
+    return list(User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk))
+
+
+# --- The day's figures (daily report) -------------------------------------------------------
+
+
+def day_figures(owner: User, day: date) -> dict:
+    """The report's figures for ``owner`` on ``day``: activities by channel, connected
+    calls, effective ones, expenses, plan items planned / done, orders signed and
+    money collected — three aggregate queries."""
+    start, end = day_bounds(day)
+    activity = Activity.objects.filter(owner=owner, started_at__gte=start, started_at__lt=end).aggregate(
+        calls=Count("pk", filter=Q(kind=ActivityKind.CALL)),
+        connected_calls=Count("pk", filter=Q(kind=ActivityKind.CALL, call_stage__gte=CallStage.CONNECTED)),
+        visits=Count("pk", filter=Q(kind=ActivityKind.VISIT)),
+        other_activities=Count("pk", filter=~Q(kind__in=[ActivityKind.CALL, ActivityKind.VISIT])),
+        effective_activities=Count("pk", filter=Q(effective=True)),
+        expenses=Coalesce(Sum("expense"), Value(0),
+                          output_field=DecimalField(max_digits=12, decimal_places=2)),
+    )
+    items = PlanItem.objects.filter(plan__owner=owner, plan__date=day).aggregate(
+        plan_items_planned=Count("pk"), plan_items_done=Count("pk", filter=Q(done=True)),
+    )
+    money = DecimalField(max_digits=14, decimal_places=2)
+    orders = Order.objects.filter(owner=owner).filter(Q(signed_on=day) | Q(collected_on=day)).aggregate(
+        orders_count=Count("pk", filter=Q(signed_on=day)),
+        orders_amount=Coalesce(Sum("amount", filter=Q(signed_on=day)), Value(0), output_field=money),
+        collected=Coalesce(Sum("collected_amount", filter=Q(collected_on=day)), Value(0), output_field=money),
+    )
+    return {**activity, **items, **orders}
+
+
+# --- Escalations and notifications ---------------------------------------------------------
+
+
+def market_reports_visible_to(user: User) -> QuerySet[MarketReport]:
+    return MarketReport.objects.visible_to(user).select_related("owner", "customer")
+
+
+def notifications_of(user: User) -> QuerySet[Notification]:
+    """A user's own notifications, newest first (nobody reads another's)."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return (Notification.objects.filter(recipient=user).select_related("customer")
+            .order_by("-created_at", "-pk"))

@@ -1,0 +1,37 @@
+"""Pages of the daily routine (included at the site root; "my day" itself is ``home``)."""
+from django.urls import path
+
+from . import exports, views
+
+app_name = "activities"
+
+urlpatterns = [
+    path("activities/", views.ActivityListView.as_view(), name="activity-list"),
+    path("activities/export/", exports.ActivityExportView.as_view(), name="activity-export"),
+    path("activities/customers/<int:pk>/log/", views.LogActivityView.as_view(), name="log-activity"),
+    # Plans & reports: the salesperson's side.
+    path("plans/", views.PlansView.as_view(), name="plans"),
+    path("plans/open/", views.OpenPlanView.as_view(), name="plan-open"),
+    path("plans/<int:pk>/", views.PlanDetailView.as_view(), name="plan-detail"),
+    path("plans/<int:pk>/items/", views.AddPlanItemView.as_view(), name="plan-item-add"),
+    path("plans/items/<int:pk>/delete/", views.RemovePlanItemView.as_view(), name="plan-item-delete"),
+    path("plans/items/<int:pk>/done/", views.PlanItemDoneView.as_view(), name="plan-item-done"),
+    path("plans/<int:pk>/submit/", views.SubmitPlanView.as_view(), name="plan-submit"),
+    path("plans/<int:pk>/approve/", views.ApprovePlanView.as_view(), name="plan-approve"),
+    path("plans/<int:pk>/return/", views.ReturnPlanView.as_view(), name="plan-return"),
+    path("daily-reports/open/", views.OpenReportView.as_view(), name="report-open"),
+    path("daily-reports/<int:pk>/", views.ReportDetailView.as_view(), name="report-detail"),
+    path("daily-reports/<int:pk>/submit/", views.SubmitReportView.as_view(), name="report-submit"),
+    path("daily-reports/<int:pk>/sign-off/", views.SignOffReportView.as_view(), name="report-sign-off"),
+    path("daily-reports/<int:pk>/return/", views.ReturnReportView.as_view(), name="report-return"),
+    # The manager's side.
+    path("approvals/", views.ApprovalsView.as_view(), name="approvals"),
+    # Escalations (市场状况反映表 / 客诉).
+    path("escalations/", views.MarketReportListView.as_view(), name="market-report-list"),
+    path("escalations/new/", views.MarketReportCreateView.as_view(), name="market-report-create"),
+    path("escalations/<int:pk>/", views.MarketReportDetailView.as_view(), name="market-report-detail"),
+    # The bell.
+    path("notifications/", views.NotificationListView.as_view(), name="notifications"),
+    path("notifications/<int:pk>/read/", views.NotificationReadView.as_view(), name="notification-read"),
+    path("notifications/read-all/", views.NotificationReadAllView.as_view(), name="notifications-read-all"),
+]

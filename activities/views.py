@@ -1,0 +1,521 @@
+"""Pages of the daily routine. Thin: a selector reads, a form validates, one service writes.
+
+htmx requests (``HX-Request: true``) get fragments that update the row in place;
+every action also works as a plain POST that redirects (no JavaScript needed).
+Validation errors answer 422 to htmx (swapped in place, see ``htmx-config`` in
+``base.html``) and 400 to a plain form post; a forbidden action answers 403.
+"""
+import re
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import ListView
+
+from crm import services as crm_services
+from crm.forms import apply_service_errors
+from crm.selectors import customers_visible_to
+
+from . import permissions, selectors, services
+from .filters import ActivityFilter, MarketReportFilter
+from .forms import (
+    ActivityForm,
+    DailyReportForm,
+    DateForm,
+    MarketReportForm,
+    PlanItemForm,
+    ReviewForm,
+    quick_follow_up_dates,
+)
+from .models import ActivityKind, DailyPlan, DailyReport, PlanItem, Purpose
+from .my_day_blocks import extra_blocks, target_progress
+
+ROW_ID = re.compile(r"^[a-z]+-\d+$")
+
+
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def safe_next(request, default: str) -> str:
+    """Where to go after a plain POST: the ``next`` the page asked for, if it is ours."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _parse_day(value: str | None, default: date) -> date:
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Http404 from None
+
+
+# --- My day -------------------------------------------------------------------------------
+
+
+class MyDayView(View):
+    """The start page: today's plan, follow-ups due (overdue first), cadence-due customers,
+    handover tasks and alerts; for managers also what waits for their approval."""
+
+    def get(self, request):
+        day = selectors.my_day(request.user)
+        # Each row's element id: the htmx form and the logged row replace exactly it.
+        for item in day.plan.items.all() if day.plan else []:
+            item.row_id = f"plan-{item.pk}"
+        for prefix, customers in (("follow", day.follow_ups), ("cadence", day.cadence)):
+            for customer in customers:
+                customer.row_id = f"{prefix}-{customer.pk}"
+        return render(request, "activities/my_day.html", {
+            "day": day,
+            "extra_blocks": extra_blocks(request.user),
+            "target_progress": target_progress(request.user, day.today),
+            "can_review": permissions.can_review(request.user),
+        })
+
+
+# --- Activities ---------------------------------------------------------------------------
+
+
+class ActivityListView(ListView):
+    template_name = "activities/activity_list.html"
+    paginate_by = 50
+    context_object_name = "activities"
+
+    def get_queryset(self):
+        self.filterset = ActivityFilter(self.request.GET, request=self.request,
+                                        queryset=selectors.activities_visible_to(self.request.user))
+        queryset = self.filterset.qs
+        if not self.request.GET.get("ordering"):
+            queryset = queryset.order_by("-started_at", "-pk")
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(filterset=self.filterset, query_string=query.urlencode(),
+                       show_owner=not self.request.user.is_salesperson)
+        return context
+
+
+class LogActivityView(View):
+    """Log an activity for a customer: a full page, or (htmx) a short form inside the
+    "my day" row that, once saved, replaces the row with its updated state."""
+
+    full_template = "activities/activity_form.html"
+    fragment_template = "activities/_log_form.html"
+
+    def _setup(self, request, pk):
+        customer = get_object_or_404(customers_visible_to(request.user).filter(archived_at=None), pk=pk)
+        row = request.POST.get("row") or request.GET.get("row") or ""
+        return customer, (row if ROW_ID.match(row) else f"customer-{customer.pk}")
+
+    def _context(self, request, customer, form, row):
+        return {"customer": customer, "form": form, "row": row,
+                "quick_dates": quick_follow_up_dates(timezone.localdate()),
+                "next": safe_next(request, reverse("crm:customer-detail", args=[customer.pk]))}
+
+    def get(self, request, pk):
+        customer, row = self._setup(request, pk)
+        initial = {}
+        if request.GET.get("kind") in ActivityKind.values:
+            initial["kind"] = request.GET["kind"]
+        if request.GET.get("purpose") in Purpose.values:
+            initial["purpose"] = request.GET["purpose"]
+        form = ActivityForm(customer=customer, initial=initial)
+        template = self.fragment_template if is_htmx(request) else self.full_template
+        return render(request, template, self._context(request, customer, form, row))
+
+    def post(self, request, pk):
+        customer, row = self._setup(request, pk)
+        form = ActivityForm(request.POST, customer=customer)
+        if form.is_valid():
+            try:
+                activity = services.log_activity(by=request.user, customer=customer, **form.service_kwargs())
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                return self._logged(request, customer, activity, row)
+        context = self._context(request, customer, form, row)
+        if is_htmx(request):
+            response = render(request, self.fragment_template, context, status=422)
+            response["HX-Retarget"] = f"#slot-{row}"
+            response["HX-Reswap"] = "innerHTML"
+            return response
+        return render(request, self.full_template, context, status=400)
+
+    def _logged(self, request, customer, activity, row):
+        message = _("%(kind)s with %(name)s logged.") % {"kind": activity.get_kind_display(),
+                                                          "name": customer.name}
+        if is_htmx(request):
+            customer.refresh_from_db()
+            return render(request, "activities/_logged_row.html",
+                          {"customer": customer, "activity": activity, "row": row, "message": message})
+        messages.success(request, message)
+        return redirect(safe_next(request, reverse("crm:customer-detail", args=[customer.pk])))
+
+
+# --- Plans & reports (the salesperson's side) --------------------------------------------------
+
+
+class PlansView(View):
+    """A salesperson's plans and reports: today's with their states, the recent ones, and
+    a date picker to open the plan or report of another day."""
+
+    def get(self, request):
+        today = timezone.localdate()
+        own = {"owner": request.user}
+        plans = list(selectors.plans_visible_to(request.user).filter(**own).order_by("-date")[:30])
+        reports = list(selectors.reports_visible_to(request.user).filter(**own).order_by("-date")[:30])
+        return render(request, "activities/plans.html", {
+            "today": today,
+            "today_plan": next((p for p in plans if p.date == today), None),
+            "today_report": next((r for r in reports if r.date == today), None),
+            "plans": plans, "reports": reports,
+            "date_form": DateForm(initial={"date": today}),
+        })
+
+
+class OpenPlanView(View):
+    def post(self, request):
+        form = DateForm(request.POST)
+        if form.is_valid():
+            try:
+                plan = services.open_plan(by=request.user, day=form.cleaned_data["date"])
+            except ValidationError as error:
+                messages.error(request, _error_text(error))
+            else:
+                return redirect("activities:plan-detail", pk=plan.pk)
+        else:
+            messages.error(request, _("Choose a date."))
+        return redirect("activities:plans")
+
+
+def _visible_plan(request, pk) -> DailyPlan:
+    try:
+        return selectors.plan_for_detail(request.user, pk)
+    except DailyPlan.DoesNotExist:
+        raise Http404 from None
+
+
+def _visible_report(request, pk) -> DailyReport:
+    try:
+        return selectors.report_for_detail(request.user, pk)
+    except DailyReport.DoesNotExist:
+        raise Http404 from None
+
+
+class PlanDetailView(View):
+    template_name = "activities/plan_detail.html"
+
+    def get(self, request, pk, item_form=None, status=200):
+        plan = _visible_plan(request, pk)
+        is_owner = permissions.is_owner(request.user, plan)
+        if item_form is None and is_owner and plan.is_editable:
+            item_form = PlanItemForm(customers=_plannable_customers(request.user))
+        return render(request, self.template_name, {
+            "plan": plan, "is_owner": is_owner,
+            "is_reviewer": permissions.is_reviewer_of(request.user, plan.owner),
+            "item_form": item_form if is_owner and plan.is_editable else None,
+            "review_form": ReviewForm(),
+        }, status=status)
+
+
+def _plannable_customers(user):
+    return customers_visible_to(user).filter(archived_at=None).order_by("name")
+
+
+class AddPlanItemView(View):
+    def post(self, request, pk):
+        plan = _visible_plan(request, pk)
+        form = PlanItemForm(request.POST, customers=_plannable_customers(request.user))
+        if form.is_valid():
+            try:
+                services.add_plan_item(plan=plan, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, _("%(name)s added to the plan.")
+                                 % {"name": form.cleaned_data["customer"]})
+                return redirect("activities:plan-detail", pk=plan.pk)
+        return PlanDetailView().get(request, pk, item_form=form, status=400)
+
+
+def _visible_item(request, pk) -> PlanItem:
+    item = get_object_or_404(PlanItem.objects.select_related("plan", "customer"), pk=pk)
+    if not selectors.plans_visible_to(request.user).filter(pk=item.plan_id).exists():
+        raise Http404
+    return item
+
+
+class RemovePlanItemView(View):
+    def post(self, request, pk):
+        item = _visible_item(request, pk)
+        try:
+            services.remove_plan_item(item=item, by=request.user)
+        except ValidationError as error:
+            return _action_error(request, error)
+        messages.success(request, _("%(name)s taken off the plan.") % {"name": item.customer.name})
+        return redirect("activities:plan-detail", pk=item.plan_id)
+
+
+class PlanItemDoneView(View):
+    def post(self, request, pk):
+        item = _visible_item(request, pk)
+        services.set_plan_item_done(item=item, by=request.user, done=request.POST.get("done") == "1")
+        return redirect(safe_next(request, reverse("activities:plan-detail", args=[item.plan_id])))
+
+
+def _action_error(request, error: ValidationError, status: int = 400):
+    """A refused transition on a plain POST: a short page that says why (never a 500)."""
+    return render(request, "activities/action_error.html", {"message": _error_text(error),
+                                                             "back": safe_next(request, reverse("home"))},
+                  status=status)
+
+
+class ReportDetailView(View):
+    template_name = "activities/report_detail.html"
+
+    def _render(self, request, report, form=None, status=200):
+        is_owner = permissions.is_owner(request.user, report)
+        if form is None and is_owner and report.is_editable:
+            form = DailyReportForm(instance=report)
+        return render(request, self.template_name, {
+            "report": report, "is_owner": is_owner,
+            "is_reviewer": permissions.is_reviewer_of(request.user, report.owner),
+            "form": form if is_owner and report.is_editable else None,
+            "activities": selectors.activities_of_owner_on(report.owner, report.date),
+            "plan": selectors.plan_with_items(report.owner, report.date),
+            "review_form": ReviewForm(),
+            "cutoff": services.report_cutoff(report.date),
+        }, status=status)
+
+    def get(self, request, pk):
+        return self._render(request, _visible_report(request, pk))
+
+    def post(self, request, pk):
+        report = _visible_report(request, pk)
+        if not permissions.is_owner(request.user, report):
+            raise PermissionDenied
+        form = DailyReportForm(request.POST, instance=report)
+        if form.is_valid():
+            try:
+                services.update_report(report=report, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, _("Report saved."))
+                return redirect("activities:report-detail", pk=report.pk)
+        report.refresh_from_db()
+        return self._render(request, report, form=form, status=400)
+
+
+class OpenReportView(View):
+    def post(self, request):
+        form = DateForm(request.POST)
+        if form.is_valid():
+            try:
+                report = services.open_report(by=request.user, day=form.cleaned_data["date"])
+            except ValidationError as error:
+                messages.error(request, _error_text(error))
+            else:
+                return redirect("activities:report-detail", pk=report.pk)
+        else:
+            messages.error(request, _("Choose a date."))
+        return redirect("activities:plans")
+
+
+# --- Submitting and reviewing --------------------------------------------------------------
+
+
+class TransitionView(View):
+    """One POST moving a plan or a report through its states with one service.
+
+    The row must be visible (else 404); the service decides who may move it (403) and
+    from which state (400). From the Approvals page (htmx) the person's row comes back
+    updated in place; otherwise the browser is sent back where it came from."""
+
+    kind = "plan"  # or "report"
+    service = None  # staticmethod(the service)
+    takes_comment = False
+    done_message = ""
+
+    def post(self, request, pk):
+        row = _visible_plan(request, pk) if self.kind == "plan" else _visible_report(request, pk)
+        form = ReviewForm(request.POST)
+        form.is_valid()
+        kwargs = {self.kind: row, "by": request.user}
+        if self.takes_comment:
+            kwargs["comment"] = form.cleaned_data.get("comment", "")
+        try:
+            self.service(**kwargs)
+        except ValidationError as error:
+            if is_htmx(request):
+                return self._row(request, row, error=_error_text(error), status=422)
+            return _action_error(request, error)
+        if is_htmx(request):
+            return self._row(request, row, message=str(self.done_message))
+        messages.success(request, str(self.done_message))
+        detail = "activities:plan-detail" if self.kind == "plan" else "activities:report-detail"
+        return redirect(safe_next(request, reverse(detail, args=[row.pk])))
+
+    def _row(self, request, row, status=200, **extra):
+        approval = selectors.approval_row(request.user, row.owner_id, row.date)
+        if approval is None:
+            return HttpResponse(status=204 if status == 200 else status)
+        return render(request, "activities/_approval_row.html",
+                      {"row": approval, "back": safe_next(request, reverse("activities:approvals")), **extra},
+                      status=status)
+
+
+class SubmitPlanView(TransitionView):
+    service = staticmethod(services.submit_plan)
+    done_message = gettext_lazy("Plan submitted to your manager.")
+
+
+class ApprovePlanView(TransitionView):
+    service, takes_comment = staticmethod(services.approve_plan), True
+    done_message = gettext_lazy("Plan approved.")
+
+
+class ReturnPlanView(TransitionView):
+    service, takes_comment = staticmethod(services.return_plan), True
+    done_message = gettext_lazy("Plan returned.")
+
+
+class SubmitReportView(TransitionView):
+    kind, service = "report", staticmethod(services.submit_report)
+    done_message = gettext_lazy("Report submitted to your manager.")
+
+
+class SignOffReportView(TransitionView):
+    kind, service, takes_comment = "report", staticmethod(services.sign_off_report), True
+    done_message = gettext_lazy("Report signed off.")
+
+
+class ReturnReportView(TransitionView):
+    kind, service, takes_comment = "report", staticmethod(services.return_report), True
+    done_message = gettext_lazy("Report returned.")
+
+
+class ApprovalsView(View):
+    """The team's plans and reports of a day, their states, one-click review, and who
+    has not submitted yet. Managers and admins."""
+
+    def get(self, request):
+        if not permissions.can_review(request.user):
+            raise PermissionDenied
+        day = _parse_day(request.GET.get("date"), timezone.localdate())
+        rows = selectors.approvals(request.user, day)
+        return render(request, "activities/approvals.html", {
+            "day": day, "rows": rows, "review_form": ReviewForm(),
+            "missing_plans": [row.person for row in rows if row.plan_missing],
+            "missing_reports": [row.person for row in rows if row.report_missing],
+        })
+
+
+# --- Escalations --------------------------------------------------------------------------
+
+
+class MarketReportListView(ListView):
+    template_name = "activities/market_report_list.html"
+    paginate_by = 50
+    context_object_name = "market_reports"
+
+    def get_queryset(self):
+        self.filterset = MarketReportFilter(self.request.GET, request=self.request,
+                                            queryset=selectors.market_reports_visible_to(self.request.user))
+        return self.filterset.qs.order_by("-created_at", "-pk")
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(filterset=self.filterset, query_string=query.urlencode(), **kwargs)
+
+
+class MarketReportCreateView(View):
+    template_name = "activities/market_report_form.html"
+
+    def _customers(self, request):
+        return customers_visible_to(request.user).filter(archived_at=None).order_by("name")
+
+    def get(self, request):
+        initial = {"kind": request.GET.get("kind", "market")}
+        if request.GET.get("customer", "").isdigit():
+            initial["customer"] = int(request.GET["customer"])
+        form = MarketReportForm(initial=initial, customers=self._customers(request))
+        return render(request, self.template_name, {"form": form})
+
+    def post(self, request):
+        form = MarketReportForm(request.POST, customers=self._customers(request))
+        if form.is_valid():
+            try:
+                report = services.file_market_report(by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, _("Sent: your manager has been notified."))
+                return redirect("activities:market-report-detail", pk=report.pk)
+        return render(request, self.template_name, {"form": form}, status=400)
+
+
+class MarketReportDetailView(View):
+    def get(self, request, pk):
+        report = get_object_or_404(selectors.market_reports_visible_to(request.user), pk=pk)
+        return render(request, "activities/market_report_detail.html", {"report": report})
+
+
+# --- Notifications ------------------------------------------------------------------------
+
+
+class NotificationListView(ListView):
+    template_name = "activities/notifications.html"
+    paginate_by = 50
+    context_object_name = "notifications"
+
+    def get_queryset(self):
+        queryset = selectors.notifications_of(self.request.user)
+        if self.request.GET.get("unread") == "1":
+            queryset = queryset.filter(read_at__isnull=True)
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(query_string=query.urlencode(), **kwargs)
+
+
+class NotificationReadView(View):
+    """Mark one of the user's notifications read and follow its link (or come back)."""
+
+    def post(self, request, pk):
+        notification = get_object_or_404(selectors.notifications_of(request.user), pk=pk)
+        crm_services.mark_notifications_read(user=request.user, ids=[notification.pk])
+        if request.POST.get("follow") == "1" and url_has_allowed_host_and_scheme(
+                notification.url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            return redirect(notification.url)
+        return redirect(safe_next(request, reverse("activities:notifications")))
+
+
+class NotificationReadAllView(View):
+    def post(self, request):
+        count = crm_services.mark_notifications_read(user=request.user)
+        messages.success(request, _("%(count)s notifications marked read.") % {"count": count})
+        return redirect("activities:notifications")

@@ -1,0 +1,62 @@
+// Logging activities: quick follow-up dates, the objection's suggested answer, "effective"
+// pre-ticked for key persons, call-only fields, closing an inline form. Event delegation on
+// the document, so forms that htmx swaps in later work the same. No inline scripts (CSP).
+(function () {
+  "use strict";
+
+  function formOf(element) { return element.closest("form"); }
+
+  document.addEventListener("click", function (event) {
+    var quick = event.target.closest("[data-quick-date]");
+    if (quick) {
+      var input = formOf(quick).querySelector("[data-follow-up]");
+      if (input) {
+        input.value = quick.getAttribute("data-quick-date");
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      return;
+    }
+    var close = event.target.closest("[data-close-slot]");
+    if (close) {
+      var slot = close.closest("[data-slot]");
+      if (slot) { slot.innerHTML = ""; }
+    }
+  });
+
+  function showAnswer(select) {
+    var box = formOf(select).querySelector("[data-objection-answer]");
+    if (!box) { return; }
+    var option = select.options[select.selectedIndex];
+    var answer = option ? option.getAttribute("data-answer") : null;
+    box.querySelector("[data-answer-text]").textContent = answer || "";
+    box.hidden = !answer;
+  }
+
+  function toggleCallFields(select) {
+    var isCall = select.value === "call";
+    formOf(select).querySelectorAll("[data-call-only]").forEach(function (field) { field.hidden = !isCall; });
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches("[data-objection-select]")) {
+      showAnswer(target);
+    } else if (target.matches("[data-kind-select]")) {
+      toggleCallFields(target);
+    } else if (target.matches("[data-effective]")) {
+      target.setAttribute("data-touched", "1");
+    } else if (target.matches("[data-contact-select]")) {
+      var effective = formOf(target).querySelector("[data-effective]");
+      var option = target.options[target.selectedIndex];
+      if (effective && !effective.hasAttribute("data-touched")) {
+        effective.checked = Boolean(option && option.hasAttribute("data-key-person"));
+      }
+    }
+  });
+
+  // A freshly swapped-in form: put the cursor in it.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var field = event.detail.target.querySelector("form textarea, form input:not([type=hidden])");
+    if (field) { field.focus(); }
+  });
+})();
