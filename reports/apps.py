@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Reports")
+
+    def ready(self):
+        from activities.my_day_blocks import register_progress_provider
+
+        from .selectors import activity_progress
+
+        register_progress_provider(activity_progress)

@@ -1,3 +1,87 @@
-"""Role expectations for the reports routes (see ``config/tests/route_matrix.py``)."""
+"""Role expectations for the reports routes (see ``config/tests/route_matrix.py``).
 
-ROUTES = []
+The world adds a month target of ``salesperson`` and a team target of East, an
+activity target and a weekly rollup row of ``salesperson``.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from config.tests.route_matrix import API, API_MANAGERS, API_OWNED, PAGE, PAGE_MANAGERS, Route, expect
+from funnel.tests.factories import grade
+from reports.models import ActivityTarget, Target, WeeklyRollup
+from reports.periods import last_complete_week, today
+
+# Exports: salespeople are refused unless the admin allows it (crm's export policy).
+PAGE_EXPORT = expect(403, 302, manager=200, other_manager=200, admin=200)
+# Calibrating a grade: admins only (redirected back to the report).
+PAGE_CALIBRATE = expect(403, 302, admin=302)
+# Splitting East's team target: its manager and admins; another team's manager cannot see it.
+PAGE_SPLIT = expect(403, 302, manager=200, admin=200, other_manager=404)
+
+
+def build_world(world) -> None:
+    salesperson = world.personas.salesperson
+    # Mutating routes build the world once per role: get the same rows back.
+    world.target, _ = Target.objects.get_or_create(
+        owner=salesperson,
+        period_kind="month",
+        period_start=date(2026, 1, 1),
+        defaults={"sales_amount": Decimal(100000)},
+    )
+    world.team_target, _ = Target.objects.get_or_create(
+        team=salesperson.team,
+        period_kind="quarter",
+        period_start=date(2026, 1, 1),
+        defaults={"sales_amount": Decimal(300000)},
+    )
+    world.activity_target, _ = ActivityTarget.objects.get_or_create(
+        owner=salesperson, cadence="day", defaults={"calls": 20, "visits": 2}
+    )
+    world.rollup, _ = WeeklyRollup.objects.get_or_create(
+        salesperson=salesperson,
+        week_start=last_complete_week(today()),
+        defaults={"team": salesperson.team, "calls": 12},
+    )
+
+
+ROUTES = [
+    # --- Pages -----------------------------------------------------------------------
+    Route("reports:index", PAGE),
+    Route("reports:funnel", PAGE),
+    Route("reports:funnel-export", PAGE_EXPORT),
+    Route("reports:backward-plan", PAGE, query="?target_kind=orders&target=10&period=quarter"),
+    Route("reports:backward-plan-export", PAGE_EXPORT, query="?target_kind=orders&target=10"),
+    Route("reports:conversion", PAGE),
+    Route("reports:conversion-export", PAGE_EXPORT),
+    Route(
+        "reports:calibrate",
+        PAGE_CALIBRATE,
+        method="post",
+        mutates=True,
+        kwargs=lambda w: {"pk": grade("C").pk},
+        data=lambda w: {"probability": "35"},
+    ),
+    Route("reports:quota", PAGE),
+    Route("reports:quota-export", PAGE_EXPORT),
+    Route("reports:activity", PAGE),
+    Route("reports:activity-export", PAGE_EXPORT),
+    Route("reports:weekly", PAGE_MANAGERS),
+    Route("reports:weekly-export", PAGE_MANAGERS),
+    Route("reports:targets", PAGE),
+    Route("reports:target-split", PAGE_SPLIT, kwargs=lambda w: {"pk": w.team_target.pk}),
+    # --- API -------------------------------------------------------------------------
+    Route("target-list", API),
+    Route("target-detail", API_OWNED, kwargs=lambda w: {"pk": w.target.pk}),
+    Route("activitytarget-list", API),
+    Route("activitytarget-detail", API_OWNED, kwargs=lambda w: {"pk": w.activity_target.pk}),
+    Route("weeklyrollup-list", API),
+    Route("weeklyrollup-detail", API_OWNED, kwargs=lambda w: {"pk": w.rollup.pk}),
+    Route("report-funnel", API),
+    Route("report-diagnosis", API),
+    Route("report-backward-plan", API, query="?target_orders=10"),
+    Route("report-conversion", API),
+    Route("report-quota", API),
+    Route("report-activity-funnel", API),
+    Route("report-weekly", API_MANAGERS),
+]

@@ -1,0 +1,118 @@
+"""Forms of the report pages: period pickers, the backward plan's target, targets."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.forms import BootstrapMixin
+from crm.selectors import teams_visible_to, users_visible_to
+
+from .models import ActivityCadence, ActivityTarget, Target
+from .periods import PeriodKind, is_period_start, period_for, today
+
+
+class PeriodForm(BootstrapMixin, forms.Form):
+    """``?period=month|quarter|year&on=YYYY-MM-DD`` (the period holding that day)."""
+
+    period = forms.ChoiceField(label=_("Period"), choices=PeriodKind.choices, required=False)
+    on = forms.DateField(
+        label=_("Holding the day"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def period_value(self):
+        data = self.cleaned_data if self.is_valid() else {}
+        kind = data.get("period") or PeriodKind.MONTH
+        return period_for(kind, data.get("on") or today())
+
+
+class BackwardPlanForm(PeriodForm):
+    TARGET_KINDS = [("orders", _("Number of orders")), ("amount", _("Sales amount"))]
+
+    target_kind = forms.ChoiceField(label=_("Target in"), choices=TARGET_KINDS, initial="orders")
+    target = forms.DecimalField(label=_("Target"), min_value=Decimal(1), max_digits=16, decimal_places=2)
+    average_order = forms.DecimalField(
+        label=_("Average order (CNY)"),
+        min_value=Decimal("0.01"),
+        max_digits=16,
+        decimal_places=2,
+        required=False,
+        help_text=_(
+            "For an amount target: the amount ÷ the average order gives the orders needed. "
+            "Empty: the average of the last year's orders."
+        ),
+    )
+
+
+class CommissionForm(PeriodForm):
+    SPANS = [("week", _("This week")), ("day", _("Today"))]
+
+    commission = forms.DecimalField(
+        label=_("Commission rate (%)"),
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        decimal_places=2,
+        required=False,
+        initial=Decimal(5),
+    )
+    span = forms.ChoiceField(label=_("Activity by grade for"), choices=SPANS, required=False)
+
+
+class TargetForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Target
+        fields = [
+            "owner",
+            "team",
+            "period_kind",
+            "period_start",
+            "sales_amount",
+            "gross_profit",
+            "new_customers",
+            "collections",
+        ]
+        widgets = {"period_start": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = (
+            users_visible_to(user).filter(is_active=True).exclude(pk=user.pk)
+            if not user.is_admin
+            else users_visible_to(user).filter(is_active=True)
+        )
+        self.fields["team"].queryset = teams_visible_to(user).filter(pk__in=user.visible_team_ids)
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("owner")) == bool(data.get("team")):
+            raise forms.ValidationError(_("Pick a salesperson or a team, not both."))
+        kind, start = data.get("period_kind"), data.get("period_start")
+        if kind and start and not is_period_start(kind, start):
+            self.add_error("period_start", _("Give the first day of the month, quarter or year."))
+        return data
+
+    def validate_unique(self):
+        """The service upserts on (owner|team, period): an existing target is updated."""
+
+
+class ActivityTargetForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = ActivityTarget
+        fields = ["owner", "cadence", "calls", "visits", "new_customers"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = users_visible_to(user).filter(is_active=True)
+        self.fields["cadence"].initial = ActivityCadence.DAY
+
+    def validate_unique(self):
+        """Upserted on (owner, cadence)."""
+
+
+class WeeklyReportForm(BootstrapMixin, forms.Form):
+    next_week_plan = forms.CharField(
+        label=_("Next week's plan"), widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
+    competitor_news = forms.CharField(
+        label=_("Competitor news (manager's notes)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )

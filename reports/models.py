@@ -1,0 +1,221 @@
+"""Targets (业绩目标), activity targets, the weekly rollup and the weekly manager report."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Team
+
+from .periods import PeriodKind, period_for
+
+MONEY = {
+    "max_digits": 16,
+    "decimal_places": 2,
+    "default": Decimal(0),
+    "validators": [MinValueValidator(Decimal(0))],
+}
+
+
+class Target(models.Model):
+    """A salesperson's or a team's target for a month, quarter or year.
+
+    Exactly one of ``owner`` / ``team`` is set. A member's target created by splitting
+    a team target points at it through ``split_from``.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="targets",
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.CASCADE, related_name="targets"
+    )
+    period_kind = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
+    period_start = models.DateField(
+        _("period start"), help_text=_("First day of the month, quarter or year.")
+    )
+    sales_amount = models.DecimalField(_("sales amount"), **MONEY)
+    gross_profit = models.DecimalField(_("gross profit"), **MONEY)
+    new_customers = models.PositiveIntegerField(_("new customers"), default=0)
+    collections = models.DecimalField(_("collections"), **MONEY)
+    split_from = models.ForeignKey(
+        "self",
+        verbose_name=_("split from"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="splits",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-period_start", "period_kind", "pk"]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(owner__isnull=False, team__isnull=True)
+                | Q(owner__isnull=True, team__isnull=False),
+                name="target_owner_xor_team",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "period_kind", "period_start"],
+                condition=Q(owner__isnull=False),
+                name="target_owner_period_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "period_kind", "period_start"],
+                condition=Q(team__isnull=False),
+                name="target_team_period_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["period_kind", "period_start"], name="target_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.owner or self.team} · {self.period.label}"
+
+    @property
+    def period(self):
+        return period_for(self.period_kind, self.period_start)
+
+
+class ActivityCadence(models.TextChoices):
+    DAY = "day", _("Per day")
+    WEEK = "week", _("Per week")
+
+
+class ActivityTarget(models.Model):
+    """The method's volume discipline: calls, visits and new customers per day or week."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        on_delete=models.CASCADE,
+        related_name="activity_targets",
+    )
+    cadence = models.CharField(
+        _("per"), max_length=10, choices=ActivityCadence.choices, default=ActivityCadence.DAY
+    )
+    calls = models.PositiveIntegerField(_("calls"), default=0)
+    visits = models.PositiveIntegerField(_("visits"), default=0)
+    new_customers = models.PositiveIntegerField(_("new customers"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["owner", "cadence"]
+        verbose_name = _("activity target")
+        verbose_name_plural = _("activity targets")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "cadence"], name="activity_target_owner_cadence_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} · {self.get_cadence_display()}"
+
+
+class WeeklyRollup(models.Model):
+    """One salesperson's numbers for one ISO week (Monday ``week_start``, company time zone).
+
+    Written only by ``reports.services.compute_weekly_rollups`` as an upsert on
+    (salesperson, week_start), so re-running a week leaves identical rows.
+    """
+
+    salesperson = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        on_delete=models.CASCADE,
+        related_name="weekly_rollups",
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    week_start = models.DateField(_("week (Monday)"))
+    new_customers = models.PositiveIntegerField(_("new customers"), default=0)
+    upgrades = models.PositiveIntegerField(_("grade upgrades"), default=0)
+    downgrades = models.PositiveIntegerField(_("grade downgrades"), default=0)
+    won_customers = models.PositiveIntegerField(_("customers won"), default=0)
+    lost_customers = models.PositiveIntegerField(_("customers lost"), default=0)
+    orders = models.PositiveIntegerField(_("orders"), default=0)
+    order_amount = models.DecimalField(_("order amount"), **MONEY)
+    gross_profit = models.DecimalField(_("gross profit"), max_digits=16, decimal_places=2, default=Decimal(0))
+    collections = models.DecimalField(_("collections"), **MONEY)
+    calls = models.PositiveIntegerField(_("calls"), default=0)
+    visits = models.PositiveIntegerField(_("visits"), default=0)
+    effective_visits = models.PositiveIntegerField(_("effective visits"), default=0)
+    activity_minutes = models.PositiveIntegerField(_("activity minutes"), default=0)
+    expense = models.DecimalField(_("expense"), **MONEY)
+    effective_visit_rate = models.DecimalField(
+        _("effective-visit rate (%)"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    transaction_rate = models.DecimalField(
+        _("transaction rate (%)"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("Orders ÷ visits of the week."),
+    )
+    quota = models.DecimalField(
+        _("quota at week end"),
+        **MONEY,
+        help_text=_("Weighted value of the open customers at the end of the week."),
+    )
+    open_customers = models.PositiveIntegerField(_("open customers at week end"), default=0)
+    grade_counts = models.JSONField(_("customers per grade at week end"), default=dict, blank=True)
+    plans_submitted = models.PositiveIntegerField(_("plans submitted"), default=0)
+    reports_submitted = models.PositiveIntegerField(_("reports submitted"), default=0)
+    reports_late = models.PositiveIntegerField(_("reports late"), default=0)
+
+    class Meta:
+        ordering = ["-week_start", "salesperson"]
+        verbose_name = _("weekly rollup")
+        verbose_name_plural = _("weekly rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["salesperson", "week_start"], name="weeklyrollup_salesperson_week_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["week_start", "team"], name="weeklyrollup_week_team_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.salesperson} · {self.week_start}"
+
+
+class WeeklyManagerReport(models.Model):
+    """What the manager writes into the weekly sales management report (周销售管理报告)."""
+
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="weekly_reports"
+    )
+    week_start = models.DateField(_("week (Monday)"))
+    next_week_plan = models.TextField(_("next week's plan"), blank=True)
+    competitor_news = models.TextField(_("competitor news (manager's notes)"), blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-week_start", "team"]
+        verbose_name = _("weekly manager report")
+        verbose_name_plural = _("weekly manager reports")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "week_start"], name="weeklyreport_team_week_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} · {self.week_start}"

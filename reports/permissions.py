@@ -1,0 +1,22 @@
+"""Plain predicates: who may set targets, write the weekly report, calibrate grades."""
+
+from crm.models import Team, User
+
+
+def can_set_target(user: User, *, owner: User | None = None, team: Team | None = None) -> bool:
+    """Managers set targets inside their team tree (not their own), admins anywhere."""
+    if user.is_admin:
+        return True
+    if not user.is_manager:
+        return False
+    if team is not None:
+        return team.pk in user.visible_team_ids
+    return owner is not None and owner.pk != user.pk and owner.team_id in user.visible_team_ids
+
+
+def can_write_weekly_report(user: User, team: Team) -> bool:
+    return user.is_admin or (user.is_manager and team.pk in user.visible_team_ids)
+
+
+def can_calibrate(user: User) -> bool:
+    return user.is_admin

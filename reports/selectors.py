@@ -1,0 +1,1200 @@
+"""Reads of the reports app. Every function takes a ``Scope`` resolved from the viewer
+(``resolve_scope``), so a number never includes what the viewer's lists would hide.
+
+Each selector runs a fixed number of grouped queries, whatever the data size.
+"""
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import (
+    Avg,
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.http import Http404
+from django.utils import timezone
+
+from activities.models import Activity, ActivityKind, CallStage, DailyReport, MarketReport, MarketReportKind
+from crm.models import Customer, Order, Role, Team, User
+from crm.selectors import customers_visible_to, weighted_value_expression
+from funnel.models import Grade, GradeChange, GradeKind
+
+from . import diagnosis, planning
+from .models import ActivityCadence, ActivityTarget, Target, WeeklyManagerReport, WeeklyRollup
+from .periods import Period, PeriodKind, local_midnight, period_for, today, week_bounds, week_start
+
+ZERO = Decimal(0)
+# Conversion rates: measured over this many days back, unless a period is given.
+RATE_WINDOW_DAYS = 180
+# A measured rate needs this many customers entering the grade; else the ratio of the
+# grades' probabilities stands in (documented on the pages).
+MIN_RATE_SAMPLE = 5
+# Calibration: suggest a probability when the won share differs by more than this many
+# points from the configured one, over at least this many resolved customers.
+CALIBRATION_MARGIN = Decimal(10)
+CALIBRATION_MIN_SAMPLE = 30
+# Met from 100 % of the target, exceeded from this percentage.
+EXCEEDED_FROM = Decimal(110)
+LIST_LIMIT = 10
+
+
+# --- Scope -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose numbers a report shows, within what the viewer may see.
+
+    ``kind``: "owner" (one salesperson), "team" (a team tree), "mine" (a manager's own
+    team tree plus themselves) or "company" (admins: everything, the pool included).
+    """
+
+    viewer: User
+    kind: str
+    owner: User | None = None
+    team: Team | None = None
+    team_ids: frozenset = field(default_factory=frozenset)
+
+    def q(self, owner_field: str = "owner") -> Q:
+        if self.kind == "owner":
+            return Q(**{f"{owner_field}_id": self.owner.pk})
+        if self.kind == "team":
+            return Q(**{f"{owner_field}__team_id__in": self.team_ids})
+        if self.kind == "mine":
+            return Q(**{f"{owner_field}_id": self.viewer.pk}) | Q(
+                **{f"{owner_field}__team_id__in": self.team_ids}
+            )
+        return Q()
+
+    @property
+    def label(self) -> str:
+        if self.kind == "owner":
+            return self.owner.display_name
+        if self.kind == "team":
+            return str(self.team)
+        return ""
+
+    def as_params(self) -> dict:
+        if self.kind == "owner":
+            return {"owner": self.owner.pk}
+        if self.kind == "team":
+            return {"team": self.team.pk}
+        return {}
+
+
+def _subtree(team_id: int) -> frozenset:
+    pairs = list(Team.objects.values_list("id", "parent_id"))
+    children: dict = defaultdict(list)
+    for child, parent in pairs:
+        children[parent].append(child)
+    seen, stack = set(), [team_id]
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(children[current])
+    return frozenset(seen)
+
+
+def _int_or_404(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+def resolve_scope(viewer: User, *, owner=None, team=None, scope: str | None = None) -> Scope:
+    """The scope a viewer asked for, or 404 when it is outside what they may see.
+
+    Salespeople only ever get their own numbers (another owner or a team → 404).
+    Managers pick themselves, anyone in their team tree, or a team of the tree;
+    admins anyone and any team. Without a choice: salesperson → own, manager → their
+    team tree, admin → the company.
+    """
+    if owner not in (None, ""):
+        owner_id = _int_or_404(owner)
+        if owner_id == viewer.pk:
+            return Scope(viewer, "owner", owner=viewer)
+        person = User.objects.visible_to(viewer).filter(pk=owner_id).select_related("team").first()
+        if person is None:
+            raise Http404
+        return Scope(viewer, "owner", owner=person)
+    if team not in (None, ""):
+        team_id = _int_or_404(team)
+        if not (viewer.is_admin or (viewer.is_manager and team_id in viewer.visible_team_ids)):
+            raise Http404
+        team_obj = Team.objects.filter(pk=team_id).first()
+        if team_obj is None:
+            raise Http404
+        return Scope(viewer, "team", team=team_obj, team_ids=_subtree(team_id))
+    if scope == "me" or viewer.is_salesperson:
+        return Scope(viewer, "owner", owner=viewer)
+    if viewer.is_admin:
+        return Scope(viewer, "company")
+    return Scope(viewer, "mine", team_ids=viewer.visible_team_ids)
+
+
+def scope_people(scope: Scope) -> QuerySet[User]:
+    """The active people whose numbers make up the scope (for per-salesperson rows)."""
+    people = User.objects.filter(is_active=True).select_related("team").order_by("username")
+    if scope.kind == "owner":
+        return people.filter(pk=scope.owner.pk)
+    if scope.kind == "company":
+        return people.exclude(role=Role.ADMIN)
+    if scope.kind == "mine":
+        return people.filter(Q(pk=scope.viewer.pk) | Q(team_id__in=scope.team_ids))
+    return people.filter(team_id__in=scope.team_ids)
+
+
+def scope_customers(scope: Scope) -> QuerySet[Customer]:
+    """Live customers of the scope, through the viewer's visibility rule."""
+    return customers_visible_to(scope.viewer).filter(scope.q("owner"), archived_at__isnull=True)
+
+
+# --- Shared SQL pieces ------------------------------------------------------------------
+
+
+def movement_q() -> tuple[Q, Q]:
+    """(up, down) filters on GradeChange: towards A/won, or towards E/lost."""
+    up = Q(to_grade__kind=GradeKind.WON) | Q(
+        to_grade__kind=GradeKind.OPEN,
+        from_grade__kind=GradeKind.OPEN,
+        to_grade__order__gt=F("from_grade__order"),
+    )
+    down = Q(to_grade__kind=GradeKind.LOST) | Q(
+        to_grade__kind=GradeKind.OPEN,
+        from_grade__kind=GradeKind.OPEN,
+        to_grade__order__lt=F("from_grade__order"),
+    )
+    return up, down
+
+
+def initial_grade_expression():
+    """The grade a customer was created at: the ``from`` of its first move, else its grade."""
+    first_move = GradeChange.objects.filter(customer=OuterRef("pk")).order_by("changed_at", "pk")
+    return Coalesce(
+        Subquery(first_move.values("from_grade_id")[:1]), F("grade_id"), output_field=BigIntegerField()
+    )
+
+
+def customers_as_of(moment: datetime) -> QuerySet[Customer]:
+    """Customers that existed and were live at ``moment``, annotated ``grade_then``: the
+    grade they were at, reconstructed from the grade history (correlated subqueries on
+    the (customer, changed_at) index)."""
+    last_before = GradeChange.objects.filter(customer=OuterRef("pk"), changed_at__lt=moment).order_by(
+        "-changed_at", "-pk"
+    )
+    first_after = GradeChange.objects.filter(customer=OuterRef("pk"), changed_at__gte=moment).order_by(
+        "changed_at", "pk"
+    )
+    return (
+        Customer.objects.filter(created_at__lt=moment)
+        .filter(Q(archived_at__isnull=True) | Q(archived_at__gte=moment))
+        .annotate(
+            grade_then=Coalesce(
+                Subquery(last_before.values("to_grade_id")[:1]),
+                Subquery(first_after.values("from_grade_id")[:1]),
+                F("grade_id"),
+                output_field=BigIntegerField(),
+            )
+        )
+    )
+
+
+def _open_grades() -> list[Grade]:
+    return [grade for grade in Grade.objects.order_by("order") if grade.is_open]
+
+
+def _pct(numerator, denominator) -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"))
+
+
+def target_status(actual: Decimal, target: Decimal | None) -> tuple[Decimal | None, str]:
+    """(percentage of the target, "met" / "exceeded" / "short" / "none")."""
+    if not target:
+        return None, "none"
+    percentage = _pct(actual, target)
+    if percentage >= EXCEEDED_FROM:
+        return percentage, "exceeded"
+    return percentage, "met" if percentage >= 100 else "short"
+
+
+# --- Conversion rates --------------------------------------------------------------------
+
+
+@dataclass
+class StageRate:
+    grade: Grade
+    entered: int
+    advanced: int
+    exits: int  # customers who left the grade (up, down or lost) in the window
+    measured: Decimal | None  # fraction 0..1, None without enough data
+    fallback: Decimal  # ratio of the probabilities (this grade's ÷ the next's)
+
+    @property
+    def rate(self) -> Decimal:
+        return self.measured if self.measured is not None else self.fallback
+
+    @property
+    def is_measured(self) -> bool:
+        return self.measured is not None
+
+
+def conversion_rates(
+    scope: Scope, start: datetime, end: datetime, grades: list[Grade] | None = None
+) -> list[StageRate]:
+    """Stage-to-stage conversion per open grade (the last one: A→won) between ``start``
+    and ``end``, counted on moves: of the customers who left the grade in the window,
+    the share that moved up. Customers still sitting at a grade are not counted yet (a
+    fresh batch of prospects would otherwise read as a 0 % rate); ``entered`` (moved
+    there or created there) is shown beside it. Three grouped queries."""
+    grades = grades if grades is not None else _open_grades()
+    up, _down = movement_q()
+    window = Q(changed_at__gte=start, changed_at__lt=end) & scope.q("owner")
+    changes = GradeChange.objects.filter(window).order_by()
+    entered = dict(changes.values("to_grade").annotate(n=Count("pk")).values_list("to_grade", "n"))
+    leaving = {
+        row["from_grade"]: row
+        for row in changes.values("from_grade").annotate(n=Count("pk"), up=Count("pk", filter=up))
+    }
+    created = dict(
+        Customer.objects.filter(scope.q("owner"), created_at__gte=start, created_at__lt=end)
+        .order_by()
+        .annotate(initial=initial_grade_expression())
+        .values("initial")
+        .annotate(n=Count("pk"))
+        .values_list("initial", "n")
+    )
+    rates = []
+    for index, grade in enumerate(grades):
+        next_probability = grades[index + 1].probability if index + 1 < len(grades) else Decimal(100)
+        fallback = (
+            (grade.probability / next_probability).quantize(Decimal("0.001")) if next_probability else ZERO
+        )
+        came = entered.get(grade.pk, 0) + created.get(grade.pk, 0)
+        left = leaving.get(grade.pk, {}).get("n", 0)
+        went = leaving.get(grade.pk, {}).get("up", 0)
+        measured = (
+            (Decimal(went) / Decimal(left)).quantize(Decimal("0.001")) if left >= MIN_RATE_SAMPLE else None
+        )
+        rates.append(StageRate(grade, came, went, left, measured, fallback))
+    return rates
+
+
+def trailing_window(days: int = RATE_WINDOW_DAYS) -> tuple[datetime, datetime]:
+    now = timezone.now()
+    return now - timedelta(days=days), now
+
+
+# --- Funnel dashboard ---------------------------------------------------------------------
+
+
+def _grouped_funnel(scope: Scope, now: datetime) -> list[dict]:
+    return list(
+        scope_customers(scope)
+        .order_by()
+        .values("owner_id", "grade_id")
+        .annotate(
+            count=Count("pk"),
+            expected=Coalesce(Sum("expected_value"), ZERO),
+            weighted_sum=Coalesce(Sum(weighted_value_expression()), ZERO),
+            stuck=Count("pk", filter=Q(stagnant_from__lte=now)),
+        )
+    )
+
+
+def funnel_dashboard(scope: Scope, *, on: date | None = None) -> dict:
+    """Everything the funnel dashboard shows, in a fixed number of queries:
+    grades (1), the grouped funnel by owner and grade (1), people of the scope (1),
+    this week's moves (1) and new customers (1), stuck customers (1), orders for the
+    month/quarter/year (1), new customers for them (1), targets (1), conversion rates
+    (3), orders of the last 30 days (counted with the period query)."""
+    now = timezone.now()
+    day = on or today()
+    grades = list(Grade.objects.order_by("order"))
+    open_grades = [grade for grade in grades if grade.is_open]
+    grouped = _grouped_funnel(scope, now)
+    per_grade: dict[int, dict] = {
+        g.pk: {"count": 0, "expected": ZERO, "weighted": ZERO, "stuck": 0} for g in grades
+    }
+    per_owner: dict = defaultdict(lambda: {"counts": {}, "count": 0, "weighted": ZERO, "stuck": 0})
+    open_ids = {grade.pk for grade in open_grades}
+    for row in grouped:
+        totals = per_grade[row["grade_id"]]
+        totals["count"] += row["count"]
+        totals["expected"] += row["expected"]
+        totals["weighted"] += row["weighted_sum"]
+        totals["stuck"] += row["stuck"]
+        owner = per_owner[row["owner_id"]]
+        owner["counts"][row["grade_id"]] = row["count"]
+        if row["grade_id"] in open_ids:
+            owner["count"] += row["count"]
+            owner["weighted"] += row["weighted_sum"]
+            owner["stuck"] += row["stuck"]
+    rows = [{"grade": grade, **per_grade[grade.pk]} for grade in grades]
+    quota = sum((per_grade[g.pk]["weighted"] for g in open_grades), ZERO)
+
+    people = []
+    if scope.kind != "owner":
+        for person in scope_people(scope):
+            entry = per_owner.get(person.pk, {"counts": {}, "count": 0, "weighted": ZERO, "stuck": 0})
+            people.append(
+                {
+                    "person": person,
+                    "counts": [entry["counts"].get(g.pk, 0) for g in grades],
+                    "open": entry["count"],
+                    "weighted": entry["weighted"],
+                    "stuck": entry["stuck"],
+                }
+            )
+
+    start, end = week_bounds(day)
+    up, down = movement_q()
+    moves = GradeChange.objects.filter(scope.q("owner"), changed_at__gte=start, changed_at__lt=end).aggregate(
+        up=Count("pk", filter=up & ~Q(to_grade__kind=GradeKind.WON)),
+        down=Count("pk", filter=down & ~Q(to_grade__kind=GradeKind.LOST)),
+        won=Count("pk", filter=Q(to_grade__kind=GradeKind.WON)),
+        lost=Count("pk", filter=Q(to_grade__kind=GradeKind.LOST)),
+    )
+    moves["new"] = Customer.objects.filter(
+        scope.q("owner"), created_at__gte=start, created_at__lt=end
+    ).count()
+    stuck = list(
+        scope_customers(scope)
+        .filter(stagnant_from__lte=now, grade__kind=GradeKind.OPEN)
+        .order_by("stagnant_from", "pk")[:LIST_LIMIT]
+    )
+
+    targets = quota_vs_target(scope, day=day, quota=quota)
+    rate_start, rate_end = trailing_window()
+    rates = conversion_rates(scope, rate_start, rate_end, open_grades)
+    recent_orders = targets.pop("recent_orders")
+    layers = [
+        diagnosis.Layer(g.code, per_grade[g.pk]["count"], rate.rate)
+        for g, rate in zip(open_grades, rates, strict=True)
+    ]
+    findings = diagnosis.diagnose(layers, recent_orders)
+    return {
+        "scope": scope,
+        "grades": grades,
+        "rows": rows,
+        "quota": quota,
+        "open_count": sum(per_grade[g.pk]["count"] for g in open_grades),
+        "people": people,
+        "movement": moves,
+        "week_start": week_start(day),
+        "stuck": stuck,
+        "stuck_count": sum(per_grade[g.pk]["stuck"] for g in open_grades),
+        "periods": targets["periods"],
+        "rates": rates,
+        "findings": findings,
+        "shape": diagnosis.shape(layers, recent_orders),
+        "recent_orders": recent_orders,
+    }
+
+
+def chart_data(dashboard: dict) -> dict:
+    """What static/js/charts.js draws (passed through ``json_script``)."""
+    return {
+        "grades": [
+            {
+                "code": row["grade"].code,
+                "name": row["grade"].display_name,
+                "kind": row["grade"].kind,
+                "count": row["count"],
+                "weighted": float(row["weighted"]),
+            }
+            for row in dashboard["rows"]
+        ],
+    }
+
+
+# --- Targets, quota vs actual ---------------------------------------------------------------
+
+
+def _targets_for(scope: Scope, periods: list[Period]) -> dict[tuple, dict]:
+    """Target figures per (kind, start) for the scope: the team's own target when the
+    scope is a team that has one, else the sum of its people's targets. One query."""
+    period_q = Q()
+    for period in periods:
+        period_q |= Q(period_kind=period.kind, period_start=period.start)
+    targets = Target.objects.filter(period_q)
+    if scope.kind == "owner":
+        targets = targets.filter(owner=scope.owner)
+    elif scope.kind == "team":
+        targets = targets.filter(Q(team=scope.team) | Q(owner__team_id__in=scope.team_ids))
+    elif scope.kind == "mine":
+        targets = targets.filter(
+            Q(owner__team_id__in=scope.team_ids) | Q(owner=scope.viewer) | Q(team_id__in=scope.team_ids)
+        )
+    result: dict[tuple, dict] = {}
+    team_level: dict[tuple, dict] = {}
+    for target in targets:
+        key = (target.period_kind, target.period_start)
+        values = {
+            name: getattr(target, name)
+            for name in ("sales_amount", "gross_profit", "new_customers", "collections")
+        }
+        if target.team_id is not None:
+            if scope.kind == "team" and target.team_id == scope.team.pk:
+                team_level[key] = values
+            continue
+        bucket = result.setdefault(key, dict.fromkeys(values, ZERO))
+        for name, value in values.items():
+            bucket[name] += value
+    result.update(team_level)
+    return result
+
+
+def quota_vs_target(scope: Scope, *, day: date, quota: Decimal) -> dict:
+    """Actual vs target for the month, quarter and year holding ``day`` (three queries),
+    plus the count of orders in the last 30 days (for the shape diagnosis)."""
+    periods = [period_for(kind, day) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
+    year = periods[-1]
+    recent_from = day - timedelta(days=30)
+    aggregates = {}
+    for period in periods:
+        signed = Q(signed_on__gte=period.start, signed_on__lt=period.end)
+        collected = Q(collected_on__gte=period.start, collected_on__lt=period.end)
+        aggregates[f"{period.kind}_amount"] = Coalesce(Sum("amount", filter=signed), ZERO)
+        aggregates[f"{period.kind}_profit"] = Coalesce(Sum("gross_profit", filter=signed), ZERO)
+        aggregates[f"{period.kind}_collections"] = Coalesce(Sum("collected_amount", filter=collected), ZERO)
+    aggregates["recent"] = Count("pk", filter=Q(signed_on__gt=recent_from, signed_on__lte=day))
+    orders = (
+        Order.objects.filter(scope.q("owner"))
+        .filter(Q(signed_on__gte=min(year.start, recent_from)) | Q(collected_on__gte=year.start))
+        .aggregate(**aggregates)
+    )
+    new_customers = Customer.objects.filter(scope.q("owner"), created_at__gte=year.start_at).aggregate(
+        **{
+            period.kind: Count("pk", filter=Q(created_at__gte=period.start_at, created_at__lt=period.end_at))
+            for period in periods
+        }
+    )
+    targets = _targets_for(scope, periods)
+    rows = []
+    for period in periods:
+        target = targets.get((period.kind, period.start), {})
+        actual = orders[f"{period.kind}_amount"]
+        percentage, status = target_status(actual, target.get("sales_amount"))
+        rows.append(
+            {
+                "period": period,
+                "actual": actual,
+                "target": target.get("sales_amount"),
+                "percentage": percentage,
+                "status": status,
+                "quota": quota,
+                "gross_profit": orders[f"{period.kind}_profit"],
+                "gross_profit_target": target.get("gross_profit"),
+                "collections": orders[f"{period.kind}_collections"],
+                "collections_target": target.get("collections"),
+                "new_customers": new_customers[period.kind],
+                "new_customers_target": target.get("new_customers"),
+            }
+        )
+    return {"periods": rows, "recent_orders": orders["recent"]}
+
+
+def quota_report(scope: Scope, period: Period) -> dict:
+    """Per salesperson and per team: actual sales vs target (met / exceeded / short) and
+    the quota — the pipeline now for the current period, else the rollup at its end.
+    Queries: people (1), orders grouped (1), targets (1), quota (1), teams (1)."""
+    people = list(scope_people(scope))
+    ids = [person.pk for person in people]
+    actual = {
+        row["owner"]: row
+        for row in Order.objects.filter(
+            owner_id__in=ids, signed_on__gte=period.start, signed_on__lt=period.end
+        )
+        .order_by()
+        .values("owner")
+        .annotate(amount=Coalesce(Sum("amount"), ZERO), n=Count("pk"))
+    }
+    person_targets, team_targets = {}, {}
+    for target in Target.objects.filter(period_kind=period.kind, period_start=period.start).filter(
+        Q(owner_id__in=ids) | Q(team_id__in={p.team_id for p in people if p.team_id})
+    ):
+        if target.owner_id:
+            person_targets[target.owner_id] = target.sales_amount
+        else:
+            team_targets[target.team_id] = target.sales_amount
+    if period.end > today():
+        quotas = dict(
+            Customer.objects.filter(owner_id__in=ids, archived_at__isnull=True, grade__kind=GradeKind.OPEN)
+            .order_by()
+            .values("owner")
+            .annotate(q=Coalesce(Sum(weighted_value_expression()), ZERO))
+            .values_list("owner", "q")
+        )
+    else:
+        last_week = week_start(period.end - timedelta(days=1))
+        quotas = dict(
+            WeeklyRollup.objects.filter(salesperson_id__in=ids, week_start=last_week).values_list(
+                "salesperson_id", "quota"
+            )
+        )
+    rows = []
+    teams: dict = {}
+    for person in people:
+        amount = actual.get(person.pk, {}).get("amount", ZERO)
+        target = person_targets.get(person.pk)
+        percentage, status = target_status(amount, target)
+        row = {
+            "person": person,
+            "team": person.team,
+            "actual": amount,
+            "orders": actual.get(person.pk, {}).get("n", 0),
+            "target": target,
+            "percentage": percentage,
+            "status": status,
+            "quota": quotas.get(person.pk, ZERO),
+        }
+        rows.append(row)
+        if person.team_id:
+            team = teams.setdefault(
+                person.team_id,
+                {
+                    "team": person.team,
+                    "actual": ZERO,
+                    "member_target": ZERO,
+                    "quota": ZERO,
+                    "has_member_target": False,
+                },
+            )
+            team["actual"] += amount
+            team["quota"] += row["quota"]
+            if target is not None:
+                team["member_target"] += target
+                team["has_member_target"] = True
+    team_rows = []
+    for team_id, team in sorted(teams.items(), key=lambda item: str(item[1]["team"])):
+        target = team_targets.get(team_id, team["member_target"] if team["has_member_target"] else None)
+        percentage, status = target_status(team["actual"], target)
+        team_rows.append({**team, "target": target, "percentage": percentage, "status": status})
+    return {"period": period, "rows": rows, "teams": team_rows}
+
+
+# --- Conversion and cycle -------------------------------------------------------------------
+
+
+def conversion_report(scope: Scope, period: Period) -> dict:
+    """Stage conversion, days in grade (mean, median), the bottleneck and the probability
+    calibration for the period. Queries: grades, 3 for the rates, 1 for the days, 2 for
+    the calibration."""
+    grades = list(Grade.objects.order_by("order"))
+    open_grades = [grade for grade in grades if grade.is_open]
+    rates = conversion_rates(scope, period.start_at, period.end_at, open_grades)
+    days_by_grade: dict[int, list[int]] = defaultdict(list)
+    for grade_id, days in (
+        GradeChange.objects.filter(
+            scope.q("owner"),
+            changed_at__gte=period.start_at,
+            changed_at__lt=period.end_at,
+            days_in_previous__isnull=False,
+            from_grade__isnull=False,
+        )
+        .order_by()
+        .values_list("from_grade", "days_in_previous")
+    ):
+        days_by_grade[grade_id].append(days)
+    stages = []
+    for rate in rates:
+        values = days_by_grade.get(rate.grade.pk, [])
+        stages.append(
+            {
+                "grade": rate.grade,
+                "entered": rate.entered,
+                "advanced": rate.advanced,
+                "rate": rate.measured,
+                "mean_days": Decimal(statistics.fmean(values)).quantize(Decimal("0.1")) if values else None,
+                "median_days": Decimal(statistics.median(values)).quantize(Decimal("0.1"))
+                if values
+                else None,
+                "exits": rate.exits,
+            }
+        )
+    measured = [stage for stage in stages if stage["rate"] is not None]
+    bottleneck = min(measured, key=lambda stage: stage["rate"])["grade"] if measured else None
+    return {
+        "period": period,
+        "stages": stages,
+        "bottleneck": bottleneck,
+        "calibration": calibration(scope, grades, period),
+    }
+
+
+def calibration(scope: Scope, grades: list[Grade], period: Period | None = None) -> list[dict]:
+    """Per open grade: of the customers that reached it (moved there or were created
+    there) and have since been resolved (won or lost), the share won — beside the
+    configured probability, with a suggestion when the gap and the sample are big enough."""
+    reached = Q(scope.q("customer__owner"))
+    created = Q(scope.q("owner"))
+    if period is not None:
+        reached &= Q(changed_at__gte=period.start_at, changed_at__lt=period.end_at)
+        created &= Q(created_at__gte=period.start_at, created_at__lt=period.end_at)
+    won = Q(customer__grade__kind=GradeKind.WON)
+    resolved = Q(customer__grade__kind__in=[GradeKind.WON, GradeKind.LOST])
+    moved = {
+        row["to_grade"]: row
+        for row in GradeChange.objects.filter(reached)
+        .order_by()
+        .values("to_grade")
+        .annotate(
+            resolved=Count("customer", distinct=True, filter=resolved),
+            won=Count("customer", distinct=True, filter=won),
+        )
+    }
+    born = {
+        row["initial"]: row
+        for row in Customer.objects.filter(created)
+        .order_by()
+        .annotate(initial=initial_grade_expression())
+        .values("initial")
+        .annotate(
+            resolved=Count("pk", filter=Q(grade__kind__in=[GradeKind.WON, GradeKind.LOST])),
+            won=Count("pk", filter=Q(grade__kind=GradeKind.WON)),
+        )
+    }
+    rows = []
+    for grade in grades:
+        if not grade.is_open:
+            continue
+        sample = moved.get(grade.pk, {}).get("resolved", 0) + born.get(grade.pk, {}).get("resolved", 0)
+        wins = moved.get(grade.pk, {}).get("won", 0) + born.get(grade.pk, {}).get("won", 0)
+        observed = _pct(wins, sample)
+        suggested = None
+        if (
+            observed is not None
+            and sample >= CALIBRATION_MIN_SAMPLE
+            and abs(observed - grade.probability) > CALIBRATION_MARGIN
+        ):
+            suggested = observed.quantize(Decimal(1))
+        rows.append(
+            {
+                "grade": grade,
+                "sample": sample,
+                "won": wins,
+                "observed": observed,
+                "configured": grade.probability,
+                "suggested": suggested,
+            }
+        )
+    return rows
+
+
+# --- Backward plan ----------------------------------------------------------------------------
+
+
+def average_order(scope: Scope) -> Decimal | None:
+    """Mean order amount of the scope over the last year (the amount → orders divisor)."""
+    since = today() - timedelta(days=365)
+    value = Order.objects.filter(scope.q("owner"), signed_on__gte=since).aggregate(avg=Avg("amount"))["avg"]
+    return Decimal(value).quantize(Decimal("0.01")) if value else None
+
+
+def backward_plan_report(scope: Scope, period: Period, target_orders: int) -> dict:
+    """Needed vs current per grade and the weekly additions, then week by week the
+    re-planned numbers with the rates measured from the period start, and the summary.
+
+    Queries: grades (1), current counts (1), rates now (3), weekly entries/ups/creations
+    grouped by week (3), orders by week (1), rollup grade counts (1) — fixed.
+    Counts at each past week's start come from the weekly rollup (grade counts at the
+    end of the week before); weeks without a rollup use today's counts.
+    """
+    open_grades = _open_grades()
+    counts = dict(
+        scope_customers(scope)
+        .order_by()
+        .values("grade_id")
+        .annotate(n=Count("pk"))
+        .values_list("grade_id", "n")
+    )
+    current = {grade.code: counts.get(grade.pk, 0) for grade in open_grades}
+    now = timezone.now()
+    rate_start = (
+        period.start_at
+        if now - period.start_at >= timedelta(days=28)
+        else now - timedelta(days=RATE_WINDOW_DAYS)
+    )
+    rates = conversion_rates(scope, rate_start, min(now, period.end_at), open_grades)
+    steps = [planning.Step(rate.grade.code, rate.rate) for rate in rates]
+    weeks = period.weeks()
+    this_week = week_start(today())
+    weeks_left = max(len([w for w in weeks if w >= this_week]), 1)
+    plan_rows = planning.backward_plan(
+        target_orders=target_orders, steps=steps, current=current, weeks_left=weeks_left
+    )
+    plan = [
+        {"row": row, "grade": grade, "rate": rate}
+        for row, grade, rate in zip(plan_rows, open_grades, rates, strict=True)
+    ]
+    history = _weekly_history(scope, period, open_grades, [w for w in weeks if w <= this_week], current)
+    replanned = planning.weekly_replan(target_orders=target_orders, weeks=history, total_weeks=len(weeks))
+    return {
+        "period": period,
+        "target_orders": target_orders,
+        "steps": steps,
+        "plan": plan,
+        "weeks_left": weeks_left,
+        "current": current,
+        "weekly": list(zip(history, replanned, strict=True)),
+        "average_rates": planning.average_rates(history),
+        "finished": period.end <= today(),
+        "orders_so_far": sum(week.orders_in_week for week in history),
+    }
+
+
+def _week_key(value) -> date:
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date()
+    return week_start(value)
+
+
+def _weekly_history(
+    scope: Scope, period: Period, open_grades: list[Grade], weeks: list[date], current: dict[str, int]
+) -> list[planning.WeekInput]:
+    if not weeks:
+        return []
+    start, end = period.start_at, min(local_midnight(weeks[-1] + timedelta(days=7)), period.end_at)
+    up, _down = movement_q()
+    by_code = {grade.pk: grade.code for grade in open_grades}
+    entered: dict = defaultdict(lambda: defaultdict(int))
+    advanced: dict = defaultdict(lambda: defaultdict(int))
+    exits: dict = defaultdict(lambda: defaultdict(int))
+    changes = GradeChange.objects.filter(
+        scope.q("owner"), changed_at__gte=start, changed_at__lt=end
+    ).order_by()
+    # Grouped by day (at most 7 × grades rows per week), folded into weeks here.
+    for day, grade_id, n in (
+        changes.annotate(day=TruncDate("changed_at"))
+        .values("day", "to_grade")
+        .annotate(n=Count("pk"))
+        .values_list("day", "to_grade", "n")
+    ):
+        entered[_week_key(day)][grade_id] += n
+    for day, grade_id, n, n_up in (
+        changes.annotate(day=TruncDate("changed_at"))
+        .values("day", "from_grade")
+        .annotate(n=Count("pk"), n_up=Count("pk", filter=up))
+        .values_list("day", "from_grade", "n", "n_up")
+    ):
+        exits[_week_key(day)][grade_id] += n
+        advanced[_week_key(day)][grade_id] += n_up
+    for day, grade_id, n in (
+        Customer.objects.filter(scope.q("owner"), created_at__gte=start, created_at__lt=end)
+        .order_by()
+        .annotate(day=TruncDate("created_at"), initial=initial_grade_expression())
+        .values("day", "initial")
+        .annotate(n=Count("pk"))
+        .values_list("day", "initial", "n")
+    ):
+        entered[_week_key(day)][grade_id] += n
+    orders: dict = defaultdict(int)
+    for day, n in (
+        Order.objects.filter(scope.q("owner"), signed_on__gte=period.start, signed_on__lt=period.end)
+        .order_by()
+        .values("signed_on")
+        .annotate(n=Count("pk"))
+        .values_list("signed_on", "n")
+    ):
+        orders[week_start(day)] += n
+    snapshots: dict = defaultdict(lambda: defaultdict(int))
+    rollups = WeeklyRollup.objects.filter(
+        scope.q("salesperson"), week_start__gte=weeks[0] - timedelta(days=7), week_start__lte=weeks[-1]
+    )
+    for monday, grade_counts in rollups.values_list("week_start", "grade_counts"):
+        for code, n in (grade_counts or {}).items():
+            snapshots[monday][code] += n
+    history = []
+    cumulative_out: dict = defaultdict(int)
+    cumulative_up: dict = defaultdict(int)
+    orders_before = 0
+    for monday in weeks:
+        for grade_id, n in exits[monday].items():
+            cumulative_out[grade_id] += n
+        for grade_id, n in advanced[monday].items():
+            cumulative_up[grade_id] += n
+        steps = []
+        for index, grade in enumerate(open_grades):
+            nxt = open_grades[index + 1].probability if index + 1 < len(open_grades) else Decimal(100)
+            left = cumulative_out[grade.pk]
+            rate = (
+                Decimal(cumulative_up[grade.pk]) / left
+                if left >= MIN_RATE_SAMPLE
+                else (grade.probability / nxt)
+            )
+            steps.append(planning.Step(grade.code, Decimal(rate).quantize(Decimal("0.001"))))
+        previous = monday - timedelta(days=7)
+        counts = dict(snapshots[previous]) if previous in snapshots else dict(current)
+        added = {by_code[g]: n for g, n in entered[monday].items() if g in by_code}
+        history.append(planning.WeekInput(monday, steps, counts, orders_before, added, orders[monday]))
+        orders_before += orders[monday]
+    return history
+
+
+# --- Activity funnel, efficiency, negotiations, 80/20, activity by grade -----------------------
+
+
+def activity_funnel(scope: Scope, period: Period, commission_rate: Decimal) -> dict:
+    """Per salesperson: dials → connected → appointments → presentations → orders →
+    amount, revenue and commission per dial, sales per hour and per yuan of expense.
+    Queries: people (1), activities grouped (1), orders grouped (1)."""
+    people = list(scope_people(scope))
+    ids = [person.pk for person in people]
+    calls = Q(kind=ActivityKind.CALL)
+    activity = {
+        row["owner"]: row
+        for row in Activity.objects.filter(
+            owner_id__in=ids,
+            started_at__gte=period.start_at,
+            started_at__lt=period.end_at,
+        )
+        .order_by()
+        .values("owner")
+        .annotate(
+            dials=Count("pk", filter=calls),
+            connected=Count("pk", filter=calls & Q(call_stage__gte=CallStage.CONNECTED)),
+            appointments=Count("pk", filter=calls & Q(call_stage__gte=CallStage.APPOINTMENT)),
+            presentations=Count("pk", filter=calls & Q(call_stage__gte=CallStage.PRESENTATION)),
+            visits=Count("pk", filter=Q(kind__in=[ActivityKind.VISIT, ActivityKind.MEETING])),
+            minutes=Coalesce(Sum("duration_minutes"), 0),
+            expense=Coalesce(Sum("expense"), ZERO),
+        )
+    }
+    orders = {
+        row["owner"]: row
+        for row in Order.objects.filter(
+            owner_id__in=ids, signed_on__gte=period.start, signed_on__lt=period.end
+        )
+        .order_by()
+        .values("owner")
+        .annotate(n=Count("pk"), amount=Coalesce(Sum("amount"), ZERO))
+    }
+    rows = []
+    empty = {
+        "dials": 0,
+        "connected": 0,
+        "appointments": 0,
+        "presentations": 0,
+        "visits": 0,
+        "minutes": 0,
+        "expense": ZERO,
+    }
+    totals = dict(empty, orders=0, amount=ZERO)
+    for person in people:
+        act = activity.get(person.pk, empty)
+        order = orders.get(person.pk, {"n": 0, "amount": ZERO})
+        row = {
+            "person": person,
+            **{k: act[k] for k in empty},
+            "orders": order["n"],
+            "amount": order["amount"],
+        }
+        for key in totals:
+            totals[key] += row[key]
+        rows.append(_with_efficiency(row, commission_rate))
+    return {
+        "period": period,
+        "rows": rows,
+        "total": _with_efficiency(totals, commission_rate),
+        "commission_rate": commission_rate,
+    }
+
+
+def _with_efficiency(row: dict, commission_rate: Decimal) -> dict:
+    revenue, commission = planning.per_dial(
+        dials=row["dials"], amount=row["amount"], commission_rate=commission_rate
+    )
+    hours = Decimal(row["minutes"]) / 60
+    return {
+        **row,
+        "revenue_per_dial": revenue,
+        "commission_per_dial": commission,
+        "per_hour": (row["amount"] / hours).quantize(Decimal("0.01")) if hours else None,
+        "per_yuan": (row["amount"] / row["expense"]).quantize(Decimal("0.01")) if row["expense"] else None,
+    }
+
+
+def negotiation_report(scope: Scope, period: Period) -> dict:
+    """Close rate by the number of negotiations (visits and meetings) with a customer in
+    the period — first, second, several — the repeat-order rate and the 80/20 view.
+    Queries: buckets (1), repeat (1), per-customer sales (1)."""
+    negotiations = (
+        Activity.objects.filter(
+            customer=OuterRef("pk"),
+            kind__in=[ActivityKind.VISIT, ActivityKind.MEETING],
+            started_at__gte=period.start_at,
+            started_at__lt=period.end_at,
+        )
+        .order_by()
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    signed = Order.objects.filter(
+        customer=OuterRef("pk"), signed_on__gte=period.start, signed_on__lt=period.end
+    )
+    bucket = Case(
+        When(negotiations=1, then=Value(1)),
+        When(negotiations=2, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+    buckets = {
+        row["bucket"]: row
+        for row in customers_visible_to(scope.viewer)
+        .filter(scope.q("owner"))
+        .order_by()
+        .annotate(negotiations=Coalesce(Subquery(negotiations, output_field=IntegerField()), 0))
+        .filter(negotiations__gte=1)
+        .annotate(bucket=bucket, signed=Exists(signed))
+        .values("bucket")
+        .annotate(customers=Count("pk"), won=Count("pk", filter=Q(signed=True)))
+    }
+    labels = {1: "first", 2: "second", 3: "several"}
+    close_rates = [
+        {
+            "bucket": labels[key],
+            "customers": buckets.get(key, {}).get("customers", 0),
+            "won": buckets.get(key, {}).get("won", 0),
+            "rate": _pct(buckets.get(key, {}).get("won", 0), buckets.get(key, {}).get("customers", 0)),
+        }
+        for key in (1, 2, 3)
+    ]
+    repeat = (
+        customers_visible_to(scope.viewer)
+        .filter(scope.q("owner"))
+        .aggregate(
+            buyers=Count("pk", filter=Q(order_count__gte=1)),
+            repeaters=Count("pk", filter=Q(order_count__gte=2)),
+        )
+    )
+    amounts = list(
+        Order.objects.filter(
+            scope.q("customer__owner"), signed_on__gte=period.start, signed_on__lt=period.end
+        )
+        .order_by()
+        .values("customer")
+        .annotate(total=Sum("amount"))
+        .values_list("total", flat=True)
+    )
+    share = planning.pareto_share(amounts)
+    return {
+        "close_rates": close_rates,
+        "repeat_rate": _pct(repeat["repeaters"], repeat["buyers"]),
+        "buyers": repeat["buyers"],
+        "repeaters": repeat["repeaters"],
+        "pareto_share": share * 100 if share is not None else None,
+        "customers_with_sales": len(amounts),
+    }
+
+
+def activity_by_grade(scope: Scope, start: datetime, end: datetime) -> dict:
+    """What each salesperson did between ``start`` and ``end`` for customers at each
+    grade (their grade now), by channel. One grouped query plus the grades."""
+    grades = list(Grade.objects.order_by("order"))
+    cells: dict = defaultdict(lambda: defaultdict(int))
+    names = {}
+    for owner_id, username, first, last, grade_id, n in (
+        Activity.objects.filter(scope.q("owner"), started_at__gte=start, started_at__lt=end)
+        .order_by()
+        .values("owner", "owner__username", "owner__first_name", "owner__last_name", "customer__grade")
+        .annotate(n=Count("pk"))
+        .values_list(
+            "owner", "owner__username", "owner__first_name", "owner__last_name", "customer__grade", "n"
+        )
+    ):
+        cells[owner_id][grade_id] += n
+        names[owner_id] = f"{first} {last}".strip() or username
+    rows = [
+        {
+            "name": names[owner_id],
+            "counts": [cells[owner_id].get(g.pk, 0) for g in grades],
+            "total": sum(cells[owner_id].values()),
+        }
+        for owner_id in sorted(names, key=lambda i: names[i])
+    ]
+    return {"grades": grades, "rows": rows}
+
+
+# --- Weekly manager report ------------------------------------------------------------------
+
+
+def weekly_report(scope: Scope, monday: date) -> dict:
+    """One team's week from its rollup rows, with the abnormal customers, complaints,
+    competitor news and lateness of the week. Fixed queries."""
+    start, end = week_bounds(monday)
+    rollups = list(
+        WeeklyRollup.objects.filter(scope.q("salesperson"), week_start=monday)
+        .select_related("salesperson")
+        .order_by("salesperson__username")
+    )
+    fields = [
+        "new_customers",
+        "upgrades",
+        "won_customers",
+        "orders",
+        "order_amount",
+        "gross_profit",
+        "collections",
+        "calls",
+        "visits",
+        "effective_visits",
+        "reports_submitted",
+        "reports_late",
+        "quota",
+    ]
+    totals = {name: sum((getattr(row, name) for row in rollups), 0) for name in fields}
+    people = scope_people(scope).filter(role=Role.SALESPERSON).count()
+    month = period_for(PeriodKind.MONTH, monday)
+    targets = _targets_for(scope, [month]).get((month.kind, month.start), {})
+    month_actual = Order.objects.filter(
+        scope.q("owner"), signed_on__gte=month.start, signed_on__lt=month.end
+    ).aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+    percentage, status = target_status(month_actual, targets.get("sales_amount"))
+    customers = scope_customers(scope).filter(grade__kind=GradeKind.OPEN)
+    week_q = Q(created_at__gte=start, created_at__lt=end)
+    report = None
+    if scope.kind == "team":
+        report = WeeklyManagerReport.objects.filter(team=scope.team, week_start=monday).first()
+    return {
+        "week_start": monday,
+        "week_end": monday + timedelta(days=6),
+        "rollups": rollups,
+        "totals": totals,
+        "effective_visit_rate": _pct(totals["effective_visits"], totals["visits"]),
+        "transaction_rate": _pct(totals["orders"], totals["visits"]),
+        "average_sales": (Decimal(totals["order_amount"]) / people).quantize(Decimal("0.01"))
+        if people
+        else None,
+        "people": people,
+        "month": month,
+        "month_actual": month_actual,
+        "month_target": targets.get("sales_amount"),
+        "month_percentage": percentage,
+        "month_status": status,
+        "stuck": list(customers.filter(stagnant_from__lte=end).order_by("stagnant_from", "pk")[:LIST_LIMIT]),
+        "overdue": list(
+            customers.filter(next_follow_up_on__lt=monday + timedelta(days=7)).order_by(
+                "next_follow_up_on", "pk"
+            )[:LIST_LIMIT]
+        ),
+        "complaints": list(
+            MarketReport.objects.filter(scope.q("owner"), week_q, kind=MarketReportKind.COMPLAINT)
+            .select_related("owner", "customer")
+            .order_by("-created_at")[:LIST_LIMIT]
+        ),
+        "competitor_news": list(
+            Activity.objects.filter(scope.q("owner"), started_at__gte=start, started_at__lt=end)
+            .exclude(competitor_news="")
+            .select_related("owner", "customer")
+            .order_by("-started_at")[:LIST_LIMIT]
+        ),
+        "late_reports": list(
+            DailyReport.objects.filter(
+                scope.q("owner"), date__gte=monday, date__lt=monday + timedelta(days=7), is_late=True
+            )
+            .select_related("owner")
+            .order_by("date", "owner__username")[: LIST_LIMIT * 3]
+        ),
+        "manager_report": report,
+    }
+
+
+# --- Activity targets: today's progress for "my day" -------------------------------------------
+
+
+def activity_progress(user: User, on: date) -> list[dict]:
+    """Today's (and this week's) progress against ``user``'s activity targets, for "my
+    day": ``[{"cadence", "metric", "done", "target"}]`` for every metric with a target.
+    Three queries (targets, activities, new customers)."""
+    targets = list(ActivityTarget.objects.filter(owner=user))
+    if not targets:
+        return []
+    week_from, week_to = week_bounds(on)
+    day_from, day_to = local_midnight(on), local_midnight(on + timedelta(days=1))
+    counts = Activity.objects.filter(owner=user, started_at__gte=week_from, started_at__lt=week_to).aggregate(
+        day_calls=Count(
+            "pk", filter=Q(kind=ActivityKind.CALL, started_at__gte=day_from, started_at__lt=day_to)
+        ),
+        day_visits=Count(
+            "pk", filter=Q(kind=ActivityKind.VISIT, started_at__gte=day_from, started_at__lt=day_to)
+        ),
+        week_calls=Count("pk", filter=Q(kind=ActivityKind.CALL)),
+        week_visits=Count("pk", filter=Q(kind=ActivityKind.VISIT)),
+    )
+    created = Customer.objects.filter(
+        created_by=user, created_at__gte=week_from, created_at__lt=week_to
+    ).aggregate(
+        day=Count("pk", filter=Q(created_at__gte=day_from, created_at__lt=day_to)),
+        week=Count("pk"),
+    )
+    progress = []
+    for target in sorted(targets, key=lambda t: t.cadence != ActivityCadence.DAY):
+        prefix = "day" if target.cadence == ActivityCadence.DAY else "week"
+        done = {
+            "calls": counts[f"{prefix}_calls"],
+            "visits": counts[f"{prefix}_visits"],
+            "new_customers": created[prefix],
+        }
+        for metric in ("calls", "visits", "new_customers"):
+            goal = getattr(target, metric)
+            if goal:
+                progress.append(
+                    {"cadence": target.cadence, "metric": metric, "done": done[metric], "target": goal}
+                )
+    return progress
+
+
+# --- Lists for the API ---------------------------------------------------------------------------
+
+
+def targets_visible_to(user: User) -> QuerySet[Target]:
+    """Targets of people the user may see, and of teams in their tree (own team too)."""
+    targets = Target.objects.select_related("owner", "team")
+    if user.is_admin:
+        return targets
+    if user.is_manager:
+        return targets.filter(
+            Q(owner_id=user.pk)
+            | Q(owner__team_id__in=user.visible_team_ids)
+            | Q(team_id__in=user.visible_team_ids)
+        )
+    return targets.filter(Q(owner_id=user.pk) | Q(team_id=user.team_id))
+
+
+def rollups_visible_to(user: User) -> QuerySet[WeeklyRollup]:
+    rollups = WeeklyRollup.objects.select_related("salesperson", "team")
+    if user.is_admin:
+        return rollups
+    if user.is_manager:
+        return rollups.filter(Q(salesperson_id=user.pk) | Q(salesperson__team_id__in=user.visible_team_ids))
+    return rollups.filter(salesperson_id=user.pk)
+
+
+def activity_targets_visible_to(user: User) -> QuerySet[ActivityTarget]:
+    targets = ActivityTarget.objects.select_related("owner")
+    if user.is_admin:
+        return targets
+    if user.is_manager:
+        return targets.filter(Q(owner_id=user.pk) | Q(owner__team_id__in=user.visible_team_ids))
+    return targets.filter(owner_id=user.pk)

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+
+def _with_export(route: str, view, name: str) -> list:
+    return [
+        path(route, view.as_view(), name=name),
+        path(f"{route}export/", view.as_view(export=True), name=f"{name}-export"),
+    ]
+
+
+urlpatterns = [
+    path("", views.IndexView.as_view(), name="index"),
+    *_with_export("funnel/", views.FunnelDashboardView, "funnel"),
+    *_with_export("backward-plan/", views.BackwardPlanView, "backward-plan"),
+    *_with_export("conversion/", views.ConversionView, "conversion"),
+    path("conversion/grades/<int:pk>/calibrate/", views.CalibrateView.as_view(), name="calibrate"),
+    *_with_export("quota/", views.QuotaView, "quota"),
+    *_with_export("activity/", views.ActivityReportView, "activity"),
+    *_with_export("weekly/", views.WeeklyReportView, "weekly"),
+    path("targets/", views.TargetListView.as_view(), name="targets"),
+    path("targets/<int:pk>/split/", views.TargetSplitView.as_view(), name="target-split"),
+]

@@ -1,0 +1,706 @@
+"""Report pages: the funnel dashboard, backward plan, conversion & cycle, quota vs
+target, activity funnel & efficiency, the weekly manager report, targets.
+
+Every page resolves a ``Scope`` from the viewer (404 outside what they may see) and
+every table exports to Excel through the same selector, under the export policy.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from crm import services as crm_services
+from crm.exporting import table_response
+from crm.forms import apply_service_errors
+from crm.selectors import teams_visible_to, users_visible_to
+from funnel.models import Grade
+
+from . import selectors, services
+from .diagnosis import finding_text
+from .forms import (
+    ActivityTargetForm,
+    BackwardPlanForm,
+    CommissionForm,
+    PeriodForm,
+    TargetForm,
+    WeeklyReportForm,
+)
+from .periods import (
+    PeriodKind,
+    last_complete_week,
+    local_midnight,
+    period_for,
+    today,
+    week_bounds,
+    week_start,
+)
+from .planning import orders_for_amount
+
+STATUS_LABELS = {
+    "met": gettext_lazy("Met"),
+    "exceeded": gettext_lazy("Exceeded"),
+    "short": gettext_lazy("Short"),
+    "none": gettext_lazy("No target"),
+}
+
+
+def _scope(request):
+    return selectors.resolve_scope(
+        request.user,
+        owner=request.GET.get("owner"),
+        team=request.GET.get("team"),
+        scope=request.GET.get("scope"),
+    )
+
+
+def _pct(value):
+    return None if value is None else f"{value:.1f}"
+
+
+class ReportView(View):
+    """A report page that is also its own Excel export (``as_view(export=True)``)."""
+
+    template_name = ""
+    export_kind = ""
+    export = False
+
+    def context(self, request) -> dict:
+        raise NotImplementedError
+
+    def table(self, context) -> tuple[list, list]:
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        if self.export:
+            file_format = request.GET.get("file_format", "xlsx")
+            if file_format not in {"csv", "xlsx"}:
+                raise Http404
+            crm_services.ensure_may_export(request.user)
+            context = self.context(request)
+            headers, rows = self.table(context)
+            filters = {key: value for key, value in request.GET.items() if key != "file_format"}
+            crm_services.record_export(
+                user=request.user,
+                kind=f"report:{self.export_kind}",
+                file_format=file_format,
+                row_count=len(rows),
+                filters=filters,
+            )
+            return table_response(
+                headers=headers, rows=rows, file_format=file_format, filename=f"report-{self.export_kind}"
+            )
+        context = self.context(request)
+        query = request.GET.copy()
+        query.pop("file_format", None)
+        context["export_url"] = reverse(f"reports:{self.export_kind}-export") + "?" + query.urlencode()
+        context["may_export"] = (
+            request.user.is_manager
+            or request.user.is_admin
+            or crm_services.CrmSettings.load().salespeople_may_export
+        )
+        return render(request, self.template_name, context)
+
+
+def _scope_choices(request, scope) -> dict:
+    """The scope picker: people and teams within what the viewer may see."""
+    if request.user.is_salesperson:
+        return {"scope": scope, "pick_people": [], "pick_teams": []}
+    return {
+        "scope": scope,
+        "pick_people": list(users_visible_to(request.user).filter(is_active=True)),
+        "pick_teams": list(teams_visible_to(request.user).filter(pk__in=request.user.visible_team_ids)),
+    }
+
+
+class IndexView(View):
+    def get(self, request):
+        return render(request, "reports/index.html", {})
+
+
+# --- Funnel dashboard --------------------------------------------------------------------
+
+
+class FunnelDashboardView(ReportView):
+    template_name = "reports/funnel.html"
+    export_kind = "funnel"
+
+    def context(self, request):
+        scope = _scope(request)
+        dashboard = selectors.funnel_dashboard(scope)
+        return {
+            **dashboard,
+            **_scope_choices(request, scope),
+            "chart": selectors.chart_data(dashboard),
+            "findings_text": [finding_text(f) for f in dashboard["findings"]],
+            "status_labels": STATUS_LABELS,
+        }
+
+    def table(self, context):
+        headers = [
+            _("Grade"),
+            _("Probability (%)"),
+            _("Customers"),
+            _("Expected value"),
+            _("Weighted value"),
+            _("Stuck"),
+        ]
+        rows = [
+            [
+                row["grade"].code,
+                row["grade"].probability,
+                row["count"],
+                row["expected"],
+                row["weighted"],
+                row["stuck"],
+            ]
+            for row in context["rows"]
+        ]
+        rows.append(
+            [
+                _("Open pipeline (quota)"),
+                "",
+                context["open_count"],
+                "",
+                context["quota"],
+                context["stuck_count"],
+            ]
+        )
+        for row in context["periods"]:
+            rows.append(
+                [
+                    row["period"].label,
+                    _("Actual"),
+                    row["actual"],
+                    _("Target"),
+                    row["target"],
+                    str(STATUS_LABELS[row["status"]]),
+                ]
+            )
+        for entry in context["people"]:
+            rows.append(
+                [entry["person"].display_name, "", entry["open"], "", entry["weighted"], entry["stuck"]]
+            )
+        for text in context["findings_text"]:
+            rows.append([_("Diagnosis"), text, "", "", "", ""])
+        return headers, rows
+
+
+# --- Backward plan --------------------------------------------------------------------------
+
+
+class BackwardPlanView(ReportView):
+    template_name = "reports/backward_plan.html"
+    export_kind = "backward-plan"
+
+    def context(self, request):
+        scope = _scope(request)
+        form = BackwardPlanForm(
+            request.GET or None, initial={"period": PeriodKind.QUARTER, "target_kind": "orders"}
+        )
+        context = {
+            "form": form,
+            **_scope_choices(request, scope),
+            "average_order": selectors.average_order(scope),
+        }
+        if form.is_valid():
+            data = form.cleaned_data
+            period = form.period_value()
+            if data["target_kind"] == "amount":
+                average = data.get("average_order") or context["average_order"]
+                if not average:
+                    form.add_error("average_order", _("No orders yet to average: give the average order."))
+                    return context
+                target_orders = orders_for_amount(data["target"], average)
+                context["used_average"] = average
+            else:
+                target_orders = int(data["target"])
+            context["report"] = selectors.backward_plan_report(scope, period, target_orders)
+        return context
+
+    def table(self, context):
+        report = context.get("report")
+        headers = [
+            _("Grade"),
+            _("Conversion to next (%)"),
+            _("Needed"),
+            _("Current"),
+            _("Shortfall"),
+            _("Add per week"),
+        ]
+        if report is None:
+            return headers, []
+        rows = [
+            [
+                item["grade"].code,
+                item["row"].rate * 100,
+                item["row"].needed,
+                item["row"].current,
+                item["row"].shortfall,
+                item["row"].weekly_additions,
+            ]
+            for item in report["plan"]
+        ]
+        for week, plan in report["weekly"]:
+            rows.append(
+                [
+                    str(week.week_start),
+                    _("Remaining target"),
+                    plan.remaining_target,
+                    _("Planned additions"),
+                    plan.planned_additions,
+                    None if plan.completion is None else float(plan.completion * 100),
+                ]
+            )
+        return headers, rows
+
+
+# --- Conversion and cycle --------------------------------------------------------------------
+
+
+class ConversionView(ReportView):
+    template_name = "reports/conversion.html"
+    export_kind = "conversion"
+
+    def context(self, request):
+        scope = _scope(request)
+        form = PeriodForm(request.GET or None)
+        period = (
+            form.period_value()
+            if request.GET.get("period") or request.GET.get("on")
+            else period_for(PeriodKind.YEAR, today())
+        )
+        return {
+            "form": form,
+            **_scope_choices(request, scope),
+            **selectors.conversion_report(scope, period),
+            "may_calibrate": request.user.is_admin,
+            "margin": selectors.CALIBRATION_MARGIN,
+            "min_sample": selectors.CALIBRATION_MIN_SAMPLE,
+        }
+
+    def table(self, context):
+        headers = [
+            _("Grade"),
+            _("Entered"),
+            _("Moved up"),
+            _("Conversion (%)"),
+            _("Mean days in grade"),
+            _("Median days in grade"),
+            _("Won share (%)"),
+            _("Configured probability (%)"),
+            _("Suggested (%)"),
+        ]
+        calibration = {row["grade"].pk: row for row in context["calibration"]}
+        rows = []
+        for stage in context["stages"]:
+            cal = calibration.get(stage["grade"].pk, {})
+            rows.append(
+                [
+                    stage["grade"].code,
+                    stage["entered"],
+                    stage["advanced"],
+                    None if stage["rate"] is None else stage["rate"] * 100,
+                    stage["mean_days"],
+                    stage["median_days"],
+                    cal.get("observed"),
+                    cal.get("configured"),
+                    cal.get("suggested"),
+                ]
+            )
+        return headers, rows
+
+
+class CalibrateView(View):
+    """Admins: apply the suggested probability of one grade (recorded in its history)."""
+
+    def post(self, request, pk):
+        if not request.user.is_admin:
+            raise PermissionDenied
+        grade = get_object_or_404(Grade, pk=pk)
+        try:
+            probability = Decimal(request.POST.get("probability", ""))
+        except ArithmeticError:
+            probability = None
+        if probability is None:
+            messages.error(request, _("Give the probability to apply."))
+        else:
+            try:
+                services.apply_suggested_probability(grade=grade, probability=probability, by=request.user)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(
+                    request,
+                    _("The probability of %(grade)s is now %(value)s %%.")
+                    % {"grade": grade.code, "value": probability},
+                )
+        return redirect("reports:conversion")
+
+
+# --- Quota vs actual vs target ------------------------------------------------------------------
+
+
+class QuotaView(ReportView):
+    template_name = "reports/quota.html"
+    export_kind = "quota"
+
+    def context(self, request):
+        scope = _scope(request)
+        form = PeriodForm(request.GET or None)
+        return {
+            "form": form,
+            **_scope_choices(request, scope),
+            **selectors.quota_report(scope, form.period_value()),
+            "status_labels": STATUS_LABELS,
+        }
+
+    def table(self, context):
+        headers = [
+            _("Salesperson / team"),
+            _("Team"),
+            _("Orders"),
+            _("Actual sales"),
+            _("Target"),
+            _("Achieved (%)"),
+            _("Status"),
+            _("Quota (weighted pipeline)"),
+        ]
+        rows = [
+            [
+                row["person"].display_name,
+                str(row["team"] or ""),
+                row["orders"],
+                row["actual"],
+                row["target"],
+                row["percentage"],
+                str(STATUS_LABELS[row["status"]]),
+                row["quota"],
+            ]
+            for row in context["rows"]
+        ]
+        rows += [
+            [
+                str(row["team"]),
+                _("Team"),
+                "",
+                row["actual"],
+                row["target"],
+                row["percentage"],
+                str(STATUS_LABELS[row["status"]]),
+                row["quota"],
+            ]
+            for row in context["teams"]
+        ]
+        return headers, rows
+
+
+# --- Activity funnel & efficiency -----------------------------------------------------------------
+
+
+class ActivityReportView(ReportView):
+    template_name = "reports/activity.html"
+    export_kind = "activity"
+
+    def context(self, request):
+        scope = _scope(request)
+        form = CommissionForm(request.GET or None)
+        period = form.period_value()
+        data = form.cleaned_data if form.is_valid() else {}
+        rate = data.get("commission")
+        rate = Decimal(5) if rate is None else rate
+        if data.get("span") == "day":
+            start, end = local_midnight(today()), local_midnight(today() + timedelta(days=1))
+        else:
+            start, end = week_bounds(today())
+        return {
+            "form": form,
+            **_scope_choices(request, scope),
+            "period": period,
+            "funnel": selectors.activity_funnel(scope, period, rate / 100),
+            "negotiations": selectors.negotiation_report(scope, period),
+            "by_grade": selectors.activity_by_grade(scope, start, end),
+            "span": data.get("span") or "week",
+            "commission_percent": rate,
+        }
+
+    def table(self, context):
+        headers = [
+            _("Salesperson"),
+            _("Dials"),
+            _("Connected"),
+            _("Appointments"),
+            _("Presentations"),
+            _("Visits"),
+            _("Orders"),
+            _("Amount"),
+            _("Revenue per dial"),
+            _("Commission per dial"),
+            _("Hours"),
+            _("Sales per hour"),
+            _("Expense"),
+            _("Sales per yuan of expense"),
+        ]
+        funnel = context["funnel"]
+
+        def line(label, row):
+            return [
+                label,
+                row["dials"],
+                row["connected"],
+                row["appointments"],
+                row["presentations"],
+                row["visits"],
+                row["orders"],
+                row["amount"],
+                row["revenue_per_dial"],
+                row["commission_per_dial"],
+                round(row["minutes"] / 60, 1),
+                row["per_hour"],
+                row["expense"],
+                row["per_yuan"],
+            ]
+
+        rows = [line(row["person"].display_name, row) for row in funnel["rows"]]
+        rows.append(line(_("Total"), funnel["total"]))
+        return headers, rows
+
+
+# --- Weekly manager report ---------------------------------------------------------------------------
+
+
+class WeeklyReportView(ReportView):
+    template_name = "reports/weekly.html"
+    export_kind = "weekly"
+
+    def _team_and_week(self, request):
+        user = request.user
+        if not (user.is_manager or user.is_admin):
+            raise PermissionDenied
+        teams = list(teams_visible_to(user).filter(pk__in=user.visible_team_ids))
+        team_id = request.GET.get("team") or request.POST.get("team")
+        if team_id:
+            team = next((t for t in teams if str(t.pk) == str(team_id)), None)
+            if team is None:
+                raise Http404
+        else:
+            managed = [t for t in teams if t.manager_id == user.pk]
+            team = (managed or teams or [None])[0]
+        try:
+            monday = week_start(date.fromisoformat(request.GET.get("week") or request.POST.get("week") or ""))
+        except ValueError:
+            monday = last_complete_week(today())
+        return teams, team, monday
+
+    def context(self, request):
+        teams, team, monday = self._team_and_week(request)
+        context = {
+            "teams": teams,
+            "team": team,
+            "week": monday,
+            "previous_week": monday - timedelta(days=7),
+            "next_week": monday + timedelta(days=7),
+            "status_labels": STATUS_LABELS,
+        }
+        if team is None:
+            return context
+        report = selectors.weekly_report(selectors.resolve_scope(request.user, team=team.pk), monday)
+        saved = report["manager_report"]
+        context.update(
+            report=report,
+            form=WeeklyReportForm(
+                initial={
+                    "next_week_plan": saved.next_week_plan if saved else "",
+                    "competitor_news": saved.competitor_news if saved else "",
+                }
+            ),
+        )
+        return context
+
+    def post(self, request):
+        _teams, team, monday = self._team_and_week(request)
+        if team is None:
+            raise Http404
+        form = WeeklyReportForm(request.POST)
+        if form.is_valid():
+            services.save_weekly_report(by=request.user, team=team, week=monday, **form.cleaned_data)
+            messages.success(request, _("Next week's plan saved."))
+        return redirect(
+            reverse("reports:weekly") + "?" + urlencode({"team": team.pk, "week": monday.isoformat()})
+        )
+
+    def table(self, context):
+        headers = [
+            _("Salesperson"),
+            _("New customers"),
+            _("Upgrades"),
+            _("Orders"),
+            _("Amount"),
+            _("Gross profit"),
+            _("Collections"),
+            _("Calls"),
+            _("Visits"),
+            _("Effective-visit rate (%)"),
+            _("Transaction rate (%)"),
+            _("Reports late"),
+            _("Quota"),
+        ]
+        report = context.get("report")
+        if report is None:
+            return headers, []
+        rows = [
+            [
+                r.salesperson.display_name,
+                r.new_customers,
+                r.upgrades,
+                r.orders,
+                r.order_amount,
+                r.gross_profit,
+                r.collections,
+                r.calls,
+                r.visits,
+                r.effective_visit_rate,
+                r.transaction_rate,
+                r.reports_late,
+                r.quota,
+            ]
+            for r in report["rollups"]
+        ]
+        totals = report["totals"]
+        rows.append(
+            [
+                _("Total"),
+                totals["new_customers"],
+                totals["upgrades"],
+                totals["orders"],
+                totals["order_amount"],
+                totals["gross_profit"],
+                totals["collections"],
+                totals["calls"],
+                totals["visits"],
+                report["effective_visit_rate"],
+                report["transaction_rate"],
+                totals["reports_late"],
+                totals["quota"],
+            ]
+        )
+        return headers, rows
+
+
+# --- Targets -------------------------------------------------------------------------------------------
+
+
+class TargetListView(View):
+    """Targets the viewer may see; managers and admins set them (and activity targets)."""
+
+    template_name = "reports/targets.html"
+
+    def _render(self, request, form=None, activity_form=None, status=200):
+        user = request.user
+        may_set = user.is_manager or user.is_admin
+        return render(
+            request,
+            self.template_name,
+            {
+                "targets": selectors.targets_visible_to(user).order_by(
+                    "-period_start", "period_kind", "team", "owner"
+                )[:200],
+                "activity_targets": selectors.activity_targets_visible_to(user).order_by(
+                    "owner__username", "cadence"
+                ),
+                "may_set": may_set,
+                "form": form or (TargetForm(user=user) if may_set else None),
+                "activity_form": activity_form or (ActivityTargetForm(user=user) if may_set else None),
+                "progress": selectors.activity_progress(user, today()),
+            },
+            status=status,
+        )
+
+    def get(self, request):
+        return self._render(request)
+
+    def post(self, request):
+        if not (request.user.is_manager or request.user.is_admin):
+            raise PermissionDenied
+        if request.POST.get("form") == "activity":
+            form = ActivityTargetForm(request.POST, user=request.user)
+            if form.is_valid():
+                try:
+                    services.save_activity_target(by=request.user, **form.cleaned_data)
+                except ValidationError as error:
+                    apply_service_errors(form, error)
+                else:
+                    messages.success(request, _("Activity target saved."))
+                    return redirect("reports:targets")
+            return self._render(request, activity_form=form, status=400)
+        form = TargetForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                services.save_target(by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, _("Target saved."))
+                return redirect("reports:targets")
+        return self._render(request, form=form, status=400)
+
+
+class TargetSplitView(View):
+    """Split a team target across its salespeople: evenly, or by hand (must add up)."""
+
+    template_name = "reports/target_split.html"
+
+    def _target(self, request, pk):
+        if not (request.user.is_manager or request.user.is_admin):
+            raise PermissionDenied
+        target = get_object_or_404(
+            selectors.targets_visible_to(request.user).filter(team__isnull=False), pk=pk
+        )
+        members = list(
+            users_visible_to(request.user).filter(team=target.team, is_active=True, role="salesperson")
+        )
+        return target, members
+
+    def get(self, request, pk):
+        target, members = self._target(request, pk)
+        return render(request, self.template_name, {"target": target, "members": members, "errors": []})
+
+    def post(self, request, pk):
+        target, members = self._target(request, pk)
+        shares = None
+        if request.POST.get("mode") == "manual":
+            shares = {}
+            try:
+                for member in members:
+                    shares[member.pk] = {
+                        field: Decimal(request.POST.get(f"{field}_{member.pk}") or 0)
+                        for field in services.TARGET_FIELDS
+                    }
+            except ArithmeticError:
+                return render(
+                    request,
+                    self.template_name,
+                    {"target": target, "members": members, "errors": [_("Enter numbers only.")]},
+                    status=400,
+                )
+        try:
+            services.split_team_target(target=target, by=request.user, shares=shares)
+        except ValidationError as error:
+            return render(
+                request,
+                self.template_name,
+                {"target": target, "members": members, "errors": error.messages, "posted": request.POST},
+                status=400,
+            )
+        messages.success(
+            request, _("The team target was split across %(n)s salespeople.") % {"n": len(members)}
+        )
+        return redirect("reports:targets")
