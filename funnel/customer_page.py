@@ -1,10 +1,13 @@
-"""What the funnel adds to the customer page: the grade panel and grade moves on the timeline."""
+"""What the funnel adds to the customer page: the grade panel, the owner panel (alert,
+handover tasks, reassign and release), and grade moves and reassignments on the timeline."""
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.extensions import CustomerPanel, TimelineEntry, register_customer_panel, register_timeline_source
 
-from . import selectors
-from .forms import ChangeGradeForm
+from . import permissions, selectors
+from .forms import ChangeGradeForm, ReassignForm, ReleaseForm
+from .models import HandoverTask, StagnationAlert
 
 
 def grade_panel_context(request, customer) -> dict | None:
@@ -28,6 +31,55 @@ def grade_changes_timeline(customer, limit: int) -> list[TimelineEntry]:
 
 
 def register() -> None:
-    register_customer_panel(CustomerPanel(key="funnel.grade", template_name="funnel/customer_grade_panel.html",
-                                          context=grade_panel_context, column="main", order=10))
+    register_customer_panel(CustomerPanel(key="funnel.grade", column="main", order=10,
+                                          template_name="funnel/customer_grade_panel.html",
+                                          context=grade_panel_context))
     register_timeline_source(grade_changes_timeline)
+    register_management()
+
+
+# --- Owner, handover and alert: the side panel, and reassignments on the timeline ------------
+
+
+def owner_panel_context(request, customer) -> dict | None:
+    """Stagnation alert, open handover tasks, and the reassign / release forms for those
+    who may use them — three queries at most (alert, tasks, owner choices)."""
+    user = request.user
+    live = not customer.is_archived
+    may_reassign = live and permissions.manages_owners(user) and (
+        user.is_admin or permissions.in_tree(user, customer.owner))
+    return {
+        "customer": customer,
+        "alert": StagnationAlert.objects.open().filter(customer=customer).first(),
+        "tasks": list(HandoverTask.objects.open().filter(customer=customer).select_related("owner", "step")),
+        "reassign_form": ReassignForm.for_customer(user, customer) if may_reassign else None,
+        "release_form": ReleaseForm() if live and permissions.can_release(user, customer) else None,
+        "locked": customer.grade.locked,
+        "today": timezone.localdate(),
+    }
+
+
+def reassignments_timeline(customer, limit: int) -> list[TimelineEntry]:
+    def people(record) -> str:
+        return _("%(from)s → %(to)s") % {
+            "from": record.from_owner.display_name if record.from_owner else _("public pool"),
+            "to": record.to_owner.display_name if record.to_owner else _("public pool"),
+        }
+
+    return [
+        TimelineEntry(
+            at=record.at, kind="reassignment", icon="⇄",
+            title=f"{record.get_kind_display()}: {people(record)}"
+            + (" · " + str(_("forced past a locked grade")) if record.forced else ""),
+            detail=record.reason,
+            actor=record.by.display_name if record.by else _("system"),
+        )
+        for record in selectors.reassignment_timeline(customer, limit)
+    ]
+
+
+def register_management() -> None:
+    register_customer_panel(CustomerPanel(key="funnel.owner", column="side", order=10,
+                                          template_name="funnel/customer_owner_panel.html",
+                                          context=owner_panel_context))
+    register_timeline_source(reassignments_timeline)

@@ -2,8 +2,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.forms import BootstrapMixin
+from crm.models import Customer, User
 
-from .models import Grade
+from . import permissions, selectors
+from .models import ConflictStatus, Grade
 
 
 class ChangeGradeForm(BootstrapMixin, forms.Form):
@@ -34,3 +36,144 @@ class OrderForm(BootstrapMixin, forms.Form):
         data["gross_profit"] = data.get("gross_profit") or 0
         data["collected_amount"] = data.get("collected_amount") or 0
         return data
+
+
+# --- Funnel management ------------------------------------------------------------------
+
+
+def _person_label(person) -> str:
+    return f"{person.display_name} ({person.team})" if person.team_id else person.display_name
+
+
+class OwnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return _person_label(obj)
+
+
+class OwnersChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return _person_label(obj)
+
+
+class ReassignForm(BootstrapMixin, forms.Form):
+    """改派 one customer. ``expected_owner`` carries the owner the user saw, so a move
+    made meanwhile by someone else is reported as a conflict instead of overwritten."""
+
+    owner = OwnerChoiceField(queryset=User.objects.none(), label=_("New owner"))
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("Recorded in the customer's history and sent to the new owner."))
+    force = forms.BooleanField(label=_("Force past the locked grade (admins)"), required=False,
+                               help_text=_("The reason above is recorded as the written justification."))
+    expected_owner = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, owners, may_force: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        if not may_force:
+            del self.fields["force"]
+
+    @classmethod
+    def for_customer(cls, user: User, customer: Customer, data=None) -> "ReassignForm":
+        """The form as ``user`` sees it for ``customer``: their colleagues but the owner."""
+        return cls(data, owners=selectors.assignable_owners(user).exclude(pk=customer.owner_id),
+                   may_force=permissions.can_force(user), initial={"expected_owner": customer.owner_id})
+
+
+class BulkReassignForm(ReassignForm):
+    """改派 many: the customers ticked in the list (among those the user may see)."""
+
+    customers = forms.ModelMultipleChoiceField(queryset=Customer.objects.none(), label=_("Customers"),
+                                               widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, customers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customers"].queryset = customers
+        del self.fields["expected_owner"]
+
+
+class ReleaseForm(BootstrapMixin, forms.Form):
+    reason = forms.CharField(label=_("Why does it go back to the pool?"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DepartureTeammatesForm(BootstrapMixin, forms.Form):
+    teammates = OwnersChoiceField(queryset=User.objects.none(), label=_("Teammates who take over"),
+                                  widget=forms.CheckboxSelectMultiple,
+                                  help_text=_("The customers are split evenly across them, grade by grade."))
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["teammates"].queryset = candidates
+
+
+class DepartureForm(BootstrapMixin, forms.Form):
+    """One new-owner choice per customer of the leaver (pre-filled with the proposal)."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=2000, required=False,
+                             help_text=_("Recorded on every reassignment; by default \"Departure of …\"."))
+    force = forms.BooleanField(label=_("Force customers at locked grades (admins)"), required=False)
+
+    def __init__(self, *args, customers, teammates, proposal, may_force: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customers = customers
+        self.teammates = teammates
+        self.people = {str(person.pk): person for person in teammates}
+        # One choice list shared by every row: no query per customer.
+        choices = [("", "---------")] + [(pk, _person_label(person)) for pk, person in self.people.items()]
+        for customer in customers:
+            proposed = proposal.get(customer.pk)
+            self.fields[self.field_name(customer)] = forms.ChoiceField(
+                choices=choices, label=customer.name, initial=str(proposed.pk) if proposed else "")
+        if not may_force:
+            del self.fields["force"]
+
+    @staticmethod
+    def field_name(customer) -> str:
+        return f"owner_{customer.pk}"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("force") and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Forcing past a locked grade needs a written reason."))
+        return data
+
+    def assignments(self) -> dict[int, User]:
+        return {customer.pk: self.people[self.cleaned_data[self.field_name(customer)]]
+                for customer in self.customers}
+
+    def rows(self):
+        return [(customer, self[self.field_name(customer)]) for customer in self.customers]
+
+
+class ConflictForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label=_("Customer name"), max_length=200, required=False,
+                           help_text=_("As you tried to register it (or give its phone or e-mail)."))
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    first_contact_on = forms.DateField(label=_("Your first contact"),
+                                       widget=forms.DateInput(attrs={"type": "date"}))
+    evidence = forms.CharField(label=_("Evidence"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
+                               help_text=_("Who you spoke to, when, what was agreed; "
+                                           "references to e-mails or visits."))
+
+
+class SettleForm(BootstrapMixin, forms.Form):
+    outcome = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, choices=[
+        (ConflictStatus.KEPT, _("Keep: the current owner keeps the customer")),
+        (ConflictStatus.TRANSFERRED, _("Transfer: reassign the customer to the claimant")),
+        (ConflictStatus.SHARED, _("Share: add the claimant's information to the customer as a note")),
+    ])
+    note = forms.CharField(label=_("Note to both salespeople"), max_length=2000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+    force = forms.BooleanField(label=_("Force past a locked grade (admins)"), required=False)
+
+    def __init__(self, *args, may_force: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_force:
+            del self.fields["force"]
+
+
+class SinceForm(forms.Form):
+    since = forms.DateField(label=_("Handovers since"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date",
+                                                          "class": "form-control form-control-sm"}))

@@ -1,13 +1,28 @@
 """Reads of the funnel, each scoped by the visibility rule."""
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, DateTimeField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
-from crm.models import Customer, User
+from crm.models import Customer, Team, Tier, User
 from crm.selectors import customers_visible_to, weighted_value_expression
 
-from .models import Grade, GradeChange, GradeKind
+from . import clock
+from .models import (
+    ConflictClaim,
+    ConflictStatus,
+    Grade,
+    GradeChange,
+    GradeKind,
+    HandoverStatus,
+    HandoverTask,
+    Reassignment,
+    StagnationAlert,
+)
 
 ZERO = Decimal(0)
 
@@ -62,3 +77,222 @@ def grade_timeline(customer: Customer, limit: int) -> QuerySet[GradeChange]:
 
 def stagnant_filter(now) -> Q:
     return Q(stagnant_from__lte=now)
+
+
+# --- Stagnation alerts and handover tasks ---------------------------------------------
+
+
+def alerts_visible_to(user: User) -> QuerySet[StagnationAlert]:
+    """Open stagnation alerts of live, owned customers ``user`` may see (owner and their
+    managers), oldest stagnation first, customer, owner and grade joined."""
+    return (StagnationAlert.objects.visible_to(user).open()
+            .filter(customer__archived_at__isnull=True, customer__owner__isnull=False)
+            .select_related("customer", "customer__owner", "customer__grade", "grade")
+            .order_by("stagnant_from", "pk"))
+
+
+def open_alerts_for(user: User) -> QuerySet[StagnationAlert]:
+    """The alerts "my day" shows: a salesperson's own stuck customers, a manager's team's."""
+    return alerts_visible_to(user)
+
+
+def handover_tasks_visible_to(user: User) -> QuerySet[HandoverTask]:
+    """Handover tasks of the user (salesperson), their team tree (manager) or all (admin)."""
+    return HandoverTask.objects.visible_to(user).select_related(
+        "customer", "customer__grade", "owner", "step", "reassignment__from_owner",
+    )
+
+
+def open_handover_tasks_for(user: User) -> QuerySet[HandoverTask]:
+    """The user's own open handover tasks, soonest due first, customer and grade joined
+    (for "my day" and the customer page)."""
+    if not user.is_authenticated or not user.is_active:
+        return HandoverTask.objects.none()
+    return (HandoverTask.objects.open().filter(owner=user, customer__archived_at__isnull=True)
+            .select_related("customer", "customer__grade", "step", "reassignment__from_owner")
+            .order_by("due_on", "pk"))
+
+
+def handover_progress(user: User, *, since: date, today: date) -> list[dict]:
+    """Per new owner the user may see: handover tasks created since ``since`` that are
+    done, open, and open past their due date — one grouped query plus the people."""
+    totals = list(
+        HandoverTask.objects.visible_to(user).filter(created_at__gte=clock.start_of_day(since))
+        .exclude(status=HandoverStatus.CANCELLED).order_by().values("owner_id").annotate(
+            done=Count("pk", filter=Q(status=HandoverStatus.DONE)),
+            open=Count("pk", filter=Q(status=HandoverStatus.OPEN)),
+            overdue=Count("pk", filter=Q(status=HandoverStatus.OPEN, due_on__lt=today)),
+        )
+    )
+    people = User.objects.in_bulk([row["owner_id"] for row in totals])
+    rows = [{**row, "owner": people[row["owner_id"]]} for row in totals if row["owner_id"] in people]
+    return sorted(rows, key=lambda row: (-row["overdue"], -row["open"], row["owner"].username))
+
+
+# --- Reassignment ----------------------------------------------------------------------
+
+
+def reassignment_timeline(customer: Customer, limit: int) -> QuerySet[Reassignment]:
+    return (Reassignment.objects.filter(customer=customer)
+            .select_related("from_owner", "to_owner", "by").order_by("-at", "-pk")[:limit])
+
+
+def assignable_owners(user: User) -> QuerySet[User]:
+    """Active colleagues ``user`` may hand customers to: their team tree, or anyone (admin)."""
+    return User.objects.visible_to(user).filter(is_active=True).select_related("team").order_by("username")
+
+
+def departing_candidates(user: User) -> QuerySet[User]:
+    """Active people of the manager's tree (anyone for an admin), except the user, with
+    their live customer count."""
+    return (User.objects.visible_to(user).filter(is_active=True).exclude(pk=user.pk).select_related("team")
+            .annotate(live_customers=Count("customers", filter=Q(customers__archived_at__isnull=True)))
+            .order_by("team__name", "username"))
+
+
+def departure_customers(leaver: User) -> list[Customer]:
+    """The leaver's live customers with grade and weighted value, in funnel order."""
+    return list(
+        Customer.objects.filter(owner=leaver, archived_at__isnull=True).select_related("grade")
+        .annotate(weighted=weighted_value_expression()).order_by("grade__order", "-weighted", "name", "pk")
+    )
+
+
+def propose_split(customers: list[Customer], teammates: list[User]) -> dict[int, User]:
+    """A balanced split of the leaver's customers across the teammates: grade by grade,
+    the most valuable first, each to whoever has the fewest customers of that grade so
+    far and then the least weighted value — so counts and weighted value per grade
+    come out even. Pure computation on the given rows (no queries)."""
+    if not teammates:
+        return {}
+    proposal: dict[int, User] = {}
+    load: dict[tuple[int, int], tuple[int, Decimal]] = {}
+    for customer in sorted(customers, key=lambda c: (c.grade.order, -c.weighted, c.pk)):
+        def key(person, grade_id=customer.grade_id):
+            count, weighted = load.get((grade_id, person.pk), (0, ZERO))
+            return count, weighted, person.pk
+        person = min(teammates, key=key)
+        count, weighted = load.get((customer.grade_id, person.pk), (0, ZERO))
+        load[(customer.grade_id, person.pk)] = (count + 1, weighted + customer.weighted)
+        proposal[customer.pk] = person
+    return proposal
+
+
+# --- Public pool -------------------------------------------------------------------------
+
+
+def pool_customers(user: User) -> QuerySet[Customer]:
+    """The public pool, for any active user: live customers with no owner, grade joined,
+    weighted value and the moment they came to the pool annotated. Only the fields a
+    pool page shows are meant to be read from it (contacts stay private until claimed)."""
+    if not user.is_authenticated or not user.is_active:
+        return Customer.objects.none()
+    pooled_at = (Reassignment.objects.filter(customer=OuterRef("pk"), to_owner__isnull=True)
+                 .order_by("-at").values("at")[:1])
+    return (Customer.objects.in_pool().select_related("grade")
+            .annotate(weighted=weighted_value_expression(),
+                      pooled_at=Subquery(pooled_at, output_field=DateTimeField())))
+
+
+# --- Conflicts ---------------------------------------------------------------------------
+
+
+def conflicts_visible_to(user: User) -> QuerySet[ConflictClaim]:
+    return ConflictClaim.objects.visible_to(user).select_related(
+        "customer", "customer__grade", "claimant", "holder", "settled_by",
+    )
+
+
+def conflict_suggestion(conflict: ConflictClaim, *, recent_days: int, now) -> dict:
+    """The default rule shown to the manager: the earlier registration wins if it had
+    recent activity. The holder registered when the customer was created; the
+    claimant's registration is their stated first contact."""
+    customer = conflict.customer
+    holder_since = timezone.localdate(customer.created_at)
+    last_activity = customer.last_activity_at
+    recent = last_activity is not None and last_activity >= now - timedelta(days=recent_days)
+    if holder_since <= conflict.first_contact_on and recent:
+        outcome = ConflictStatus.KEPT
+        why = _("%(holder)s registered the customer first (%(date)s) and worked it in the last "
+                "%(days)d days.")
+    elif holder_since <= conflict.first_contact_on:
+        outcome = ConflictStatus.TRANSFERRED
+        why = _("%(holder)s registered it first (%(date)s) but has no activity in the last %(days)d days.")
+    else:
+        outcome = ConflictStatus.TRANSFERRED
+        why = _("%(claimant)s's first contact came before %(holder)s registered it (%(date)s).")
+    return {"outcome": outcome, "label": ConflictStatus(outcome).label, "why": why % {
+        "holder": conflict.holder.display_name, "claimant": conflict.claimant.display_name,
+        "date": date_format(holder_since, "SHORT_DATE_FORMAT"), "days": recent_days,
+    }}
+
+
+# --- Balance view ----------------------------------------------------------------------
+
+NEW_HIRE_DAYS = 90
+WON_SHARE_LIMIT = Decimal("0.8")
+
+
+def team_subtree_ids(team_id: int) -> set[int]:
+    """The team and all its sub-teams (one query)."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Team.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    seen, stack = set(), [team_id]
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(children.get(current, []))
+    return seen
+
+
+def balance(user: User, *, team: Team | None, today: date) -> dict:
+    """Per salesperson of the team (the manager's tree, or ``team`` and its sub-teams):
+    count and weighted value per grade and won customers, with the warnings of the
+    method — one person holding more than 80 % of the team's won customers, a
+    priority customer owned by someone hired less than 90 days ago. Constant queries."""
+    team_ids = team_subtree_ids(team.pk) if team is not None else None
+    people_qs = User.objects.visible_to(user).filter(is_active=True).exclude(role="admin")
+    if team_ids is not None:
+        people_qs = people_qs.filter(team_id__in=team_ids)
+    people = list(people_qs.select_related("team").order_by("team__name", "username"))
+    grades = list(Grade.objects.order_by("order"))
+    cells = {
+        (row["owner_id"], row["grade_id"]): row
+        for row in Customer.objects.filter(owner__in=people, archived_at__isnull=True).order_by()
+        .values("owner_id", "grade_id").annotate(count=Count("pk"),
+                                                 weighted=Coalesce(Sum(weighted_value_expression()), ZERO))
+    }
+    won_ids = {grade.pk for grade in grades if grade.kind == GradeKind.WON}
+    rows = []
+    for person in people:
+        row_cells = [cells.get((person.pk, grade.pk), {"count": 0, "weighted": ZERO}) for grade in grades]
+        open_cells = [cell for cell, grade in zip(row_cells, grades, strict=True) if grade.is_open]
+        rows.append({
+            "person": person, "cells": row_cells,
+            "open_count": sum(cell["count"] for cell in open_cells),
+            "open_weighted": sum((cell["weighted"] for cell in open_cells), ZERO),
+            "won": sum(cells.get((person.pk, grade_id), {"count": 0})["count"] for grade_id in won_ids),
+        })
+    team_won = sum(row["won"] for row in rows)
+    warnings = []
+    if team_won and len(rows) > 1:
+        for row in rows:
+            if Decimal(row["won"]) / Decimal(team_won) > WON_SHARE_LIMIT:
+                warnings.append({"kind": "won_share", "person": row["person"], "text": _(
+                    "%(name)s holds %(share)s of the team's won customers (%(won)d of %(total)d): "
+                    "spread the accounts so the team does not depend on one person."
+                ) % {"name": row["person"].display_name, "won": row["won"], "total": team_won,
+                     "share": f"{Decimal(row['won']) * 100 / Decimal(team_won):.1f} %"}})
+    hired_after = today - timedelta(days=NEW_HIRE_DAYS)
+    new_hires = [person for person in people if person.hire_date and person.hire_date > hired_after]
+    risky = list(Customer.objects.filter(owner__in=new_hires, tier=Tier.PRIORITY, archived_at__isnull=True)
+                 .select_related("owner").order_by("owner__username", "name")[:50]) if new_hires else []
+    for customer in risky:
+        warnings.append({"kind": "new_hire", "person": customer.owner, "customer": customer, "text": _(
+            "Priority customer %(customer)s is owned by %(name)s, hired %(days)d days ago "
+            "(less than %(limit)d)."
+        ) % {"customer": customer.name, "name": customer.owner.display_name,
+             "days": (today - customer.owner.hire_date).days, "limit": NEW_HIRE_DAYS}})
+    return {"grades": grades, "rows": rows, "warnings": warnings, "team_won": team_won}

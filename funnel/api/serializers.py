@@ -1,7 +1,18 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from crm.models import Customer, Order
-from funnel.models import Grade, GradeChange
+from crm.models import Customer, Order, User
+from funnel.models import (
+    ConflictClaim,
+    ConflictStatus,
+    Grade,
+    GradeChange,
+    HandoverTask,
+    Reassignment,
+    StagnationAlert,
+)
+from funnel.permissions import in_tree
 
 
 class GradeSerializer(serializers.ModelSerializer):
@@ -54,3 +65,134 @@ class OrderSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
             self.fields["customer"].queryset = Customer.objects.visible_to(request.user).live()
+
+
+# --- Funnel management ---------------------------------------------------------------------
+
+
+class StagnationAlertSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    grade_code = serializers.CharField(source="grade.code", read_only=True)
+    current_owner = serializers.IntegerField(source="customer.owner_id", read_only=True)
+    days_in_grade = serializers.IntegerField(read_only=True)
+    days_over_limit = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = StagnationAlert
+        fields = ["id", "customer", "customer_name", "grade", "grade_code", "owner", "current_owner",
+                  "grade_entered_at", "stagnant_from", "raised_on", "days_in_grade", "days_over_limit",
+                  "closed_at", "close_reason"]
+        read_only_fields = fields
+
+
+class HandoverTaskSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    from_owner = serializers.IntegerField(source="reassignment.from_owner_id", read_only=True,
+                                          allow_null=True)
+
+    class Meta:
+        model = HandoverTask
+        fields = ["id", "customer", "customer_name", "owner", "from_owner", "reassignment", "kind",
+                  "description", "due_on", "status", "created_at", "done_at", "done_by", "done_via"]
+        read_only_fields = fields
+
+
+class PoolCustomerSerializer(serializers.ModelSerializer):
+    """What a pool page shows: no contacts, notes or history until someone owns it."""
+
+    grade_code = serializers.CharField(source="grade.code", read_only=True)
+    weighted_value = serializers.DecimalField(source="weighted", max_digits=18, decimal_places=2,
+                                              read_only=True)
+    pooled_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "grade", "grade_code", "tier", "region", "industry", "employees",
+                  "annual_revenue", "source", "expected_value", "weighted_value", "pooled_at",
+                  "last_activity_at"]
+        read_only_fields = fields
+
+
+class ReassignmentSerializer(serializers.ModelSerializer):
+    handover_tasks = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Reassignment
+        fields = ["id", "customer", "from_owner", "to_owner", "by", "at", "kind", "grade", "reason", "forced",
+                  "handover_tasks"]
+        read_only_fields = fields
+
+    def get_handover_tasks(self, record) -> list[dict]:
+        return [{"id": task.pk, "kind": task.kind, "due_on": task.due_on, "status": task.status}
+                for task in record.handover_tasks.all()]
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class _OwnerField(serializers.PrimaryKeyRelatedField):
+    """A colleague the caller may see (their team tree; anyone for admins)."""
+
+    def get_queryset(self):
+        request = self.context["request"]
+        return User.objects.visible_to(request.user)
+
+
+class ReassignSerializer(serializers.Serializer):
+    owner = _OwnerField()
+    reason = serializers.CharField(max_length=2000)
+    force = serializers.BooleanField(required=False, default=False)
+    expected_owner = serializers.IntegerField(required=False, allow_null=True,
+                                              help_text="The owner the caller saw; default: the current one.")
+
+
+class BulkReassignSerializer(serializers.Serializer):
+    customers = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=1000)
+    owner = _OwnerField()
+    reason = serializers.CharField(max_length=2000)
+    force = serializers.BooleanField(required=False, default=False)
+
+
+class RefusalSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(source="customer.pk")
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class BulkReassignResultSerializer(serializers.Serializer):
+    moved = ReassignmentSerializer(many=True)
+    refused = RefusalSerializer(many=True)
+
+
+class ReleaseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class ConflictSerializer(serializers.ModelSerializer):
+    customer = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ConflictClaim
+        fields = ["id", "claimed_as", "customer", "claimant", "holder", "first_contact_on", "evidence",
+                  "status", "created_at", "settled_by", "settled_at", "settlement_note"]
+        read_only_fields = fields
+
+    def get_customer(self, conflict) -> int | None:
+        """The customer's id, only for those who may see the customer."""
+        request = self.context.get("request")
+        if request is not None and in_tree(request.user, conflict.customer.owner):
+            return conflict.customer_id
+        return None
+
+
+class ConflictCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    first_contact_on = serializers.DateField()
+    evidence = serializers.CharField(max_length=4000)
+
+
+class SettleSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(
+        choices=[ConflictStatus.KEPT, ConflictStatus.TRANSFERRED, ConflictStatus.SHARED])
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    force = serializers.BooleanField(required=False, default=False)

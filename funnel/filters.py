@@ -1,0 +1,54 @@
+"""Filters of the funnel-management lists, shared by the pages and the API."""
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Tier, User
+
+from .models import ConflictStatus, Grade, HandoverStatus
+
+
+def _owners(request):
+    if request is None:
+        return User.objects.none()
+    return User.objects.visible_to(request.user).order_by("username")
+
+
+def _open_grades(request):
+    return Grade.objects.open().order_by("order")
+
+
+class PoolFilter(django_filters.FilterSet):
+    """The public pool: grade, tier, region and a name / industry search."""
+
+    search = django_filters.CharFilter(method="filter_search", label=_("Search"),
+                                       help_text=_("Name or industry"))
+    grade = django_filters.ModelChoiceFilter(queryset=_open_grades, label=_("Grade"))
+    tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"))
+    region = django_filters.CharFilter(field_name="region", lookup_expr="icontains", label=_("Region"))
+    ordering = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("grade__order", "grade"), ("tier", "tier"), ("region", "region"),
+                ("expected_value", "expected_value"), ("pooled_at", "pooled_at")),
+        label=_("Sort"),
+    )
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(industry__icontains=value))
+
+
+class AlertFilter(django_filters.FilterSet):
+    owner = django_filters.ModelChoiceFilter(field_name="customer__owner", queryset=_owners, label=_("Owner"))
+    grade = django_filters.ModelChoiceFilter(queryset=_open_grades, label=_("Grade"))
+
+
+class HandoverTaskFilter(django_filters.FilterSet):
+    owner = django_filters.ModelChoiceFilter(queryset=_owners, label=_("New owner"))
+    status = django_filters.ChoiceFilter(choices=HandoverStatus.choices, label=_("Status"))
+    customer = django_filters.NumberFilter(field_name="customer_id", label=_("Customer"))
+
+
+class ConflictFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ConflictStatus.choices, label=_("Status"))
