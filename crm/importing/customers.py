@@ -1,0 +1,521 @@
+"""Import of customers, each row optionally with one contact.
+
+The preview and the commit share ``plan``: every row is checked in memory against
+sets loaded with a constant number of queries (live customers' normalized names,
+phones and e-mails and their contacts' phones and e-mails; users by username; grades
+by code), with the same normalization and the same duplicate rules as the forms
+(``crm.normalize``, ``crm.services.find_duplicate``), and the same message naming the
+current owner. A row with the ``ID`` of a customer the user can see updates it
+(non-empty cells only) and may add a contact. ``commit`` bulk-inserts, setting the
+fields ``Customer.save()`` would have set, and writes the audit history in bulk.
+
+Grades are read through ``Customer.grade``'s related model: crm never imports the
+funnel app, and a grade's ``code``/``kind``/``stagnation_days`` are what
+``Customer.refresh_stagnant_from`` already relies on.
+"""
+
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from crm import permissions
+from crm.models import Contact, Customer, KeyPersonRole, Source, Tag, Tier, User
+from crm.normalize import normalize_company_name, normalize_email, phone_digits
+from crm.services import duplicate_message_for_owner
+
+from . import cells
+from .registry import Column, Importer, Plan, PlannedRow, RowIssue
+
+BATCH_SIZE = 1000
+PROGRESS_EVERY = 500
+
+COLUMNS = (
+    Column(
+        "id",
+        "ID",
+        "编号",
+        help=gettext_lazy(
+            "Leave empty for a new customer; the ID of an existing customer you can see updates it."
+        ),
+    ),
+    Column("name", "Name*", "客户名称*", required=True, help=gettext_lazy("Company or person.")),
+    Column(
+        "grade",
+        "Grade",
+        "客户等级",
+        help=gettext_lazy("Grade code, e.g. E, D, C, B, A. Empty: the first grade."),
+    ),
+    Column(
+        "owner",
+        "Owner (username)",
+        "负责人(用户名)",
+        help=gettext_lazy("Username of the salesperson; empty: you. Managers may name their team."),
+    ),
+    Column("tier", "Tier", "客户分类", help=gettext_lazy("priority, normal or low.")),
+    Column("industry", "Industry", "行业"),
+    Column("region", "Region", "区域"),
+    Column("address", "Address", "地址"),
+    Column("phone", "Phone", "电话"),
+    Column("email", "E-mail", "邮箱"),
+    Column("employees", "Employees", "员工人数"),
+    Column("annual_revenue", "Annual revenue (CNY)", "年营业额(元)"),
+    Column("source", "Source", "客户来源"),
+    Column("expected_value", "Expected yearly value (CNY)", "预计年成交额(元)"),
+    Column("competitor", "Competitor in place", "现有竞争对手"),
+    Column("expected_signing_on", "Expected signing date", "预计签约日期", help=gettext_lazy("2025-03-31")),
+    Column("tags", "Tags", "标签", help=gettext_lazy("Separated by commas.")),
+    Column("notes", "Notes", "备注"),
+    Column("contact_name", "Contact name", "联系人姓名"),
+    Column("contact_title", "Contact title", "联系人职务"),
+    Column(
+        "contact_role",
+        "Key-person role",
+        "关键人角色",
+        help=gettext_lazy("decision_maker, recommender, influencer, user or other."),
+    ),
+    Column("contact_phone", "Contact phone", "联系人电话"),
+    Column("contact_email", "Contact e-mail", "联系人邮箱"),
+    Column("contact_wechat", "Contact WeChat", "联系人微信"),
+)
+HEADERS = {column.key: column for column in COLUMNS}
+
+TEXT_FIELDS = ("industry", "region", "address", "phone", "competitor", "notes")
+CONTACT_TEXT_FIELDS = {"contact_title": "title", "contact_phone": "phone", "contact_wechat": "wechat"}
+
+# The method's Chinese words, recognised whatever the interface language's catalog says.
+TIER_WORDS = {
+    "优先考虑": Tier.PRIORITY,
+    "优先": Tier.PRIORITY,
+    "一般考虑": Tier.NORMAL,
+    "一般": Tier.NORMAL,
+    "最后考虑": Tier.LOW,
+    "最后": Tier.LOW,
+}
+ROLE_WORDS = {
+    "决策型": KeyPersonRole.DECISION_MAKER,
+    "拍板": KeyPersonRole.DECISION_MAKER,
+    "决策者": KeyPersonRole.DECISION_MAKER,
+    "推荐型": KeyPersonRole.RECOMMENDER,
+    "建议": KeyPersonRole.RECOMMENDER,
+    "润滑型": KeyPersonRole.INFLUENCER,
+    "润滑": KeyPersonRole.INFLUENCER,
+    "使用者": KeyPersonRole.USER,
+    "用户": KeyPersonRole.USER,
+    "其他": KeyPersonRole.OTHER,
+}
+SOURCE_WORDS = {
+    "转介绍": Source.REFERRAL,
+    "推荐": Source.REFERRAL,
+    "陌生拜访": Source.COLD_CALL,
+    "电话开发": Source.COLD_CALL,
+    "展会": Source.EXHIBITION,
+    "网站": Source.WEBSITE,
+    "广告": Source.ADVERTISING,
+    "合作伙伴": Source.PARTNER,
+    "老客户": Source.EXISTING,
+    "其他": Source.OTHER,
+}
+TAG_SEPARATORS = (",", "，", "、", ";", "；")
+
+
+def _field_length(model, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+class _Lookups:
+    """Everything a plan checks against, loaded once (a constant number of queries)."""
+
+    def __init__(self, user: User, update_ids: set[int]):
+        grade_model = Customer._meta.get_field("grade").related_model
+        self.users = list(
+            User.objects.only("pk", "username", "first_name", "last_name", "team_id", "role", "is_active")
+        )
+        self.users_by_pk = {u.pk: u for u in self.users}
+        self.users_by_username = {u.username.casefold(): u for u in self.users}
+        grades = list(grade_model.objects.all())
+        self.open_grades = sorted((g for g in grades if g.kind == "open"), key=lambda g: g.order)
+        self.grades = {}
+        for grade in self.open_grades:
+            for word in (grade.code, grade.name, grade.name_zh):
+                if word:
+                    self.grades[word.strip().casefold()] = grade
+        self.closed_grade_words = {
+            word.strip().casefold()
+            for g in grades
+            if g.kind != "open"
+            for word in (g.code, g.name, g.name_zh)
+            if word
+        }
+        self.owner_of: dict[int, int | None] = {}
+        self.names: dict[str, int] = {}
+        self.phones: dict[str, int] = {}
+        self.emails: dict[str, int] = {}
+        live = Customer.objects.live().values_list(
+            "pk", "owner_id", "name_normalized", "phone_digits", "email_normalized"
+        )
+        for pk, owner_id, name, phone, email in live.iterator(chunk_size=5000):
+            self.owner_of[pk] = owner_id
+            self.names.setdefault(name, pk)
+            if phone:
+                self.phones.setdefault(phone, pk)
+            if email:
+                self.emails.setdefault(email, pk)
+        contacts = Contact.objects.filter(customer__archived_at__isnull=True).values_list(
+            "customer_id", "phone_digits", "email_normalized"
+        )
+        for customer_id, phone, email in contacts.iterator(chunk_size=5000):
+            if phone:
+                self.phones.setdefault(phone, customer_id)
+            if email:
+                self.emails.setdefault(email, customer_id)
+        # Rows to update: only customers this user can see (the one visibility rule).
+        self.updatable: dict[int, Customer] = {}
+        ids = sorted(update_ids)
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            for customer in Customer.objects.visible_to(user).live().filter(pk__in=chunk):
+                self.updatable[customer.pk] = customer
+
+    def owner_name(self, customer_id: int) -> str | None:
+        owner_id = self.owner_of.get(customer_id)
+        return self.users_by_pk[owner_id].display_name if owner_id in self.users_by_pk else None
+
+
+class CustomerImporter(Importer):
+    kind = "customers"
+    label = gettext_lazy("Customers and contacts")
+    columns = COLUMNS
+
+    def __init__(self):
+        self._tiers = cells.choice_lookup(Tier.choices)
+        self._sources = cells.choice_lookup(Source.choices)
+        self._roles = cells.choice_lookup(KeyPersonRole.choices)
+
+    # --- preview -------------------------------------------------------------------
+
+    def plan(self, *, batch, user, rows, progress, headers=None) -> Plan:
+        rows = list(rows)
+        update_ids = set()
+        for _number, values in rows:
+            raw_id = values.get("id")
+            if not cells.is_blank(raw_id):
+                with contextlib.suppress(cells.CellError):  # reported by the row's own check
+                    update_ids.add(cells.parse_int(raw_id, minimum=1))
+        lookups = _Lookups(user, update_ids)
+        seen: dict[tuple[str, str], int] = {}
+        plan = Plan()
+        for index, (number, values) in enumerate(rows, start=1):
+            plan.rows.append(self._plan_row(number, values, user, lookups, seen, headers or {}))
+            if index % PROGRESS_EVERY == 0:
+                progress(index)
+        progress(len(rows))
+        return plan
+
+    def _plan_row(
+        self,
+        number: int,
+        values: dict[str, Any],
+        user: User,
+        lookups: _Lookups,
+        seen: dict[tuple[str, str], int],
+        headers: dict[str, str],
+    ) -> PlannedRow:
+        issues: list[RowIssue] = []
+
+        def col(key: str) -> str:
+            """The column as the file names it (English or Chinese header)."""
+            return headers.get(key) or HEADERS[key].header_en.rstrip("*")
+
+        def cell(key, parse, *args, **kwargs):
+            raw = values.get(key)
+            if cells.is_blank(raw):
+                return None
+            try:
+                return parse(raw, *args, **kwargs)
+            except cells.CellError as error:
+                issues.append(RowIssue(number, col(key), str(error)))
+                return None
+
+        target = None
+        customer_id = cell("id", cells.parse_int, minimum=1)
+        if customer_id is not None:
+            target = lookups.updatable.get(customer_id)
+            if target is None:
+                issues.append(
+                    RowIssue(
+                        number,
+                        col("id"),
+                        _("No customer with ID %(id)s that you can see.") % {"id": customer_id},
+                    )
+                )
+        name = cell("name", cells.text, max_length=_field_length(Customer, "name")) or ""
+        if not name and customer_id is None:
+            issues.append(RowIssue(number, col("name"), _("The name is missing.")))
+        name_normalized = normalize_company_name(name)
+        if name and not name_normalized:
+            issues.append(RowIssue(number, col("name"), _("The name needs at least one letter or digit.")))
+
+        grade = self._grade(cell("grade", cells.text), col("grade"), number, lookups, issues, target)
+        owner = self._owner(cell("owner", cells.text), col("owner"), number, user, lookups, issues, target)
+        fields: dict[str, Any] = {}
+        for key in TEXT_FIELDS:
+            value = cell(key, cells.text, max_length=_field_length(Customer, key))
+            if value is not None:
+                fields[key] = value
+        for key, parse, kwargs in (
+            ("email", cells.parse_email, {}),
+            ("employees", cells.parse_int, {}),
+            ("annual_revenue", cells.parse_decimal, {"max_digits": 16}),
+            ("expected_value", cells.parse_decimal, {}),
+            ("expected_signing_on", cells.parse_date, {}),
+            ("tier", cells.parse_choice, {"lookup": self._tiers, "extra": TIER_WORDS}),
+            ("source", cells.parse_choice, {"lookup": self._sources, "extra": SOURCE_WORDS}),
+        ):
+            value = cell(key, parse, **kwargs)
+            if value is not None:
+                fields[key] = value
+        raw_tags = cell("tags", cells.text) or ""
+        for separator in TAG_SEPARATORS[1:]:
+            raw_tags = raw_tags.replace(separator, ",")
+        tags = sorted({tag.strip()[:50] for tag in raw_tags.split(",") if tag.strip()})
+        contact = self._contact(number, values, cell, issues, col("contact_name"))
+
+        label = name or (target.name if target else "")
+        if issues:
+            return PlannedRow(number, "error", label=label, issues=issues)
+
+        # --- duplicates (查重): the same keys and order as crm.services.find_duplicate ---
+        keys = [("name", name_normalized)] if name else []
+        keys += [
+            ("phone", phone_digits(fields.get("phone", ""))),
+            ("email", normalize_email(fields.get("email", ""))),
+        ]
+        if contact:
+            keys += [("phone", contact["phone_digits"]), ("email", contact["email_normalized"])]
+        keys = [(kind, value) for kind, value in keys if value]
+        existing_maps = {"name": lookups.names, "phone": lookups.phones, "email": lookups.emails}
+        for kind, value in keys:
+            match = existing_maps[kind].get(value)
+            if match is not None and (target is None or match != target.pk):
+                return PlannedRow(
+                    number,
+                    "duplicate",
+                    label=label,
+                    message=duplicate_message_for_owner(lookups.owner_name(match)),
+                )
+        if target is not None:
+            keys.append(("id", str(target.pk)))
+        for key in keys:
+            if key in seen:
+                return PlannedRow(
+                    number,
+                    "duplicate",
+                    label=label,
+                    message=_("Same customer as row %(row)s of this file.") % {"row": seen[key]},
+                )
+        for key in keys:
+            seen[key] = number
+
+        if target is not None:
+            if name:
+                fields["name"] = name
+            return PlannedRow(
+                number,
+                "update",
+                label=label,
+                payload={"customer": target, "fields": fields, "tags": tags, "contact": contact},
+            )
+        return PlannedRow(
+            number,
+            "create",
+            label=label,
+            payload={
+                "owner": owner,
+                "grade": grade,
+                "fields": {"name": name, **fields},
+                "tags": tags,
+                "contact": contact,
+            },
+        )
+
+    def _grade(self, raw, column, number, lookups: _Lookups, issues, target):
+        if raw is None:
+            return None if target is not None else (lookups.open_grades[0] if lookups.open_grades else None)
+        grade = lookups.grades.get(raw.casefold())
+        if grade is None:
+            if raw.casefold() in lookups.closed_grade_words:
+                message = _("Customers are imported at an open grade; record won or lost in the funnel.")
+            else:
+                message = _("Unknown grade “%(grade)s”; use one of: %(codes)s.") % {
+                    "grade": raw,
+                    "codes": ", ".join(g.code for g in lookups.open_grades),
+                }
+            issues.append(RowIssue(number, column, message))
+            return None
+        if target is not None and grade.pk != target.grade_id:
+            issues.append(
+                RowIssue(
+                    number,
+                    column,
+                    _(
+                        "Grades change in the funnel (change grade), not by import; "
+                        "leave the grade empty or unchanged."
+                    ),
+                )
+            )
+        return grade
+
+    def _owner(self, raw, column, number, user: User, lookups: _Lookups, issues, target):
+        if raw is None:
+            return None if target is not None else user
+        owner = lookups.users_by_username.get(raw.casefold())
+        if owner is None or not owner.is_active:
+            issues.append(
+                RowIssue(number, column, _("No active user with the username “%(owner)s”.") % {"owner": raw})
+            )
+            return None
+        if target is not None:
+            if owner.pk != target.owner_id:
+                issues.append(
+                    RowIssue(
+                        number,
+                        column,
+                        _(
+                            "Owners change by reassignment, not by import; leave "
+                            "the owner empty or unchanged."
+                        ),
+                    )
+                )
+            return None
+        if not permissions.can_own(user, owner):
+            if user.is_manager:
+                message = _("%(owner)s is not in your team.") % {"owner": owner.username}
+            else:
+                message = _("You may import customers only into your own name.")
+            issues.append(RowIssue(number, column, message))
+            return None
+        return owner
+
+    def _contact(self, number, values, cell, issues, name_column) -> dict | None:
+        contact_keys = (
+            "contact_name",
+            "contact_title",
+            "contact_role",
+            "contact_phone",
+            "contact_email",
+            "contact_wechat",
+        )
+        if all(cells.is_blank(values.get(key)) for key in contact_keys):
+            return None
+        contact = {"name": cell("contact_name", cells.text, max_length=_field_length(Contact, "name")) or ""}
+        if not contact["name"]:
+            issues.append(RowIssue(number, name_column, _("The contact's name is missing.")))
+        for key, field in CONTACT_TEXT_FIELDS.items():
+            contact[field] = cell(key, cells.text, max_length=_field_length(Contact, field)) or ""
+        contact["email"] = cell("contact_email", cells.parse_email) or ""
+        contact["role"] = (
+            cell("contact_role", cells.parse_choice, lookup=self._roles, extra=ROLE_WORDS)
+            or KeyPersonRole.OTHER
+        )
+        contact["phone_digits"] = phone_digits(contact["phone"])
+        contact["email_normalized"] = normalize_email(contact["email"])
+        return contact
+
+    # --- commit --------------------------------------------------------------------
+
+    def commit(self, *, batch, user, plan: Plan) -> tuple[int, int]:
+        """Bulk-write the plan; the caller holds the one transaction."""
+        now = timezone.now()
+        reason = _("Imported from %(file)s") % {"file": batch.file_name}
+        creates = [row.payload for row in plan.of("create")]
+        customers = []
+        for item in creates:
+            grade = item["grade"]
+            fields = item["fields"]
+            customer = Customer(
+                owner=item["owner"],
+                grade=grade,
+                grade_entered_at=now,
+                created_by=user,
+                created_at=now,
+                import_batch=batch,
+                **fields,
+                # What Customer.save() would set; bulk_create does not call it.
+                name_normalized=normalize_company_name(fields["name"]),
+                phone_digits=phone_digits(fields.get("phone", "")),
+                email_normalized=normalize_email(fields.get("email", "")),
+                stagnant_from=now + timedelta(days=grade.stagnation_days) if grade.stagnation_days else None,
+            )
+            customers.append(customer)
+        customers = bulk_create_with_history(
+            customers,
+            Customer,
+            batch_size=BATCH_SIZE,
+            default_user=user,
+            default_change_reason=reason,
+            default_date=now,
+        )
+
+        updates = [row.payload for row in plan.of("update")]
+        changed_fields: set[str] = set()
+        for item in updates:
+            for field, value in item["fields"].items():
+                setattr(item["customer"], field, value)
+                changed_fields.add(field)
+            item["customer"].name_normalized = normalize_company_name(item["customer"].name)
+            item["customer"].phone_digits = phone_digits(item["customer"].phone)
+            item["customer"].email_normalized = normalize_email(item["customer"].email)
+            item["customer"].updated_at = now
+        if updates:
+            fields = sorted(
+                changed_fields | {"name_normalized", "phone_digits", "email_normalized", "updated_at"}
+            )
+            bulk_update_with_history(
+                [item["customer"] for item in updates],
+                Customer,
+                fields,
+                batch_size=BATCH_SIZE,
+                default_user=user,
+                default_change_reason=reason,
+                default_date=now,
+            )
+
+        pairs = list(zip(customers, creates, strict=True)) + [(item["customer"], item) for item in updates]
+        contacts = [
+            Contact(customer=customer, import_batch=batch, created_at=now, **item["contact"])
+            for customer, item in pairs
+            if item["contact"]
+        ]
+        if contacts:
+            bulk_create_with_history(
+                contacts,
+                Contact,
+                batch_size=BATCH_SIZE,
+                default_user=user,
+                default_change_reason=reason,
+                default_date=now,
+            )
+        self._tag(pairs)
+        return len(customers), len(updates)
+
+    @staticmethod
+    def _tag(pairs) -> None:
+        names = sorted({name for _customer, item in pairs for name in item["tags"]})
+        if not names:
+            return
+        Tag.objects.bulk_create(
+            [Tag(name=name) for name in names], ignore_conflicts=True, batch_size=BATCH_SIZE
+        )
+        tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
+        through = Customer.tags.through
+        links = [
+            through(customer_id=customer.pk, tag_id=tag_ids[name])
+            for customer, item in pairs
+            for name in item["tags"]
+        ]
+        through.objects.bulk_create(links, ignore_conflicts=True, batch_size=BATCH_SIZE)
