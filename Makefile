@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test lint bench install migrate demo messages clean
+.PHONY: run test lint bench install migrate demo messages clean backup restore
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,13 +30,25 @@ test: install
 	DJANGO_ENV=test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## make lint: ruff, bandit (fails on high severity) and pip-audit (fails on any known
+## vulnerability; only an unreachable vulnerability service is a warning, not a failure)
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/bandit -c bandit.yaml -r crm funnel activities reports config -lll -q
+	$(BIN)/python .ci/dependency_audit.py
+
+## make backup: a timestamped backup in var/backups/ (pg_dump -Fc, or SQLite's online backup)
+backup: install
+	$(BIN)/python manage.py backup_db
+
+## make restore [BACKUP=var/backups/funnel-….dump]: restore that backup (default: the newest)
+restore: install
+	$(BIN)/python manage.py restore_db $(BACKUP)
 
 ## make messages: refresh and compile the translations (needs GNU gettext)
 messages: install
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=e2e
-	$(BIN)/python manage.py compilemessages -l zh_Hans
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var db.sqlite3

@@ -1,6 +1,20 @@
 """Cross-cutting HTTP behaviour that is not any one app's business."""
+import time
+
+from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as _DjangoLoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from rest_framework.views import APIView
+
+from crm.audit import Action, Outcome, audit, current_ip
+
+from .mfa import SESSION_STARTED_KEY, session_requires_second_factor
 
 
 class NoStoreForUsersMiddleware:
@@ -21,7 +35,88 @@ class LoginRequiredMiddleware(_DjangoLoginRequiredMiddleware):
     tokens and answers 401/403 instead of redirecting to the login page."""
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        view_class = getattr(view_func, "cls", None)
-        if view_class is not None and issubclass(view_class, APIView):
+        if _is_api_view(view_func):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+def _is_api_view(view_func) -> bool:
+    view_class = getattr(view_func, "cls", None)
+    return view_class is not None and issubclass(view_class, APIView)
+
+
+class SessionLifetimeMiddleware:
+    """A session ends ``SESSION_ABSOLUTE_SECONDS`` (7 days) after its log-in, however
+    active it stays; the idle limit (``SESSION_COOKIE_AGE``) is Django's own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            started = request.session.get(SESSION_STARTED_KEY)
+            now = int(time.time())
+            if started is None:
+                # A session from before this rule: its lifetime starts now.
+                request.session[SESSION_STARTED_KEY] = now
+            elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
+                request.logout_reason = "absolute_lifetime"
+                logout(request)
+        return self.get_response(request)
+
+
+def record_access_denied(request, *, status: int, view_name: str, kwargs: dict) -> None:
+    """Audit a refused object route (403, or 404 for an object the user may not see or
+    that does not exist): one INSERT, only for signed-in users on routes with ids."""
+    if not kwargs or not request.user.is_authenticated:
+        return
+    object_id = kwargs.get("pk", next(iter(kwargs.values())))
+    audit(actor=request.user, action=Action.ACCESS_DENIED, outcome=Outcome.DENIED,
+          object_type=view_name, object_id=str(object_id),
+          detail={"status": status, "method": request.method, "path": request.path[:300]})
+
+
+class AuditContextMiddleware:
+    """Gives the audit log the client's address (as the lockout sees it, proxies
+    included) and records object routes that answered 403/404 by an exception."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = current_ip.set(get_client_ip_address(request))
+        try:
+            return self.get_response(request)
+        finally:
+            current_ip.reset(token)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, PermissionDenied | Http404) and request.resolver_match is not None:
+            match = request.resolver_match
+            record_access_denied(request, status=403 if isinstance(exception, PermissionDenied) else 404,
+                                 view_name=match.view_name, kwargs=match.kwargs)
+
+
+class SecondFactorRequiredMiddleware:
+    """Signed in with a password but not yet with the second factor, where one is
+    required: pages redirect to the verification step, API calls answer 403."""
+
+    EXEMPT_URL_NAMES = {"mfa-verify", "mfa-setup", "logout", "login", "set_language", "healthz",
+                        "admin:logout"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not user.is_authenticated or user.is_verified() or not session_requires_second_factor(request):
+            return None
+        if request.resolver_match.view_name in self.EXEMPT_URL_NAMES:
+            return None
+        if _is_api_view(view_func):
+            return JsonResponse({"detail": _("Two-factor authentication is required: finish signing in "
+                                             "with your code first.")}, status=403)
+        return redirect_to_login(request.get_full_path(), reverse("mfa-verify"))

@@ -272,6 +272,81 @@ def test_password_change_page_changes_the_password_and_keeps_the_user_signed_in(
 
 
 @pytest.mark.django_db
+def test_logging_in_gives_a_new_session_id(personas):
+    # given: a session from before the login (e.g. planted by an attacker)
+    client = Client()
+    session = client.session
+    session["planted"] = True
+    session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+
+    # when
+    _login(client, "salesperson", PASSWORD)
+
+    # then
+    assert _signed_in(client)
+    assert client.session.session_key != session.session_key
+
+
+@pytest.mark.django_db
+def test_changing_the_password_ends_the_users_other_sessions_but_not_this_one(personas):
+    # given: the same user signed in on two devices
+    laptop, phone = Client(), Client()
+    _login(laptop, "salesperson", PASSWORD)
+    _login(phone, "salesperson", PASSWORD, ip=OTHER_IP)
+    page = reverse("password_change")
+    assert phone.get(page).status_code == 200
+
+    # when
+    laptop.post(page, {"old_password": PASSWORD, "new_password1": "a-much-longer-new-phrase",
+                       "new_password2": "a-much-longer-new-phrase"})
+
+    # then
+    assert laptop.get(page).status_code == 200
+    response = phone.get(page)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_sessions_end_seven_days_after_the_login_at_the_latest():
+    assert settings.SESSION_ABSOLUTE_SECONDS == 7 * 24 * 3600
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["password", "api"])
+def test_an_active_session_still_ends_seven_days_after_the_login(personas, how):
+    page = reverse("password_change") if how == "password" else reverse("user-list")
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client = Client()
+        _login(client, "salesperson", PASSWORD)
+        # Active every 11 hours, so the 12-hour idle limit never ends it.
+        for _ in range(15):  # 6 days 21 hours
+            traveller.shift(timedelta(hours=11))
+            assert client.get(page).status_code == 200
+        traveller.shift(timedelta(hours=3, minutes=1))  # 7 days and a minute after the login
+
+        response = client.get(page)
+
+    assert response.status_code == (302 if how == "password" else 401)
+    assert not _signed_in(client)
+
+
+@pytest.mark.django_db
+def test_a_new_login_starts_a_new_seven_days(personas):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client = Client()
+        _login(client, "salesperson", PASSWORD)
+        traveller.shift(timedelta(days=7, minutes=1))
+        client.get(reverse("password_change"))
+        _login(client, "salesperson", PASSWORD)
+        traveller.shift(timedelta(hours=11))
+
+        response = client.get(reverse("password_change"))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
 def test_password_change_with_a_wrong_old_password_changes_nothing(client_as, personas):
     client = client_as("salesperson")
 
@@ -415,3 +490,18 @@ def test_templates_have_no_inline_scripts():
         if "src=" not in tag
     ]
     assert not inline, f"inline <script> tags (CSP forbids them): {inline}"
+
+
+def test_the_readme_security_section_names_only_tests_that_exist():
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    section = readme[readme.index("## Security"):]
+    named = set(re.findall(r"\b(test_\w+)\b", section)) - {"test_routes", "test_backups", "test_audit",
+                                                           "test_purge", "test_settings_modes", "test_mfa",
+                                                           "test_security"}
+    defined = {
+        match
+        for path in settings.BASE_DIR.glob("*/tests/test_*.py")
+        for match in re.findall(r"^def (test_\w+)", path.read_text(), re.MULTILINE)
+    }
+    assert named, "the README's Security section names no tests"
+    assert not named - defined, f"README names tests that do not exist: {sorted(named - defined)}"

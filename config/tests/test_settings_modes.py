@@ -1,4 +1,5 @@
 """Settings by mode, each checked in a fresh process: production is strict, demos stay local."""
+import json
 import os
 import secrets
 import sqlite3
@@ -60,6 +61,70 @@ def test_the_deploy_check_fails_on_a_warning(production_env):
 
     assert result.returncode != 0
     assert "security.W004" in result.stderr
+
+
+PRODUCTION_RESPONSES = """
+import json
+from django.core.management import call_command
+from django.test import Client, override_settings
+from crm.models import User
+
+# No collectstatic here: plain static URLs (the manifest storage only changes file names).
+override_settings(STORAGES={"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}).enable()
+call_command("migrate", verbosity=0)
+User.objects.create_user("seller", password="a-long-enough-phrase", role="salesperson")
+client = Client(HTTP_HOST=HOST)
+plain = client.get("/accounts/login/")
+login = client.post("/accounts/login/", {"username": "seller", "password": "a-long-enough-phrase"},
+                    secure=True)
+page = client.get("/accounts/password/", secure=True)
+api = client.get("/api/customers/", secure=True)
+cookies = {name: {flag: bool(login.cookies[name][flag]) for flag in ("secure", "httponly")}
+           | {"samesite": login.cookies[name]["samesite"]} for name in ("sessionid", "csrftoken")}
+print(json.dumps({
+    "plain": [plain.status_code, plain.get("Location")],
+    "login": login.status_code, "page": [page.status_code, dict(page.items())],
+    "api": [api.status_code, api.get("Cache-Control")], "cookies": cookies,
+}))
+"""
+
+
+def test_production_responses_carry_the_security_headers_and_secure_cookies(production_env):
+    script = f"HOST = {PRODUCTION_HOST!r}\n{PRODUCTION_RESPONSES}"
+
+    result = _manage("shell", "--verbosity", "0", "-c", script, env=production_env)
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+
+    # Plain HTTP is redirected to HTTPS.
+    assert answers["plain"] == [301, f"https://{PRODUCTION_HOST}/accounts/login/"]
+    assert answers["login"] == 302
+    status, headers = answers["page"]
+    assert status == 200
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Cache-Control"] == "no-store"
+    policy = dict(part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";"))
+    assert policy["script-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
+    assert answers["api"] == [200, "no-store"]  # customer data
+    for cookie in ("sessionid", "csrftoken"):
+        assert answers["cookies"][cookie] == {"secure": True, "httponly": True, "samesite": "Lax"}
+
+
+def test_production_requires_two_factor_authentication_for_admins_and_managers(production_env):
+    script = "from django.conf import settings; print(','.join(settings.MFA_REQUIRED_ROLES))"
+
+    production = _manage("shell", "--verbosity", "0", "-c", script, env=production_env)
+    local = _manage("shell", "--verbosity", "0", "-c", script, env={**production_env, "DJANGO_ENV": "local"})
+
+    assert production.stdout.strip() == "admin,manager"
+    assert local.stdout.strip() == ""
 
 
 def test_production_refuses_to_start_without_a_secret_key(production_env):
