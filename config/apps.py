@@ -14,3 +14,10 @@ class ConfigAppConfig(AppConfig):
         from .celery import app as celery_app
 
         celery_app.autodiscover_tasks(force=True)
+
+        # Each log-in starts the session's absolute lifetime and notes whether 2FA is on.
+        from django.contrib.auth.signals import user_logged_in
+
+        from .mfa import on_user_logged_in
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="config.mfa.on_user_logged_in")

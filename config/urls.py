@@ -6,21 +6,32 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from activities.views import MyDayView
+
+from . import mfa, views
 from .api import ObtainTokenView, extra_urlpatterns, router
 
 admin.site.site_header = "Funnel CRM"
 admin.site.site_title = "Funnel CRM"
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
+    path("", MyDayView.as_view(), name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("accounts/login/", views.FunnelLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.FunnelPasswordChangeView.as_view(), name="password_change"),
+    path("accounts/security/", mfa.account_security, name="account-security"),
+    path("accounts/security/api-token/", mfa.issue_api_token, name="account-api-token"),
+    path("accounts/2fa/verify/", mfa.SecondFactorVerifyView.as_view(), name="mfa-verify"),
+    path("accounts/2fa/setup/", mfa.SecondFactorSetupView.as_view(), name="mfa-setup"),
+    path("accounts/2fa/recovery-codes/", mfa.renew_recovery_codes, name="mfa-recovery-codes"),
+    path("accounts/2fa/disable/", mfa.disable_second_factor, name="mfa-disable"),
     path("customers/", include("crm.urls")),
+    path("imports/", include("crm.importing.urls")),
     path("funnel/", include("funnel.urls")),
+    path("reports/", include("reports.urls")),
+    path("", include("activities.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(extra_urlpatterns)),
     path("api/", include(router.urls)),

@@ -1,4 +1,4 @@
-"""Project-level pages: home, login/password wrappers and the health check."""
+"""Project-level pages: login/password wrappers and the health check (home is "my day": activities)."""
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -8,15 +8,11 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.generic import TemplateView
 
+from crm.audit import Action, audit
 from crm.models import WorkerHeartbeat
 
 from .celery import app as celery_app
-
-
-class HomeView(TemplateView):
-    template_name = "home.html"
 
 
 class FunnelLoginView(auth_views.LoginView):
@@ -27,8 +23,12 @@ class FunnelPasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("home")
 
     def form_valid(self, form):
+        # Django keeps this session (update_session_auth_hash); every other session of
+        # the user ends, because its stored password hash no longer matches.
+        response = super().form_valid(form)
+        audit(actor=self.request.user, action=Action.PASSWORD_CHANGED)
         messages.success(self.request, _("Your password was changed."))
-        return super().form_valid(form)
+        return response
 
 
 def _database_state() -> str:

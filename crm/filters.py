@@ -54,7 +54,8 @@ class CustomerFilter(django_filters.FilterSet):
         condition = Q(name__icontains=value) | Exists(contacts.filter(name__icontains=value))
         digits = phone_digits(value)
         if len(digits) >= 4:
-            condition |= Q(phone_digits__contains=digits) | Exists(contacts.filter(phone_digits__contains=digits))
+            condition |= (Q(phone_digits__contains=digits)
+                          | Exists(contacts.filter(phone_digits__contains=digits)))
         return queryset.filter(condition)
 
     def filter_stagnant(self, queryset, name, value):

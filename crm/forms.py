@@ -1,5 +1,6 @@
 """Forms validate shape; the services in ``services.py`` apply the rules."""
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import Contact, Customer, Tag, User
@@ -12,7 +13,7 @@ class BootstrapMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
@@ -21,8 +22,17 @@ class BootstrapMixin:
             else:
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-            if self.is_bound and name in self.errors:
-                widget.attrs["class"] += " is-invalid"
+
+    def add_error(self, field, error):
+        # Marked as errors arrive (validation and services' errors alike), never by
+        # reading ``self.errors`` in ``__init__``: that would validate the form before a
+        # subclass has narrowed its choices (owners, grades) to what the user may pick.
+        super().add_error(field, error)
+        for name in self._errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                if "is-invalid" not in widget.attrs["class"].split():
+                    widget.attrs["class"] += " is-invalid"
 
 
 class TagsField(forms.CharField):
@@ -43,7 +53,8 @@ def tags_from_names(names: list[str]) -> list[Tag]:
 
 
 class CustomerForm(BootstrapMixin, forms.ModelForm):
-    tags = TagsField(label=_("Tags"), required=False, help_text=_("Comma-separated, e.g. state-owned, price-sensitive"))
+    tags = TagsField(label=_("Tags"), required=False,
+                     help_text=_("Comma-separated, e.g. state-owned, price-sensitive"))
 
     class Meta:
         model = Customer
@@ -105,9 +116,20 @@ class ProbabilityOverrideForm(BootstrapMixin, forms.Form):
 
 
 class MergeForm(BootstrapMixin, forms.Form):
-    other = forms.ModelChoiceField(queryset=Customer.objects.none(), label=_("Duplicate to merge into this one"))
-    confirm = forms.BooleanField(label=_("I understand the duplicate will be archived and all its records moved here."))
+    other = forms.ModelChoiceField(queryset=Customer.objects.none(),
+                                   label=_("Duplicate to merge into this one"))
+    confirm = forms.BooleanField(
+        label=_("I understand the duplicate will be archived and all its records moved here."))
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["other"].queryset = candidates
+
+
+def apply_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form field at fault (or on top)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

@@ -310,6 +310,11 @@ class Customer(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # The spreadsheet import that created this customer (traceability); none when typed in.
+    import_batch = models.ForeignKey(
+        "crm.ImportBatch", verbose_name=_("import"), null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="customers",
+    )
 
     history = HistoricalRecords(excluded_fields=["name_normalized", "phone_digits", "email_normalized",
                                                  "updated_at"])
@@ -426,9 +431,15 @@ class Contact(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     email_normalized = models.CharField(max_length=254, editable=False, blank=True, db_index=True)
     wechat = models.CharField(_("WeChat"), max_length=100, blank=True)
-    preferences = models.TextField(_("preferences"), blank=True,
-                                   help_text=_("Hobbies, how they like to be contacted, what matters to them."))
+    preferences = models.TextField(
+        _("preferences"), blank=True,
+        help_text=_("Hobbies, how they like to be contacted, what matters to them."),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    import_batch = models.ForeignKey(
+        "crm.ImportBatch", verbose_name=_("import"), null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="contacts",
+    )
 
     history = HistoricalRecords(excluded_fields=["phone_digits", "email_normalized"])
     objects = ContactQuerySet.as_manager()
@@ -543,6 +554,83 @@ class ExportRecord(models.Model):
         return f"{self.user} · {self.kind} · {self.row_count}"
 
 
+class ImportState(models.TextChoices):
+    """uploaded → validating → previewed → queued → committing → done (or failed / cancelled)."""
+
+    UPLOADED = "uploaded", _("Waiting to be checked")
+    VALIDATING = "validating", _("Checking")
+    PREVIEWED = "previewed", _("Ready to confirm")
+    QUEUED = "queued", _("Waiting to be imported")
+    COMMITTING = "committing", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ImportBatchQuerySet(OwnedQuerySet):
+    owner_field = "user"
+
+
+class ImportBatch(models.Model):
+    """One spreadsheet import (customers with contacts, activities…): who, when, which
+    file, what the preview found and what was written. Rows it created point back here.
+
+    The file itself is kept in the database (not on a disk only one machine sees) until
+    it has been read, and its rows until the import is done or cancelled, so any worker
+    can pick the batch up.
+    """
+
+    RUNNING_STATES = (ImportState.UPLOADED, ImportState.VALIDATING, ImportState.QUEUED,
+                      ImportState.COMMITTING)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("imported by"),
+                             on_delete=models.PROTECT, related_name="imports")
+    kind = models.CharField(_("kind"), max_length=40)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=10)
+    file_size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    content = models.BinaryField(editable=False, null=True)
+    # The file's rows once read (compressed JSON): the commit re-checks them without
+    # parsing the workbook again.
+    rows = models.BinaryField(editable=False, null=True)
+    state = models.CharField(_("state"), max_length=20, choices=ImportState.choices,
+                             default=ImportState.UPLOADED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    create_count = models.PositiveIntegerField(_("to create"), default=0)
+    update_count = models.PositiveIntegerField(_("to update"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("duplicates"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    # [{"row": 7, "column": "Grade", "message": "…"}], capped (see crm.importing.services).
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    # {"create": [...], "update": [...], "duplicate": [...]}: the first rows of each kind.
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = ImportBatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        indexes = [models.Index(fields=["user", "created_at"], name="importbatch_user_created_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="importbatch_progress_lte_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} · {self.get_state_display()}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in self.RUNNING_STATES
+
+
 class NotificationQuerySet(models.QuerySet):
     def unread(self) -> "NotificationQuerySet":
         return self.filter(read_at__isnull=True)
@@ -577,3 +665,91 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Security audit log ---------------------------------------------------------------
+
+
+class SecurityAction(models.TextChoices):
+    LOGIN = "login", _("Log-in")
+    LOGIN_FAILED = "login_failed", _("Failed log-in")
+    LOCKOUT = "lockout", _("Lockout")
+    LOGOUT = "logout", _("Log-out")
+    MFA_ENROLLED = "mfa_enrolled", _("Two-factor authentication turned on")
+    MFA_DISABLED = "mfa_disabled", _("Two-factor authentication turned off")
+    MFA_VERIFIED = "mfa_verified", _("Second factor verified")
+    MFA_FAILED = "mfa_failed", _("Wrong second factor")
+    RECOVERY_CODES = "recovery_codes", _("Recovery codes renewed")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    TOKEN_ISSUED = "token_issued", _("API token issued")
+    ACCESS_DENIED = "access_denied", _("Access denied")
+    EXPORT = "export", _("Export")
+    IMPORT = "import", _("Import")
+    REASSIGN = "reassign", _("Reassignment")
+    ARCHIVE = "archive", _("Archive")
+    RESTORE = "restore", _("Restore")
+    MERGE = "merge", _("Merge")
+    PURGE = "purge", _("Purge")
+    USER_CHANGED = "user_changed", _("User changed")
+    TEAM_CHANGED = "team_changed", _("Team changed")
+    GRADE_CONFIG = "grade_config", _("Grade configuration changed")
+    SETTINGS_CHANGED = "settings_changed", _("Settings changed")
+    APPROVAL = "approval", _("Approval")
+
+
+class SecurityOutcome(models.TextChoices):
+    SUCCESS = "success", _("Success")
+    FAILURE = "failure", _("Failure")
+    DENIED = "denied", _("Denied")
+
+
+class SecurityEventQuerySet(models.QuerySet):
+    """Append-only: bulk updates and deletes are refused like single ones."""
+
+    def update(self, **kwargs):
+        raise PermissionError("The security audit log is append-only.")
+
+    def delete(self):
+        raise PermissionError("The security audit log is append-only.")
+
+
+class SecurityEvent(models.Model):
+    """One security-relevant event: who (and from where) did what to which object, and
+    how it ended. Written only by ``crm.audit.audit``; never changed or deleted."""
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    # The name used, kept as typed: failed log-ins may name no user at all.
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=30, choices=SecurityAction.choices)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=SecurityOutcome.choices,
+                               default=SecurityOutcome.SUCCESS)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    objects = SecurityEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        indexes = [
+            models.Index(fields=["action", "created_at"], name="securityevent_action_idx"),
+            models.Index(fields=["actor", "created_at"], name="securityevent_actor_idx"),
+            models.Index(fields=["object_type", "object_id"], name="securityevent_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.outcome}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The security audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The security audit log is append-only.")

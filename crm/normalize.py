@@ -12,7 +12,8 @@ _LATIN_SUFFIXES = {
     "plc", "gmbh", "ag", "sa", "bv", "pte", "group", "holdings",
 }
 _CJK_SUFFIXES = (
-    "集团股份有限公司", "股份有限公司", "集团有限公司", "有限责任公司", "有限公司", "集团公司", "公司", "集团",
+    "集团股份有限公司", "股份有限公司", "集团有限公司", "有限责任公司", "有限公司",
+    "集团公司", "公司", "集团",
 )
 _PUNCTUATION = re.compile(r"[\W_]+", re.UNICODE)
 

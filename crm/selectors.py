@@ -3,7 +3,6 @@ from datetime import datetime, time
 from decimal import Decimal
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-
 from django.db.models import DecimalField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -11,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .extensions import TimelineEntry, timeline_sources
-
 from .models import Contact, Customer, KeyPersonRole, Order, Team, User
 
 
@@ -66,7 +64,8 @@ def customer_for_detail(user: User, pk: int) -> Customer:
 
 def has_decision_maker_gap(customer: Customer) -> bool:
     """C or above with no decision maker identified: the page flags it (uses prefetched contacts)."""
-    return customer.grade.requires_decision_maker and not any(c.role == KeyPersonRole.DECISION_MAKER for c in customer.contacts.all())
+    return customer.grade.requires_decision_maker and not any(
+        contact.role == KeyPersonRole.DECISION_MAKER for contact in customer.contacts.all())
 
 
 def contacts_visible_to(user: User) -> QuerySet[Contact]:
@@ -93,7 +92,8 @@ def customer_history(customer: Customer, limit: int = 100) -> list:
         key = (record.instance_type, record.id)
         older = previous_of.get(key)
         changes = record.diff_against(older).changes if older is not None else []
-        entries.append({"record": record, "changes": changes, "model": record.instance_type._meta.verbose_name})
+        entries.append({"record": record, "changes": changes,
+                        "model": record.instance_type._meta.verbose_name})
         previous_of[key] = record
     entries.sort(key=lambda entry: entry["record"].history_date, reverse=True)
     return entries[:limit]

@@ -3,17 +3,21 @@
 Grades and owners only move through the funnel app's services (``change_grade``,
 ``reassign``); here a customer is created at a grade and otherwise keeps it.
 """
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from simple_history.models import HistoricalChanges
 
 from . import outbox, permissions
+from .audit import Action, audit
 from .models import Contact, CrmSettings, Customer, ExportRecord, Notification, Order, Tag, User
 from .normalize import normalize_company_name, normalize_email, phone_digits
 
@@ -54,11 +58,14 @@ def find_duplicate(*, name: str = "", phone: str = "", email: str = "",
 
 def duplicate_message(customer: Customer) -> str:
     """Names the current owner only: the other customer's details may be invisible to the user."""
-    if customer.owner_id is None:
+    return duplicate_message_for_owner(customer.owner.display_name if customer.owner_id else None)
+
+
+def duplicate_message_for_owner(owner_name: str | None) -> str:
+    """The duplicate message from the owner's name alone (imports check in memory)."""
+    if owner_name is None:
         return _("This customer already exists and is in the public pool.")
-    return _("This customer already exists and is owned by %(owner)s.") % {
-        "owner": customer.owner.display_name,
-    }
+    return _("This customer already exists and is owned by %(owner)s.") % {"owner": owner_name}
 
 
 def ensure_not_duplicate(*, name: str = "", phone: str = "", email: str = "",
@@ -149,7 +156,9 @@ def set_probability_override(*, customer: Customer, by: User, probability: Decim
         if not Decimal(0) <= probability <= Decimal(100):
             raise ValidationError({"probability": _("Probability must be between 0 and 100.")})
         if not reason.strip():
-            raise ValidationError({"reason": _("Say why this customer's probability differs from its grade.")})
+            raise ValidationError({
+                "reason": _("Say why this customer's probability differs from its grade."),
+            })
     customer.probability_override = probability
     customer.probability_override_reason = reason.strip() if probability is not None else ""
     _attribute(customer, by, reason or _("Probability override cleared"))
@@ -166,6 +175,7 @@ def archive_customer(*, customer: Customer, by: User, reason: str = "") -> Custo
     customer.archived_at = timezone.now()
     _attribute(customer, by, reason or _("Archived"))
     customer.save(update_fields=["archived_at", "updated_at"])
+    audit(actor=by, action=Action.ARCHIVE, obj=customer, detail={"reason": reason} if reason else None)
     return customer
 
 
@@ -184,7 +194,48 @@ def restore_customer(*, customer: Customer, by: User) -> Customer:
     customer.archived_at = None
     _attribute(customer, by, _("Restored"))
     _save_live_customer(customer)
+    audit(actor=by, action=Action.RESTORE, obj=customer)
     return customer
+
+
+def purge_after(archived_at: datetime) -> datetime:
+    """When an archived customer may be purged: the retention period after archiving."""
+    return archived_at + timedelta(days=settings.ARCHIVE_RETENTION_DAYS)
+
+
+@transaction.atomic
+def purge_customer(*, customer: Customer, by: User) -> None:
+    """Hard-delete an archived customer, its contacts and their field history, once
+    the retention period (``ARCHIVE_RETENTION_DAYS``, at least 90) has passed since
+    it was archived. Admins only; the purge is written to the security audit log.
+
+    Refused (nothing deleted) for a live or recently archived customer, a customer
+    another one was merged into, or one with orders (financial records are kept).
+    """
+    if not by.is_admin:
+        raise PermissionDenied(_("Only admins can purge customers."))
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if not customer.is_archived:
+        raise ValidationError(_("Only archived customers can be purged; archive it first."))
+    if timezone.now() < purge_after(customer.archived_at):
+        raise ValidationError(
+            _("This customer can be restored until %(date)s and cannot be purged before then.")
+            % {"date": f"{timezone.localtime(purge_after(customer.archived_at)):%Y-%m-%d}"}
+        )
+    pk, contact_ids = customer.pk, list(customer.contacts.values_list("pk", flat=True))
+    archived_at = customer.archived_at
+    try:
+        with transaction.atomic():
+            customer.delete()
+    except ProtectedError as exc:
+        raise ValidationError(
+            _("This customer still has orders or merged customers pointing at it and cannot be purged.")
+        ) from exc
+    # The personal data also lives in the field history: purge means gone from there too.
+    Customer.history.filter(id=pk).delete()
+    Contact.history.filter(id__in=contact_ids).delete()
+    audit(actor=by, action=Action.PURGE, object_type=Customer._meta.label_lower, object_id=str(pk),
+          detail={"contacts": len(contact_ids), "archived_at": archived_at.isoformat()})
 
 
 @transaction.atomic
@@ -211,7 +262,11 @@ def merge_customers(*, keep: Customer, merge: Customer, by: User) -> Customer:
         if getattr(keep, field) in ("", None) and getattr(merge, field) not in ("", None):
             setattr(keep, field, getattr(merge, field))
     keep.tags.add(*merge.tags.all())
-    keep.last_activity_at = max(filter(None, [keep.last_activity_at, merge.last_activity_at]), default=None)
+    # The contact dates follow the joined history: the latest contact, the earliest follow-up agreed.
+    for field in ("last_activity_at", "last_call_at", "last_visit_at"):
+        setattr(keep, field, max(filter(None, [getattr(keep, field), getattr(merge, field)]), default=None))
+    keep.next_follow_up_on = min(filter(None, [keep.next_follow_up_on, merge.next_follow_up_on]),
+                                 default=None)
     _refresh_order_stats(keep)
     merge.archived_at = timezone.now()
     merge.merged_into = keep
@@ -219,6 +274,7 @@ def merge_customers(*, keep: Customer, merge: Customer, by: User) -> Customer:
     merge.save(update_fields=["archived_at", "merged_into", "updated_at"])
     _attribute(keep, by, _("Merged %(name)s into this customer") % {"name": merge.name})
     keep.save()
+    audit(actor=by, action=Action.MERGE, obj=keep, detail={"merged": merge.pk})
     return keep
 
 
@@ -296,9 +352,13 @@ def create_order(*, customer: Customer, by: User, amount: Decimal, signed_on: da
 
 
 def record_export(*, user: User, kind: str, file_format: str, row_count: int, filters: dict) -> ExportRecord:
-    """Write the audit row of an export (who, what, how many rows, with which filters)."""
-    return ExportRecord.objects.create(user=user, kind=kind, file_format=file_format,
-                                       row_count=row_count, filters=filters)
+    """Write the audit rows of an export (who, what, how many rows, with which filters):
+    the export record and the security audit log's entry."""
+    record = ExportRecord.objects.create(user=user, kind=kind, file_format=file_format,
+                                         row_count=row_count, filters=filters)
+    audit(actor=user, action=Action.EXPORT, obj=record,
+          detail={"kind": kind, "file_format": file_format, "rows": row_count, "filters": filters})
+    return record
 
 
 def ensure_may_export(user: User) -> CrmSettings:
@@ -358,3 +418,34 @@ def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())
+
+
+# --- Users -------------------------------------------------------------------------
+
+
+def ensure_may_deactivate(user: User) -> None:
+    """Refuse to end the access of someone who still owns live customers: they would be
+    orphaned. Their customers are handed over first (the funnel's departure wizard)."""
+    count = user.customers.filter(archived_at__isnull=True).count()
+    if count:
+        raise ValidationError(ngettext(
+            "%(name)s still owns %(count)d customer: hand it over first (departure wizard).",
+            "%(name)s still owns %(count)d customers: hand them over first (departure wizard).",
+            count,
+        ) % {"name": user.display_name, "count": count})
+
+
+@transaction.atomic
+def deactivate_user(*, user: User, by: User) -> User:
+    """End a user's access at once (sessions and API tokens stop working on the next
+    request). Refused while they own live customers. Admins call it from the user
+    admin, the funnel's departure service after handing the customers over.
+    Idempotent: an inactive user is returned unchanged."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        return user
+    ensure_may_deactivate(user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    audit(actor=by, action=Action.USER_CHANGED, obj=user, detail={"change": "deactivated"})
+    return user

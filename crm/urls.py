@@ -7,6 +7,7 @@ app_name = "crm"
 urlpatterns = [
     path("", views.CustomerListView.as_view(), name="customer-list"),
     path("export/", views.CustomerExportView.as_view(), name="customer-export"),
+    path("contacts/export/", views.ContactExportView.as_view(), name="contact-export"),
     path("new/", views.CustomerCreateView.as_view(), name="customer-create"),
     path("<int:pk>/", views.CustomerDetailView.as_view(), name="customer-detail"),
     path("<int:pk>/edit/", views.CustomerUpdateView.as_view(), name="customer-update"),

@@ -2,7 +2,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -10,21 +10,19 @@ from django.views import View
 from django.views.generic import ListView
 
 from . import extensions, selectors, services
-from .exporting import table_response
+from .exporting import export_response
 from .filters import CustomerFilter
-from .forms import (ContactForm, CustomerCreateForm, CustomerForm, MergeForm, ProbabilityOverrideForm,
-                    tags_from_names)
+from .forms import (
+    ContactForm,
+    CustomerCreateForm,
+    CustomerForm,
+    MergeForm,
+    ProbabilityOverrideForm,
+    apply_service_errors,
+    tags_from_names,
+)
 from .models import Contact, CrmSettings
 from .permissions import can_export, can_manage_records
-
-
-def apply_service_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form field at fault (or on top)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 class CustomerListView(ListView):
@@ -64,24 +62,36 @@ class CustomerExportView(View):
     """The filtered list as CSV/Excel: only visible rows, capped, and always recorded."""
 
     def get(self, request):
-        file_format = request.GET.get("file_format", "xlsx")
-        if file_format not in {"csv", "xlsx"}:
-            raise Http404
-        crm_settings = services.ensure_may_export(request.user)
         filterset = CustomerFilter(request.GET, request=request,
                                    queryset=selectors.customers_visible_to(request.user))
-        customers = list(filterset.qs.order_by("name", "pk")[: crm_settings.export_row_cap])
-        rows = [
-            [c.name, c.grade.code, c.days_in_grade, c.get_tier_display(),
-             c.owner.display_name if c.owner else "", c.expected_value, c.effective_probability, c.weighted,
-             c.industry, c.region, c.get_source_display(), c.phone, c.email, c.last_activity_at,
-             c.next_follow_up_on, c.get_lifecycle_display()]
-            for c in customers
-        ]
-        filters = {key: value for key, value in request.GET.items() if key != "file_format"}
-        services.record_export(user=request.user, kind="customers", file_format=file_format,
-                               row_count=len(rows), filters=filters)
-        return table_response(headers=EXPORT_HEADERS, rows=rows, file_format=file_format, filename="customers")
+        return export_response(request, kind="customers", queryset=filterset.qs.order_by("name", "pk"),
+                               headers=EXPORT_HEADERS, row=lambda c: [
+                                   c.name, c.grade.code, c.days_in_grade, c.get_tier_display(),
+                                   c.owner.display_name if c.owner else "", c.expected_value,
+                                   c.effective_probability, c.weighted, c.industry, c.region,
+                                   c.get_source_display(), c.phone, c.email, c.last_activity_at,
+                                   c.next_follow_up_on, c.get_lifecycle_display()])
+
+
+CONTACT_EXPORT_HEADERS = [
+    _("Customer"), _("Name"), _("Title"), _("Key-person role"), _("Phone"), _("E-mail"), _("WeChat"),
+    _("Owner"),
+]
+
+
+class ContactExportView(View):
+    """Contacts of the filtered customer list (same filters, same policy, same helper)."""
+
+    def get(self, request):
+        filterset = CustomerFilter(request.GET, request=request,
+                                   queryset=selectors.customers_visible_to(request.user))
+        contacts = (selectors.contacts_visible_to(request.user)
+                    .filter(customer__in=filterset.qs.values("pk"))
+                    .order_by("customer__name", "name", "pk"))
+        return export_response(request, kind="contacts", queryset=contacts, headers=CONTACT_EXPORT_HEADERS,
+                               row=lambda c: [
+                                   c.customer.name, c.name, c.title, c.get_role_display(), c.phone, c.email,
+                                   c.wechat, c.customer.owner.display_name if c.customer.owner else ""])
 
 
 class CustomerCreateView(View):
@@ -105,38 +115,44 @@ class CustomerCreateView(View):
         return render(request, self.template_name, {"form": form}, status=400)
 
 
+def render_customer_page(request, pk, *, override_form=None, status=200):
+    """The customer page; a bound form with errors is shown in place (status 400)."""
+    customer = selectors.customer_for_detail(request.user, pk)
+    panels = []
+    for panel in extensions.customer_panels():
+        panel_context = panel.context(request, customer)
+        if panel_context is not None:
+            panels.append({"panel": panel, "context": panel_context})
+    history = selectors.customer_history(customer)
+    return render(request, "crm/customer_detail.html", {
+        "customer": customer,
+        "decision_maker_gap": selectors.has_decision_maker_gap(customer),
+        "timeline": selectors.customer_timeline(customer, history),
+        "history": history,
+        "main_panels": [p for p in panels if p["panel"].column == "main"],
+        "side_panels": [p for p in panels if p["panel"].column == "side"],
+        "override_form": override_form or ProbabilityOverrideForm(initial={
+            "probability": customer.probability_override, "reason": customer.probability_override_reason,
+        }),
+        "can_manage": can_manage_records(request.user),
+    }, status=status)
+
+
 class CustomerDetailView(View):
     def get(self, request, pk):
-        customer = selectors.customer_for_detail(request.user, pk)
-        panels = []
-        for panel in extensions.customer_panels():
-            panel_context = panel.context(request, customer)
-            if panel_context is not None:
-                panels.append({"panel": panel, "context": panel_context})
-        history = selectors.customer_history(customer)
-        return render(request, "crm/customer_detail.html", {
-            "customer": customer,
-            "decision_maker_gap": selectors.has_decision_maker_gap(customer),
-            "timeline": selectors.customer_timeline(customer, history),
-            "history": history,
-            "main_panels": [p for p in panels if p["panel"].column == "main"],
-            "side_panels": [p for p in panels if p["panel"].column == "side"],
-            "override_form": ProbabilityOverrideForm(initial={
-                "probability": customer.probability_override, "reason": customer.probability_override_reason,
-            }),
-            "can_manage": can_manage_records(request.user),
-        })
+        return render_customer_page(request, pk)
 
 
 class CustomerUpdateView(View):
     template_name = "crm/customer_form.html"
 
     def get(self, request, pk):
-        customer = get_object_or_404(selectors.customers_visible_to(request.user).filter(archived_at=None), pk=pk)
-        return render(request, self.template_name, {"form": CustomerForm(instance=customer), "customer": customer})
+        customer = _live_visible_customer(request, pk)
+        return render(request, self.template_name,
+                      {"form": CustomerForm(instance=customer), "customer": customer})
 
     def post(self, request, pk):
-        customer = get_object_or_404(selectors.customers_visible_to(request.user).filter(archived_at=None), pk=pk)
+        customer = _live_visible_customer(request, pk)
         form = CustomerForm(request.POST, instance=customer)
         if form.is_valid():
             data = {field: form.cleaned_data[field] for field in services.CUSTOMER_EDITABLE_FIELDS}
@@ -153,6 +169,11 @@ class CustomerUpdateView(View):
 
 def _visible_customer(request, pk):
     return get_object_or_404(selectors.customers_visible_to(request.user), pk=pk)
+
+
+def _live_visible_customer(request, pk):
+    """Editing needs a live customer: an archived one answers 404 here (restore first)."""
+    return get_object_or_404(selectors.customers_visible_to(request.user).filter(archived_at=None), pk=pk)
 
 
 class CustomerArchiveView(View):
@@ -187,12 +208,11 @@ class ProbabilityOverrideView(View):
                                                   probability=form.cleaned_data["probability"],
                                                   reason=form.cleaned_data["reason"])
             except ValidationError as error:
-                messages.error(request, " ".join(error.messages))
+                apply_service_errors(form, error)
             else:
                 messages.success(request, _("Probability updated."))
-        else:
-            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-        return redirect("crm:customer-detail", pk=customer.pk)
+                return redirect("crm:customer-detail", pk=customer.pk)
+        return render_customer_page(request, customer.pk, override_form=form, status=400)
 
 
 class CustomerMergeView(View):
@@ -203,22 +223,23 @@ class CustomerMergeView(View):
     def _setup(self, request, pk):
         if not can_manage_records(request.user):
             raise PermissionDenied
-        customer = get_object_or_404(selectors.customers_visible_to(request.user).filter(archived_at=None), pk=pk)
+        customer = _live_visible_customer(request, pk)
         candidates = selectors.customers_visible_to(request.user).filter(archived_at=None).exclude(pk=pk)
         # Candidates come from a search (at most 50), never a list of every customer.
         search = request.GET.get("search", "").strip() or request.POST.get("search", "").strip()
         if not search:
-            return customer, candidates.none()
+            return customer, candidates.none(), search
         matches = candidates.filter(Q(name__icontains=search) | Q(phone_digits__contains=search))
-        return customer, candidates.filter(pk__in=list(matches.values_list("pk", flat=True)[:50])).order_by("name")
+        first_matches = list(matches.values_list("pk", flat=True)[:50])
+        return customer, candidates.filter(pk__in=first_matches).order_by("name"), search
 
     def get(self, request, pk):
-        customer, candidates = self._setup(request, pk)
+        customer, candidates, search = self._setup(request, pk)
         form = MergeForm(candidates=candidates)
-        return render(request, self.template_name, {"customer": customer, "form": form})
+        return render(request, self.template_name, {"customer": customer, "form": form, "search": search})
 
     def post(self, request, pk):
-        customer, candidates = self._setup(request, pk)
+        customer, candidates, search = self._setup(request, pk)
         form = MergeForm(request.POST, candidates=candidates)
         if form.is_valid():
             try:
@@ -228,14 +249,15 @@ class CustomerMergeView(View):
             else:
                 messages.success(request, _("Customers merged."))
                 return redirect("crm:customer-detail", pk=customer.pk)
-        return render(request, self.template_name, {"customer": customer, "form": form}, status=400)
+        return render(request, self.template_name, {"customer": customer, "form": form, "search": search},
+                      status=400)
 
 
 class ContactFormView(View):
     template_name = "crm/contact_form.html"
 
     def _objects(self, request, pk, contact_pk=None):
-        customer = get_object_or_404(selectors.customers_visible_to(request.user).filter(archived_at=None), pk=pk)
+        customer = _live_visible_customer(request, pk)
         contact = get_object_or_404(Contact, pk=contact_pk, customer=customer) if contact_pk else None
         return customer, contact
 

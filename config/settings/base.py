@@ -3,6 +3,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -34,6 +36,9 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "crm",
     "funnel",
     "activities",
@@ -49,7 +54,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "config.middleware.SessionLifetimeMiddleware",
+    "config.middleware.AuditContextMiddleware",
     "config.middleware.LoginRequiredMiddleware",
+    "config.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -74,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.navigation",
+                "config.context_processors.notifications",
             ],
         },
     },
@@ -117,6 +127,15 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# ...and 7 days after the login at the latest, however active (SessionLifetimeMiddleware).
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=7 * 24 * 3600)
+
+# Two-factor authentication (TOTP + recovery codes): required for these roles; anyone
+# else may turn it on, and is then asked for it too. Local and test modes default to
+# none so the demo logins stay one step (see local.py / test.py).
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["admin", "manager"])
+MFA_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = "Funnel CRM"
 
 # Lockout: 5 failures per username + IP lock that pair for 15 minutes.
 AXES_FAILURE_LIMIT = 5
@@ -209,6 +228,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Several models have a "state"; name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {"ImportStateEnum": "crm.models.ImportState"},
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -253,11 +274,40 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=60),
         "options": {"expires": 55},
     },
+    # Funnel sweeps, early each morning (company time zone); no date argument: each
+    # task takes today's local date. Expire before the next day's run.
+    "funnel-return-idle-customers": {
+        "task": "funnel.tasks.return_idle_customers",
+        "schedule": crontab(hour=5, minute=30),
+        "options": {"expires": 20 * 3600},
+    },
+    "funnel-scan-stagnation": {
+        "task": "funnel.tasks.scan_stagnation",
+        "schedule": crontab(hour=6, minute=0),
+        "options": {"expires": 20 * 3600},
+    },
+    # Monday 02:30: the weekly rollup of the week that just ended (no argument: the
+    # task takes the last complete week as of its start). Expires before the day's work.
+    "reports-weekly-rollup": {
+        "task": "reports.tasks.compute_weekly_rollup",
+        "schedule": crontab(day_of_week="mon", hour=2, minute=30),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # --- Product settings -------------------------------------------------------
+# Archived customers stay restorable this long; only then may an admin purge them.
+ARCHIVE_RETENTION_DAYS = env.int("ARCHIVE_RETENTION_DAYS", default=90)
+if ARCHIVE_RETENTION_DAYS < 90:
+    raise ImproperlyConfigured("ARCHIVE_RETENTION_DAYS must be at least 90: archived customers "
+                               "stay restorable for 90 days.")
+BACKUP_DIR = Path(env("BACKUP_DIR", default=str(VAR_DIR / "backups")))
 DEMO_PASSWORD = "funnel-demo"  # noqa: S105 - development demo only, refused in production
 DEMO_USERS_ALLOWED = False
+# Spreadsheet imports: larger files are refused; files up to IMPORT_SYNC_MAX_BYTES are
+# checked and imported within the request, larger ones by the worker (progress bar).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=256 * 1024)
 
 LOGGING = {
     "version": 1,

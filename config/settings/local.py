@@ -6,6 +6,8 @@ from .base import VAR_DIR, env
 
 DEBUG = env.bool("DEBUG", default=True)
 DEMO_USERS_ALLOWED = True
+# The demo signs in with a password only; set MFA_REQUIRED_ROLES=admin,manager to try 2FA.
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=[])
 
 
 def _development_secret_key() -> str:

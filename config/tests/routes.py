@@ -10,6 +10,15 @@ ROUTES = [
     Route("login", expect(302, 200), note="signed-in users are sent on to their home page"),
     Route("logout", dict.fromkeys(PUBLIC, 302), method="post"),
     Route("password_change", PAGE),
+    # Security page and two-factor steps (MFA_REQUIRED_ROLES is empty in tests; the
+    # required flows are in test_mfa.py). Nobody in the world has a device yet, so
+    # verify sends on to setup, and renewing codes or turning 2FA off redirect back.
+    Route("account-security", PAGE),
+    Route("account-api-token", expect(200, 302), method="post", mutates=True),
+    Route("mfa-verify", dict.fromkeys(PUBLIC, 302)),
+    Route("mfa-setup", PAGE),
+    Route("mfa-recovery-codes", dict.fromkeys(PUBLIC, 302), method="post", mutates=True),
+    Route("mfa-disable", dict.fromkeys(PUBLIC, 302), method="post", mutates=True),
     # Django admin's own login/logout pages (every other admin route: PREFIX_RULES).
     Route("admin:login", expect(200, 200, admin=302)),
     Route("admin:logout", dict.fromkeys(PUBLIC, 302), method="post"),

@@ -10,7 +10,7 @@ from conftest import ROLES
 from .route_matrix import PREFIX_RULES, Route, sampled_by_prefix_rule
 
 APP_ROUTE_MODULES = ["config.tests.routes", "crm.tests.routes", "funnel.tests.routes",
-                     "activities.tests.routes", "reports.tests.routes"]
+                     "activities.tests.routes", "reports.tests.routes", "crm.tests.routes_imports"]
 
 
 def _route_modules():
@@ -97,7 +97,7 @@ def _cases():
 
 
 @pytest.mark.parametrize("route", list(_cases()), ids=lambda r: r.name)
-def test_route_answers_each_role_as_declared(route, personas, client_as, django_db_reset_sequences):
+def test_route_answers_each_role_as_declared(route, personas, client_as):
     world = build_world(personas)
     wrong = {}
     for role in ROLES:

@@ -10,8 +10,14 @@ from crm import selectors, services
 from crm.filters import CustomerFilter
 from crm.forms import tags_from_names
 
-from .serializers import (ContactSerializer, CustomerSerializer, CustomerWriteSerializer,
-                          ProbabilityOverrideSerializer, TeamSerializer, UserSerializer)
+from .serializers import (
+    ContactSerializer,
+    CustomerSerializer,
+    CustomerWriteSerializer,
+    ProbabilityOverrideSerializer,
+    TeamSerializer,
+    UserSerializer,
+)
 
 
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
@@ -52,13 +58,21 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
             queryset = queryset.order_by("name", "pk")
         return queryset
 
+    def filter_queryset(self, queryset):
+        # The filters (and their "archived customers stay out" default) shape the list;
+        # one customer is reached by id, archived or not, to read or restore it.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def get_serializer_class(self):
         return CustomerWriteSerializer if self.action in {"create", "update", "partial_update"} \
             else CustomerSerializer
 
     def _output(self, customer, status_code=status.HTTP_200_OK):
         customer = self.get_queryset().get(pk=customer.pk)
-        return Response(CustomerSerializer(customer, context=self.get_serializer_context()).data, status=status_code)
+        serializer = CustomerSerializer(customer, context=self.get_serializer_context())
+        return Response(serializer.data, status=status_code)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

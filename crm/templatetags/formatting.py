@@ -38,4 +38,5 @@ def percent(value) -> str:
 def grade_badge(grade):
     """The grade's colour class is the same everywhere (E→A cool to warm, won green, lost grey)."""
     css = {"won": "grade-won", "lost": "grade-lost"}.get(grade.kind, f"grade-{grade.code}")
-    return format_html('<span class="badge grade-badge {}" title="{}">{}</span>', css, grade.display_name, grade.code)
+    return format_html('<span class="badge grade-badge {}" title="{}">{}</span>',
+                       css, grade.display_name, grade.code)

@@ -1,0 +1,128 @@
+"""The customer lists run the same number of SQL queries with 10 and with 1,000 customers.
+
+Each test asks once with 10 customers, grows the data to 1,000 and asks again, with
+the same pinned count both times. The counts name their queries, so a new N+1 (a
+template touching a relation per row) or a new query per request shows up here.
+
+Every request by a signed-in browser ends with its session saved (sliding idle
+timeout, ``SESSION_SAVE_EVERY_REQUEST``): SAVEPOINT, UPDATE, RELEASE inside the test's
+transaction, the last three queries of every count below.
+"""
+import pytest
+from django.urls import reverse
+
+from crm.models import Contact, CrmSettings, Customer, Tag
+from crm.tests.factories import bulk_customers
+from funnel.tests.factories import grade
+
+
+@pytest.fixture
+def grow(personas):
+    """``grow(total)`` brings ``salesperson`` to ``total`` customers (each with a tag and a
+    contact) and adds as many for another team, which no East list may read."""
+    CrmSettings.load()  # the row exists in production; its creation is not a page's cost
+    tag = Tag.objects.create(name="state-owned")
+    state = {"count": 0}
+
+    def grow_to(total: int) -> None:
+        start, count = state["count"], total - state["count"]
+        mine = bulk_customers(owner=personas.salesperson, count=count, start=start, grade=grade("D"),
+                              prefix="Mine")
+        bulk_customers(owner=personas.other_salesperson, count=count, start=start, grade=grade("C"),
+                       prefix="Theirs")
+        Customer.tags.through.objects.bulk_create(
+            [Customer.tags.through(customer_id=customer.pk, tag_id=tag.pk) for customer in mine])
+        Contact.objects.bulk_create([Contact(customer=c, name=f"Buyer {c.pk}") for c in mine])
+        state["count"] = total
+
+    return grow_to
+
+
+def _signed_in(client_as, role):
+    client = client_as(role)
+    client.get(reverse("home"))  # a fresh session records its start once; not the page's cost
+    return client
+
+
+def _same_queries_for_10_and_1000(grow, django_assert_num_queries, expected: int, request):
+    responses = []
+    for total in (10, 1000):
+        grow(total)
+        with django_assert_num_queries(expected):
+            responses.append(request())
+    return responses
+
+
+def test_the_customer_list_page_for_a_salesperson(grow, client_as, django_assert_num_queries):
+    client = _signed_in(client_as, "salesperson")
+
+    # 1 session, 2 user, 3 paginator count, 4 crm settings (may export?), 5-6 the grade
+    # choices of the filter form (count, rows), 7 the page of customers (grade and owner
+    # joined, probability and weighted value computed in SQL), 8 the notification bell's
+    # unread count (base template), 9-11 session save.
+    responses = _same_queries_for_10_and_1000(grow, django_assert_num_queries, 11,
+                                              lambda: client.get(reverse("crm:customer-list")))
+
+    assert [r.context["paginator"].count for r in responses] == [10, 1000]
+
+
+def test_the_customer_list_page_for_a_manager_searching(grow, client_as, django_assert_num_queries):
+    client = _signed_in(client_as, "manager")
+
+    # 1 session, 2 user, 3 the team tree (visible team ids), 4 paginator count, 5 crm
+    # settings, 6-7 grade choices, 8-9 owner choices (the team tree's people only), 10 the
+    # page of customers, sorted by weighted value in SQL, 11 the notification bell, 12-14
+    # session save.
+    responses = _same_queries_for_10_and_1000(
+        grow, django_assert_num_queries, 14,
+        lambda: client.get(reverse("crm:customer-list"), {"search": "Mine", "ordering": "-weighted_value"}))
+
+    assert [r.context["paginator"].count for r in responses] == [10, 1000]
+
+
+def test_the_customer_api_list(grow, client_as, django_assert_num_queries):
+    client = _signed_in(client_as, "salesperson")
+
+    # 1 session, 2 user, 3 count, 4 the page of customers, 5 their tags (one prefetch),
+    # 6-8 session save.
+    responses = _same_queries_for_10_and_1000(grow, django_assert_num_queries, 8,
+                                              lambda: client.get(reverse("customer-list")))
+
+    assert [r.json()["count"] for r in responses] == [10, 1000]
+    assert responses[-1].json()["results"][0]["tags"] == ["state-owned"]
+
+
+def test_the_customer_api_list_with_a_token(grow, personas, django_assert_num_queries):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=personas.manager).key}")
+
+    # 1 token and its user, 2 the team tree, 3 count, 4 the page, 5 tags.
+    responses = _same_queries_for_10_and_1000(
+        grow, django_assert_num_queries, 5, lambda: client.get(reverse("customer-list"), {"search": "Mine"}))
+
+    assert [r.json()["count"] for r in responses] == [10, 1000]
+
+
+def test_the_contact_api_list(grow, client_as, django_assert_num_queries):
+    client = _signed_in(client_as, "salesperson")
+
+    # 1 session, 2 user, 3 count, 4 the page of contacts, 5-7 session save.
+    responses = _same_queries_for_10_and_1000(grow, django_assert_num_queries, 7,
+                                              lambda: client.get(reverse("contact-list")))
+
+    assert [r.json()["count"] for r in responses] == [10, 1000]
+
+
+def test_the_export(grow, client_as, django_assert_max_num_queries):
+    client = _signed_in(client_as, "manager")
+
+    # 1 session, 2 user, 3 crm settings, 4 the team tree, 5 the rows (grade and owner
+    # joined, capped), 6 the export record, 7 its audit event, 8-10 session save.
+    responses = _same_queries_for_10_and_1000(grow, django_assert_max_num_queries, 10,
+                                              lambda: client.get(reverse("crm:customer-export"),
+                                                                 {"file_format": "csv"}))
+
+    assert [r.status_code for r in responses] == [200, 200]
