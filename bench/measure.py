@@ -73,10 +73,11 @@ def main() -> None:
     for role, user in (("salesperson", salesperson), ("manager", manager), ("admin", admin)):
         client = Client()
         client.force_login(user)
+        customer_list = reverse("crm:customer-list")
         pages = [
-            ("customer list", reverse("crm:customer-list")),
-            ("customer list, filtered", reverse("crm:customer-list") + "?tier=priority&ordering=-weighted_value"),
-            ("customer list, searched", reverse("crm:customer-list") + "?search=Customer%2012"),
+            ("customer list", customer_list),
+            ("customer list, filtered", customer_list + "?tier=priority&ordering=-weighted_value"),
+            ("customer list, searched", customer_list + "?search=Customer%2012"),
             ("my day", reverse("home")),
             ("funnel dashboard", reverse("reports:funnel")),
             ("API customer list", reverse("customer-list")),
@@ -96,7 +97,8 @@ def main() -> None:
     ]
 
     table = [
-        f"Funnel CRM benchmark — {customers:,} customers, {connection.vendor}, {timezone.now():%Y-%m-%d %H:%M}",
+        f"Funnel CRM benchmark — {customers:,} customers, {connection.vendor}, "
+        f"{timezone.now():%Y-%m-%d %H:%M}",
         "",
         "| page | as | median ms | p95 ms | SQL queries | status |",
         "|---|---|---:|---:|---:|---:|",
