@@ -347,6 +347,8 @@ class Customer(models.Model):
             models.Index(fields=["owner", "last_activity_at"], name="customer_owner_activity_idx"),
             models.Index(fields=["tier", "last_activity_at"], name="customer_tier_activity_idx"),
             models.Index(fields=["owner", "stagnant_from"], name="customer_owner_stagnant_idx"),
+            # Stuck customers across the company (admin dashboards, the stagnation scan).
+            models.Index(fields=["stagnant_from"], name="customer_stagnant_idx"),
             models.Index(fields=["owner", "tier", "last_call_at"], name="customer_owner_call_idx"),
             models.Index(fields=["owner", "tier", "last_visit_at"], name="customer_owner_visit_idx"),
             models.Index(fields=["created_at"], name="customer_created_idx"),
