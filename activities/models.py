@@ -223,16 +223,11 @@ class RoutineQuerySet(OwnedQuerySet):
     owner_field = "owner"
 
 
-class DailyPlan(models.Model):
-    """每日拜访计划表: the customers and areas a salesperson will visit or call on a day."""
+class ReviewedDay(models.Model):
+    """What a daily plan and a daily report share: one salesperson's day, submitted and
+    then reviewed by their manager (who, when, with what comment)."""
 
-    EDITABLE_STATES = (PlanState.DRAFT, PlanState.RETURNED)
-
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("salesperson"),
-                              on_delete=models.PROTECT,
-                              related_name="daily_plans")
     date = models.DateField(_("date"))
-    state = models.CharField(_("state"), max_length=10, choices=PlanState.choices, default=PlanState.DRAFT)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), null=True,
@@ -243,13 +238,8 @@ class DailyPlan(models.Model):
     objects = RoutineQuerySet.as_manager()
 
     class Meta:
+        abstract = True
         ordering = ["-date", "owner_id"]
-        verbose_name = _("daily plan")
-        verbose_name_plural = _("daily plans")
-        constraints = [
-            models.UniqueConstraint(fields=["owner", "date"], name="dailyplan_one_per_owner_and_day"),
-        ]
-        indexes = [models.Index(fields=["date", "state"], name="dailyplan_date_state_idx")]
 
     def __str__(self) -> str:
         return f"{self.owner} · {self.date}"
@@ -257,6 +247,25 @@ class DailyPlan(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.state in self.EDITABLE_STATES
+
+
+class DailyPlan(ReviewedDay):
+    """每日拜访计划表: the customers and areas a salesperson will visit or call on a day."""
+
+    EDITABLE_STATES = (PlanState.DRAFT, PlanState.RETURNED)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("salesperson"),
+                              on_delete=models.PROTECT,
+                              related_name="daily_plans")
+    state = models.CharField(_("state"), max_length=10, choices=PlanState.choices, default=PlanState.DRAFT)
+
+    class Meta(ReviewedDay.Meta):
+        verbose_name = _("daily plan")
+        verbose_name_plural = _("daily plans")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "date"], name="dailyplan_one_per_owner_and_day"),
+        ]
+        indexes = [models.Index(fields=["date", "state"], name="dailyplan_date_state_idx")]
 
 
 class PlanItemKind(models.TextChoices):
@@ -308,7 +317,7 @@ class Attendance(models.TextChoices):
     SICK = "sick", _("Sick leave")
 
 
-class DailyReport(models.Model):
+class DailyReport(ReviewedDay):
     """每日工作报告表: the day's figures (filled in from its activities, plan and orders,
     kept fresh until submitted) and what only the salesperson can tell."""
 
@@ -317,7 +326,6 @@ class DailyReport(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("salesperson"),
                               on_delete=models.PROTECT,
                               related_name="daily_reports")
-    date = models.DateField(_("date"))
     state = models.CharField(_("state"), max_length=10, choices=ReportState.choices,
                              default=ReportState.DRAFT)
     # Filled in from the day's records (refreshed on every save until submitted).
@@ -345,18 +353,9 @@ class DailyReport(models.Model):
     lessons = models.TextField(_("lessons of the day"), blank=True)
     # The review.
     first_submitted_at = models.DateTimeField(_("first submitted at"), null=True, blank=True)
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     is_late = models.BooleanField(_("late"), default=False)
-    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), null=True,
-                                    blank=True, on_delete=models.SET_NULL, related_name="+")
-    review_comment = models.TextField(_("manager's comment"), blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = RoutineQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-date", "owner_id"]
+    class Meta(ReviewedDay.Meta):
         verbose_name = _("daily report")
         verbose_name_plural = _("daily reports")
         constraints = [
@@ -365,13 +364,6 @@ class DailyReport(models.Model):
             models.CheckConstraint(condition=Q(order_target__gte=0), name="dailyreport_target_gte_0"),
         ]
         indexes = [models.Index(fields=["date", "state"], name="dailyreport_date_state_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.owner} · {self.date}"
-
-    @property
-    def is_editable(self) -> bool:
-        return self.state in self.EDITABLE_STATES
 
     @property
     def plan_items_not_done(self) -> int:

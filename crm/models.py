@@ -381,10 +381,6 @@ class Customer(models.Model):
         return self.archived_at is not None
 
     @property
-    def in_pool(self) -> bool:
-        return self.owner_id is None
-
-    @property
     def probability(self) -> Decimal:
         """The override when set, else the grade's default (percent)."""
         if self.probability_override is not None:

@@ -1,5 +1,5 @@
 """Plain predicates: who may do what with customer records (visibility comes first)."""
-from .models import CrmSettings, Customer, User
+from .models import CrmSettings, User
 
 
 def can_own(user: User, owner: User | None) -> bool:
@@ -23,7 +23,3 @@ def can_export(user: User, crm_settings: CrmSettings) -> bool:
         return True
     return crm_settings.salespeople_may_export
 
-
-def can_edit_customer(user: User, customer: Customer) -> bool:
-    """Visible customers may be edited, except archived ones (restore first)."""
-    return not customer.is_archived

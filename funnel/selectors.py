@@ -75,9 +75,6 @@ def grade_timeline(customer: Customer, limit: int) -> QuerySet[GradeChange]:
             .select_related("from_grade", "to_grade", "changed_by").order_by("-changed_at", "-pk")[:limit])
 
 
-def stagnant_filter(now) -> Q:
-    return Q(stagnant_from__lte=now)
-
 
 # --- Stagnation alerts and handover tasks ---------------------------------------------
 

@@ -62,9 +62,6 @@ class CustomerSerializer(serializers.ModelSerializer):
         else:
             self.fields["grade"].queryset = self.fields["grade"].queryset.filter(kind="open")
 
-    def validate_tags(self, tags):
-        return tags
-
 
 class TagNamesField(serializers.ListField):
     child = serializers.CharField(max_length=50)
