@@ -53,6 +53,22 @@ class ChangeGradeSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
+class CustomerGradeSerializer(serializers.ModelSerializer):
+    """What change-grade answers: the customer's grade state after the move (the full
+    customer is ``GET /api/customers/{id}/``)."""
+    grade_code = serializers.CharField(source="grade.code", read_only=True)
+    days_in_grade = serializers.IntegerField(read_only=True)
+    is_stagnant = serializers.BooleanField(read_only=True)
+    probability = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+    weighted_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "grade", "grade_code", "grade_entered_at", "days_in_grade", "is_stagnant",
+                  "probability", "weighted_value", "lost_reason", "lifecycle"]
+        read_only_fields = fields
+
+
 class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order

@@ -14,7 +14,6 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.serializers import CustomerSerializer
 from crm.selectors import customers_visible_to, orders_visible_to, teams_visible_to
 from funnel import selectors, services
 from funnel.filters import AlertFilter, ConflictFilter, HandoverTaskFilter, PoolFilter
@@ -28,6 +27,7 @@ from .serializers import (
     ChangeGradeSerializer,
     ConflictCreateSerializer,
     ConflictSerializer,
+    CustomerGradeSerializer,
     GradeChangeSerializer,
     GradeSerializer,
     HandoverTaskSerializer,
@@ -107,14 +107,14 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 class ChangeGradeView(APIView):
     """``POST /api/customers/{id}/change-grade/`` ``{grade, note}``."""
 
-    @extend_schema(request=ChangeGradeSerializer, responses=CustomerSerializer, tags=["customers"])
+    @extend_schema(request=ChangeGradeSerializer, responses=CustomerGradeSerializer, tags=["customers"])
     def post(self, request, pk):
         customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
         serializer = ChangeGradeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.change_grade(customer=customer, by=request.user, **serializer.validated_data)
-        customer = customers_visible_to(request.user).get(pk=pk)
-        return Response(CustomerSerializer(customer, context={"request": request}).data)
+        customer = customers_visible_to(request.user).select_related("grade").get(pk=pk)
+        return Response(CustomerGradeSerializer(customer).data)
 
 
 # --- Funnel management -------------------------------------------------------------------------

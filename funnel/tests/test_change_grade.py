@@ -167,7 +167,7 @@ def test_the_page_refuses_lost_without_a_reason(personas, client_as, customer):
     assert customer.grade.code == "E"
 
 
-def test_the_api_changes_the_grade_and_answers_with_the_customer(personas, client_as, customer):
+def test_the_api_changes_the_grade_and_answers_with_the_new_grade_state(personas, client_as, customer):
     response = client_as("salesperson").post(reverse("customer-change-grade", args=[customer.pk]),
                                              {"grade": grade("D").pk, "note": "first call"},
                                              content_type="application/json")
