@@ -26,7 +26,7 @@ def normalize_company_name(name: str) -> str:
         tokens.pop()
     joined = "".join(tokens)
     stripped = True
-    while stripped:
+    while stripped and joined not in _CJK_SUFFIXES:  # a name that is only a suffix stays whole
         stripped = False
         for suffix in _CJK_SUFFIXES:
             if joined.endswith(suffix) and len(joined) > len(suffix):

@@ -30,8 +30,10 @@ def test_different_companies_stay_different(first, second):
     assert normalize_company_name(first) != normalize_company_name(second)
 
 
-def test_a_name_that_is_only_a_suffix_is_kept():
-    assert normalize_company_name("Limited") == "limited"
+@pytest.mark.parametrize(("name", "normalized"), [("Limited", "limited"), ("有限公司", "有限公司"),
+                                                ("集团", "集团")])
+def test_a_name_that_is_only_a_suffix_is_kept(name, normalized):
+    assert normalize_company_name(name) == normalized
 
 
 @pytest.mark.parametrize("phone", [
