@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Team
+from funnel.models import Grade
 
 from .periods import PeriodKind, period_for
 
@@ -193,6 +194,45 @@ class WeeklyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.salesperson} · {self.week_start}"
+
+
+class GradeFlowRollup(models.Model):
+    """How many customers of one owner moved from one grade to another in one ISO week.
+
+    ``from_grade`` empty: customers created that week at ``to_grade`` (their initial
+    grade), credited to their owner when the week was rolled up. Conversion rates and
+    the backward plan's weekly additions sum these rows instead of grouping the whole
+    grade history on every request. Written only by
+    ``reports.services.compute_weekly_rollups`` for weeks that have ended: the week's
+    rows are replaced in one transaction, so a re-run leaves identical rows, and a
+    week with rows is complete (the grade history is append-only and stamped "now").
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    week_start = models.DateField(_("week (Monday)"))
+    from_grade = models.ForeignKey(
+        Grade, verbose_name=_("from"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_grade = models.ForeignKey(Grade, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+")
+    customers = models.IntegerField(_("customers"))
+
+    class Meta:
+        ordering = ["-week_start", "owner", "from_grade", "to_grade"]
+        verbose_name = _("grade flow rollup")
+        verbose_name_plural = _("grade flow rollups")
+        indexes = [
+            models.Index(fields=["week_start", "owner"], name="gradeflow_week_owner_idx"),
+            models.Index(fields=["owner", "week_start"], name="gradeflow_owner_week_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} · {self.week_start}: {self.from_grade} → {self.to_grade}"
 
 
 class WeeklyManagerReport(models.Model):

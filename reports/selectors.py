@@ -4,8 +4,8 @@
 Each selector runs a fixed number of grouped queries, whatever the data size.
 """
 
-import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -25,18 +25,26 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.http import Http404
 from django.utils import timezone
 
 from activities.models import Activity, ActivityKind, CallStage, DailyReport, MarketReport, MarketReportKind
 from crm.models import Customer, Order, Role, Team, User
-from crm.selectors import customers_visible_to, weighted_value_expression
+from crm.selectors import customers_visible_to
 from funnel.models import Grade, GradeChange, GradeKind
 
 from . import diagnosis, planning
-from .models import ActivityCadence, ActivityTarget, Target, WeeklyManagerReport, WeeklyRollup
+from .models import (
+    ActivityCadence,
+    ActivityTarget,
+    GradeFlowRollup,
+    Target,
+    WeeklyManagerReport,
+    WeeklyRollup,
+)
 from .periods import Period, PeriodKind, local_midnight, period_for, today, week_bounds, week_start
 
 ZERO = Decimal(0)
@@ -98,8 +106,9 @@ class Scope:
         return {}
 
 
-def _subtree(team_id: int) -> frozenset:
-    pairs = list(Team.objects.values_list("id", "parent_id"))
+def _subtree(team_id: int, pairs: list[tuple[int, int | None]] | None = None) -> frozenset:
+    if pairs is None:
+        pairs = list(Team.objects.values_list("id", "parent_id"))
     children: dict = defaultdict(list)
     for child, parent in pairs:
         children[parent].append(child)
@@ -142,12 +151,19 @@ def resolve_scope(viewer: User, *, owner=None, team=None, scope: str | None = No
         team_obj = Team.objects.filter(pk=team_id).first()
         if team_obj is None:
             raise Http404
-        return Scope(viewer, "team", team=team_obj, team_ids=_subtree(team_id))
+        return team_scope(viewer, team_obj)
     if scope == "me" or viewer.is_salesperson:
         return Scope(viewer, "owner", owner=viewer)
     if viewer.is_admin:
         return Scope(viewer, "company")
     return Scope(viewer, "mine", team_ids=viewer.visible_team_ids)
+
+
+def team_scope(viewer: User, team: Team, teams: list[Team] | None = None) -> Scope:
+    """The scope of ``team``'s tree; the caller has checked that ``viewer`` may see it.
+    ``teams``: teams already loaded that hold the whole tree (no query then)."""
+    pairs = None if teams is None else [(t.pk, t.parent_id) for t in teams]
+    return Scope(viewer, "team", team=team, team_ids=_subtree(team.pk, pairs))
 
 
 def scope_people(scope: Scope) -> QuerySet[User]:
@@ -185,33 +201,152 @@ def movement_q() -> tuple[Q, Q]:
     return up, down
 
 
-def created_by_initial_grade(customers: QuerySet[Customer]) -> dict[int, int]:
-    """How many of ``customers`` were created at each grade, in two grouped queries.
+def move_direction(src: Grade, dst: Grade) -> str | None:
+    """The direction of a move, "up" or "down", exactly as ``movement_q`` counts it (None: neither)."""
+    both_open = src.kind == GradeKind.OPEN and dst.kind == GradeKind.OPEN
+    if dst.kind == GradeKind.WON or (both_open and dst.order > src.order):
+        return "up"
+    if dst.kind == GradeKind.LOST or (both_open and dst.order < src.order):
+        return "down"
+    return None
 
-    Every grade move takes one customer from ``from_grade`` to ``to_grade`` (``change_grade``
-    is the only way grades move), so the counts they started with are today's counts plus
-    what left each grade minus what arrived. Cheaper than looking up each customer's
-    first move (``initial_grade_expression``) when the set is large, as on dashboards.
+
+# --- Grade flows ----------------------------------------------------------------------------
+# A flow is ``{(key, from grade id, to grade id): customers}``; ``from`` None counts the
+# customers created at ``to`` (their initial grade).
+
+
+@dataclass(frozen=True)
+class FlowKey:
+    """What live flows are grouped by besides the grades: an expression on the grade
+    change, one on the customer, and one on a grade change for its customer's creation."""
+
+    change: object
+    customer: object
+    creation_move: object
+
+
+NO_KEY = FlowKey(*[Value(None, output_field=IntegerField())] * 3)
+BY_DAY = FlowKey(TruncDate("changed_at"), TruncDate("created_at"), TruncDate("customer__created_at"))
+BY_OWNER = FlowKey(F("owner_id"), F("owner_id"), F("customer__owner_id"))
+
+
+def live_flows(
+    owner_q: Callable[[str], Q], ranges: list[tuple[datetime, datetime]], key: FlowKey
+) -> list[tuple]:
+    """Grade moves and creations in ``ranges`` straight from the history, in one query:
+    ``[(key, from, to, n)]`` (rows of the same key and grades are summed by the caller).
+    ``owner_q(field)`` limits the owners (``Scope.q``): the owner at the move, and the
+    customer's owner for creations.
+
+    Initial grades are counted without looking up each customer's first move: every
+    move takes a customer from ``from_grade`` to ``to_grade`` (``change_grade`` is the
+    only way grades move), so the customers a set started with at a grade are those at
+    it today, plus the moves out of it, minus the moves into it. One branch per range
+    and source, with ``COUNT(*)``, so the moves are index-only range scans.
     """
-    counts: dict[int, int] = defaultdict(int)
-    today = customers.order_by().values("grade_id").annotate(n=Count("pk"))
-    for grade_id, n in today.values_list("grade_id", "n"):
-        counts[grade_id] += n
-    moves = (GradeChange.objects.filter(customer__in=customers.values("pk")).order_by()
-             .values("from_grade_id", "to_grade_id").annotate(n=Count("pk")))
-    for from_id, to_id, n in moves.values_list("from_grade_id", "to_grade_id", "n"):
-        if from_id is not None:
-            counts[from_id] += n
-        counts[to_id] -= n
-    return {grade_id: n for grade_id, n in counts.items() if n}
+    change, current, creation_move = 0, 1, 2  # where a row comes from
+    no_grade = Value(None, output_field=IntegerField())
+    parts = []
+    for range_from, range_to in ranges:
+        parts += [
+            GradeChange.objects.filter(owner_q("owner"), changed_at__gte=range_from, changed_at__lt=range_to)
+            .values(k=key.change, origin=Value(change), src=F("from_grade_id"), dst=F("to_grade_id"))
+            .annotate(n=Count("*")),
+            Customer.objects.filter(owner_q("owner"), created_at__gte=range_from, created_at__lt=range_to)
+            .values(k=key.customer, origin=Value(current), src=no_grade, dst=F("grade_id"))
+            .annotate(n=Count("*")),
+            GradeChange.objects.filter(
+                owner_q("customer__owner"),
+                customer__created_at__gte=range_from,
+                customer__created_at__lt=range_to,
+            )
+            .values(
+                k=key.creation_move, origin=Value(creation_move), src=F("from_grade_id"), dst=F("to_grade_id")
+            )
+            .annotate(n=Count("*")),
+        ]
+    if not parts:
+        return []
+    flows = []
+    for row in parts[0].order_by().union(*(part.order_by() for part in parts[1:]), all=True):
+        if row["origin"] == change:
+            flows.append((row["k"], row["src"], row["dst"], row["n"]))
+        elif row["origin"] == current:
+            flows.append((row["k"], None, row["dst"], row["n"]))
+        else:
+            flows += [(row["k"], None, row["src"], row["n"]), (row["k"], None, row["dst"], -row["n"])]
+    return flows
 
 
-def initial_grade_expression():
-    """The grade a customer was created at: the ``from`` of its first move, else its grade."""
-    first_move = GradeChange.objects.filter(customer=OuterRef("pk")).order_by("changed_at", "pk")
-    return Coalesce(
-        Subquery(first_move.values("from_grade_id")[:1]), F("grade_id"), output_field=BigIntegerField()
+def _rollup_weeks(start: datetime, end: datetime) -> list[date]:
+    """Mondays of the whole weeks inside [start, end)."""
+    monday = week_start(timezone.localtime(start).date())
+    if local_midnight(monday) < start:
+        monday += timedelta(days=7)
+    weeks = []
+    while local_midnight(monday + timedelta(days=7)) <= end:
+        weeks.append(monday)
+        monday += timedelta(days=7)
+    return weeks
+
+
+def _ranges_outside(start: datetime, end: datetime, weeks: set[date]) -> list[tuple[datetime, datetime]]:
+    """[start, end) without the given whole weeks, as a list of [from, to) ranges."""
+    ranges, cursor = [], start
+    for monday in sorted(weeks):
+        week_from, week_to = week_bounds(monday)
+        if week_from > cursor:
+            ranges.append((cursor, week_from))
+        cursor = max(cursor, week_to)
+    if cursor < end:
+        ranges.append((cursor, end))
+    return ranges
+
+
+def grade_flows(scope: Scope, start: datetime, end: datetime, *, by_week: bool = False) -> dict[tuple, int]:
+    """The scope's grade moves and creations in [start, end): ``{(week, from, to): n}``,
+    ``week`` the Monday of the move (creation) with ``by_week``, else None.
+
+    Whole weeks that have rollup rows (``GradeFlowRollup``, written when a week has
+    ended) are summed from them; the rest — the partial weeks at the edges, the current
+    week, any week not rolled up yet — is read live from the grade history. So the
+    numbers are those of the raw history whether or not the rollup has run (tests
+    compare both). Two queries: the rollup rows, the live rest (none when there is no
+    rest, e.g. a past quarter starting on a Monday that was wholly rolled up).
+    """
+    flows: dict[tuple, int] = defaultdict(int)
+    rolled = set()
+    for row in (
+        GradeFlowRollup.objects.filter(scope.q("owner"), week_start__in=_rollup_weeks(start, end))
+        .order_by()
+        .values("week_start", "from_grade", "to_grade")
+        .annotate(n=Sum("customers"))
+    ):
+        rolled.add(row["week_start"])
+        flows[(row["week_start"] if by_week else None, row["from_grade"], row["to_grade"])] += row["n"]
+    ranges = _ranges_outside(start, end, rolled)
+    for day, src, dst, n in live_flows(scope.q, ranges, BY_DAY if by_week else NO_KEY):
+        flows[(_week_key(day) if by_week else None, src, dst)] += n
+    return {key: n for key, n in flows.items() if n}
+
+
+def first_moves(customers: QuerySet[Customer]) -> QuerySet[GradeChange]:
+    """The first grade change of each of ``customers``, set-based (one ranked pass over
+    their history, not a lookup per customer); its ``from_grade`` is the grade the
+    customer was created at."""
+    ranked = (
+        GradeChange.objects.filter(customer__in=customers.values("pk"))
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("customer_id"),
+                order_by=[F("changed_at").asc(), F("pk").asc()],
+            )
+        )
+        .filter(rank=1)
     )
+    return GradeChange.objects.filter(pk__in=ranked.values("pk")).order_by()
 
 
 def customers_as_of(moment: datetime) -> QuerySet[Customer]:
@@ -236,10 +371,6 @@ def customers_as_of(moment: datetime) -> QuerySet[Customer]:
             )
         )
     )
-
-
-def _open_grades() -> list[Grade]:
-    return [grade for grade in Grade.objects.order_by("order") if grade.is_open]
 
 
 def _pct(numerator, denominator) -> Decimal | None:
@@ -280,38 +411,40 @@ class StageRate:
 
 
 def conversion_rates(
-    scope: Scope, start: datetime, end: datetime, grades: list[Grade] | None = None
+    scope: Scope, start: datetime, end: datetime, grades: list[Grade], flows: dict | None = None
 ) -> list[StageRate]:
     """Stage-to-stage conversion per open grade (the last one: A→won) between ``start``
     and ``end``, counted on moves: of the customers who left the grade in the window,
     the share that moved up. Customers still sitting at a grade are not counted yet (a
     fresh batch of prospects would otherwise read as a 0 % rate); ``entered`` (moved
-    there or created there) is shown beside it. Three grouped queries."""
-    grades = grades if grades is not None else _open_grades()
-    up, _down = movement_q()
-    window = Q(changed_at__gte=start, changed_at__lt=end) & scope.q("owner")
-    changes = GradeChange.objects.filter(window).order_by()
-    entered = dict(changes.values("to_grade").annotate(n=Count("pk")).values_list("to_grade", "n"))
-    leaving = {
-        row["from_grade"]: row
-        for row in changes.values("from_grade").annotate(n=Count("pk"), up=Count("pk", filter=up))
-    }
-    created = created_by_initial_grade(
-        Customer.objects.filter(scope.q("owner"), created_at__gte=start, created_at__lt=end)
-    )
+    there or created there) is shown beside it. ``grades``: all grades; ``flows``: the
+    window's ``grade_flows`` when the caller has them, else fetched (two queries)."""
+    by_id = {grade.pk: grade for grade in grades}
+    open_grades = [grade for grade in grades if grade.is_open]
+    flows = grade_flows(scope, start, end) if flows is None else flows
+    entered: dict[int, int] = defaultdict(int)
+    left: dict[int, int] = defaultdict(int)
+    went: dict[int, int] = defaultdict(int)
+    for (_week, src, dst), n in flows.items():
+        entered[dst] += n
+        if src is not None:
+            left[src] += n
+            if move_direction(by_id[src], by_id[dst]) == "up":
+                went[src] += n
     rates = []
-    for index, grade in enumerate(grades):
-        next_probability = grades[index + 1].probability if index + 1 < len(grades) else Decimal(100)
+    for index, grade in enumerate(open_grades):
+        next_probability = (
+            open_grades[index + 1].probability if index + 1 < len(open_grades) else Decimal(100)
+        )
         fallback = (
             (grade.probability / next_probability).quantize(Decimal("0.001")) if next_probability else ZERO
         )
-        came = entered.get(grade.pk, 0) + created.get(grade.pk, 0)
-        left = leaving.get(grade.pk, {}).get("n", 0)
-        went = leaving.get(grade.pk, {}).get("up", 0)
         measured = (
-            (Decimal(went) / Decimal(left)).quantize(Decimal("0.001")) if left >= MIN_RATE_SAMPLE else None
+            (Decimal(went[grade.pk]) / Decimal(left[grade.pk])).quantize(Decimal("0.001"))
+            if left[grade.pk] >= MIN_RATE_SAMPLE
+            else None
         )
-        rates.append(StageRate(grade, came, went, left, measured, fallback))
+        rates.append(StageRate(grade, entered[grade.pk], went[grade.pk], left[grade.pk], measured, fallback))
     return rates
 
 
@@ -323,47 +456,85 @@ def trailing_window(days: int = RATE_WINDOW_DAYS) -> tuple[datetime, datetime]:
 # --- Funnel dashboard ---------------------------------------------------------------------
 
 
-def _grouped_funnel(scope: Scope, now: datetime) -> list[dict]:
+def _grouped_funnel(scope: Scope, now: datetime, periods: list[Period]) -> list[dict]:
+    """One pass over the scope's customers, grouped by owner and grade: the live ones'
+    counts, expected values and stuck, and every customer's creation in each of
+    ``periods``. The weighted value is stored on each customer, so the pass needs no
+    join and no per-row arithmetic."""
+    live = Q(archived_at__isnull=True)
     return list(
-        scope_customers(scope)
+        Customer.objects.visible_to(scope.viewer)
+        .filter(scope.q("owner"))
         .order_by()
         .values("owner_id", "grade_id")
         .annotate(
-            count=Count("pk"),
-            expected=Coalesce(Sum("expected_value"), ZERO),
-            weighted_sum=Coalesce(Sum(weighted_value_expression()), ZERO),
-            stuck=Count("pk", filter=Q(stagnant_from__lte=now)),
+            count=Count("pk", filter=live),
+            expected=Coalesce(Sum("expected_value", filter=live), ZERO),
+            weighted=Coalesce(Sum("weighted_value", filter=live), ZERO),
+            stuck=Count("pk", filter=live & Q(stagnant_from__lte=now)),
+            **{
+                f"new_{period.kind}": Count(
+                    "pk", filter=Q(created_at__gte=period.start_at, created_at__lt=period.end_at)
+                )
+                for period in periods
+            },
         )
     )
 
 
-def funnel_dashboard(scope: Scope, *, on: date | None = None) -> dict:
-    """Everything the funnel dashboard shows, in a fixed number of queries:
-    grades (1), the grouped funnel by owner and grade (1), people of the scope (1),
-    this week's moves (1) and new customers (1), stuck customers (1), orders for the
-    month/quarter/year (1), new customers for them (1), targets (1), conversion rates
-    (3), orders of the last 30 days (counted with the period query)."""
+def _movement(flows: dict, monday: date, grades: dict[int, Grade]) -> dict:
+    """This week's new, upgraded, downgraded, won and lost customers, from the flows."""
+    moves = {"new": 0, "up": 0, "down": 0, "won": 0, "lost": 0}
+    for (week, src, dst), n in flows.items():
+        if week != monday:
+            continue
+        if src is None:
+            moves["new"] += n
+        elif grades[dst].kind == GradeKind.WON:
+            moves["won"] += n
+        elif grades[dst].kind == GradeKind.LOST:
+            moves["lost"] += n
+        elif direction := move_direction(grades[src], grades[dst]):
+            moves[direction] += n
+    return moves
+
+
+def funnel_dashboard(scope: Scope) -> dict:
+    """Everything the funnel dashboard shows, in a fixed number of queries: grades (1),
+    one grouped pass over the customers (counts, values, stuck, new customers per
+    period) (1), people of the scope (1), the stuck list (1), orders for the month,
+    quarter and year (1), targets (1), and the grade flows of the last 180 days —
+    rollup rows plus the live rest — which give both the conversion rates and this
+    week's movement (2)."""
     now = timezone.now()
-    day = on or today()
+    day = today()
     grades = list(Grade.objects.order_by("order"))
     open_grades = [grade for grade in grades if grade.is_open]
-    grouped = _grouped_funnel(scope, now)
+    periods = [period_for(kind, day) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
+    grouped = _grouped_funnel(scope, now, periods)
     per_grade: dict[int, dict] = {
         g.pk: {"count": 0, "expected": ZERO, "weighted": ZERO, "stuck": 0} for g in grades
     }
     per_owner: dict = defaultdict(lambda: {"counts": {}, "count": 0, "weighted": ZERO, "stuck": 0})
+    new_customers = {period.kind: 0 for period in periods}
     open_ids = {grade.pk for grade in open_grades}
+    by_id = {grade.pk: grade for grade in grades}
     for row in grouped:
+        for period in periods:
+            new_customers[period.kind] += row[f"new_{period.kind}"]
+        if not row["count"]:
+            continue
+        value = row["weighted"]
         totals = per_grade[row["grade_id"]]
         totals["count"] += row["count"]
         totals["expected"] += row["expected"]
-        totals["weighted"] += row["weighted_sum"]
+        totals["weighted"] += value
         totals["stuck"] += row["stuck"]
         owner = per_owner[row["owner_id"]]
         owner["counts"][row["grade_id"]] = row["count"]
         if row["grade_id"] in open_ids:
             owner["count"] += row["count"]
-            owner["weighted"] += row["weighted_sum"]
+            owner["weighted"] += value
             owner["stuck"] += row["stuck"]
     rows = [{"grade": grade, **per_grade[grade.pk]} for grade in grades]
     quota = sum((per_grade[g.pk]["weighted"] for g in open_grades), ZERO)
@@ -382,26 +553,16 @@ def funnel_dashboard(scope: Scope, *, on: date | None = None) -> dict:
                 }
             )
 
-    start, end = week_bounds(day)
-    up, down = movement_q()
-    moves = GradeChange.objects.filter(scope.q("owner"), changed_at__gte=start, changed_at__lt=end).aggregate(
-        up=Count("pk", filter=up & ~Q(to_grade__kind=GradeKind.WON)),
-        down=Count("pk", filter=down & ~Q(to_grade__kind=GradeKind.LOST)),
-        won=Count("pk", filter=Q(to_grade__kind=GradeKind.WON)),
-        lost=Count("pk", filter=Q(to_grade__kind=GradeKind.LOST)),
-    )
-    moves["new"] = Customer.objects.filter(
-        scope.q("owner"), created_at__gte=start, created_at__lt=end
-    ).count()
     stuck = list(
         scope_customers(scope)
-        .filter(stagnant_from__lte=now, grade__kind=GradeKind.OPEN)
+        .filter(stagnant_from__lte=now, grade_id__in=open_ids)
         .order_by("stagnant_from", "pk")[:LIST_LIMIT]
     )
 
-    targets = quota_vs_target(scope, day=day, quota=quota)
+    targets = quota_vs_target(scope, periods=periods, day=day, quota=quota, new_customers=new_customers)
     rate_start, rate_end = trailing_window()
-    rates = conversion_rates(scope, rate_start, rate_end, open_grades)
+    flows = grade_flows(scope, rate_start, rate_end, by_week=True)
+    rates = conversion_rates(scope, rate_start, rate_end, grades, flows)
     recent_orders = targets.pop("recent_orders")
     layers = [
         diagnosis.Layer(g.code, per_grade[g.pk]["count"], rate.rate)
@@ -415,7 +576,7 @@ def funnel_dashboard(scope: Scope, *, on: date | None = None) -> dict:
         "quota": quota,
         "open_count": sum(per_grade[g.pk]["count"] for g in open_grades),
         "people": people,
-        "movement": moves,
+        "movement": _movement(flows, week_start(day), by_id),
         "week_start": week_start(day),
         "stuck": stuck,
         "stuck_count": sum(per_grade[g.pk]["stuck"] for g in open_grades),
@@ -480,10 +641,12 @@ def _targets_for(scope: Scope, periods: list[Period]) -> dict[tuple, dict]:
     return result
 
 
-def quota_vs_target(scope: Scope, *, day: date, quota: Decimal) -> dict:
-    """Actual vs target for the month, quarter and year holding ``day`` (three queries),
-    plus the count of orders in the last 30 days (for the shape diagnosis)."""
-    periods = [period_for(kind, day) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
+def quota_vs_target(
+    scope: Scope, *, periods: list[Period], day: date, quota: Decimal, new_customers: dict[str, int]
+) -> dict:
+    """Actual vs target for ``periods`` (the month, quarter and year holding ``day``):
+    orders (one query) and targets (one), beside the new customers counted by the
+    caller, plus the count of orders in the last 30 days (for the shape diagnosis)."""
     year = periods[-1]
     recent_from = day - timedelta(days=30)
     aggregates = {}
@@ -498,12 +661,6 @@ def quota_vs_target(scope: Scope, *, day: date, quota: Decimal) -> dict:
         Order.objects.filter(scope.q("owner"))
         .filter(Q(signed_on__gte=min(year.start, recent_from)) | Q(collected_on__gte=year.start))
         .aggregate(**aggregates)
-    )
-    new_customers = Customer.objects.filter(scope.q("owner"), created_at__gte=year.start_at).aggregate(
-        **{
-            period.kind: Count("pk", filter=Q(created_at__gte=period.start_at, created_at__lt=period.end_at))
-            for period in periods
-        }
     )
     targets = _targets_for(scope, periods)
     rows = []
@@ -558,7 +715,7 @@ def quota_report(scope: Scope, period: Period) -> dict:
             Customer.objects.filter(owner_id__in=ids, archived_at__isnull=True, grade__kind=GradeKind.OPEN)
             .order_by()
             .values("owner")
-            .annotate(q=Coalesce(Sum(weighted_value_expression()), ZERO))
+            .annotate(q=Coalesce(Sum("weighted_value"), ZERO))
             .values_list("owner", "q")
         )
     else:
@@ -614,13 +771,14 @@ def quota_report(scope: Scope, period: Period) -> dict:
 
 def conversion_report(scope: Scope, period: Period) -> dict:
     """Stage conversion, days in grade (mean, median), the bottleneck and the probability
-    calibration for the period. Queries: grades, 3 for the rates, 1 for the days, 2 for
+    calibration for the period. Queries: grades, 2 for the rates, 1 for the days, 2 for
     the calibration."""
     grades = list(Grade.objects.order_by("order"))
-    open_grades = [grade for grade in grades if grade.is_open]
-    rates = conversion_rates(scope, period.start_at, period.end_at, open_grades)
-    days_by_grade: dict[int, list[int]] = defaultdict(list)
-    for grade_id, days in (
+    rates = conversion_rates(scope, period.start_at, period.end_at, grades)
+    # Days in the grade left, as a histogram (grade, days, moves): a few hundred rows
+    # however many moves the period holds.
+    days_by_grade: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for grade_id, days, n in (
         GradeChange.objects.filter(
             scope.q("owner"),
             changed_at__gte=period.start_at,
@@ -629,22 +787,22 @@ def conversion_report(scope: Scope, period: Period) -> dict:
             from_grade__isnull=False,
         )
         .order_by()
-        .values_list("from_grade", "days_in_previous")
+        .values("from_grade", "days_in_previous")
+        .annotate(n=Count("*"))
+        .values_list("from_grade", "days_in_previous", "n")
     ):
-        days_by_grade[grade_id].append(days)
+        days_by_grade[grade_id].append((days, n))
     stages = []
     for rate in rates:
-        values = days_by_grade.get(rate.grade.pk, [])
+        mean, median = _mean_and_median(days_by_grade.get(rate.grade.pk, []))
         stages.append(
             {
                 "grade": rate.grade,
                 "entered": rate.entered,
                 "advanced": rate.advanced,
                 "rate": rate.measured,
-                "mean_days": Decimal(statistics.fmean(values)).quantize(Decimal("0.1")) if values else None,
-                "median_days": Decimal(statistics.median(values)).quantize(Decimal("0.1"))
-                if values
-                else None,
+                "mean_days": mean,
+                "median_days": median,
                 "exits": rate.exits,
             }
         )
@@ -658,37 +816,57 @@ def conversion_report(scope: Scope, period: Period) -> dict:
     }
 
 
+def _mean_and_median(histogram: list[tuple[int, int]]) -> tuple[Decimal | None, Decimal | None]:
+    """Mean and median (to 0.1) of the values of ``[(value, how many)]``."""
+    total = sum(n for _value, n in histogram)
+    if not total:
+        return None, None
+    ordered = sorted(histogram)
+
+    def nth(position: int) -> int:
+        for value, n in ordered:
+            if position < n:
+                return value
+            position -= n
+        raise IndexError(position)
+
+    mean = Decimal(sum(value * n for value, n in histogram)) / total
+    median = Decimal(nth((total - 1) // 2) + nth(total // 2)) / 2
+    return mean.quantize(Decimal("0.1")), median.quantize(Decimal("0.1"))
+
+
 def calibration(scope: Scope, grades: list[Grade], period: Period | None = None) -> list[dict]:
     """Per open grade: of the customers that reached it (moved there or were created
     there) and have since been resolved (won or lost), the share won — beside the
     configured probability, with a suggestion when the gap and the sample are big enough."""
-    reached = Q(scope.q("customer__owner"))
-    created = Q(scope.q("owner"))
+    # Only resolved customers count, so both queries start from them (by grade id:
+    # the won and lost grades are known here).
+    won_ids = [grade.pk for grade in grades if grade.kind == GradeKind.WON]
+    resolved_ids = won_ids + [grade.pk for grade in grades if grade.kind == GradeKind.LOST]
+    resolved = Customer.objects.filter(scope.q("owner"), grade_id__in=resolved_ids)
+    reached = Q(customer__in=resolved.values("pk"))
+    created = Q()
     if period is not None:
         reached &= Q(changed_at__gte=period.start_at, changed_at__lt=period.end_at)
-        created &= Q(created_at__gte=period.start_at, created_at__lt=period.end_at)
-    won = Q(customer__grade__kind=GradeKind.WON)
-    resolved = Q(customer__grade__kind__in=[GradeKind.WON, GradeKind.LOST])
+        created = Q(created_at__gte=period.start_at, created_at__lt=period.end_at)
+    won = Q(customer__grade_id__in=won_ids)
     moved = {
         row["to_grade"]: row
         for row in GradeChange.objects.filter(reached)
         .order_by()
         .values("to_grade")
         .annotate(
-            resolved=Count("customer", distinct=True, filter=resolved),
+            resolved=Count("customer", distinct=True),
             won=Count("customer", distinct=True, filter=won),
         )
     }
+    # Created at a grade: the from of the customer's first move (a customer that never
+    # moved is still at its initial grade, so it is not resolved).
     born = {
-        row["initial"]: row
-        for row in Customer.objects.filter(created)
-        .order_by()
-        .annotate(initial=initial_grade_expression())
-        .values("initial")
-        .annotate(
-            resolved=Count("pk", filter=Q(grade__kind__in=[GradeKind.WON, GradeKind.LOST])),
-            won=Count("pk", filter=Q(grade__kind=GradeKind.WON)),
-        )
+        row["from_grade"]: row
+        for row in first_moves(resolved.filter(created))
+        .values("from_grade")
+        .annotate(resolved=Count("pk"), won=Count("pk", filter=won))
     }
     rows = []
     for grade in grades:
@@ -731,12 +909,13 @@ def backward_plan_report(scope: Scope, period: Period, target_orders: int) -> di
     """Needed vs current per grade and the weekly additions, then week by week the
     re-planned numbers with the rates measured from the period start, and the summary.
 
-    Queries: grades (1), current counts (1), rates now (3), weekly entries/ups/creations
-    grouped by week (3), orders by week (1), rollup grade counts (1) — fixed.
+    Queries: grades (1), current counts (1), grade flows for the rates now (2) and by
+    week since the period start (2), orders by week (1), rollup grade counts (1) — fixed.
     Counts at each past week's start come from the weekly rollup (grade counts at the
     end of the week before); weeks without a rollup use today's counts.
     """
-    open_grades = _open_grades()
+    grades = list(Grade.objects.order_by("order"))
+    open_grades = [grade for grade in grades if grade.is_open]
     counts = dict(
         scope_customers(scope)
         .order_by()
@@ -751,7 +930,7 @@ def backward_plan_report(scope: Scope, period: Period, target_orders: int) -> di
         if now - period.start_at >= timedelta(days=28)
         else now - timedelta(days=RATE_WINDOW_DAYS)
     )
-    rates = conversion_rates(scope, rate_start, min(now, period.end_at), open_grades)
+    rates = conversion_rates(scope, rate_start, min(now, period.end_at), grades)
     steps = [planning.Step(rate.grade.code, rate.rate) for rate in rates]
     weeks = period.weeks()
     this_week = week_start(today())
@@ -763,7 +942,7 @@ def backward_plan_report(scope: Scope, period: Period, target_orders: int) -> di
         {"row": row, "grade": grade, "rate": rate}
         for row, grade, rate in zip(plan_rows, open_grades, rates, strict=True)
     ]
-    history = _weekly_history(scope, period, open_grades, [w for w in weeks if w <= this_week], current)
+    history = _weekly_history(scope, period, grades, [w for w in weeks if w <= this_week], current)
     replanned = planning.weekly_replan(target_orders=target_orders, weeks=history, total_weeks=len(weeks))
     return {
         "period": period,
@@ -786,44 +965,23 @@ def _week_key(value) -> date:
 
 
 def _weekly_history(
-    scope: Scope, period: Period, open_grades: list[Grade], weeks: list[date], current: dict[str, int]
+    scope: Scope, period: Period, grades: list[Grade], weeks: list[date], current: dict[str, int]
 ) -> list[planning.WeekInput]:
     if not weeks:
         return []
     start, end = period.start_at, min(local_midnight(weeks[-1] + timedelta(days=7)), period.end_at)
-    up, _down = movement_q()
+    by_id = {grade.pk: grade for grade in grades}
+    open_grades = [grade for grade in grades if grade.is_open]
     by_code = {grade.pk: grade.code for grade in open_grades}
     entered: dict = defaultdict(lambda: defaultdict(int))
     advanced: dict = defaultdict(lambda: defaultdict(int))
     exits: dict = defaultdict(lambda: defaultdict(int))
-    changes = GradeChange.objects.filter(
-        scope.q("owner"), changed_at__gte=start, changed_at__lt=end
-    ).order_by()
-    # Grouped by day (at most 7 × grades rows per week), folded into weeks here.
-    for day, grade_id, n in (
-        changes.annotate(day=TruncDate("changed_at"))
-        .values("day", "to_grade")
-        .annotate(n=Count("pk"))
-        .values_list("day", "to_grade", "n")
-    ):
-        entered[_week_key(day)][grade_id] += n
-    for day, grade_id, n, n_up in (
-        changes.annotate(day=TruncDate("changed_at"))
-        .values("day", "from_grade")
-        .annotate(n=Count("pk"), n_up=Count("pk", filter=up))
-        .values_list("day", "from_grade", "n", "n_up")
-    ):
-        exits[_week_key(day)][grade_id] += n
-        advanced[_week_key(day)][grade_id] += n_up
-    for day, grade_id, n in (
-        Customer.objects.filter(scope.q("owner"), created_at__gte=start, created_at__lt=end)
-        .order_by()
-        .annotate(day=TruncDate("created_at"), initial=initial_grade_expression())
-        .values("day", "initial")
-        .annotate(n=Count("pk"))
-        .values_list("day", "initial", "n")
-    ):
-        entered[_week_key(day)][grade_id] += n
+    for (monday, src, dst), n in grade_flows(scope, start, end, by_week=True).items():
+        entered[monday][dst] += n
+        if src is not None:
+            exits[monday][src] += n
+            if move_direction(by_id[src], by_id[dst]) == "up":
+                advanced[monday][src] += n
     orders: dict = defaultdict(int)
     for day, n in (
         Order.objects.filter(scope.q("owner"), signed_on__gte=period.start, signed_on__lt=period.end)
@@ -1087,7 +1245,10 @@ def weekly_report(scope: Scope, monday: date) -> dict:
         scope.q("owner"), signed_on__gte=month.start, signed_on__lt=month.end
     ).aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
     percentage, status = target_status(month_actual, targets.get("sales_amount"))
-    customers = scope_customers(scope).filter(grade__kind=GradeKind.OPEN)
+    # Open = neither won nor lost: PostgreSQL misjudges "kind = open" on the tiny grade
+    # table and would then intersect with the grade's index instead of walking each
+    # owner's (owner, stagnant_from) / (owner, next_follow_up_on) index.
+    customers = scope_customers(scope).exclude(grade__kind__in=[GradeKind.WON, GradeKind.LOST])
     week_q = Q(created_at__gte=start, created_at__lt=end)
     report = None
     if scope.kind == "team":

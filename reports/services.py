@@ -18,9 +18,9 @@ from funnel import services as funnel_services
 from funnel.models import Grade, GradeChange, GradeKind
 
 from . import permissions
-from .models import ActivityTarget, Target, WeeklyManagerReport, WeeklyRollup
+from .models import ActivityTarget, GradeFlowRollup, Target, WeeklyManagerReport, WeeklyRollup
 from .periods import is_period_start, week_bounds, week_start
-from .selectors import customers_as_of, movement_q
+from .selectors import BY_OWNER, customers_as_of, live_flows, movement_q
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -178,7 +178,8 @@ def compute_weekly_rollups(*, week: date) -> int:
     collections, activities, plans, reports, the pipeline at week end), then one
     ``INSERT … ON CONFLICT (salesperson, week_start) DO UPDATE``. Idempotent: the same
     week computed twice gives identical rows. Rows are written for every salesperson
-    who had anything that week or has open customers at its end.
+    who had anything that week or has open customers at its end. Once the week has
+    ended, its grade flows (``GradeFlowRollup``) are replaced in the same transaction.
 
     Approximations (documented): the pipeline at week end uses each customer's grade
     then (reconstructed from the grade history) with today's owner, expected value,
@@ -315,7 +316,31 @@ def compute_weekly_rollups(*, week: date) -> int:
         # A salesperson whose numbers for the week vanished (e.g. a customer moved away)
         # must not keep a stale row from an earlier run.
         WeeklyRollup.objects.filter(week_start=monday).exclude(salesperson_id__in=teams).delete()
+        if end <= timezone.now():
+            _replace_grade_flows(monday, start, end)
     return len(rows)
+
+
+def _replace_grade_flows(monday: date, start, end) -> None:
+    """Replace the week's ``GradeFlowRollup`` rows: its grade moves per (owner at the
+    move, from, to) and its new customers per (owner, initial grade), grouped in one
+    query (``selectors.live_flows``), so reports read them instead of the history.
+    Only for a week that has ended: its history can no longer change, so rows for a
+    week mean the week is complete."""
+    flows: dict[tuple, int] = defaultdict(int)
+    for owner_id, src, dst, n in live_flows(lambda _field: Q(), [(start, end)], BY_OWNER):
+        flows[(owner_id, src, dst)] += n
+    GradeFlowRollup.objects.filter(week_start=monday).delete()
+    GradeFlowRollup.objects.bulk_create(
+        [
+            GradeFlowRollup(
+                owner_id=owner_id, week_start=monday, from_grade_id=src, to_grade_id=dst, customers=n
+            )
+            for (owner_id, src, dst), n in sorted(flows.items(), key=str)
+            if n
+        ],
+        batch_size=2000,
+    )
 
 
 def _overridden_weight():

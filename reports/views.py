@@ -512,7 +512,8 @@ class WeeklyReportView(ReportView):
         }
         if team is None:
             return context
-        report = selectors.weekly_report(selectors.resolve_scope(request.user, team=team.pk), monday)
+        # ``teams``: the viewer's whole team tree, so it holds the subtree of ``team``.
+        report = selectors.weekly_report(selectors.team_scope(request.user, team, teams), monday)
         saved = report["manager_report"]
         context.update(
             report=report,

@@ -4,11 +4,25 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from crm.selectors import teams_visible_to, users_visible_to
 from reports.models import ActivityTarget, Target, WeeklyRollup
 from reports.periods import PeriodKind
 
 
-class TargetSerializer(serializers.ModelSerializer):
+class VisibleReferencesMixin:
+    """Owner and team name only people and teams the caller may see: others answer 400
+    "does not exist" like unknown ids, so nobody learns which ids exist elsewhere."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["owner"].queryset = users_visible_to(request.user)
+            if "team" in self.fields:
+                self.fields["team"].queryset = teams_visible_to(request.user)
+
+
+class TargetSerializer(VisibleReferencesMixin, serializers.ModelSerializer):
     period_label = serializers.CharField(source="period.label", read_only=True)
 
     class Meta:
@@ -31,7 +45,7 @@ class TargetSerializer(serializers.ModelSerializer):
         validators = []  # the service upserts on (owner|team, period)
 
 
-class ActivityTargetSerializer(serializers.ModelSerializer):
+class ActivityTargetSerializer(VisibleReferencesMixin, serializers.ModelSerializer):
     class Meta:
         model = ActivityTarget
         fields = ["id", "owner", "cadence", "calls", "visits", "new_customers", "updated_at"]
@@ -66,6 +80,13 @@ class BackwardPlanQuerySerializer(ReportQuerySerializer):
         if not attrs.get("target_orders") and not attrs.get("target_amount"):
             raise serializers.ValidationError({"target_orders": "Give target_orders or target_amount."})
         return attrs
+
+
+class ActivityFunnelQuerySerializer(ReportQuerySerializer):
+    """The commission is a percent: a finite number from 0 to 100 (default 5)."""
+
+    commission = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100,
+                                          default=Decimal(5))
 
 
 class WeeklyQuerySerializer(ReportQuerySerializer):

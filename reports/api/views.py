@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.filters import IdFilter
 from reports import selectors, services
 from reports.diagnosis import finding_text
 from reports.models import ActivityTarget, Target, WeeklyRollup
@@ -22,6 +23,7 @@ from reports.permissions import can_set_target
 from reports.planning import orders_for_amount
 
 from .serializers import (
+    ActivityFunnelQuerySerializer,
     ActivityTargetSerializer,
     BackwardPlanQuerySerializer,
     ReportQuerySerializer,
@@ -98,8 +100,8 @@ class ActivityTargetViewSet(viewsets.ModelViewSet):
 
 
 class RollupFilter(django_filters.FilterSet):
-    owner = django_filters.NumberFilter(field_name="salesperson")
-    team = django_filters.NumberFilter(field_name="team")
+    owner = IdFilter(field_name="salesperson")
+    team = IdFilter(field_name="team")
     week_from = django_filters.DateFilter(field_name="week_start", lookup_expr="gte")
     week_to = django_filters.DateFilter(field_name="week_start", lookup_expr="lte")
 
@@ -377,6 +379,8 @@ class QuotaReportView(ReportAPIView):
 class ActivityFunnelReportView(ReportAPIView):
     """``GET /api/reports/activity-funnel/?commission=5``: dials → … → amount, per dial, efficiency."""
 
+    query_serializer = ActivityFunnelQuerySerializer
+
     @extend_schema(
         tags=["reports"],
         responses=OpenApiTypes.OBJECT,
@@ -385,10 +389,7 @@ class ActivityFunnelReportView(ReportAPIView):
     def get(self, request):
         params = self.params(request)
         scope = self.scope(request, params)
-        try:
-            commission = Decimal(request.query_params.get("commission") or 5)
-        except ArithmeticError:
-            raise ValidationError({"commission": "A number (percent)."}) from None
+        commission = params["commission"]
         period = self.period(params)
         funnel = selectors.activity_funnel(scope, period, commission / 100)
         negotiations = selectors.negotiation_report(scope, period)

@@ -398,3 +398,19 @@ def test_targets_api_writes_through_the_service_and_its_rules(personas, client_a
         reverse("target-list"), {**data, "period_start": "2026-02-03"}, content_type="application/json"
     )
     assert wrong_day.status_code == 400 and "period_start" in wrong_day.json()
+
+
+@pytest.mark.parametrize(("url_name", "query"), [
+    ("weeklyrollup-list", {"owner": 10**20}),
+    ("weeklyrollup-list", {"team": 10**20}),
+    ("report-activity-funnel", {"commission": "1e400"}),
+    ("report-activity-funnel", {"commission": "NaN"}),
+    ("report-activity-funnel", {"commission": "101"}),
+])
+def test_out_of_range_report_parameters_are_a_400_not_a_crash(personas, client_as, url_name, query):
+    """Found by the API fuzz test: a huge id overflowed SQLite's driver, an infinite or NaN
+    commission could not be rendered as JSON (both a 500)."""
+    response = client_as("manager").get(reverse(url_name), query)
+
+    assert response.status_code == 400
+    assert set(response.json()) == set(query)

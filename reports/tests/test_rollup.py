@@ -7,54 +7,21 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from activities.models import ActivityKind
 from crm.models import Customer
 from crm.tests.factories import CustomerFactory
 from funnel.models import GradeChange
-from funnel.services import change_grade, record_order
+from funnel.services import change_grade
 from funnel.tests.factories import grade
 from reports.models import WeeklyRollup
 from reports.periods import last_complete_week, today, week_start
 from reports.services import compute_weekly_rollups
 from reports.tasks import compute_weekly_rollup
 
-from .helpers import activity
-
 pytestmark = pytest.mark.django_db
 
 
 def _rows():
     return list(WeeklyRollup.objects.order_by("salesperson_id", "week_start").values())
-
-
-@pytest.fixture
-def this_week(personas):
-    salesperson = personas.salesperson
-    moving = CustomerFactory(owner=salesperson, grade=grade("E"), expected_value=Decimal(1_000_000))
-    change_grade(customer=moving, grade=grade("D"), by=salesperson)
-    signing = CustomerFactory(owner=salesperson, grade=grade("A"), expected_value=Decimal(500_000))
-    record_order(
-        customer=signing,
-        by=salesperson,
-        amount=Decimal(100_000),
-        signed_on=today(),
-        gross_profit=Decimal(30_000),
-        collected_amount=Decimal(40_000),
-        collected_on=today(),
-    )
-    for _ in range(3):
-        activity(owner=salesperson, customer=moving, kind=ActivityKind.CALL, minutes=10)
-    activity(
-        owner=salesperson,
-        customer=moving,
-        kind=ActivityKind.VISIT,
-        effective=True,
-        minutes=60,
-        expense=Decimal(50),
-    )
-    activity(owner=salesperson, customer=signing, kind=ActivityKind.VISIT, minutes=30)
-    CustomerFactory(owner=personas.other_salesperson, grade=grade("C"), expected_value=Decimal(100_000))
-    return week_start(today())
 
 
 def test_a_week_rolls_up_each_salespersons_numbers(personas, this_week):
