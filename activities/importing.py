@@ -332,11 +332,12 @@ class ActivityImporter(Importer):
             ),
         )
 
-    def commit(self, *, batch, user, plan: Plan) -> tuple[int, int]:
+    def commit(self, *, batch, user, plan: Plan, progress) -> tuple[int, int]:
         activities = [row.payload for row in plan.of("create")]
         for activity in activities:
             activity.import_batch = batch
         Activity.objects.bulk_create(activities, batch_size=BATCH_SIZE)
+        progress(len(activities))
         self._move_customer_dates(activities)
         return len(activities), 0
 

@@ -1,6 +1,6 @@
 """Turning spreadsheet cells into values, with the message a person can act on.
 
-Each parser takes the raw cell (openpyxl gives numbers, dates and text; CSV gives text)
+Each parser takes the raw cell (a workbook gives numbers, dates and text; CSV gives text)
 and returns the value or raises ``CellError`` with a translated message. Shared by
 every importer (customers here, activities in their app).
 """

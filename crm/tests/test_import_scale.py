@@ -5,7 +5,6 @@ Prints the figures (``pytest -s``); runs on whatever database the settings use, 
 ``DATABASE_URL=postgres://… pytest crm/tests/test_import_scale.py -s`` measures PostgreSQL.
 """
 
-import io
 import os
 import time
 
@@ -13,63 +12,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from openpyxl import Workbook
 
+from crm.demo import import_workbook
 from crm.importing import services
 from crm.models import Contact, Customer, ImportState
 from crm.tests.factories import bulk_customers
 from funnel.tests.factories import grade
 
 ROWS = 20_000
-HEADERS = [
-    "Name",
-    "Grade",
-    "Owner (username)",
-    "Tier",
-    "Industry",
-    "Region",
-    "Phone",
-    "E-mail",
-    "Expected yearly value (CNY)",
-    "Expected signing date",
-    "Tags",
-    "Contact name",
-    "Key-person role",
-    "Contact phone",
-    "Contact e-mail",
-]
-
-
-def big_workbook(rows: int) -> bytes:
-    """Like a workbook saved by Excel: shared strings and a <dimension> element (a
-    write-only openpyxl workbook has neither, and costs read_only mode a full extra pass)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(HEADERS)
-    owners = ["salesperson", "teammate", "sub_salesperson", ""]
-    for i in range(rows):
-        sheet.append(
-            [
-                f"规模测试客户{i}有限公司",
-                "EDCBA"[i % 5],
-                owners[i % 4],
-                "normal",
-                "制造业",
-                "华东",
-                f"021-6{i:07d}",
-                f"buyer{i}@example.cn",
-                50000 + i,
-                "2026-12-31",
-                "批量,导入",
-                f"李{i}",
-                "decision_maker",
-                f"137{i:08d}",
-                f"li{i}@example.cn",
-            ]
-        )
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
 
 
 @pytest.mark.slow
@@ -79,7 +29,7 @@ def test_twenty_thousand_rows_import_well_under_a_minute(
     settings.IMPORT_SYNC_MAX_BYTES = 0  # through the task, as in production
     bulk_customers(owner=personas.other_salesperson, count=5000, grade=grade("E"), prefix="Existing")
     started = time.perf_counter()
-    content = big_workbook(ROWS)
+    content = import_workbook(ROWS, ["salesperson", "teammate", "sub_salesperson", ""])
     generated = time.perf_counter()
     cpu_started = time.process_time()
 
@@ -112,5 +62,6 @@ def test_twenty_thousand_rows_import_well_under_a_minute(
     )
     # The checks run a constant number of queries: progress updates are one per 500 rows.
     assert len(preview_queries) < 30 + ROWS // 500
-    # Acceptance: well under two minutes even on a busy CI machine (the idle figure is far lower).
-    assert preview_s + commit_s < 120
+    # The speed budget (≤ 60 s, preview and write), met even on a busy machine (about 27 s
+    # at load average 6.5 on 2 cores); the acceptance's "well under two minutes" follows.
+    assert preview_s + commit_s < 60

@@ -7,13 +7,23 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import OperationalError, connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from crm.importing import services
-from crm.models import Contact, CrmSettings, Customer, ImportBatch, ImportState
+from crm.models import (
+    Contact,
+    CrmSettings,
+    Customer,
+    ImportBatch,
+    ImportState,
+    SecurityAction,
+    SecurityEvent,
+    Tag,
+)
 from crm.tests.factories import ContactFactory, CustomerFactory
 from funnel.tests.factories import ensure_default_grades, grade
 
@@ -55,6 +65,19 @@ def zh_row(i: int, **extra) -> dict:
     }
     row.update(extra)
     return row
+
+
+def test_a_confirmed_import_goes_to_the_security_audit_log(personas):
+    batch = services.start_import(
+        by=personas.salesperson, kind="customers", upload=upload(workbook_from_template([zh_row(1)]))
+    )
+    services.confirm_import(batch=batch, by=personas.salesperson)
+
+    events = SecurityEvent.objects.filter(action=SecurityAction.IMPORT).order_by("pk")
+    assert [(e.actor, e.object_id, e.detail["stage"]) for e in events] == [
+        (personas.salesperson, str(batch.pk), "confirmed"),
+        (personas.salesperson, str(batch.pk), "done"),
+    ]
 
 
 # --- The acceptance journey ------------------------------------------------------------
@@ -147,7 +170,14 @@ def test_chinese_template_500_rows_previews_exact_counts_and_confirm_creates_the
     assert first.stagnant_from is not None and first.created_by == personas.manager
     assert sorted(first.tags.values_list("name", flat=True)) == ["国企", "重点"]
     assert imported.get(name="华东新客户3有限公司").owner == personas.manager  # empty owner: the importer
-    assert first.history.get().history_change_reason == "Imported from 客户.xlsx"
+    created = first.history.get()
+    assert (created.history_type, created.history_user, created.history_change_reason, created.name) == (
+        "+",
+        personas.manager,
+        "Imported from 客户.xlsx",
+        "华东新客户0有限公司",
+    )
+    assert first.contacts.get().history.get().history_user == personas.manager
     assert all(
         c.owner == personas.other_salesperson for c in Customer.objects.filter(pk__in=[w.pk for w in west])
     )
@@ -169,9 +199,16 @@ def test_confirm_rechecks_and_writes_nothing_when_the_data_changed_since_the_pre
 
 def test_a_row_with_a_visible_customers_id_updates_it_and_adds_a_contact(personas):
     customer = CustomerFactory(owner=personas.salesperson, name="Acme Trading", industry="")
+    customer.tags.add(Tag.objects.create(name="vip"))
     other = CustomerFactory(owner=personas.other_salesperson, name="West Steel")
     rows = [
-        {"ID": customer.pk, "Industry": "Steel", "Contact name": "Li Lei", "Key-person role": "recommender"},
+        {
+            "ID": customer.pk,
+            "Industry": "Steel",
+            "Tags": "vip, steel",
+            "Contact name": "Li Lei",
+            "Key-person role": "recommender",
+        },
         {"ID": other.pk, "Industry": "Glass"},
         {"ID": customer.pk, "Grade": "A"},
     ]
@@ -189,7 +226,9 @@ def test_a_row_with_a_visible_customers_id_updates_it_and_adds_a_contact(persona
 
     customer.refresh_from_db()
     assert customer.industry == "Steel"
-    assert customer.contacts.get().name == "Li Lei"
+    assert sorted(customer.tags.values_list("name", flat=True)) == ["steel", "vip"]
+    contact = customer.contacts.get()
+    assert (contact.name, contact.history.get().history_type) == ("Li Lei", "+")
     assert other.__class__.objects.get(pk=other.pk).industry == ""
 
 
@@ -357,6 +396,27 @@ def test_progress_fragment_polls_while_running_and_stops_when_done(personas, cli
     done = client.get(url, HTTP_HX_REQUEST="true")
     assert "hx-trigger" not in done.content.decode()
     assert done["HX-Refresh"] == "true"
+
+
+def test_a_progress_update_the_database_refuses_does_not_stop_the_import(personas, monkeypatch):
+    """The bar is informational: SQLite locked by a reader (the polling page) at that
+    moment skips one update, and the preview and the commit go on."""
+    update = QuerySet.update
+
+    def locked_for_progress(queryset, **values):
+        if set(values) == {"progress"}:
+            raise OperationalError("database table is locked: crm_importbatch")
+        return update(queryset, **values)
+
+    monkeypatch.setattr(QuerySet, "update", locked_for_progress)
+    batch = services.start_import(
+        by=personas.salesperson,
+        kind="customers",
+        upload=upload(workbook_from_template([zh_row(i) for i in range(3)])),
+    )
+    assert (batch.state, batch.create_count) == (ImportState.PREVIEWED, 3)
+    batch = services.confirm_import(batch=batch, by=personas.salesperson)
+    assert (batch.state, batch.created_count) == (ImportState.DONE, 3)
 
 
 # --- Who may confirm; the API ------------------------------------------------------------
