@@ -30,6 +30,11 @@ test: install
 	DJANGO_ENV=test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## make bench [BENCH_ARGS=--reuse]: the speed at scale on PostgreSQL (DATABASE_URL): generates the
+## large organisation into an empty database, measures, writes bench/results/<timestamp>.md
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 ## make lint: ruff, bandit (fails on high severity) and pip-audit (fails on any known
 ## vulnerability; only an unreachable vulnerability service is a warning, not a failure)
 lint: install

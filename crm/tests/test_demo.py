@@ -223,7 +223,7 @@ def test_generate_data_runs_again_on_the_same_database_and_in_production_with_fo
 
 
 def test_table_writer_round_trips_awkward_values_and_returns_ids_in_order():
-    from crm.demo import TableWriter
+    from crm.bulk import TableWriter
     from crm.normalize import phone_digits
 
     grade = Grade.objects.get(code="E")
