@@ -68,8 +68,8 @@ class ObtainTokenView(ObtainAuthToken):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django's ``ValidationError`` from services as a 400; refused
-    object routes go to the security audit log."""
+    """DRF's handler, plus Django's ``ValidationError`` from services as a 400; every 400
+    is a field → messages object; refused object routes go to the security audit log."""
     from django.core.exceptions import PermissionDenied
     from django.core.exceptions import ValidationError as DjangoValidationError
 
@@ -80,6 +80,9 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, list):
+        # A bare message (DRF's search filter refusing a NUL, say) gets the one 400 shape.
+        exc = exceptions.ValidationError({"non_field_errors": exc.detail})
     if isinstance(exc, exceptions.NotFound | exceptions.PermissionDenied) and "request" in context:
         request = context["request"]
         record_access_denied(request, status=exc.status_code, kwargs=context.get("kwargs") or {},

@@ -11,6 +11,8 @@ from activities.views import MyDayView
 from . import mfa, views
 from .api import ObtainTokenView, extra_urlpatterns, router
 
+handler400 = views.bad_request
+handler404 = views.page_not_found
 admin.site.site_header = "Funnel CRM"
 admin.site.site_title = "Funnel CRM"
 

@@ -7,7 +7,9 @@ from django.http import JsonResponse
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
+from rest_framework.exceptions import NotFound, ParseError
 
 from crm.audit import Action, audit
 from crm.models import WorkerHeartbeat
@@ -65,3 +67,20 @@ def healthz(request):
         body["worker_heartbeat_age_seconds"] = _worker_heartbeat_age()
     body["status"] = "ok" if database == "ok" and body["broker"] == "ok" else "degraded"
     return JsonResponse(body, status=200 if database == "ok" else 503)
+
+
+def _json_under_api(page_view, api_error):
+    """Django's error page, except under /api/, where clients get the API's JSON error:
+    a URL no route matches (``/api/customers/abc/``) is a 404, a request Django refuses
+    before DRF sees it (more than 1,000 form fields) a 400."""
+
+    def view(request, exception):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": str(api_error.default_detail)}, status=api_error.status_code)
+        return page_view(request, exception)
+
+    return view
+
+
+bad_request = _json_under_api(defaults.bad_request, ParseError)
+page_not_found = _json_under_api(defaults.page_not_found, NotFound)
