@@ -5,6 +5,8 @@ same question of each role: salesperson, teammate, their manager, another team's
 salesperson and manager, an admin, a deactivated user and an anonymous visitor.
 """
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -25,6 +27,40 @@ def skip_or_fail(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: required here)")
     pytest.skip(reason)
+
+
+def at_once(*calls) -> list:
+    """Run each call in its own thread, so on its own database connection, all released
+    together by a barrier; returns their results in order (an error is re-raised here).
+    Each thread closes its connections, or a transactional test cannot flush."""
+    from django.db import connections
+
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        try:
+            barrier.wait(timeout=10)
+            return call()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(run, call) for call in calls]
+        return [future.result(timeout=60) for future in futures]
+
+
+def race(*attempts, refusal: type[Exception]) -> list[str]:
+    """``at_once`` for attempts at the same change: each one "won" or was "refused"
+    (raised ``refusal``), sorted so a test asserts e.g. ``["refused", "won"]``."""
+
+    def outcome(attempt):
+        try:
+            attempt()
+        except refusal:
+            return "refused"
+        return "won"
+
+    return sorted(at_once(*[lambda attempt=attempt: outcome(attempt) for attempt in attempts]))
 
 
 @dataclass

@@ -9,8 +9,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.deletion import ProtectedError
+from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -146,12 +147,24 @@ def update_customer(*, customer: Customer, by: User, tags: list[Tag] | None = No
     return customer
 
 
+def refresh_weighted_values(customers: QuerySet[Customer]) -> int:
+    """Recompute the stored weighted value of ``customers`` in one UPDATE, for writes that
+    bypass ``Customer.save()`` (e.g. a grade's probability changed for all its customers).
+    Rounds like ``weighted_value_of``; returns the number of rows updated."""
+    grade_probability = Subquery(
+        Customer._meta.get_field("grade").related_model.objects.filter(pk=OuterRef("grade_id")).values("probability"))
+    return customers.update(weighted_value=Round(
+        F("expected_value") * Coalesce("probability_override", grade_probability) / Value(Decimal(100)),
+        precision=2, output_field=DecimalField(max_digits=18, decimal_places=2)))
+
+
 @transaction.atomic
 def set_probability_override(*, customer: Customer, by: User, probability: Decimal | None,
                              reason: str = "") -> Customer:
     """Override the grade's default probability for one customer, with a reason; the
     override survives grade changes until someone clears it (``probability=None``)."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    # The grade is joined for the weighted value, which falls back to its probability.
+    customer = Customer.objects.select_for_update(of=("self",)).select_related("grade").get(pk=customer.pk)
     if probability is not None:
         if not Decimal(0) <= probability <= Decimal(100):
             raise ValidationError({"probability": _("Probability must be between 0 and 100.")})
@@ -241,21 +254,28 @@ def purge_customer(*, customer: Customer, by: User) -> None:
 @transaction.atomic
 def merge_customers(*, keep: Customer, merge: Customer, by: User) -> Customer:
     """Merge ``merge`` into ``keep``: every row pointing at ``merge`` (contacts, orders,
-    grade history, activities, plans…) is re-pointed to ``keep``, blanks in ``keep``
-    are filled from ``merge``, tags are joined, and ``merge`` is archived with a link
-    to ``keep``. Nothing is deleted. Managers and admins only.
+    activities, plans…) is re-pointed to ``keep``, blanks in ``keep`` are filled from
+    ``merge``, tags are joined, and ``merge`` is archived with a link to ``keep``.
+    Nothing is deleted. Managers and admins only.
+
+    A customer's own history stays with it: its field history and the chains of
+    models that set ``stays_when_merged`` (the funnel's grade and owner history),
+    which replay from the customer's creation to its current grade and owner —
+    interleaving two customers' chains would break that replay for ``keep``.
     """
     if not permissions.can_manage_records(by):
         raise PermissionDenied(_("Only managers and admins can merge customers."))
     if keep.pk == merge.pk:
         raise ValidationError(_("Choose two different customers to merge."))
-    locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk])}
+    locked = {c.pk: c for c in Customer.objects.select_for_update(of=("self",)).select_related("grade")
+              .filter(pk__in=[keep.pk, merge.pk])}
     keep, merge = locked[keep.pk], locked[merge.pk]
     if keep.is_archived or merge.is_archived:
         raise ValidationError(_("Only live customers can be merged."))
     for relation in Customer._meta.related_objects:
         model = relation.related_model
-        if relation.many_to_many or issubclass(model, HistoricalChanges):
+        own_history = issubclass(model, HistoricalChanges) or getattr(model, "stays_when_merged", False)
+        if relation.many_to_many or own_history:
             continue
         model._default_manager.filter(**{relation.field.name: merge}).update(**{relation.field.name: keep})
     for field in CUSTOMER_EDITABLE_FIELDS:

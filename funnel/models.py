@@ -118,7 +118,13 @@ class GradeChangeQuerySet(OwnedQuerySet):
 
 
 class GradeChange(models.Model):
-    """One move of a customer between grades. Append-only: never updated or deleted."""
+    """One move of a customer between grades. Append-only: never updated or deleted.
+
+    The moves of one customer chain from the grade it was created at to its current
+    grade (reports replay them), so they stay with it when it is merged away.
+    """
+
+    stays_when_merged = True
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="grade_changes",
                                  verbose_name=_("customer"))
@@ -140,10 +146,15 @@ class GradeChange(models.Model):
         ordering = ["-changed_at", "-pk"]
         verbose_name = _("grade change")
         verbose_name_plural = _("grade changes")
+        # The grades (and owner) ride along in the index, so the reports' grouped counts
+        # of moves over a time range (or a customer's moves) read the index alone.
         indexes = [
-            models.Index(fields=["customer", "changed_at"], name="gradechange_customer_idx"),
-            models.Index(fields=["changed_at"], name="gradechange_changed_idx"),
-            models.Index(fields=["owner", "changed_at"], name="gradechange_owner_idx"),
+            models.Index(fields=["customer", "changed_at"], name="gradechange_customer_idx",
+                         include=["from_grade", "to_grade"]),
+            models.Index(fields=["changed_at"], name="gradechange_changed_idx",
+                         include=["owner", "from_grade", "to_grade"]),
+            models.Index(fields=["owner", "changed_at"], name="gradechange_owner_idx",
+                         include=["from_grade", "to_grade"]),
             models.Index(fields=["to_grade", "changed_at"], name="gradechange_to_idx"),
         ]
 
@@ -312,8 +323,12 @@ class Reassignment(models.Model):
     """One change of a customer's owner: who from, who to, who did it, when and why.
 
     Append-only, written in the same transaction as the owner change. Covers moves
-    between salespeople as well as claims from and returns to the public pool.
+    between salespeople as well as claims from and returns to the public pool. The
+    changes of one customer chain from its first owner to its current one, so they
+    stay with it when it is merged away.
     """
+
+    stays_when_merged = True
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reassignments",
                                  verbose_name=_("customer"))

@@ -1,16 +1,18 @@
-"""Real concurrency on PostgreSQL, two connections at once: two managers reassigning the
-same customer leave one owner and one history row; two people claiming the same pool
-customer leave one winner. (SQLite serializes writers, so these run on PostgreSQL only;
-CI sets DATABASE_URL to PostgreSQL.)"""
+"""Real concurrency on PostgreSQL, several connections at once: managers reassigning the
+same customer leave one owner and one history row, the others get a 409 through the
+API; two people claiming the same pool customer leave one winner. (SQLite serializes
+writers, so these run on PostgreSQL only; CI sets DATABASE_URL to PostgreSQL.)"""
 
-import threading
 import time
 
 import pytest
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
-from conftest import skip_or_fail
+from conftest import at_once, race, skip_or_fail
 from crm.models import Customer
+from crm.tests.factories import UserFactory
 from funnel import services
 from funnel.models import Reassignment, ReassignmentKind
 from funnel.services import ReassignConflict, claim_customer, reassign_customer
@@ -25,37 +27,9 @@ def postgres_only():
         skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://…")
 
 
-def _race(*attempts):
-    """Run each ``attempt()`` in its own thread (its own connection), all released at once."""
-    barrier = threading.Barrier(len(attempts))
-    outcomes: list[str] = [""] * len(attempts)
-
-    def run(index, attempt):
-        from django.db import connections
-
-        try:
-            barrier.wait(timeout=10)
-            attempt()
-            outcomes[index] = "won"
-        except ReassignConflict:
-            outcomes[index] = "conflict"
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index, attempt)) for index, attempt in enumerate(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return sorted(outcomes)
-
-
-def test_two_managers_reassigning_the_same_customer_at_once_leave_one_result(personas, monkeypatch):
-    customer = customer_at("D", personas.salesperson, name="Contested Ltd")
-    # Both managers loaded the customer page before either submitted.
-    seen_by_manager = Customer.objects.get(pk=customer.pk)
-    seen_by_admin = Customer.objects.get(pk=customer.pk)
-    # Hold the first winner's transaction open a moment, so the other really waits on the row lock.
+@pytest.fixture
+def slow_winner(monkeypatch):
+    """Hold the winner's transaction open a moment, so the others really wait on the row lock."""
     original = services._set_owner
 
     def slow_set_owner(*args, **kwargs):
@@ -64,7 +38,14 @@ def test_two_managers_reassigning_the_same_customer_at_once_leave_one_result(per
 
     monkeypatch.setattr(services, "_set_owner", slow_set_owner)
 
-    outcomes = _race(
+
+def test_two_managers_reassigning_the_same_customer_at_once_leave_one_result(personas, slow_winner):
+    customer = customer_at("D", personas.salesperson, name="Contested Ltd")
+    # Both managers loaded the customer page before either submitted.
+    seen_by_manager = Customer.objects.get(pk=customer.pk)
+    seen_by_admin = Customer.objects.get(pk=customer.pk)
+
+    outcomes = race(
         lambda: reassign_customer(
             customer=seen_by_manager,
             new_owner=personas.teammate,
@@ -77,9 +58,10 @@ def test_two_managers_reassigning_the_same_customer_at_once_leave_one_result(per
             by=personas.admin,
             reason="Admin's split",
         ),
+        refusal=ReassignConflict,
     )
 
-    assert outcomes == ["conflict", "won"]
+    assert outcomes == ["refused", "won"]
     record = Reassignment.objects.get(customer=customer)
     customer.refresh_from_db()
     assert customer.owner == record.to_owner
@@ -89,12 +71,41 @@ def test_two_managers_reassigning_the_same_customer_at_once_leave_one_result(per
 def test_two_people_claiming_the_same_pool_customer_leave_one_winner(personas):
     pooled = customer_at("E", None, by=personas.admin, name="Free Prospect")
 
-    outcomes = _race(
+    outcomes = race(
         lambda: claim_customer(customer=pooled, by=personas.salesperson),
         lambda: claim_customer(customer=pooled, by=personas.other_salesperson),
+        refusal=ReassignConflict,
     )
 
-    assert outcomes == ["conflict", "won"]
+    assert outcomes == ["refused", "won"]
     claim = Reassignment.objects.get(customer=pooled, kind=ReassignmentKind.CLAIM)
     pooled.refresh_from_db()
     assert pooled.owner == claim.to_owner
+
+
+def test_twenty_reassignments_through_the_api_at_once_leave_one_move_and_nineteen_409s(personas, slow_winner):
+    customer = customer_at("D", personas.salesperson, name="Much Wanted Ltd")
+    new_owners = [UserFactory(username=f"rep{index}", team=personas.salesperson.team) for index in range(20)]
+    url = reverse("customer-reassign", args=[customer.pk])
+
+    def reassign_to(owner):
+        # Every admin saw the same owner and picks someone different.
+        client = Client()
+        client.force_login(personas.admin)
+        return lambda: client.post(url, {"owner": owner.pk, "reason": f"Give it to {owner.username}",
+                                         "expected_owner": personas.salesperson.pk},
+                                   content_type="application/json")
+
+    responses = at_once(*[reassign_to(owner) for owner in new_owners])
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] + [409] * 19
+    winner = next(response.json() for response in responses if response.status_code == 200)
+    for refused in (response for response in responses if response.status_code == 409):
+        assert "was moved by someone else meanwhile" in refused.json()["detail"]
+    record = Reassignment.objects.get(customer=customer)
+    customer.refresh_from_db()
+    assert (record.pk, record.from_owner, customer.owner_id) == (winner["id"], personas.salesperson,
+                                                                 record.to_owner_id)
+    owners = list(customer.history.order_by("history_date").values_list("owner_id", flat=True))
+    assert owners == [personas.salesperson.pk, record.to_owner_id]
