@@ -2,23 +2,32 @@
 cadence status) and every activity on the timeline."""
 from django.utils.translation import gettext as _
 
-from crm.extensions import CustomerPanel, TimelineEntry, register_customer_panel, register_timeline_source
+from crm.extensions import (
+    CustomerPanel,
+    TimelineEntry,
+    register_customer_annotations,
+    register_customer_panel,
+    register_timeline_source,
+)
 
 from . import selectors
-from .models import ActivityKind
+from .models import ActivityKind, CadenceRule
 
 ICONS = {ActivityKind.CALL: "☎", ActivityKind.VISIT: "⌂", ActivityKind.EMAIL: "✉",
          ActivityKind.MESSAGE: "✆", ActivityKind.MEETING: "◎"}
 
 
 def contact_panel_context(request, customer) -> dict | None:
-    """Last call / visit, next follow-up, whether the cadence is due (one query for the
-    rules: the dates are the customer's own denormalized fields)."""
-    rules = selectors.cadence_rules()
-    rule = rules.get(customer.tier)
-    flags = selectors.with_cadence(type(customer).objects.filter(pk=customer.pk), rules=rules) \
-        .values("call_due", "visit_due").first() if rule else None
-    return {"customer": customer, "rule": rule, "flags": flags or {}, "can_log": not customer.is_archived}
+    """Last call / visit, next follow-up, whether the cadence is due. No query: the tier's
+    rule comes with the page's customer (``rule_annotations``), the dates are the
+    customer's own denormalized fields."""
+    rule = None
+    if customer.cadence_id is not None:
+        rule = CadenceRule(pk=customer.cadence_id, tier=customer.tier,
+                           call_every_days=customer.cadence_call_every_days,
+                           visit_every_days=customer.cadence_visit_every_days)
+    flags = selectors.cadence_flags(customer, rule) if rule else {}
+    return {"customer": customer, "rule": rule, "flags": flags, "can_log": not customer.is_archived}
 
 
 def activities_timeline(customer, limit: int) -> list[TimelineEntry]:
@@ -49,4 +58,5 @@ def register() -> None:
         key="activities.contact", template_name="activities/customer_panel.html",
         context=contact_panel_context, column="side", order=10,
     ))
+    register_customer_annotations(selectors.rule_annotations)
     register_timeline_source(activities_timeline)

@@ -2,6 +2,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import IdFilter
 from crm.models import User
 
 from .models import (
@@ -28,7 +29,7 @@ class ActivityFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=ActivityKind.choices, label=_("Channel"))
     purpose = django_filters.ChoiceFilter(choices=Purpose.choices, label=_("Purpose"))
     owner = django_filters.ModelChoiceFilter(queryset=_people, label=_("Salesperson"))
-    customer = django_filters.NumberFilter(field_name="customer_id", label=_("Customer id"))
+    customer = IdFilter(field_name="customer_id", label=_("Customer id"))
     effective = django_filters.BooleanFilter(label=_("Effective"))
     date_from = django_filters.DateFilter(field_name="started_at", lookup_expr="date__gte", label=_("From"))
     date_to = django_filters.DateFilter(field_name="started_at", lookup_expr="date__lte", label=_("To"))

@@ -12,9 +12,11 @@ from django.db.models import (
     DecimalField,
     F,
     IntegerField,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -100,6 +102,25 @@ def _due_condition(rules: dict[str, CadenceRule], now: datetime, last_field: str
         tier_due = Q(tier=tier) & stale
         condition = tier_due if condition is None else condition | tier_due
     return condition
+
+
+def rule_annotations() -> dict[str, Subquery]:
+    """The customer's cadence rule (id and days, by its tier) as subqueries, for a page
+    that reads one customer: no separate query for the rules."""
+    rule = CadenceRule.objects.filter(tier=OuterRef("tier"))
+    return {f"cadence_{name}": Subquery(rule.values(name)[:1])
+            for name in ("id", "call_every_days", "visit_every_days")}
+
+
+def cadence_flags(customer: Customer, rule: CadenceRule, now: datetime | None = None) -> dict[str, bool]:
+    """``call_due`` / ``visit_due`` of one customer in memory: the rule of ``_due_condition``."""
+    now = now or timezone.now()
+
+    def due(last: datetime | None, days: int | None) -> bool:
+        return bool(days) and (last is None or last <= now - timedelta(days=days))
+
+    return {"call_due": due(customer.last_call_at, rule.call_every_days),
+            "visit_due": due(customer.last_visit_at, rule.visit_every_days)}
 
 
 def _flag(condition: Q | None) -> Case | Value:

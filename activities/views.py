@@ -7,6 +7,8 @@ Validation errors answer 422 to htmx (swapped in place, see ``htmx-config`` in
 """
 import re
 from datetime import date
+from itertools import chain
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +24,7 @@ from django.views.generic import ListView
 
 from crm import services as crm_services
 from crm.forms import apply_service_errors
+from crm.links import url_for_pk
 from crm.selectors import customers_visible_to
 
 from . import permissions, selectors, services
@@ -82,12 +85,24 @@ class MyDayView(View):
         for prefix, customers in (("follow", day.follow_ups), ("cadence", day.cadence)):
             for customer in customers:
                 customer.row_id = f"{prefix}-{customer.pk}"
+        blocks = extra_blocks(request.user)
+        _link_rows([item.customer for item in day.plan.items.all()] if day.plan else [], day.follow_ups,
+                   day.cadence, [row.customer for block in blocks for row in block["items"]])
         return render(request, "activities/my_day.html", {
             "day": day,
-            "extra_blocks": extra_blocks(request.user),
+            "extra_blocks": blocks,
+            "next_path": quote(request.path),  # what the rows' links return to
             "target_progress": target_progress(request.user, day.today),
             "can_review": permissions.can_review(request.user),
         })
+
+
+def _link_rows(*blocks: list) -> None:
+    """Each row's customer and log-activity links, from one URL reversal per kind instead
+    of two per row (up to 50 rows per block)."""
+    detail_url, log_url = url_for_pk("crm:customer-detail"), url_for_pk("activities:log-activity")
+    for customer in chain(*blocks):
+        customer.detail_url, customer.log_url = detail_url(customer.pk), log_url(customer.pk)
 
 
 # --- Activities ---------------------------------------------------------------------------

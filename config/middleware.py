@@ -16,6 +16,9 @@ from crm.audit import Action, Outcome, audit, current_ip
 
 from .mfa import SESSION_STARTED_KEY, session_requires_second_factor
 
+# When the session was last renewed (epoch seconds); see SessionLifetimeMiddleware.
+SESSION_RENEWED_KEY = "renewed_at"
+
 
 class NoStoreForUsersMiddleware:
     """Pages for a signed-in user carry customer data: never let a cache keep them."""
@@ -47,21 +50,30 @@ def _is_api_view(view_func) -> bool:
 
 class SessionLifetimeMiddleware:
     """A session ends ``SESSION_ABSOLUTE_SECONDS`` (7 days) after its log-in, however
-    active it stays; the idle limit (``SESSION_COOKIE_AGE``) is Django's own."""
+    active it stays, and ``SESSION_COOKIE_AGE`` (12 h) after its last renewal.
+
+    Renewing (saving the session row and re-sending its cookie) happens when the last
+    renewal is at least ``SESSION_RENEW_SECONDS`` old, instead of on every request
+    (``SESSION_SAVE_EVERY_REQUEST``): pages read the session without writing it.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if request.user.is_authenticated:
-            started = request.session.get(SESSION_STARTED_KEY)
+            session = request.session
+            started = session.get(SESSION_STARTED_KEY)
             now = int(time.time())
             if started is None:
                 # A session from before this rule: its lifetime starts now.
-                request.session[SESSION_STARTED_KEY] = now
+                session[SESSION_STARTED_KEY] = now
             elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
                 request.logout_reason = "absolute_lifetime"
                 logout(request)
+                return self.get_response(request)
+            if now - session.get(SESSION_RENEWED_KEY, 0) >= settings.SESSION_RENEW_SECONDS:
+                session[SESSION_RENEWED_KEY] = now  # modified: saved with a fresh expiry
         return self.get_response(request)
 
 

@@ -3,7 +3,7 @@
 Apps register in their ``AppConfig.ready()``: the funnel adds grade changes and
 reassignments to the timeline, activities add calls and visits, and so on.
 """
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,3 +57,20 @@ def register_customer_panel(panel: CustomerPanel) -> None:
 
 def customer_panels() -> list[CustomerPanel]:
     return sorted(_customer_panels.values(), key=lambda panel: panel.order)
+
+
+# Annotations a panel needs on the page's one customer query (e.g. a value from another
+# app's table as a subquery), so the panel does not run a query of its own.
+CustomerAnnotations = Callable[[], Mapping[str, object]]
+_customer_annotations: list[CustomerAnnotations] = []
+
+
+def register_customer_annotations(annotations: CustomerAnnotations) -> CustomerAnnotations:
+    """``annotations()`` returns ``{name: expression}`` added to the customer page's query."""
+    if annotations not in _customer_annotations:
+        _customer_annotations.append(annotations)
+    return annotations
+
+
+def customer_annotations() -> dict[str, object]:
+    return {name: expression for source in _customer_annotations for name, expression in source().items()}

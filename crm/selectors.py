@@ -1,15 +1,14 @@
 """Reads of the crm app, each already scoped by the visibility rule."""
 from datetime import datetime, time
-from decimal import Decimal
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db.models import DecimalField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value
+from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .extensions import TimelineEntry, timeline_sources
+from .extensions import TimelineEntry, customer_annotations, timeline_sources
 from .models import Contact, Customer, KeyPersonRole, Order, Team, User
 
 
@@ -34,31 +33,24 @@ def probability_expression():
     return Coalesce("probability_override", "grade__probability")
 
 
-def weighted_value_expression():
-    """expected value × probability / 100, in SQL, so sums and sorts stay in the database."""
-    return ExpressionWrapper(
-        F("expected_value") * probability_expression() / Value(Decimal(100)),
-        output_field=DecimalField(max_digits=18, decimal_places=2),
-    )
-
-
 def customers_visible_to(user: User) -> QuerySet[Customer]:
     """Every customer ``user`` may see (archived included), ready for lists: grade and
-    owner joined, the effective probability and weighted value annotated."""
+    owner joined, the effective probability annotated (the weighted value is stored)."""
     return (
         Customer.objects.visible_to(user)
         .select_related("grade", "owner")
-        .annotate(effective_probability=probability_expression(), weighted=weighted_value_expression())
+        .annotate(effective_probability=probability_expression())
     )
 
 
 def customer_for_detail(user: User, pk: int) -> Customer:
-    """One visible customer with what its page shows; 404 when not visible."""
+    """One visible customer with what its page shows (the panels' registered annotations
+    included); 404 when not visible."""
     queryset = customers_visible_to(user).select_related("owner__team", "created_by").prefetch_related(
         "tags",
         Prefetch("contacts", queryset=Contact.objects.order_by("name")),
         Prefetch("orders", queryset=Order.objects.select_related("owner").order_by("-signed_on", "-pk")),
-    )
+    ).annotate(**customer_annotations())
     return get_object_or_404(queryset, pk=pk)
 
 

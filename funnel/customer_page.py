@@ -1,9 +1,16 @@
 """What the funnel adds to the customer page: the grade panel, the owner panel (alert,
 handover tasks, reassign and release), and grade moves and reassignments on the timeline."""
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.extensions import CustomerPanel, TimelineEntry, register_customer_panel, register_timeline_source
+from crm.extensions import (
+    CustomerPanel,
+    TimelineEntry,
+    register_customer_annotations,
+    register_customer_panel,
+    register_timeline_source,
+)
 
 from . import permissions, selectors
 from .forms import ChangeGradeForm, ReassignForm, ReleaseForm
@@ -41,17 +48,28 @@ def register() -> None:
 # --- Owner, handover and alert: the side panel, and reassignments on the timeline ------------
 
 
+def owner_panel_annotations() -> dict:
+    """Read with the page's customer: whether it has an open stagnation alert (which is
+    for its current stay at its grade) and open handover tasks."""
+    return {
+        "has_open_stagnation_alert": Exists(StagnationAlert.objects.open().filter(customer=OuterRef("pk"))),
+        "has_open_handover_tasks": Exists(HandoverTask.objects.open().filter(customer=OuterRef("pk"))),
+    }
+
+
 def owner_panel_context(request, customer) -> dict | None:
     """Stagnation alert, open handover tasks, and the reassign / release forms for those
-    who may use them — three queries at most (alert, tasks, owner choices)."""
+    who may use them — two queries at most (tasks when there are some, owner choices)."""
     user = request.user
     live = not customer.is_archived
     may_reassign = live and permissions.manages_owners(user) and (
         user.is_admin or permissions.in_tree(user, customer.owner))
+    tasks = HandoverTask.objects.open().filter(customer=customer).select_related("owner", "step") \
+        if customer.has_open_handover_tasks else []
     return {
         "customer": customer,
-        "alert": StagnationAlert.objects.open().filter(customer=customer).first(),
-        "tasks": list(HandoverTask.objects.open().filter(customer=customer).select_related("owner", "step")),
+        "alert": customer.has_open_stagnation_alert,
+        "tasks": list(tasks),
         "reassign_form": ReassignForm.for_customer(user, customer) if may_reassign else None,
         "release_form": ReleaseForm() if live and permissions.can_release(user, customer) else None,
         "locked": customer.grade.locked,
@@ -82,4 +100,5 @@ def register_management() -> None:
     register_customer_panel(CustomerPanel(key="funnel.owner", column="side", order=10,
                                           template_name="funnel/customer_owner_panel.html",
                                           context=owner_panel_context))
+    register_customer_annotations(owner_panel_annotations)
     register_timeline_source(reassignments_timeline)

@@ -7,7 +7,7 @@
 
 Everything comes from a seeded ``random.Random``, so the data are the same on every
 run (dates are relative to "now"). The demo is written with ``bulk_create`` (plus each
-row's "created" audit record), the benchmark with ``crm.demo.TableWriter`` (COPY on
+row's "created" audit record), the benchmark with ``crm.bulk.TableWriter`` (COPY on
 PostgreSQL). Neither runs ``save()``, so the columns it would fill (normalized name,
 phone digits, e-mail) are filled explicitly, and the grade history is what the services
 would have kept: the last ``GradeChange.to_grade`` is the customer's grade, at the time
@@ -26,6 +26,7 @@ from itertools import accumulate
 from django.db import connection, transaction
 from django.utils import timezone
 
+from crm.bulk import TableWriter
 from crm.demo import (
     DEMO_SALESPEOPLE,
     EAST_CITIES,
@@ -33,12 +34,11 @@ from crm.demo import (
     WEST_CITIES,
     Company,
     DemoNamer,
-    TableWriter,
     contact_row_fields,
     customer_row_fields,
     ensure_demo_allowed,
 )
-from crm.models import Contact, Customer, KeyPersonRole, Order, Tag, User
+from crm.models import Contact, Customer, KeyPersonRole, Order, Tag, User, weighted_value_of
 
 from .models import Grade, GradeChange, GradeKind
 
@@ -291,6 +291,8 @@ def write(drafts: list[Draft], *, batch_size: int = 5000, history: bool = True) 
     (a few INSERTs per table). With ``history`` every row also gets its "created"
     audit record, so the first real edit shows what changed."""
     customers = [draft.customer for draft in drafts]
+    for customer in customers:  # bulk_create does not call save(), which keeps it otherwise
+        customer.refresh_weighted_value()
     Customer.objects.bulk_create(customers, batch_size=batch_size)
     contacts, orders, changes, tag_links = [], [], [], []
     Link = Customer.tags.through
@@ -640,6 +642,7 @@ def _customer_chunks(*, plan: Plan, funnel: Funnel, rng: random.Random, now: dat
             row = customer_row_fields(company)
             row.update(
                 owner_id=owner_id, grade_id=grade.id, grade_entered_at=entered,
+                weighted_value=weighted_value_of(company.expected_value, grade.probability),
                 stagnant_from=stagnant_from(grade, entered), created_by_id=owner_id, created_at=moments[0],
                 updated_at=now, last_activity_at=max(entered, clock.at(rng, rng.randint(0, 40))) if owner_id
                 else entered, lost_reason="Budget cancelled" if grade is funnel.lost else "",

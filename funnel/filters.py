@@ -3,6 +3,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import IdFilter
 from crm.models import Tier, User
 
 from .models import ConflictStatus, Grade, HandoverStatus
@@ -47,7 +48,7 @@ class AlertFilter(django_filters.FilterSet):
 class HandoverTaskFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(queryset=_owners, label=_("New owner"))
     status = django_filters.ChoiceFilter(choices=HandoverStatus.choices, label=_("Status"))
-    customer = django_filters.NumberFilter(field_name="customer_id", label=_("Customer"))
+    customer = IdFilter(field_name="customer_id", label=_("Customer"))
 
 
 class ConflictFilter(django_filters.FilterSet):

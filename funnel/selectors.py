@@ -9,7 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from crm.models import Customer, Team, Tier, User
-from crm.selectors import customers_visible_to, weighted_value_expression
+from crm.selectors import customers_visible_to
 
 from . import clock
 from .models import (
@@ -42,7 +42,7 @@ def funnel_summary(user: User, owner: User | None = None) -> list[dict]:
         for row in customers.order_by().values("grade_id").annotate(
             count=Count("pk"),
             expected=Coalesce(Sum("expected_value"), ZERO),
-            weighted_sum=Coalesce(Sum(weighted_value_expression()), ZERO),
+            weighted_sum=Coalesce(Sum("weighted_value"), ZERO),
         )
     }
     return [
@@ -59,7 +59,7 @@ def funnel_summary(user: User, owner: User | None = None) -> list[dict]:
 def quota(owner: User) -> Decimal:
     """定额: the sum of weighted values of ``owner``'s open customers."""
     result = open_customers(Customer.objects.filter(owner=owner)).aggregate(
-        total=Coalesce(Sum(weighted_value_expression()), ZERO),
+        total=Coalesce(Sum("weighted_value"), ZERO),
     )
     return result["total"]
 
@@ -151,7 +151,7 @@ def departure_customers(leaver: User) -> list[Customer]:
     """The leaver's live customers with grade and weighted value, in funnel order."""
     return list(
         Customer.objects.filter(owner=leaver, archived_at__isnull=True).select_related("grade")
-        .annotate(weighted=weighted_value_expression()).order_by("grade__order", "-weighted", "name", "pk")
+        .order_by("grade__order", "-weighted_value", "name", "pk")
     )
 
 
@@ -164,13 +164,13 @@ def propose_split(customers: list[Customer], teammates: list[User]) -> dict[int,
         return {}
     proposal: dict[int, User] = {}
     load: dict[tuple[int, int], tuple[int, Decimal]] = {}
-    for customer in sorted(customers, key=lambda c: (c.grade.order, -c.weighted, c.pk)):
+    for customer in sorted(customers, key=lambda c: (c.grade.order, -c.weighted_value, c.pk)):
         def key(person, grade_id=customer.grade_id):
             count, weighted = load.get((grade_id, person.pk), (0, ZERO))
             return count, weighted, person.pk
         person = min(teammates, key=key)
         count, weighted = load.get((customer.grade_id, person.pk), (0, ZERO))
-        load[(customer.grade_id, person.pk)] = (count + 1, weighted + customer.weighted)
+        load[(customer.grade_id, person.pk)] = (count + 1, weighted + customer.weighted_value)
         proposal[customer.pk] = person
     return proposal
 
@@ -180,15 +180,14 @@ def propose_split(customers: list[Customer], teammates: list[User]) -> dict[int,
 
 def pool_customers(user: User) -> QuerySet[Customer]:
     """The public pool, for any active user: live customers with no owner, grade joined,
-    weighted value and the moment they came to the pool annotated. Only the fields a
-    pool page shows are meant to be read from it (contacts stay private until claimed)."""
+    and the moment they came to the pool annotated. Only the fields a pool page shows are
+    meant to be read from it (contacts stay private until claimed)."""
     if not user.is_authenticated or not user.is_active:
         return Customer.objects.none()
     pooled_at = (Reassignment.objects.filter(customer=OuterRef("pk"), to_owner__isnull=True)
                  .order_by("-at").values("at")[:1])
     return (Customer.objects.in_pool().select_related("grade")
-            .annotate(weighted=weighted_value_expression(),
-                      pooled_at=Subquery(pooled_at, output_field=DateTimeField())))
+            .annotate(pooled_at=Subquery(pooled_at, output_field=DateTimeField())))
 
 
 # --- Conflicts ---------------------------------------------------------------------------
@@ -259,7 +258,7 @@ def balance(user: User, *, team: Team | None, today: date) -> dict:
         (row["owner_id"], row["grade_id"]): row
         for row in Customer.objects.filter(owner__in=people, archived_at__isnull=True).order_by()
         .values("owner_id", "grade_id").annotate(count=Count("pk"),
-                                                 weighted=Coalesce(Sum(weighted_value_expression()), ZERO))
+                                                 weighted=Coalesce(Sum("weighted_value"), ZERO))
     }
     won_ids = {grade.pk for grade in grades if grade.kind == GradeKind.WON}
     rows = []

@@ -114,18 +114,30 @@ def record_order(*, customer: Customer, by: User, amount: Decimal, signed_on: da
 
 @transaction.atomic
 def save_grade(*, grade: Grade, by: User) -> Grade:
-    """Save a grade's configuration (admin) and re-time the stagnation clock of every
-    customer at it when its limit changed — one set-based UPDATE per grade."""
+    """Save a grade's configuration (admin) and, when its limit or probability changed,
+    re-time the stagnation clock or recompute the weighted value of every customer at it
+    (without an override) — one set-based UPDATE each."""
     grade.full_clean()
     created = grade.pk is None
-    previous = Grade.objects.filter(pk=grade.pk).values_list("stagnation_days", flat=True).first()
+    previous_days, previous_probability = Grade.objects.filter(pk=grade.pk).values_list(
+        "stagnation_days", "probability").first() or (None, None)
     grade._history_user = by
     grade.save()
     audit(actor=by, action=Action.GRADE_CONFIG, obj=grade,
           detail={"change": "added" if created else "changed"})
-    if grade.pk and previous != grade.stagnation_days:
+    if grade.pk and previous_days != grade.stagnation_days:
         refresh_stagnation_clock(grade)
+    if not created and previous_probability != grade.probability:
+        crm_services.refresh_weighted_values(
+            Customer.objects.filter(grade=grade, probability_override__isnull=True))
     return grade
+
+
+@transaction.atomic
+def delete_grade(*, grade: Grade, by: User) -> None:
+    """Delete a grade no customer is at (admin), audited like every configuration change."""
+    audit(actor=by, action=Action.GRADE_CONFIG, obj=grade, detail={"change": "deleted"})
+    grade.delete()
 
 
 def refresh_stagnation_clock(grade: Grade, *, day_count: str | None = None, only_stale: bool = False) -> int:

@@ -493,7 +493,7 @@ def _split_summary(customers, proposal, teammates) -> list[dict]:
         if person is not None and person.pk in rows:
             row = rows[person.pk]
             row["count"] += 1
-            row["weighted"] += customer.weighted
+            row["weighted"] += customer.weighted_value
             row["grades"][customer.grade.code] += 1
     return [{**row, "grades": dict(row["grades"])} for row in rows.values()]
 

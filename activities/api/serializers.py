@@ -2,6 +2,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from crm.filters import MAX_ID
 from crm.models import Contact, Customer, Notification
 
 from ..models import (
@@ -143,8 +144,8 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True,
-                                help_text=_("Leave out to mark all read."))
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+                                required=False, allow_null=True, help_text=_("Leave out to mark all read."))
 
 
 class MyDayCustomerSerializer(serializers.ModelSerializer):

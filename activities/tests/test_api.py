@@ -91,3 +91,19 @@ def test_the_list_filters_by_channel_and_date(client_as, customer):
 
     assert [row["kind"] for row in calls] == ["call"]
     assert [row["kind"] for row in older] == ["visit"]
+
+
+@pytest.mark.parametrize(("method", "url_name", "data"), [
+    ("get", "activity-list", {"customer": 10**20}),
+    ("post", "notification-mark-all-read", {"ids": [10**20]}),
+])
+def test_an_id_too_large_for_a_database_key_is_a_400_not_a_crash(client_as, personas, method, url_name, data):
+    """Found by the API fuzz test: SQLite's driver raised OverflowError (a 500) on such ids."""
+    client = client_as("salesperson")
+    if method == "get":
+        response = client.get(reverse(url_name), data)
+    else:
+        response = client.post(reverse(url_name), data, content_type="application/json")
+
+    assert response.status_code == 400
+    assert set(response.json()) == set(data)

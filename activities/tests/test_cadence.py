@@ -5,8 +5,10 @@ import pytest
 from django.utils import timezone
 
 from activities import selectors
+from activities.customer_page import contact_panel_context
 from activities.models import CadenceRule
 from crm.models import Customer, Tier
+from crm.selectors import customer_for_detail
 from crm.services import archive_customer
 from crm.tests.factories import CustomerFactory
 from funnel.services import change_grade
@@ -28,6 +30,10 @@ def _customer(owner, tier, *, called_days_ago=None, visited_days_ago=None, name=
 def _flags(customer) -> tuple[bool, bool]:
     customers = selectors.with_cadence(Customer.objects.filter(pk=customer.pk))
     row = customers.values("call_due", "visit_due").get()
+    # The customer page's panel works the same flags out in memory, from the rule read
+    # with the page's customer: both must agree.
+    panel = contact_panel_context(None, customer_for_detail(customer.owner, customer.pk))
+    assert panel["flags"] == row
     return row["call_due"], row["visit_due"]
 
 

@@ -21,7 +21,7 @@ from activities.models import (
     ReportState,
     ReviewEvent,
 )
-from crm.models import Notification, Role
+from crm.models import Notification, Role, SecurityAction, SecurityEvent
 from crm.tests.factories import CustomerFactory, OrderFactory, TeamFactory, UserFactory
 
 from .factories import log_call, log_visit, submitted_plan
@@ -102,6 +102,18 @@ def test_approving_twice_leaves_one_approval(personas, plan):
     assert ReviewEvent.objects.filter(plan=plan, to_state=PlanState.APPROVED).count() == 1
     plan.refresh_from_db()
     assert plan.reviewed_by == personas.manager
+
+
+def test_approvals_and_sign_offs_go_to_the_security_audit_log(personas, plan):
+    services.approve_plan(plan=plan, by=personas.manager, comment="Good")
+    report = services.submit_report(report=_report(personas.salesperson), by=personas.salesperson)
+    services.sign_off_report(report=report, by=personas.manager)
+
+    events = SecurityEvent.objects.filter(action=SecurityAction.APPROVAL).order_by("pk")
+    assert [(e.actor, e.object_type, e.object_id, e.detail["decision"]) for e in events] == [
+        (personas.manager, "activities.dailyplan", str(plan.pk), PlanState.APPROVED),
+        (personas.manager, "activities.dailyreport", str(report.pk), ReportState.SIGNED_OFF),
+    ]
 
 
 @pytest.mark.parametrize("move", ["approve", "return"])

@@ -250,3 +250,63 @@ def test_docs_script_points_at_the_local_schema_and_calls_no_other_host(client_a
     # Swagger UI would otherwise fetch a badge from validator.swagger.io.
     assert re.search(r'"validatorUrl":\s*null', script)
     assert not re.search(r"https?://", script)
+
+
+# --- Error answers (each found by the schemathesis fuzz test, test_api_fuzz.py) ----------
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+VALIDATION_ERROR = {"$ref": "#/components/schemas/ValidationError"}
+
+
+def _json_schema(response: dict) -> dict:
+    return response["content"]["application/json"]["schema"]
+
+
+@pytest.mark.django_db
+def test_the_schema_documents_every_error_answer_with_its_body(client_as):
+    paths = client_as("salesperson").get(reverse("api-schema"), {"format": "json"}).json()["paths"]
+
+    detail = paths["/api/customers/{id}/"]["get"]["responses"]
+    create = paths["/api/customers/"]["post"]["responses"]
+    reassign = paths["/api/customers/{id}/reassign/"]["post"]["responses"]
+    assert {status: _json_schema(detail[status]) for status in ("401", "403", "404")} == dict.fromkeys(
+        ("401", "403", "404"), ERROR)
+    assert (_json_schema(create["400"]), _json_schema(create["415"])) == (VALIDATION_ERROR, ERROR)
+    # A view's own error status (someone else moved the customer) gets the same body.
+    assert _json_schema(reassign["409"]) == ERROR
+
+
+@pytest.mark.django_db
+def test_the_schema_says_a_pool_customer_has_no_owner_name(client_as):
+    schemas = client_as("salesperson").get(reverse("api-schema"), {"format": "json"}).json()["components"]
+
+    assert schemas["schemas"]["Customer"]["properties"]["owner_name"]["nullable"] is True
+
+
+@pytest.mark.django_db
+def test_an_api_url_no_route_matches_answers_the_apis_json_404(client_as):
+    api = client_as("salesperson").get("/api/customers/not-a-number/")
+    page = client_as("salesperson").get("/customers/not-a-number/")
+
+    assert (api.status_code, api["Content-Type"]) == (404, "application/json")
+    assert api.json() == {"detail": "Not found."}
+    assert (page.status_code, page["Content-Type"]) == (404, "text/html; charset=utf-8")
+
+
+@pytest.mark.django_db
+def test_a_request_django_refuses_before_drf_answers_the_apis_json_400(client_as, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+
+    response = client_as("manager").post(reverse("customer-bulk-reassign"), {"customers": [1, 2, 3, 4]})
+
+    assert (response.status_code, response["Content-Type"]) == (400, "application/json")
+    assert set(response.json()) == {"detail"}
+
+
+@pytest.mark.django_db
+def test_a_bare_validation_message_comes_in_the_field_messages_shape(client_as):
+    # DRF's search filter refuses a NUL character with a bare list of messages.
+    response = client_as("salesperson").get(reverse("user-list"), {"search": "\x00"})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["non_field_errors"]

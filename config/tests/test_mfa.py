@@ -88,6 +88,25 @@ def test_without_a_device_the_verification_step_sends_on_to_enrolment(personas):
 
 @pytest.mark.django_db
 @REQUIRED
+@pytest.mark.parametrize(
+    ("language", "enrolment", "verification"),
+    [
+        ("en", "Set up two-factor authentication", "Enter your code"),
+        ("zh-hans", "设置双重身份验证", "输入验证码"),
+    ],
+)
+def test_enrolment_and_verification_pages_speak_both_languages(personas, language, enrolment, verification):
+    client = _login("manager")
+    enrolment_page = client.get(reverse("mfa-setup"), HTTP_ACCEPT_LANGUAGE=language)
+    _enrol(personas.manager)
+    verification_page = client.get(reverse("mfa-verify"), HTTP_ACCEPT_LANGUAGE=language)
+
+    assert enrolment in enrolment_page.content.decode()
+    assert verification in verification_page.content.decode()
+
+
+@pytest.mark.django_db
+@REQUIRED
 def test_session_api_calls_before_the_second_factor_are_refused(personas):
     client = _login("manager")
 

@@ -26,10 +26,11 @@ class CustomerSerializer(serializers.ModelSerializer):
     tags = serializers.SlugRelatedField(many=True, slug_field="name", queryset=Tag.objects.all(),
                                         required=False)
     grade_code = serializers.CharField(source="grade.code", read_only=True)
-    owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None)
+    owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None,
+                                       allow_null=True)  # null in the public pool
     probability = serializers.DecimalField(source="effective_probability", max_digits=5, decimal_places=2,
                                            read_only=True)
-    weighted_value = serializers.DecimalField(source="weighted", max_digits=18, decimal_places=2,
+    weighted_value = serializers.DecimalField(max_digits=18, decimal_places=2,
                                               read_only=True)
     days_in_grade = serializers.IntegerField(read_only=True)
     is_stagnant = serializers.BooleanField(read_only=True)

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from crm import selectors, services
 from crm.filters import CustomerFilter
 from crm.forms import tags_from_names
+from crm.pagination import CappedCountPagination
 
 from .serializers import (
     ContactSerializer,
@@ -51,6 +52,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     filterset_class = CustomerFilter
     filter_backends = [DjangoFilterBackend]
+    pagination_class = CappedCountPagination
 
     def get_queryset(self):
         queryset = selectors.customers_visible_to(self.request.user).prefetch_related("tags")

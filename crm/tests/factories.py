@@ -93,8 +93,8 @@ def grade_by_code(code: str):
 def bulk_customers(*, owner: User | None, count: int, grade, prefix: str = "Bulk",
                    start: int = 0) -> list[Customer]:
     """Customers number ``start`` to ``start + count`` in one INSERT (for query-count
-    tests). ``bulk_create`` skips ``Customer.save``, so the normalized name is set here,
-    unique per live customer."""
+    tests). ``bulk_create`` skips ``Customer.save``, so the normalized name (unique per
+    live customer) and the weighted value are set here."""
     now = timezone.now()
     key = owner.pk if owner else "pool"
     customers = [
@@ -102,4 +102,6 @@ def bulk_customers(*, owner: User | None, count: int, grade, prefix: str = "Bulk
                  owner=owner, grade=grade, grade_entered_at=now, expected_value=Decimal(1000 * (n + 1)))
         for n in range(start, start + count)
     ]
+    for customer in customers:
+        customer.refresh_weighted_value()
     return Customer.objects.bulk_create(customers)

@@ -73,6 +73,13 @@ def test_a_search_finds_only_visible_customers(book, client_as, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_a_search_by_a_contacts_name_finds_its_customer_only_where_visible(book, client_as, role):
+    response = client_as(role).get(reverse("crm:customer-list"), {"search": "TEAMMATE buyer"})
+
+    assert _labels(book, response.context["customers"]) == VISIBLE[role] & {"teammate"}
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_each_customer_page_answers_200_when_visible_and_404_otherwise(book, client_as, role):
     client = client_as(role)
 

@@ -27,7 +27,7 @@ def test_the_page_sets_an_override_with_its_reason(personas, client_as, customer
     assert customer.probability == Decimal(35)
     assert customer.probability_override_reason == "Budget approved early"
     page = client.get(reverse("crm:customer-detail", args=[customer.pk]))
-    assert page.context["customer"].weighted == Decimal(1_750_000)
+    assert page.context["customer"].weighted_value == Decimal(1_750_000)
     assert "overrides the grade's 20.0 %" in page.content.decode()
 
 

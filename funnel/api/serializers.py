@@ -2,6 +2,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from crm.filters import MAX_ID
 from crm.models import Customer, Order, User
 from funnel.models import (
     ConflictClaim,
@@ -23,6 +24,9 @@ class GradeSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "name_zh", "display_name", "order", "kind", "probability",
                   "stagnation_days", "locked", "pool_return_days", "requires_decision_maker",
                   "playbook", "playbook_zh"]
+        # The small-integer columns' range, which PostgreSQL checks and SQLite does not (a
+        # stagnation limit of 10^16 days then crashed the clock's date arithmetic).
+        extra_kwargs = dict.fromkeys(["order", "stagnation_days", "pool_return_days"], {"max_value": 32767})
 
     def validate(self, attrs):
         """Run the model's rules (range, strict order) so the API answers like the admin."""
@@ -117,7 +121,7 @@ class PoolCustomerSerializer(serializers.ModelSerializer):
     """What a pool page shows: no contacts, notes or history until someone owns it."""
 
     grade_code = serializers.CharField(source="grade.code", read_only=True)
-    weighted_value = serializers.DecimalField(source="weighted", max_digits=18, decimal_places=2,
+    weighted_value = serializers.DecimalField(max_digits=18, decimal_places=2,
                                               read_only=True)
     pooled_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
@@ -161,7 +165,8 @@ class ReassignSerializer(serializers.Serializer):
 
 
 class BulkReassignSerializer(serializers.Serializer):
-    customers = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=1000)
+    customers = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+                                      min_length=1, max_length=1000)
     owner = _OwnerField()
     reason = serializers.CharField(max_length=2000)
     force = serializers.BooleanField(required=False, default=False)

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -70,7 +70,8 @@ class GradeViewSet(viewsets.ModelViewSet):
         if grade.customers.exists():
             return Response({"detail": "Customers are at this grade; move them first."},
                             status=status.HTTP_400_BAD_REQUEST)
-        return super().destroy(request, *args, **kwargs)
+        services.delete_grade(grade=grade, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class GradeChangeViewSet(viewsets.ReadOnlyModelViewSet):
@@ -122,6 +123,10 @@ class ChangeGradeView(APIView):
 
 def _conflict_response(error: ReassignConflict) -> Response:
     return Response({"detail": error.message}, status=status.HTTP_409_CONFLICT)
+
+
+# In the schema of every route that answers ``_conflict_response`` (config.openapi adds the body).
+CONFLICT = OpenApiResponse(description="Someone else changed the customer's owner meanwhile; reload")
 
 
 class StagnationAlertViewSet(viewsets.ReadOnlyModelViewSet):
@@ -221,7 +226,8 @@ class ReassignCustomerView(APIView):
     Managers within their team tree, admins anywhere; a locked grade is refused (400)
     unless an admin forces it; an owner changed meanwhile answers 409."""
 
-    @extend_schema(request=ReassignSerializer, responses={200: ReassignmentSerializer}, tags=["customers"])
+    @extend_schema(request=ReassignSerializer, responses={200: ReassignmentSerializer, 409: CONFLICT},
+                   tags=["customers"])
     def post(self, request, pk):
         customer = _visible_customer(request, pk)
         if not manages_owners(request.user):
@@ -266,7 +272,7 @@ class ClaimCustomerView(APIView):
     """``POST /api/customers/{id}/claim/``: take a pool customer (caps apply); 409 when
     someone else claimed it first."""
 
-    @extend_schema(request=None, responses={200: ReassignmentSerializer}, tags=["customers"])
+    @extend_schema(request=None, responses={200: ReassignmentSerializer, 409: CONFLICT}, tags=["customers"])
     def post(self, request, pk):
         customer = get_object_or_404(selectors.pool_customers(request.user), pk=pk)
         try:
@@ -279,7 +285,8 @@ class ClaimCustomerView(APIView):
 class ReleaseCustomerView(APIView):
     """``POST /api/customers/{id}/release/`` ``{reason}``: back to the public pool."""
 
-    @extend_schema(request=ReleaseSerializer, responses={200: ReassignmentSerializer}, tags=["customers"])
+    @extend_schema(request=ReleaseSerializer, responses={200: ReassignmentSerializer, 409: CONFLICT},
+                   tags=["customers"])
     def post(self, request, pk):
         customer = _visible_customer(request, pk)
         serializer = ReleaseSerializer(data=request.data)

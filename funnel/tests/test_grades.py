@@ -9,6 +9,7 @@ from django.db.models import F
 from django.forms import CheckboxInput
 from django.urls import reverse
 
+from crm.models import SecurityAction, SecurityEvent
 from crm.tests.factories import CustomerFactory
 from funnel.models import Grade, GradeKind
 from funnel.tests.factories import ensure_default_grades, grade
@@ -156,6 +157,8 @@ def test_the_admin_saves_a_good_change_and_re_times_stagnation(personas, client_
     ({"probability": "120"}, "probability"),
     ({"probability": "15"}, "probability"),
     ({"kind": "maybe"}, "kind"),
+    # Found by the API fuzz test: SQLite stored it, then the stagnation clock crashed (500).
+    ({"stagnation_days": 10**16}, "stagnation_days"),
 ])
 def test_the_api_refuses_bad_grade_changes_with_the_field_key(personas, client_as, changes, field):
     target = grade("C")
@@ -189,6 +192,18 @@ def test_a_grade_in_use_cannot_be_deleted(personas, client_as):
 
     assert response.status_code == 400
     assert Grade.objects.filter(code="E").exists()
+
+
+def test_deleting_an_unused_grade_in_the_api_is_audited(personas, client_as):
+    unused = grade("A")
+
+    response = client_as("admin").delete(reverse("grade-detail", args=[unused.pk]))
+
+    assert response.status_code == 204
+    assert not Grade.objects.filter(pk=unused.pk).exists()
+    event = SecurityEvent.objects.get(action=SecurityAction.GRADE_CONFIG)
+    assert (event.actor, event.object_id) == (personas.admin, str(unused.pk))
+    assert event.detail["change"] == "deleted"
 
 
 def test_everyone_reads_the_grades_in_funnel_order(personas, client_as):

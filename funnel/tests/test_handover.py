@@ -158,3 +158,11 @@ def test_the_task_api_lists_and_ticks(personas, client_as, handed_over):
     assert (
         client_as("other_salesperson").post(reverse("handovertask-done", args=[task_id])).status_code == 404
     )
+
+
+def test_a_customer_filter_too_large_for_a_database_key_is_a_400(personas, client_as):
+    """Found by the API fuzz test: SQLite's driver raised OverflowError (a 500)."""
+    response = client_as("manager").get(reverse("handovertask-list"), {"customer": 10**20})
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"customer"}

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Customer, Notification
+from crm.models import Customer, Notification, SecurityAction, SecurityEvent
 from funnel.models import HandoverStatus, HandoverTask, Reassignment, ReassignmentKind
 from funnel.services import ReassignConflict, reassign, reassign_customer
 from funnel.tests.builders import customer_at
@@ -33,6 +33,14 @@ def test_a_manager_is_refused_a_customer_at_the_locked_grade_with_a_clear_messag
     at_b.refresh_from_db()
     assert at_b.owner == personas.salesperson
     assert not Reassignment.objects.exists()
+
+
+def test_a_reassignment_goes_to_the_security_audit_log(personas, at_d):
+    reassign_customer(customer=at_d, new_owner=personas.teammate, by=personas.manager, reason="Balance")
+
+    event = SecurityEvent.objects.get(action=SecurityAction.REASSIGN)
+    assert (event.actor, event.object_id) == (personas.manager, str(at_d.pk))
+    assert (event.detail["to"], event.detail["customers"]) == (personas.teammate.pk, [at_d.pk])
 
 
 def test_a_manager_may_not_force(personas, at_b):
@@ -344,3 +352,13 @@ def test_the_bulk_api_answers_404_for_customers_out_of_sight(personas, client_as
 
     assert response.status_code == 404
     assert not Reassignment.objects.exists()
+
+
+def test_a_customer_id_too_large_for_a_database_key_is_a_400_in_bulk_reassign(personas, client_as):
+    """Found by the API fuzz test: SQLite's driver raised OverflowError (a 500)."""
+    response = client_as("manager").post(reverse("customer-bulk-reassign"), {
+        "customers": [10**20], "owner": personas.teammate.pk, "reason": "Territory change",
+    }, content_type="application/json")
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"customers"}

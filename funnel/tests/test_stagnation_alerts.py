@@ -8,6 +8,7 @@ import time_machine
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Customer, Notification
@@ -47,6 +48,20 @@ def test_a_customer_15_days_into_a_14_day_grade_gets_exactly_one_alert_after_two
     )
     assert alert.grade_entered_at == customer.grade_entered_at
     assert not StagnationAlert.objects.filter(customer=fresh).exists()
+
+
+def test_the_customer_page_shows_the_open_alert_until_the_grade_changes(personas, limit_14, client_as):
+    customer = customer_at("D", personas.salesperson, days_ago=15, now=NOW)
+    client = client_as("salesperson")
+    page = reverse("crm:customer-detail", args=[customer.pk])
+    with time_machine.travel(NOW, tick=False):
+        scan_stagnation(on=TODAY)
+        alerted = client.get(page).content.decode()
+        change_grade(customer=customer, grade=grade("C"), by=personas.salesperson, note="Agrees")
+        moved_on = client.get(page).content.decode()
+
+    assert "Stagnation alert: 15 days at D, past the grade's limit." in alerted
+    assert 'data-testid="stagnation-alert"' not in moved_on
 
 
 def test_the_alert_closes_when_the_grade_changes(personas, limit_14):

@@ -45,7 +45,7 @@ def test_the_api_list_shows_the_weighted_value(prospect, client_as):
 def test_the_customer_page_shows_the_weighted_value(prospect, client_as):
     response = client_as("salesperson").get(reverse("crm:customer-detail", args=[prospect.pk]))
 
-    assert response.context["customer"].weighted == ONE_MILLION
+    assert response.context["customer"].weighted_value == ONE_MILLION
     assert '<dd class="col-auto" data-testid="weighted-value">¥1,000,000</dd>' in response.content.decode()
 
 
@@ -62,7 +62,7 @@ def test_the_chinese_customer_page_counts_in_wan(prospect, client_as):
 def test_the_list_page_shows_the_weighted_value(prospect, client_as):
     response = client_as("salesperson").get(reverse("crm:customer-list"))
 
-    assert [c.weighted for c in response.context["customers"]] == [ONE_MILLION]
+    assert [c.weighted_value for c in response.context["customers"]] == [ONE_MILLION]
     assert "¥1,000,000" in response.content.decode()
 
 
