@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from crm.models import Contact, CrmSettings, Customer, Tag
 from crm.tests.factories import ContactFactory, CustomerFactory, OrderFactory, bulk_customers
+from crm.tests.query_counts import same_queries_for_10_and_1000, signed_in
 from funnel.tests.factories import grade
 
 
@@ -38,41 +39,26 @@ def grow(personas):
     return grow_to
 
 
-def _signed_in(client_as, role):
-    client = client_as(role)
-    client.get(reverse("home"))  # a fresh session records its start once; not the page's cost
-    return client
-
-
-def _same_queries_for_10_and_1000(grow, django_assert_num_queries, expected: int, request):
-    responses = []
-    for total in (10, 1000):
-        grow(total)
-        with django_assert_num_queries(expected):
-            responses.append(request())
-    return responses
-
-
 def test_the_customer_list_page_for_a_salesperson(grow, client_as, django_assert_num_queries):
-    client = _signed_in(client_as, "salesperson")
+    client = signed_in(client_as, "salesperson")
 
     # 1 session, 2 user, 3 paginator count (capped), 4 the grade choices of the filter
     # form, 5 crm settings (may export?), 6 the notification bell's unread count (base
     # template), 7 the page of customers (grade and owner joined, probability computed in
     # SQL, weighted value stored).
-    responses = _same_queries_for_10_and_1000(grow, django_assert_num_queries, 7,
+    responses = same_queries_for_10_and_1000(grow, django_assert_num_queries, 7,
                                               lambda: client.get(reverse("crm:customer-list")))
 
     assert [r.context["paginator"].count for r in responses] == [10, 1000]
 
 
 def test_the_customer_list_page_for_a_manager_searching(grow, client_as, django_assert_num_queries):
-    client = _signed_in(client_as, "manager")
+    client = signed_in(client_as, "manager")
 
     # 1 session, 2 user, 3 the team tree (visible team ids), 4 paginator count, 5 grade
     # choices, 6 owner choices (the team tree's people only), 7 crm settings, 8 the
     # notification bell, 9 the page of customers, sorted by weighted value in SQL.
-    responses = _same_queries_for_10_and_1000(
+    responses = same_queries_for_10_and_1000(
         grow, django_assert_num_queries, 9,
         lambda: client.get(reverse("crm:customer-list"), {"search": "Mine", "ordering": "-weighted_value"}))
 
@@ -80,11 +66,11 @@ def test_the_customer_list_page_for_a_manager_searching(grow, client_as, django_
 
 
 def test_the_customer_api_list(grow, client_as, django_assert_num_queries):
-    client = _signed_in(client_as, "salesperson")
+    client = signed_in(client_as, "salesperson")
 
     # 1 session, 2 user, 3 count (capped), 4 the page of customers, 5 their tags (one
     # prefetch).
-    responses = _same_queries_for_10_and_1000(grow, django_assert_num_queries, 5,
+    responses = same_queries_for_10_and_1000(grow, django_assert_num_queries, 5,
                                               lambda: client.get(reverse("customer-list")))
 
     assert [r.json()["count"] for r in responses] == [10, 1000]
@@ -99,28 +85,28 @@ def test_the_customer_api_list_with_a_token(grow, personas, django_assert_num_qu
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=personas.manager).key}")
 
     # 1 token and its user, 2 the team tree, 3 count, 4 the page, 5 tags.
-    responses = _same_queries_for_10_and_1000(
+    responses = same_queries_for_10_and_1000(
         grow, django_assert_num_queries, 5, lambda: client.get(reverse("customer-list"), {"search": "Mine"}))
 
     assert [r.json()["count"] for r in responses] == [10, 1000]
 
 
 def test_the_contact_api_list(grow, client_as, django_assert_num_queries):
-    client = _signed_in(client_as, "salesperson")
+    client = signed_in(client_as, "salesperson")
 
     # 1 session, 2 user, 3 count, 4 the page of contacts.
-    responses = _same_queries_for_10_and_1000(grow, django_assert_num_queries, 4,
+    responses = same_queries_for_10_and_1000(grow, django_assert_num_queries, 4,
                                               lambda: client.get(reverse("contact-list")))
 
     assert [r.json()["count"] for r in responses] == [10, 1000]
 
 
 def test_the_export(grow, client_as, django_assert_max_num_queries):
-    client = _signed_in(client_as, "manager")
+    client = signed_in(client_as, "manager")
 
     # 1 session, 2 user, 3 crm settings, 4 the team tree, 5 the rows (grade and owner
     # joined, capped), 6 the export record, 7 its audit event.
-    responses = _same_queries_for_10_and_1000(grow, django_assert_max_num_queries, 7,
+    responses = same_queries_for_10_and_1000(grow, django_assert_max_num_queries, 7,
                                               lambda: client.get(reverse("crm:customer-export"),
                                                                  {"file_format": "csv"}))
 
@@ -131,7 +117,7 @@ def test_the_export(grow, client_as, django_assert_max_num_queries):
 def test_the_customer_page(personas, client_as, django_assert_num_queries, role, expected):
     customer = CustomerFactory(owner=personas.salesperson, by=personas.salesperson)
     customer.tags.add(Tag.objects.create(name="state-owned"))
-    client = _signed_in(client_as, role)
+    client = signed_in(client_as, role)
 
     # 1 session, 2 user, [3 the team tree: manager], the customer (grade, owner, the
     # panels' annotations: cadence rule, open alert and handover tasks), its tags,

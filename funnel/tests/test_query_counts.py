@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from crm.models import Order
 from crm.tests.factories import bulk_customers
+from crm.tests.query_counts import same_queries_for_10_and_1000, signed_in
 from funnel.models import GradeChange
 from funnel.tests.factories import grade
 
@@ -41,49 +42,34 @@ def grow(personas):
     return grow_to
 
 
-def _signed_in(client_as, role):
-    client = client_as(role)
-    client.get(reverse("home"))  # a fresh session records its start once; not the page's cost
-    return client
-
-
-def _same_queries_for_10_and_1000(grow, django_assert_num_queries, expected: int, request):
-    responses = []
-    for total in (10, 1000):
-        grow(total)
-        with django_assert_num_queries(expected):
-            responses.append(request())
-    return responses
-
-
 def test_the_order_api_list(grow, client_as, django_assert_num_queries):
-    client = _signed_in(client_as, "salesperson")
+    client = signed_in(client_as, "salesperson")
 
     # 1 session, 2 user, 3 count, 4 the page of orders.
-    responses = _same_queries_for_10_and_1000(grow, django_assert_num_queries, 4,
+    responses = same_queries_for_10_and_1000(grow, django_assert_num_queries, 4,
                                               lambda: client.get(reverse("order-list")))
 
     assert [r.json()["count"] for r in responses] == [10, 1000]
 
 
 def test_the_grade_change_api_list(grow, client_as, django_assert_num_queries):
-    client = _signed_in(client_as, "manager")
+    client = signed_in(client_as, "manager")
 
     # 1 session, 2 user, 3 the team tree, 4 count, 5 the page of grade changes (grades,
     # customer and people joined).
-    responses = _same_queries_for_10_and_1000(grow, django_assert_num_queries, 5,
+    responses = same_queries_for_10_and_1000(grow, django_assert_num_queries, 5,
                                               lambda: client.get(reverse("gradechange-list")))
 
     assert [r.json()["count"] for r in responses] == [10, 1000]
 
 
 def test_the_funnel_summary_page(grow, client_as, django_assert_num_queries):
-    client = _signed_in(client_as, "manager")
+    client = signed_in(client_as, "manager")
 
     # 1 session, 2 user, 3 the team tree, 4 count, expected and weighted value per grade
     # (one grouped query), 5 the grades, 6 the notification bell's unread count (base
     # template), 7 the salesperson choices.
-    responses = _same_queries_for_10_and_1000(grow, django_assert_num_queries, 7,
+    responses = same_queries_for_10_and_1000(grow, django_assert_num_queries, 7,
                                               lambda: client.get(reverse("funnel:summary")))
 
     assert [r.context["total_count"] for r in responses] == [10, 1000]

@@ -40,7 +40,23 @@ SCOPE_PARAMETERS = [
 ]
 
 
-class TargetViewSet(viewsets.ModelViewSet):
+class SavedThroughServiceMixin:
+    """Create and update through one service that takes the whole target (it checks the
+    caller's rights and upserts): an update sends the row's current ``service_fields``
+    under what the request changed."""
+
+    service = None  # staticmethod(services.save_…)
+    service_fields: tuple[str, ...] = ()
+
+    def perform_create(self, serializer):
+        serializer.instance = self.service(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        current = {field: getattr(serializer.instance, field) for field in self.service_fields}
+        serializer.instance = self.service(by=self.request.user, **{**current, **serializer.validated_data})
+
+
+class TargetViewSet(SavedThroughServiceMixin, viewsets.ModelViewSet):
     """Targets of people and teams the caller may see; managers (their tree) and admins write."""
 
     serializer_class = TargetSerializer
@@ -48,23 +64,11 @@ class TargetViewSet(viewsets.ModelViewSet):
     filterset_fields = ["owner", "team", "period_kind", "period_start"]
     ordering_fields = ["period_start"]
     search_fields = []
+    service = staticmethod(services.save_target)
+    service_fields = ("owner", "team", "period_kind", "period_start")
 
     def get_queryset(self):
         return selectors.targets_visible_to(self.request.user).order_by("-period_start", "pk")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.save_target(by=self.request.user, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        target = serializer.instance
-        data = {
-            "owner": target.owner,
-            "team": target.team,
-            "period_kind": target.period_kind,
-            "period_start": target.period_start,
-            **serializer.validated_data,
-        }
-        serializer.instance = services.save_target(by=self.request.user, **data)
 
     def perform_destroy(self, instance):
         if not can_set_target(self.request.user, owner=instance.owner, team=instance.team):
@@ -72,31 +76,18 @@ class TargetViewSet(viewsets.ModelViewSet):
         instance.delete()
 
 
-class ActivityTargetViewSet(viewsets.ModelViewSet):
+class ActivityTargetViewSet(SavedThroughServiceMixin, viewsets.ModelViewSet):
     serializer_class = ActivityTargetSerializer
     queryset = ActivityTarget.objects.none()
     filterset_fields = ["owner", "cadence"]
     ordering_fields = ["owner"]
     search_fields = []
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    service = staticmethod(services.save_activity_target)
+    service_fields = ("owner", "cadence", "calls", "visits", "new_customers")
 
     def get_queryset(self):
         return selectors.activity_targets_visible_to(self.request.user).order_by("owner_id", "cadence")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.save_activity_target(by=self.request.user, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        target = serializer.instance
-        data = {
-            "owner": target.owner,
-            "cadence": target.cadence,
-            "calls": target.calls,
-            "visits": target.visits,
-            "new_customers": target.new_customers,
-            **serializer.validated_data,
-        }
-        serializer.instance = services.save_activity_target(by=self.request.user, **data)
 
 
 class RollupFilter(django_filters.FilterSet):
