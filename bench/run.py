@@ -88,8 +88,8 @@ def main() -> None:
 
 
 def prepare(args: argparse.Namespace) -> None:
-    """Refuse a database that holds data without ``--reuse``, before touching it; migrate;
-    generate the organisation into an empty database."""
+    """Refuse a database that holds data without ``--reuse``, before touching it; migrate
+    and collect the static files; generate the organisation into an empty database."""
     from django.core.management import call_command
     from django.db import connection
 
@@ -103,6 +103,7 @@ def prepare(args: argparse.Namespace) -> None:
                  "(make bench BENCH_ARGS=--reuse) to migrate it and measure its data as they are, or point "
                  "DATABASE_URL at a new database to generate the organisation.")
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # served by WhiteNoise, as deployed
     started = time.monotonic()
     if not holds_data:
         call_command("generate_data", customers=args.customers)

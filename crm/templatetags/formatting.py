@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import translation
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 register = template.Library()
 
@@ -40,3 +40,14 @@ def grade_badge(grade):
     css = {"won": "grade-won", "lost": "grade-lost"}.get(grade.kind, f"grade-{grade.code}")
     return format_html('<span class="badge grade-badge {}" title="{}">{}</span>',
                        css, grade.display_name, grade.code)
+
+
+SELECTED = format_html(" selected")
+
+
+@register.simple_tag
+def select_options(options) -> str:
+    """``<option>`` elements from (value, label, selected) triples, in one pass: a picker
+    of every salesperson is hundreds of options, too many for template tags each."""
+    rows = ((value, SELECTED if selected else "", label) for value, label, selected in options)
+    return format_html_join("", '<option value="{}"{}>{}</option>', rows)

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from crm.models import CrmSettings, ExportRecord
-from crm.tests.factories import CustomerFactory
+from crm.tests.factories import CustomerFactory, UserFactory
 from funnel.tests.factories import grade
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +71,30 @@ def test_a_manager_sees_their_team_tree_and_can_pick_a_salesperson(funnel_world,
 def test_the_admin_sees_the_company(funnel_world, client_as):
     counts = _counts(client_as("admin").get(reverse("report-funnel")))
     assert (counts["C"], counts["E"], counts["D"], counts["B"]) == (1, 2, 4, 8)
+
+
+def test_the_company_dashboard_lists_teams_that_link_to_their_people(funnel_world, client_as):
+    """The whole company is summed per team (each person's own team); a team's page
+    then lists its people."""
+    CustomerFactory(owner=UserFactory(username="solo", team=None), grade=grade("E"))
+    client = client_as("admin")
+    page = client.get(reverse("reports:funnel"))
+    rows = {row["team"].name if row["team"] else None: row for row in page.context["teams"]}
+    assert list(rows) == ["East", "East North", "West", None]  # by name, no team last
+    # East: the manager, salesperson, teammate and deactivated (still active here).
+    assert (rows["East"]["people"], rows["East"]["open"]) == (4, 3)
+    assert (rows["East North"]["open"], rows["West"]["open"], rows[None]["open"]) == (4, 8, 1)
+    codes = [g.code for g in page.context["grades"]]
+    assert rows["West"]["counts"][codes.index("B")] == 8
+    west = funnel_world.other_salesperson.team_id
+    assert rows["West"]["weighted"] == sum(
+        entry["weighted"] for entry in page.context["people"] if entry["person"].team_id == west
+    ) > 0
+    html = page.content.decode()
+    assert 'data-testid="teams"' in html and 'data-testid="people"' not in html
+    assert f'href="?team={west}"' in html
+    team_page = client.get(reverse("reports:funnel"), {"team": west})
+    assert team_page.context["teams"] == [] and 'data-testid="people"' in team_page.content.decode()
 
 
 def test_a_managers_export_holds_only_the_team_numbers_and_is_recorded(funnel_world, client_as):
