@@ -5,6 +5,7 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import translation
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -42,7 +43,7 @@ def grade_badge(grade):
                        css, grade.display_name, grade.code)
 
 
-SELECTED = format_html(" selected")
+SELECTED = SafeString(" selected")  # a constant: nothing to escape
 
 
 @register.simple_tag
