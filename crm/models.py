@@ -372,6 +372,9 @@ class Customer(models.Model):
                                   "created_at"]),
             models.Index(fields=["grade", "grade_entered_at"], name="customer_grade_entered_idx"),
             models.Index(fields=["owner", "next_follow_up_on"], name="customer_owner_follow_up_idx"),
+            # ...and a team's or the company's most overdue follow-ups (weekly report, sorted lists).
+            models.Index(fields=["next_follow_up_on", "id"], condition=Q(archived_at__isnull=True),
+                         name="customer_live_follow_up_idx"),
             models.Index(fields=["owner", "last_activity_at"], name="customer_owner_activity_idx"),
             models.Index(fields=["tier", "last_activity_at"], name="customer_tier_activity_idx"),
             models.Index(fields=["owner", "stagnant_from"], name="customer_owner_stagnant_idx"),

@@ -8,6 +8,8 @@
   ``email_normalized`` (no LIKE queries on them: duplicates compare exactly, search uses
   the trigram indexes). Fewer indexes make imports and every customer write cheaper.
 * ``merged_into`` and ``import_batch`` are empty for almost every customer: partial indexes.
+* ``customer_live_follow_up_idx``: a team's or the company's most overdue follow-ups
+  (the weekly report, lists sorted by follow-up) walk it instead of sorting every customer.
 
 Reversible: going back restores the previous indexes.
 """
@@ -67,6 +69,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='customer',
             index=models.Index(fields=['owner', 'grade', 'grade_entered_at'], include=('archived_at', 'expected_value', 'weighted_value', 'stagnant_from', 'created_at'), name='customer_owner_grade_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='customer',
+            index=models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['next_follow_up_on', 'id'], name='customer_live_follow_up_idx'),
         ),
         migrations.AddIndex(
             model_name='customer',
