@@ -11,7 +11,7 @@ from crm.extensions import (
 )
 
 from . import selectors
-from .models import ActivityKind, CadenceRule
+from .models import ActivityKind, CadenceRule, CallStage, Purpose
 
 ICONS = {ActivityKind.CALL: "☎", ActivityKind.VISIT: "⌂", ActivityKind.EMAIL: "✉",
          ActivityKind.MESSAGE: "✆", ActivityKind.MEETING: "◎"}
@@ -31,23 +31,29 @@ def contact_panel_context(request, customer) -> dict | None:
 
 
 def activities_timeline(customer, limit: int) -> list[TimelineEntry]:
+    """Labels and phrases are translated once per call, not once per activity: each
+    ``get_FOO_display`` re-reads its field's choices, translating every label."""
+    kinds, purposes, stages = ({value: str(label) for value, label in choices.choices}
+                               for choices in (ActivityKind, Purpose, CallStage))
+    effective, objection_line, follow_up_line = (
+        _("effective"), _("Objection: %(objection)s"), _("Next follow-up: %(date)s"))
     entries = []
     for activity in selectors.customer_activities(customer, limit):
-        parts = [activity.get_purpose_display()]
+        parts = [purposes.get(activity.purpose, activity.purpose)]
         if activity.call_stage:
-            parts.append(activity.get_call_stage_display())
+            parts.append(stages.get(activity.call_stage, str(activity.call_stage)))
         if activity.contact:
             parts.append(activity.contact.name)
         if activity.effective:
-            parts.append(_("effective"))
+            parts.append(effective)
         detail = [activity.outcome]
         if activity.objection:
-            detail.append(_("Objection: %(objection)s") % {"objection": activity.objection.display_name})
+            detail.append(objection_line % {"objection": activity.objection.display_name})
         if activity.next_follow_up_on:
-            detail.append(_("Next follow-up: %(date)s") % {"date": activity.next_follow_up_on.isoformat()})
+            detail.append(follow_up_line % {"date": activity.next_follow_up_on.isoformat()})
         entries.append(TimelineEntry(
             at=activity.started_at, kind="activity", icon=ICONS.get(activity.kind, "•"),
-            title=f"{activity.get_kind_display()} · {' · '.join(str(part) for part in parts)}",
+            title=f"{kinds.get(activity.kind, activity.kind)} · {' · '.join(parts)}",
             detail="\n".join(line for line in detail if line), actor=activity.owner.display_name,
         ))
     return entries

@@ -6,8 +6,8 @@ Validation errors answer 422 to htmx (swapped in place, see ``htmx-config`` in
 ``base.html``) and 400 to a plain form post; a forbidden action answers 403.
 """
 import re
+from collections.abc import Callable
 from datetime import date
-from itertools import chain
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -16,16 +16,20 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format, localize, time_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import ListView
 
 from crm import services as crm_services
 from crm.forms import apply_service_errors
 from crm.links import url_for_pk
+from crm.models import Tier
 from crm.selectors import customers_visible_to
+from crm.templatetags.formatting import grade_badge
 
 from . import permissions, selectors, services
 from .filters import ActivityFilter, MarketReportFilter
@@ -86,23 +90,102 @@ class MyDayView(View):
             for customer in customers:
                 customer.row_id = f"{prefix}-{customer.pk}"
         blocks = extra_blocks(request.user)
-        _link_rows([item.customer for item in day.plan.items.all()] if day.plan else [], day.follow_ups,
-                   day.cadence, [row.customer for block in blocks for row in block["items"]])
+        _label_rows(request.user, quote(request.path), day, blocks)
         return render(request, "activities/my_day.html", {
             "day": day,
             "extra_blocks": blocks,
-            "next_path": quote(request.path),  # what the rows' links return to
             "target_progress": target_progress(request.user, day.today),
             "can_review": permissions.can_review(request.user),
         })
 
 
-def _link_rows(*blocks: list) -> None:
-    """Each row's customer and log-activity links, from one URL reversal per kind instead
-    of two per row (up to 50 rows per block)."""
-    detail_url, log_url = url_for_pk("crm:customer-detail"), url_for_pk("activities:log-activity")
-    for customer in chain(*blocks):
-        customer.detail_url, customer.log_url = detail_url(customer.pk), log_url(customer.pk)
+def _label_rows(user, next_path: str, day: selectors.MyDay, blocks: list[dict]) -> None:
+    """Give each "my day" row its links and texts, made in Python once per page and once
+    per grade, number of days or date: the same URL reversals, tags, filters and
+    blocktranslates run row by row in the template (up to 50 rows a block) cost most of
+    the page's time. Same strings, same translations as the template had."""
+    texts = _RowTexts(next_path)
+    for item in day.plan.items.all() if day.plan else []:
+        texts.label(item, item.customer, purpose=item.purpose)
+        item.time_text = texts.time_range(item.starts_at, item.ends_at)
+    for customer in day.follow_ups:
+        texts.label(customer, customer)
+        customer.overdue_text = texts.days_overdue(customer.days_overdue)
+    for customer in day.cadence:
+        texts.label(customer, customer)
+        customer.last_call_text = texts.last_call(customer.last_call_at) if customer.call_due else ""
+        customer.last_visit_text = texts.last_visit(customer.last_visit_at) if customer.visit_due else ""
+    extra = {block["key"]: block["items"] for block in blocks}
+    for task in extra["handover"]:
+        texts.label(task, task.customer)
+        task.overdue_text = texts.days_overdue(task.days_overdue)
+        task.due_text = texts.due_on(task.due_on)
+    for alert in extra["alerts"]:
+        texts.label(alert, alert.customer)
+        alert.stuck_text = texts.stuck(alert.customer.days_in_grade)
+        alert.owner_name = alert.customer.owner.display_name if alert.customer.owner_id != user.pk else ""
+
+
+class _RowTexts:
+    """The texts of "my day" rows, translated once per page and made once per value (a
+    grade's badge, "3 days overdue"); the customer and log-activity links from one URL
+    reversal per kind."""
+
+    def __init__(self, next_path: str):
+        self.next_path = next_path
+        self.detail_url = url_for_pk("crm:customer-detail")
+        self.log_url = url_for_pk("activities:log-activity")
+        self.tiers = {value: str(label) for value, label in Tier.choices}
+        self.log_with = _("Log an activity with %(name)s")
+        self.last_call_ago, self.never_called = _("last call %(when)s ago"), _("never called")
+        self.last_visit_ago, self.never_visited = _("last visit %(when)s ago"), _("never visited")
+        self.made: dict[tuple, str] = {}
+
+    def _once(self, key: tuple, make: Callable[[], str]) -> str:
+        if key not in self.made:
+            self.made[key] = make()
+        return self.made[key]
+
+    def label(self, row, customer, purpose: str = "") -> None:
+        """What every row shows: the customer's link, grade and tier, and "log call / visit"
+        links that open the form in the row's slot and come back here."""
+        customer.detail_url = self.detail_url(customer.pk)
+        customer.grade_html = self._once(("grade", customer.grade_id), lambda: grade_badge(customer.grade))
+        customer.tier_label = self.tiers.get(customer.tier, customer.tier)
+        customer.log_label = self.log_with % {"name": customer.name}
+        purpose = f"&purpose={purpose}" if purpose else ""
+        call, visit = (f"{self.log_url(customer.pk)}?kind={kind}{purpose}" for kind in ("call", "visit"))
+        back, in_row = f"&next={self.next_path}", f"&row={row.row_id}&next={self.next_path}"
+        row.call_href, row.call_hx = call + back, call + in_row
+        row.visit_href, row.visit_hx = visit + back, visit + in_row
+
+    @staticmethod
+    def time_range(starts_at, ends_at) -> str:
+        if not starts_at:
+            return _("any time")
+        start = time_format(starts_at, "H:i")
+        return f"{start}–{time_format(ends_at, 'H:i')}" if ends_at else start
+
+    def days_overdue(self, days: int) -> str:
+        """"3 days overdue", or "" when not overdue."""
+        if days <= 0:
+            return ""
+        return self._once(("overdue", days), lambda: ngettext(
+            "%(days)s day overdue", "%(days)s days overdue", days) % {"days": localize(days)})
+
+    def due_on(self, day: date) -> str:
+        return self._once(("due", day), lambda: _("due %(date)s") % {
+            "date": date_format(day, "SHORT_DATE_FORMAT")})
+
+    def stuck(self, days: int) -> str:
+        return self._once(("stuck", days), lambda: ngettext(
+            "Stuck: %(days)s day in grade", "Stuck: %(days)s days in grade", days) % {"days": localize(days)})
+
+    def last_call(self, at) -> str:
+        return self.last_call_ago % {"when": timesince(at)} if at else self.never_called
+
+    def last_visit(self, at) -> str:
+        return self.last_visit_ago % {"when": timesince(at)} if at else self.never_visited
 
 
 # --- Activities ---------------------------------------------------------------------------

@@ -43,10 +43,17 @@ def customers_visible_to(user: User) -> QuerySet[Customer]:
     )
 
 
+def customers_for_list_page(user: User) -> QuerySet[Customer]:
+    """Every customer ``user`` may see (archived included), as the customer list page shows
+    them: grade and owner joined, nothing computed (the page shows no probability), so the
+    page's capped count reads the customer table alone, not joined to the grades."""
+    return Customer.objects.visible_to(user).select_related("grade", "owner")
+
+
 def customer_for_detail(user: User, pk: int) -> Customer:
     """One visible customer with what its page shows (the panels' registered annotations
     included); 404 when not visible."""
-    queryset = customers_visible_to(user).select_related("owner__team", "created_by").prefetch_related(
+    queryset = customers_visible_to(user).prefetch_related(
         "tags",
         Prefetch("contacts", queryset=Contact.objects.order_by("name")),
         Prefetch("orders", queryset=Order.objects.select_related("owner").order_by("-signed_on", "-pk")),

@@ -70,9 +70,16 @@ def grade_changes_visible_to(user: User) -> QuerySet[GradeChange]:
     )
 
 
+_PERSON_NAME = ("username", "first_name", "last_name")  # what ``display_name`` reads
+
+
 def grade_timeline(customer: Customer, limit: int) -> QuerySet[GradeChange]:
+    """The customer page's grade moves, with only the columns its timeline shows."""
     return (GradeChange.objects.filter(customer=customer)
-            .select_related("from_grade", "to_grade", "changed_by").order_by("-changed_at", "-pk")[:limit])
+            .select_related("from_grade", "to_grade", "changed_by")
+            .only("changed_at", "note", "from_grade__code", "to_grade__code",
+                  *(f"changed_by__{name}" for name in _PERSON_NAME))
+            .order_by("-changed_at", "-pk")[:limit])
 
 
 
@@ -88,9 +95,19 @@ def alerts_visible_to(user: User) -> QuerySet[StagnationAlert]:
             .order_by("stagnant_from", "pk"))
 
 
+# What a grade badge reads of a grade (``formatting.grade_badge``: code, colour, name).
+GRADE_BADGE_FIELDS = ("code", "kind", "name", "name_zh")
+# What a "my day" row reads of its customer: loading no more keeps the block cheap to fetch.
+MY_DAY_ROW_CUSTOMER_FIELDS = ("customer__name", "customer__tier",
+                              *(f"customer__grade__{name}" for name in GRADE_BADGE_FIELDS))
+
+
 def open_alerts_for(user: User) -> QuerySet[StagnationAlert]:
-    """The alerts "my day" shows: a salesperson's own stuck customers, a manager's team's."""
-    return alerts_visible_to(user)
+    """The alerts "my day" shows: a salesperson's own stuck customers, a manager's team's;
+    only what its rows read (customer, grade badge, days in grade, owner's name)."""
+    return (alerts_visible_to(user).select_related(None).select_related("customer__owner", "customer__grade")
+            .only(*MY_DAY_ROW_CUSTOMER_FIELDS, "customer__grade_entered_at",
+                  *(f"customer__owner__{name}" for name in _PERSON_NAME)))
 
 
 def handover_tasks_visible_to(user: User) -> QuerySet[HandoverTask]:
@@ -101,12 +118,12 @@ def handover_tasks_visible_to(user: User) -> QuerySet[HandoverTask]:
 
 
 def open_handover_tasks_for(user: User) -> QuerySet[HandoverTask]:
-    """The user's own open handover tasks, soonest due first, customer and grade joined
-    (for "my day" and the customer page)."""
+    """The user's own open handover tasks, soonest due first, with what a "my day" row
+    reads of the task, its customer and grade."""
     if not user.is_authenticated or not user.is_active:
         return HandoverTask.objects.none()
     return (HandoverTask.objects.open().filter(owner=user, customer__archived_at__isnull=True)
-            .select_related("customer", "customer__grade", "step", "reassignment__from_owner")
+            .select_related("customer__grade").only("description", "due_on", *MY_DAY_ROW_CUSTOMER_FIELDS)
             .order_by("due_on", "pk"))
 
 
@@ -130,8 +147,13 @@ def handover_progress(user: User, *, since: date, today: date) -> list[dict]:
 
 
 def reassignment_timeline(customer: Customer, limit: int) -> QuerySet[Reassignment]:
+    """The customer page's reassignments, with only the columns its timeline shows."""
+    people = ("from_owner", "to_owner", "by")
     return (Reassignment.objects.filter(customer=customer)
-            .select_related("from_owner", "to_owner", "by").order_by("-at", "-pk")[:limit])
+            .select_related(*people)
+            .only("at", "kind", "forced", "reason",
+                  *(f"{person}__{name}" for person in people for name in _PERSON_NAME))
+            .order_by("-at", "-pk")[:limit])
 
 
 def assignable_owners(user: User) -> QuerySet[User]:

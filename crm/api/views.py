@@ -1,4 +1,5 @@
 """API adapters: querysets come from the selectors, writes go through the services."""
+from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -12,6 +13,7 @@ from crm.forms import tags_from_names
 from crm.pagination import CappedCountPagination
 
 from .serializers import (
+    PREFETCHED_TAGS,
     ContactSerializer,
     CustomerSerializer,
     CustomerWriteSerializer,
@@ -55,7 +57,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     pagination_class = CappedCountPagination
 
     def get_queryset(self):
-        queryset = selectors.customers_visible_to(self.request.user).prefetch_related("tags")
+        queryset = selectors.customers_visible_to(self.request.user).prefetch_related(
+            Prefetch("tags", to_attr=PREFETCHED_TAGS))
         if self.action == "list" and not self.request.query_params.get("ordering"):
             queryset = queryset.order_by("name", "pk")
         return queryset

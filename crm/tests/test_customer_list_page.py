@@ -1,4 +1,4 @@
-"""The customer list's rows: formatted once per page in the view (crm.views._label_rows),
+"""The customer list's rows: formatted once per page in the view (crm.views._rows),
 they must read exactly as the template filters wrote them, in both languages."""
 from datetime import timedelta
 
@@ -72,6 +72,23 @@ def test_the_rows_reverse_no_url_each(personas, client_as, url_reversals):
 
     assert counts[0] == counts[1]
 
+
+
+@pytest.mark.parametrize(("ordering", "name_header", "weighted_header"), [
+    ("name", "ordering=-name\">Name ▲", "ordering=weighted_value\">Weighted value<"),
+    ("-name", "ordering=name\">Name ▼", "ordering=weighted_value\">Weighted value<"),
+    ("-weighted_value", "ordering=name\">Name<", "ordering=weighted_value\">Weighted value ▼"),
+])
+def test_a_sort_header_keeps_the_filters_drops_the_page_and_toggles_the_order(
+        personas, client_as, ordering, name_header, weighted_header):
+    bulk_customers(owner=personas.salesperson, count=1, grade=grade("D"), prefix="Acme")
+
+    html = client_as("salesperson").get(reverse("crm:customer-list"), {
+        "search": "Acme", "x<y": "a b&c", "page": "1", "ordering": ordering}).content.decode()
+
+    kept = "?search=Acme&amp;x&lt;y=a%20b%26c&amp;"
+    assert f'href="{kept}{name_header}' in html
+    assert f'href="{kept}{weighted_header}' in html
 
 
 @pytest.mark.parametrize(("ordering", "order_by"), [
