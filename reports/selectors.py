@@ -25,9 +25,8 @@ from django.db.models import (
     Sum,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber, TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
 
@@ -331,22 +330,12 @@ def grade_flows(scope: Scope, start: datetime, end: datetime, *, by_week: bool =
     return {key: n for key, n in flows.items() if n}
 
 
-def first_moves(customers: QuerySet[Customer]) -> QuerySet[GradeChange]:
-    """The first grade change of each of ``customers``, set-based (one ranked pass over
-    their history, not a lookup per customer); its ``from_grade`` is the grade the
-    customer was created at."""
-    ranked = (
-        GradeChange.objects.filter(customer__in=customers.values("pk"))
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=F("customer_id"),
-                order_by=[F("changed_at").asc(), F("pk").asc()],
-            )
-        )
-        .filter(rank=1)
-    )
-    return GradeChange.objects.filter(pk__in=ranked.values("pk")).order_by()
+def created_grade() -> Subquery:
+    """The grade a customer (the outer query's row) was created at: the ``from`` of its
+    first move, one probe of the (customer, changed_at) index per customer — for a set of
+    customers already narrowed down (e.g. those resolved in a period), not for all."""
+    first = GradeChange.objects.filter(customer=OuterRef("pk")).order_by("changed_at", "pk")
+    return Subquery(first.values("from_grade_id")[:1])
 
 
 def customers_as_of(moment: datetime) -> QuerySet[Customer]:
@@ -865,30 +854,28 @@ def calibration(scope: Scope, grades: list[Grade], period: Period | None = None)
     # the won and lost grades are known here).
     won_ids = [grade.pk for grade in grades if grade.kind == GradeKind.WON]
     resolved_ids = won_ids + [grade.pk for grade in grades if grade.kind == GradeKind.LOST]
+    moves = GradeChange.objects.filter(scope.q("customer__owner"), customer__grade_id__in=resolved_ids)
     resolved = Customer.objects.filter(scope.q("owner"), grade_id__in=resolved_ids)
-    reached = Q(customer__in=resolved.values("pk"))
-    created = Q()
     if period is not None:
-        reached &= Q(changed_at__gte=period.start_at, changed_at__lt=period.end_at)
-        created = Q(created_at__gte=period.start_at, created_at__lt=period.end_at)
-    won = Q(customer__grade_id__in=won_ids)
+        moves = moves.filter(changed_at__gte=period.start_at, changed_at__lt=period.end_at)
+        resolved = resolved.filter(created_at__gte=period.start_at, created_at__lt=period.end_at)
     moved = {
         row["to_grade"]: row
-        for row in GradeChange.objects.filter(reached)
-        .order_by()
+        for row in moves.order_by()
         .values("to_grade")
         .annotate(
             resolved=Count("customer", distinct=True),
-            won=Count("customer", distinct=True, filter=won),
+            won=Count("customer", distinct=True, filter=Q(customer__grade_id__in=won_ids)),
         )
     }
     # Created at a grade: the from of the customer's first move (a customer that never
     # moved is still at its initial grade, so it is not resolved).
     born = {
         row["from_grade"]: row
-        for row in first_moves(resolved.filter(created))
+        for row in resolved.annotate(from_grade=created_grade())
+        .order_by()
         .values("from_grade")
-        .annotate(resolved=Count("pk"), won=Count("pk", filter=won))
+        .annotate(resolved=Count("pk"), won=Count("pk", filter=Q(grade_id__in=won_ids)))
     }
     rows = []
     for grade in grades:

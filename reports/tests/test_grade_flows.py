@@ -191,7 +191,7 @@ def test_this_weeks_movement(personas):
     assert movement == {"new": 4, "up": 2, "down": 1, "won": 1, "lost": 1}
 
 
-def test_first_moves_take_the_earliest_move_of_each_customer(personas):
+def test_the_created_grade_is_the_from_of_the_earliest_move(personas):
     seller = personas.salesperson
     e, d, c = grade("E"), grade("D"), grade("C")
     customer = Customer.objects.create(name="First", name_normalized="first", owner=seller, grade=c)
@@ -202,8 +202,8 @@ def test_first_moves_take_the_earliest_move_of_each_customer(personas):
             GradeChange(customer=customer, from_grade=e, to_grade=d, owner=seller, changed_at=at),
         ]
     )
-    first = selectors.first_moves(Customer.objects.filter(pk=customer.pk))
-    assert [(move.from_grade, move.to_grade) for move in first] == [(d, c)]  # same time: lower id first
+    created_at = Customer.objects.annotate(created_at_grade=selectors.created_grade()).get(pk=customer.pk)
+    assert created_at.created_at_grade == d.pk  # same time: the lower id is the first move
 
 
 def test_days_in_grade_mean_and_median_from_a_histogram():
