@@ -380,6 +380,9 @@ class Customer(models.Model):
             models.Index(fields=["owner", "stagnant_from"], name="customer_owner_stagnant_idx"),
             # Stuck customers across the company (admin dashboards, the stagnation scan).
             models.Index(fields=["stagnant_from"], name="customer_stagnant_idx"),
+            # An owner's live customers of a tier (the list's tier filter, its capped count).
+            models.Index(fields=["owner", "tier"], condition=Q(archived_at__isnull=True),
+                         name="customer_owner_tier_live_idx"),
             models.Index(fields=["owner", "tier", "last_call_at"], name="customer_owner_call_idx"),
             models.Index(fields=["owner", "tier", "last_visit_at"], name="customer_owner_visit_idx"),
             models.Index(fields=["created_at"], name="customer_created_idx"),

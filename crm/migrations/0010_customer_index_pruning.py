@@ -8,6 +8,8 @@
   ``email_normalized`` (no LIKE queries on them: duplicates compare exactly, search uses
   the trigram indexes). Fewer indexes make imports and every customer write cheaper.
 * ``merged_into`` and ``import_batch`` are empty for almost every customer: partial indexes.
+* ``customer_owner_tier_live_idx``: the list's tier filter counts a team's live
+  customers of a tier from the index alone.
 * ``customer_live_follow_up_idx``: a team's or the company's most overdue follow-ups
   (the weekly report, lists sorted by follow-up) walk it instead of sorting every customer.
 
@@ -73,6 +75,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='customer',
             index=models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['next_follow_up_on', 'id'], name='customer_live_follow_up_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='customer',
+            index=models.Index(condition=models.Q(('archived_at__isnull', True)), fields=['owner', 'tier'], name='customer_owner_tier_live_idx'),
         ),
         migrations.AddIndex(
             model_name='customer',
