@@ -1,10 +1,11 @@
 """Numbers as sales people read them: ¥1,250,000 (¥125万 in Chinese), 40.0 %."""
 from decimal import Decimal, InvalidOperation
+from html import escape
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import translation
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 register = template.Library()
@@ -43,12 +44,11 @@ def grade_badge(grade):
                        css, grade.display_name, grade.code)
 
 
-SELECTED = SafeString(" selected")  # a constant: nothing to escape
-
-
 @register.simple_tag
-def select_options(options) -> str:
+def select_options(options) -> SafeString:
     """``<option>`` elements from (value, label, selected) triples, in one pass: a picker
-    of every salesperson is hundreds of options, too many for template tags each."""
-    rows = ((value, SELECTED if selected else "", label) for value, label, selected in options)
-    return format_html_join("", '<option value="{}"{}>{}</option>', rows)
+    of every salesperson is hundreds of options, too many for template tags each, and
+    even for ``format_html`` each (its lazy-aware escaping cost milliseconds here)."""
+    return SafeString("".join(  # values and labels are escaped right here
+        f'<option value="{escape(str(value))}"{" selected" if selected else ""}>{escape(str(label))}</option>'
+        for value, label, selected in options))
