@@ -82,7 +82,13 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        return self.name_from(self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def name_from(first_name: str, last_name: str, username: str) -> str:
+        """``display_name`` of a user read as plain values (a list of 200 people builds
+        no User for each)."""
+        return f"{first_name} {last_name}".strip() or username
 
     @property
     def is_admin(self) -> bool:

@@ -55,7 +55,7 @@ class PersonChoiceIterator(ModelChoiceIterator):
             yield ("", self.field.empty_label)
         for pk, first_name, last_name, username, team in self.queryset.values_list(
                 "pk", "first_name", "last_name", "username", "team__name"):
-            name = f"{first_name} {last_name}".strip() or username  # ``User.display_name``
+            name = User.name_from(first_name, last_name, username)
             yield (pk, name if team is None else f"{name} ({team})")
 
 

@@ -326,7 +326,7 @@ def _send_stagnation_digests(raised_at: datetime) -> int:
             "customer": name, "grade": code, "date": since_text})
         manager = _manager_of(owner_id, manager_id, parent_manager_id)
         if manager is not None:
-            owner_name = f"{first} {last}".strip() or username
+            owner_name = User.name_from(first, last, username)
             lines_for[manager].append(_("%(customer)s at %(grade)s (%(owner)s), stuck since %(date)s") % {
                 "customer": name, "grade": code, "owner": owner_name, "date": since_text})
     url = reverse("funnel:alert-list")

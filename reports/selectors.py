@@ -1207,7 +1207,7 @@ def activity_by_grade(scope: Scope, start: datetime, end: datetime) -> dict:
         )
     ):
         cells[owner_id][grade_id] += n
-        names[owner_id] = f"{first} {last}".strip() or username
+        names[owner_id] = User.name_from(first, last, username)
     rows = [
         {
             "name": names[owner_id],

@@ -21,6 +21,7 @@ from django.views import View
 from crm import services as crm_services
 from crm.exporting import table_response
 from crm.forms import apply_service_errors
+from crm.models import User
 from crm.selectors import teams_visible_to, users_visible_to
 from funnel.models import Grade
 
@@ -118,13 +119,15 @@ def _scope_choices(request, scope) -> dict:
         return {"scope": scope, "pick_people": [], "pick_teams": []}
     owner_pk = scope.owner.pk if scope.owner else None
     team_pk = scope.team.pk if scope.team else None
-    people = (users_visible_to(request.user).filter(is_active=True).select_related(None)
-              .only("first_name", "last_name", "username"))
-    teams = teams_visible_to(request.user).filter(pk__in=request.user.visible_team_ids).only("name")
+    people = users_visible_to(request.user).filter(is_active=True).values_list(
+        "pk", "first_name", "last_name", "username")
+    teams = (teams_visible_to(request.user).filter(pk__in=request.user.visible_team_ids)
+             .values_list("pk", "name"))
     return {
         "scope": scope,
-        "pick_people": [(person.pk, person.display_name, person.pk == owner_pk) for person in people],
-        "pick_teams": [(team.pk, team.name, team.pk == team_pk) for team in teams],
+        "pick_people": [(pk, User.name_from(first, last, username), pk == owner_pk)
+                        for pk, first, last, username in people],
+        "pick_teams": [(pk, name, pk == team_pk) for pk, name in teams],
     }
 
 

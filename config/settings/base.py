@@ -102,6 +102,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+else:
+    # The planner's cost of a random page read. PostgreSQL's default, 4, assumes spinning
+    # disks; on SSDs, or data held in memory, 1.1 is the usual setting. With 4, the funnel
+    # dashboard's covering index (grown by inserts, as on a running site) loses to reading
+    # the whole customer table, at twice the time.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = env(
+        "POSTGRES_SESSION_OPTIONS", default="-c random_page_cost=1.1")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users and security ---------------------------------------------------
