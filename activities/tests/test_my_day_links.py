@@ -1,5 +1,5 @@
 """"My day"'s rows link to the customer and to logging an activity, from URLs the view
-reverses once per page (activities.views._link_rows), not twice per row."""
+reverses once per page (activities.views._label_rows), not twice per row."""
 
 from django.urls import reverse
 from django.utils import timezone
