@@ -15,6 +15,7 @@ from django.db.models import (
     BigIntegerField,
     Case,
     Count,
+    DateField,
     Exists,
     F,
     IntegerField,
@@ -230,13 +231,25 @@ BY_DAY = FlowKey(TruncDate("changed_at"), TruncDate("created_at"), TruncDate("cu
 BY_OWNER = FlowKey(F("owner_id"), F("owner_id"), F("customer__owner_id"))
 
 
+def by_week_or_day(range_from: datetime, range_to: datetime) -> FlowKey:
+    """A live flow key that the caller turns into weeks: a range inside one week (the
+    current week, a window's partial first week) gets that week's Monday for all its rows,
+    a constant instead of a local date computed per row; a longer range, each row's day."""
+    monday = week_start(timezone.localtime(range_from).date())
+    if range_to <= local_midnight(monday + timedelta(days=7)):
+        return FlowKey(*[Value(monday, output_field=DateField())] * 3)
+    return BY_DAY
+
+
 def live_flows(
-    owner_q: Callable[[str], Q], ranges: list[tuple[datetime, datetime]], key: FlowKey
+    owner_q: Callable[[str], Q],
+    ranges: list[tuple[datetime, datetime]],
+    key: FlowKey | Callable[[datetime, datetime], FlowKey],
 ) -> list[tuple]:
     """Grade moves and creations in ``ranges`` straight from the history, in one query:
     ``[(key, from, to, n)]`` (rows of the same key and grades are summed by the caller).
     ``owner_q(field)`` limits the owners (``Scope.q``): the owner at the move, and the
-    customer's owner for creations.
+    customer's owner for creations. ``key``: one for all ranges, or one per range.
 
     Initial grades are counted without looking up each customer's first move: every
     move takes a customer from ``from_grade`` to ``to_grade`` (``change_grade`` is the
@@ -248,12 +261,13 @@ def live_flows(
     no_grade = Value(None, output_field=IntegerField())
     parts = []
     for range_from, range_to in ranges:
+        range_key = key(range_from, range_to) if callable(key) else key
         parts += [
             GradeChange.objects.filter(owner_q("owner"), changed_at__gte=range_from, changed_at__lt=range_to)
-            .values(k=key.change, origin=Value(change), src=F("from_grade_id"), dst=F("to_grade_id"))
+            .values(k=range_key.change, origin=Value(change), src=F("from_grade_id"), dst=F("to_grade_id"))
             .annotate(n=Count("*")),
             Customer.objects.filter(owner_q("owner"), created_at__gte=range_from, created_at__lt=range_to)
-            .values(k=key.customer, origin=Value(current), src=no_grade, dst=F("grade_id"))
+            .values(k=range_key.customer, origin=Value(current), src=no_grade, dst=F("grade_id"))
             .annotate(n=Count("*")),
             GradeChange.objects.filter(
                 owner_q("customer__owner"),
@@ -261,7 +275,10 @@ def live_flows(
                 customer__created_at__lt=range_to,
             )
             .values(
-                k=key.creation_move, origin=Value(creation_move), src=F("from_grade_id"), dst=F("to_grade_id")
+                k=range_key.creation_move,
+                origin=Value(creation_move),
+                src=F("from_grade_id"),
+                dst=F("to_grade_id"),
             )
             .annotate(n=Count("*")),
         ]
@@ -325,7 +342,7 @@ def grade_flows(scope: Scope, start: datetime, end: datetime, *, by_week: bool =
         rolled.add(row["week_start"])
         flows[(row["week_start"] if by_week else None, row["from_grade"], row["to_grade"])] += row["n"]
     ranges = _ranges_outside(start, end, rolled)
-    for day, src, dst, n in live_flows(scope.q, ranges, BY_DAY if by_week else NO_KEY):
+    for day, src, dst, n in live_flows(scope.q, ranges, by_week_or_day if by_week else NO_KEY):
         flows[(_week_key(day) if by_week else None, src, dst)] += n
     return {key: n for key, n in flows.items() if n}
 

@@ -2,7 +2,7 @@
 additions read rollup rows for whole past weeks and the history for the rest, and give
 exactly the numbers of the raw history whether or not (or how far) the rollup has run."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -212,3 +212,12 @@ def test_days_in_grade_mean_and_median_from_a_histogram():
     assert selectors._mean_and_median([(2, 1), (9, 1), (1, 1)]) == (Decimal("4.0"), Decimal("2.0"))
     assert selectors._mean_and_median([(1, 1), (4, 1)]) == (Decimal("2.5"), Decimal("2.5"))
     assert selectors._mean_and_median([]) == (None, None)
+
+
+def test_a_range_inside_one_week_is_keyed_by_its_monday_without_a_date_per_row():
+    monday = date(2026, 11, 23)
+    week_end = local_midnight(monday + timedelta(days=7))
+    inside = selectors.by_week_or_day(local_midnight(monday) + timedelta(hours=9), week_end)
+    assert {part.value for part in (inside.change, inside.customer, inside.creation_move)} == {monday}
+    across = selectors.by_week_or_day(local_midnight(monday), local_midnight(monday + timedelta(days=8)))
+    assert across is selectors.BY_DAY
