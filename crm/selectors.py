@@ -3,7 +3,6 @@ from datetime import datetime, time
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import Prefetch, Q, QuerySet
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,25 +27,10 @@ def teams_visible_to(user: User) -> QuerySet[Team]:
 # --- Customers ---------------------------------------------------------------------
 
 
-def probability_expression():
-    """The effective probability in SQL: the override, else the grade's default."""
-    return Coalesce("probability_override", "grade__probability")
-
-
 def customers_visible_to(user: User) -> QuerySet[Customer]:
     """Every customer ``user`` may see (archived included), ready for lists: grade and
-    owner joined, the effective probability annotated (the weighted value is stored)."""
-    return (
-        Customer.objects.visible_to(user)
-        .select_related("grade", "owner")
-        .annotate(effective_probability=probability_expression())
-    )
-
-
-def customers_for_list_page(user: User) -> QuerySet[Customer]:
-    """Every customer ``user`` may see (archived included), as the customer list page shows
-    them: grade and owner joined, nothing computed (the page shows no probability), so the
-    page's capped count reads the customer table alone, not joined to the grades."""
+    owner joined (so ``Customer.probability`` costs no query; the weighted value is
+    stored), nothing annotated, so a list's count reads the customer table alone."""
     return Customer.objects.visible_to(user).select_related("grade", "owner")
 
 

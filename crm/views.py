@@ -45,7 +45,7 @@ class CustomerListView(ListView):
 
     def get_queryset(self):
         self.filterset = CustomerFilter(self.request.GET, request=self.request,
-                                        queryset=selectors.customers_for_list_page(self.request.user))
+                                        queryset=selectors.customers_visible_to(self.request.user))
         queryset = self.filterset.qs
         if not self.request.GET.get("ordering"):
             queryset = queryset.order_by("name", "pk")
@@ -156,7 +156,7 @@ class CustomerExportView(View):
                                headers=EXPORT_HEADERS, row=lambda c: [
                                    c.name, c.grade.code, c.days_in_grade, c.get_tier_display(),
                                    c.owner.display_name if c.owner else "", c.expected_value,
-                                   c.effective_probability, c.weighted_value, c.industry, c.region,
+                                   c.probability, c.weighted_value, c.industry, c.region,
                                    c.get_source_display(), c.phone, c.email, c.last_activity_at,
                                    c.next_follow_up_on, c.get_lifecycle_display()])
 

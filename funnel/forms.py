@@ -42,21 +42,25 @@ class OrderForm(BootstrapMixin, forms.Form):
 # --- Funnel management ------------------------------------------------------------------
 
 
-def _person_label(person) -> str:
-    return f"{person.display_name} ({person.team})" if person.team_id else person.display_name
+def _person_label(name: str, team_name: str | None) -> str:
+    """How a person is offered as an owner: "Li Na (East)"."""
+    return f"{name} ({team_name})" if team_name else name
+
+
+def _label_of(person) -> str:
+    return _person_label(person.display_name, person.team.name if person.team_id else None)
 
 
 class PersonChoiceIterator(ModelChoiceIterator):
-    """The options of ``_person_label`` from one narrow query: a user and a team built
-    per option cost an admin's customer page (some 200 people) milliseconds."""
+    """The options from one narrow query: a user and a team built per option cost an
+    admin's customer page (some 200 people) milliseconds."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for pk, first_name, last_name, username, team in self.queryset.values_list(
+        for pk, first_name, last_name, username, team_name in self.queryset.values_list(
                 "pk", "first_name", "last_name", "username", "team__name"):
-            name = User.name_from(first_name, last_name, username)
-            yield (pk, name if team is None else f"{name} ({team})")
+            yield (pk, _person_label(User.name_from(first_name, last_name, username), team_name))
 
 
 class OwnerChoiceField(forms.ModelChoiceField):
@@ -68,7 +72,7 @@ class OwnerChoiceField(forms.ModelChoiceField):
 
 class OwnersChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        return _person_label(obj)
+        return _label_of(obj)
 
 
 class ReassignForm(BootstrapMixin, forms.Form):
@@ -135,7 +139,7 @@ class DepartureForm(BootstrapMixin, forms.Form):
         self.teammates = teammates
         self.people = {str(person.pk): person for person in teammates}
         # One choice list shared by every row: no query per customer.
-        choices = [("", "---------")] + [(pk, _person_label(person)) for pk, person in self.people.items()]
+        choices = [("", "---------")] + [(pk, _label_of(person)) for pk, person in self.people.items()]
         for customer in customers:
             proposed = proposal.get(customer.pk)
             self.fields[self.field_name(customer)] = forms.ChoiceField(

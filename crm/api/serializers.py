@@ -35,7 +35,7 @@ class CustomerSerializer(serializers.ModelSerializer):
     grade_code = serializers.CharField(source="grade.code", read_only=True)
     owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None,
                                        allow_null=True)  # null in the public pool
-    probability = serializers.DecimalField(source="effective_probability", max_digits=5, decimal_places=2,
+    probability = serializers.DecimalField(max_digits=5, decimal_places=2,
                                            read_only=True)
     weighted_value = serializers.DecimalField(max_digits=18, decimal_places=2,
                                               read_only=True)
