@@ -191,6 +191,18 @@ class FunnelReportView(ReportAPIView):
                     {"id": p["person"].pk, "open": p["open"], "weighted": p["weighted"], "stuck": p["stuck"]}
                     for p in data["people"]
                 ],
+                # The company's people summed by team, as the page shows them (empty below it).
+                "teams": [
+                    {
+                        "id": t["team"].pk if t["team"] else None,
+                        "name": t["team"].name if t["team"] else None,
+                        "people": t["people"],
+                        "open": t["open"],
+                        "weighted": t["weighted"],
+                        "stuck": t["stuck"],
+                    }
+                    for t in data["teams"]
+                ],
                 "findings": _findings(data["findings"]),
             }
         )

@@ -96,6 +96,10 @@ def test_the_company_dashboard_lists_teams_that_link_to_their_people(funnel_worl
     team_page = client.get(reverse("reports:funnel"), {"team": west})
     assert team_page.context["teams"] == [] and 'data-testid="people"' in team_page.content.decode()
 
+    api = {row["name"]: row for row in client.get(reverse("report-funnel")).json()["teams"]}
+    assert (api["West"]["id"], api["West"]["open"], api[None]["people"]) == (west, 8, 1)
+    assert client_as("manager").get(reverse("report-funnel")).json()["teams"] == []
+
 
 def test_a_managers_export_holds_only_the_team_numbers_and_is_recorded(funnel_world, client_as):
     response = client_as("manager").get(reverse("reports:funnel-export"))
