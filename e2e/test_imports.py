@@ -84,10 +84,10 @@ def test_import_with_progress_bar_preview_confirm_and_result(page, importer):
     batch = ImportBatch.objects.get()
     expect(page).to_have_url(re.compile(rf"/imports/{batch.pk}/$"))
     progress = page.locator("[data-testid=import-progress]")
-    expect(progress).to_have_attribute("hx-trigger", "every 1s")
+    expect(progress).to_have_attribute("hx-trigger", "every 500ms")
     expect(progress.locator("progress")).to_have_attribute("value", "0")
 
-    # The bar follows the worker's progress (htmx polls the fragment every second).
+    # The bar follows the worker's progress (htmx polls the fragment twice a second).
     ImportBatch.objects.filter(pk=batch.pk).update(state=ImportState.VALIDATING, progress=40)
     expect(page.locator("[data-testid=import-percent]")).to_have_text("40%")
     expect(progress.locator("progress")).to_have_attribute("value", "40")

@@ -233,7 +233,7 @@ def _progress(
     batch_id: int, total: int, start: int, end: int, using=None
 ) -> Callable[[int], None]:
     """A callback the importer calls every few hundred rows: the batch's ``progress``
-    column, which the page polls every second, goes from ``start`` to ``end`` %.
+    column, which the page polls twice a second, goes from ``start`` to ``end`` %.
 
     The UPDATE runs on ``using`` (see ``_write_progress``) when given, else on the
     import's connection, autocommitted and seen at once. The bar is informational: an

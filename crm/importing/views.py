@@ -75,7 +75,8 @@ class ImportDetailView(View):
 
 
 class ImportProgressView(View):
-    """The progress fragment htmx polls every second; once the batch stops running it
+    """The progress fragment htmx polls twice a second (a 20,000-row check can take only
+    a couple of seconds, and the bar should be seen moving); once the batch stops running it
     answers without the polling trigger and asks htmx to reload the page (result)."""
 
     def get(self, request, pk):

@@ -389,7 +389,7 @@ def test_progress_fragment_polls_while_running_and_stops_when_done(personas, cli
     url = reverse("imports:progress", args=[batch.pk])
 
     running = client.get(url, HTTP_HX_REQUEST="true")
-    assert 'hx-trigger="every 1s"' in running.content.decode()
+    assert 'hx-trigger="every 500ms"' in running.content.decode()
     assert "HX-Refresh" not in running
 
     services.preview_batch(batch.pk)
