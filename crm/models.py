@@ -384,14 +384,18 @@ class Customer(models.Model):
             models.Index(fields=["owner", "last_activity_at"], name="customer_owner_activity_idx"),
             models.Index(fields=["tier", "last_activity_at"], name="customer_tier_activity_idx"),
             models.Index(fields=["owner", "stagnant_from"], name="customer_owner_stagnant_idx"),
-            # Stuck customers across the company (admin dashboards, the stagnation scan).
-            models.Index(fields=["stagnant_from"], name="customer_stagnant_idx"),
+            # Stuck live customers across the company, with their owner and grade: the
+            # dashboards' stuck counts (index-only), their stuck lists, the stagnation scan.
+            models.Index(fields=["stagnant_from"], include=["owner", "grade"],
+                         condition=Q(archived_at__isnull=True), name="customer_live_stagnant_idx"),
             # An owner's live customers of a tier (the list's tier filter, its capped count).
             models.Index(fields=["owner", "tier"], condition=Q(archived_at__isnull=True),
                          name="customer_owner_tier_live_idx"),
             models.Index(fields=["owner", "tier", "last_call_at"], name="customer_owner_call_idx"),
             models.Index(fields=["owner", "tier", "last_visit_at"], name="customer_owner_visit_idx"),
-            models.Index(fields=["created_at"], name="customer_created_idx"),
+            # New customers by creation time, with their owner and grade: the dashboards'
+            # new-customer counts and this week's creations read the index alone.
+            models.Index(fields=["created_at"], include=["owner", "grade"], name="customer_created_idx"),
             # Lists sorted by weighted value: a manager's or admin's, and one owner's.
             models.Index(models.F("weighted_value").desc(), "id", condition=Q(archived_at__isnull=True),
                          name="customer_live_weighted_idx"),
@@ -458,6 +462,37 @@ class Customer(models.Model):
         if order_count < cls.LOYAL_AFTER_ORDERS:
             return Lifecycle.REPEAT
         return Lifecycle.LOYAL
+
+
+class CustomerTally(models.Model):
+    """The live customers' count, expected and weighted value per (owner, grade): what the
+    funnel dashboards sum, in about a thousand rows instead of every customer.
+
+    Database triggers on the customer table (crm migration 0011) insert a delta row for
+    each (owner, grade) a write changes, in the write's own transaction, whatever makes it:
+    services, set-based updates, imports, the admin, SQL by hand. So the sums are exact at
+    once, and writers only ever insert (they never wait on each other for a total row).
+    ``crm.services.fold_customer_tally`` folds the deltas into one row per (owner, grade)
+    every minute. Not managed by Django: the migration creates the table beside its
+    triggers, and ``flush`` (tests) leaves it to them.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING,
+                              db_constraint=False, related_name="+")
+    grade = models.ForeignKey("funnel.Grade", on_delete=models.DO_NOTHING, db_constraint=False,
+                              db_index=False, related_name="+")
+    customers = models.IntegerField()
+    expected_value = models.DecimalField(max_digits=24, decimal_places=2)
+    weighted_value = models.DecimalField(max_digits=24, decimal_places=2)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        managed = False
+        db_table = "crm_customertally"
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.grade_id}: {self.customers:+d}"
 
 
 class KeyPersonRole(models.TextChoices):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .extensions import TimelineEntry, customer_annotations, timeline_sources
-from .models import Contact, Customer, KeyPersonRole, Order, Team, User
+from .models import Contact, Customer, CustomerTally, KeyPersonRole, Order, Team, User
 
 
 def users_visible_to(user: User) -> QuerySet[User]:
@@ -25,6 +25,13 @@ def teams_visible_to(user: User) -> QuerySet[Team]:
 
 
 # --- Customers ---------------------------------------------------------------------
+
+
+def customer_tally_visible_to(user: User) -> QuerySet[CustomerTally]:
+    """The customer tally's rows ``user`` may see (by owner, as their customers): sum them
+    per grade or owner for live customers' counts and values without reading every
+    customer. A (owner, grade) may have several rows; ``Sum("customers")``, never count."""
+    return CustomerTally.objects.visible_to(user).order_by()
 
 
 def customers_visible_to(user: User) -> QuerySet[Customer]:

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db import IntegrityError, connection, transaction
+from django.db.models import DecimalField, F, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.deletion import ProtectedError
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
@@ -19,7 +19,17 @@ from simple_history.models import HistoricalChanges
 
 from . import outbox, permissions
 from .audit import Action, audit
-from .models import Contact, CrmSettings, Customer, ExportRecord, Notification, Order, Tag, User
+from .models import (
+    Contact,
+    CrmSettings,
+    Customer,
+    CustomerTally,
+    ExportRecord,
+    Notification,
+    Order,
+    Tag,
+    User,
+)
 from .normalize import normalize_company_name, normalize_email, phone_digits
 
 CUSTOMER_EDITABLE_FIELDS = (
@@ -156,6 +166,46 @@ def refresh_weighted_values(customers: QuerySet[Customer]) -> int:
     return customers.update(weighted_value=Round(
         F("expected_value") * Coalesce("probability_override", grade_probability) / Value(Decimal(100)),
         precision=2, output_field=DecimalField(max_digits=18, decimal_places=2)))
+
+
+# PostgreSQL: the rows deleted are exactly the rows summed (one statement), so a delta that
+# a writer commits meanwhile is never lost; only (owner, grade)s with several rows, or a
+# total of none, are rewritten.
+_FOLD_TALLY_POSTGRESQL = """
+    WITH folded AS (
+        DELETE FROM crm_customertally
+        WHERE (coalesce(owner_id, 0), grade_id) IN (
+            SELECT coalesce(owner_id, 0), grade_id FROM crm_customertally
+            GROUP BY 1, 2 HAVING count(*) > 1 OR sum(customers) = 0)
+        RETURNING owner_id, grade_id, customers, expected_value, weighted_value)
+    INSERT INTO crm_customertally (owner_id, grade_id, customers, expected_value, weighted_value)
+    SELECT owner_id, grade_id, sum(customers), sum(expected_value), sum(weighted_value)
+    FROM folded GROUP BY owner_id, grade_id HAVING sum(customers) <> 0
+"""
+# SQLite runs one writer at a time and its transactions are serializable: nothing can
+# commit between reading the newest id and deleting up to it.
+_FOLD_TALLY_SQLITE = [
+    """
+    INSERT INTO crm_customertally (owner_id, grade_id, customers, expected_value, weighted_value)
+    SELECT owner_id, grade_id, sum(customers), sum(expected_value), sum(weighted_value)
+    FROM crm_customertally WHERE id <= %s GROUP BY owner_id, grade_id HAVING sum(customers) <> 0
+    """,
+    "DELETE FROM crm_customertally WHERE id <= %s",
+]
+
+
+def fold_customer_tally() -> None:
+    """Fold the customer tally's delta rows into one row per (owner, grade)
+    (``CustomerTally``). The sums do not change, so running it twice, or while customers
+    are written, changes nothing a reader sees; it only keeps the table small."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_FOLD_TALLY_POSTGRESQL)
+            return
+        newest = CustomerTally.objects.aggregate(newest=Max("pk"))["newest"]
+        if newest is not None:
+            for statement in _FOLD_TALLY_SQLITE:
+                cursor.execute(statement, [newest])
 
 
 @transaction.atomic

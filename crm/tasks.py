@@ -1,4 +1,4 @@
-"""Infrastructure tasks: draining the outbox and the worker heartbeat."""
+"""Infrastructure tasks: the outbox, the worker heartbeat, the customer tally, e-mail and imports."""
 from celery import shared_task
 from django.core.mail import send_mail
 from django.utils import timezone
@@ -17,6 +17,14 @@ def drain_outbox() -> int:
 def record_heartbeat() -> None:
     """Proves a worker is consuming; ``/healthz`` shows the age. Idempotent (an upsert)."""
     WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"beat_at": timezone.now()})
+
+
+@shared_task(ignore_result=True)
+def fold_customer_tally() -> None:
+    """Keep the customer tally small (``crm.services.fold_customer_tally``). Idempotent."""
+    from . import services
+
+    services.fold_customer_tally()
 
 
 @shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from crm.models import Customer, Team, Tier, User
-from crm.selectors import customers_visible_to
+from crm.models import Customer, CustomerTally, Team, Tier, User
+from crm.selectors import customer_tally_visible_to
 
 from . import clock
 from .models import (
@@ -27,22 +27,17 @@ from .models import (
 ZERO = Decimal(0)
 
 
-def open_customers(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
-    return queryset.filter(archived_at__isnull=True, grade__kind=GradeKind.OPEN)
-
-
 def funnel_summary(user: User, owner: User | None = None) -> list[dict]:
     """Count and weighted value per grade of the live customers ``user`` may see
-    (optionally one owner's), in funnel order — one grouped query plus the grades."""
-    customers = customers_visible_to(user).filter(archived_at__isnull=True)
+    (optionally one owner's), in funnel order — one grouped query on the customer tally
+    plus the grades."""
+    rows = customer_tally_visible_to(user)
     if owner is not None:
-        customers = customers.filter(owner=owner)
+        rows = rows.filter(owner=owner)
     totals = {
         row["grade_id"]: row
-        for row in customers.order_by().values("grade_id").annotate(
-            count=Count("pk"),
-            expected=Coalesce(Sum("expected_value"), ZERO),
-            weighted_sum=Coalesce(Sum("weighted_value"), ZERO),
+        for row in rows.values("grade_id").annotate(
+            count=Sum("customers"), expected=Sum("expected_value"), weighted_sum=Sum("weighted_value"),
         )
     }
     return [
@@ -58,7 +53,7 @@ def funnel_summary(user: User, owner: User | None = None) -> list[dict]:
 
 def quota(owner: User) -> Decimal:
     """定额: the sum of weighted values of ``owner``'s open customers."""
-    result = open_customers(Customer.objects.filter(owner=owner)).aggregate(
+    result = CustomerTally.objects.filter(owner=owner, grade__kind=GradeKind.OPEN).aggregate(
         total=Coalesce(Sum("weighted_value"), ZERO),
     )
     return result["total"]
@@ -278,9 +273,8 @@ def balance(user: User, *, team: Team | None, today: date) -> dict:
     grades = list(Grade.objects.order_by("order"))
     cells = {
         (row["owner_id"], row["grade_id"]): row
-        for row in Customer.objects.filter(owner__in=people, archived_at__isnull=True).order_by()
-        .values("owner_id", "grade_id").annotate(count=Count("pk"),
-                                                 weighted=Coalesce(Sum("weighted_value"), ZERO))
+        for row in CustomerTally.objects.filter(owner__in=people).order_by()
+        .values("owner_id", "grade_id").annotate(count=Sum("customers"), weighted=Sum("weighted_value"))
     }
     won_ids = {grade.pk for grade in grades if grade.kind == GradeKind.WON}
     rows = []

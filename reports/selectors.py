@@ -32,8 +32,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from activities.models import Activity, ActivityKind, CallStage, DailyReport, MarketReport, MarketReportKind
-from crm.models import Customer, Order, Role, Team, User
-from crm.selectors import customers_visible_to
+from crm.models import Customer, CustomerTally, Order, Role, Team, User
+from crm.selectors import customer_tally_visible_to, customers_visible_to
 from funnel.models import Grade, GradeChange, GradeKind
 
 from . import diagnosis, planning
@@ -462,32 +462,52 @@ def trailing_window(days: int = RATE_WINDOW_DAYS) -> tuple[datetime, datetime]:
 # --- Funnel dashboard ---------------------------------------------------------------------
 
 
-def _grouped_funnel(scope: Scope, now: datetime, periods: list[Period]) -> list[dict]:
-    """One pass over the scope's customers, grouped by owner and grade: the live ones'
-    counts, expected values and stuck, and every customer's creation in each of
-    ``periods``. The weighted value is stored on each customer, so the pass needs no
-    join and no per-row arithmetic, and every column it reads is in the covering
-    ``customer_owner_grade_idx``: counting ``grade`` (never empty), not the id, keeps it
-    an index-only scan."""
-    live = Q(archived_at__isnull=True)
+def _live_totals(scope: Scope) -> list[dict]:
+    """The scope's live customers per (owner, grade): count, expected and weighted value,
+    summed from the customer tally (about a thousand rows, not every customer)."""
     return list(
-        Customer.objects.visible_to(scope.viewer)
+        customer_tally_visible_to(scope.viewer)
         .filter(scope.q("owner"))
-        .order_by()
         .values("owner_id", "grade_id")
+        .annotate(count=Sum("customers"), expected=Sum("expected_value"), weighted=Sum("weighted_value"))
+    )
+
+
+def _stuck_and_new(
+    scope: Scope, now: datetime, periods: list[Period]
+) -> tuple[dict[tuple, int], dict[str, int]]:
+    """Stuck live customers per (owner, grade), and the customers created in each of
+    ``periods`` (nested: the year comes last) whatever became of them since, in one query:
+    the stuck rows and one row of new-customer counts (its ``stuck`` empty). Each part
+    reads an index alone: ``customer_live_stagnant_idx``, and the creation dates in
+    ``customer_created_idx`` (the company) or ``customer_owner_grade_idx`` (owners)."""
+    customers = Customer.objects.visible_to(scope.viewer).filter(scope.q("owner")).order_by()
+    no_id = Value(None, output_field=IntegerField())
+    stuck = (
+        customers.filter(archived_at__isnull=True, stagnant_from__lte=now)
+        .values(owner_pk=F("owner_id"), grade_pk=F("grade_id"))
+        .annotate(stuck=Count("*"), **{f"new_{period.kind}": Value(0) for period in periods})
+    )
+    year = periods[-1]
+    new = (
+        customers.filter(created_at__gte=year.start_at, created_at__lt=year.end_at)
+        .values(owner_pk=no_id, grade_pk=no_id)
         .annotate(
-            count=Count("grade", filter=live),
-            expected=Coalesce(Sum("expected_value", filter=live), ZERO),
-            weighted=Coalesce(Sum("weighted_value", filter=live), ZERO),
-            stuck=Count("grade", filter=live & Q(stagnant_from__lte=now)),
+            stuck=no_id,
             **{
-                f"new_{period.kind}": Count(
-                    "grade", filter=Q(created_at__gte=period.start_at, created_at__lt=period.end_at)
-                )
+                f"new_{period.kind}": Count("created_at", filter=Q(created_at__gte=period.start_at,
+                                                           created_at__lt=period.end_at))
                 for period in periods
             },
         )
     )
+    stuck_counts, new_customers = {}, {}
+    for row in stuck.union(new, all=True):
+        if row["stuck"] is None:
+            new_customers = {period.kind: row[f"new_{period.kind}"] for period in periods}
+        else:
+            stuck_counts[(row["owner_pk"], row["grade_pk"])] = row["stuck"]
+    return stuck_counts, new_customers
 
 
 def _per_team(people: list[dict]) -> list[dict]:
@@ -524,8 +544,8 @@ def _movement(flows: dict, monday: date, grades: dict[int, Grade]) -> dict:
 
 def funnel_dashboard(scope: Scope) -> dict:
     """Everything the funnel dashboard shows, in a fixed number of queries: grades (1),
-    one grouped pass over the customers (counts, values, stuck, new customers per
-    period) (1), people of the scope (1), the stuck list (1), orders for the month,
+    the live totals per owner and grade from the customer tally (1), stuck and new
+    customers (1), people of the scope (1), the stuck list (1), orders for the month,
     quarter and year (1), targets (1), and the grade flows of the last 180 days —
     rollup rows plus the live rest — which give both the conversion rates and this
     week's movement (2)."""
@@ -534,31 +554,29 @@ def funnel_dashboard(scope: Scope) -> dict:
     grades = list(Grade.objects.order_by("order"))
     open_grades = [grade for grade in grades if grade.is_open]
     periods = [period_for(kind, day) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
-    grouped = _grouped_funnel(scope, now, periods)
+    stuck_counts, new_customers = _stuck_and_new(scope, now, periods)
     per_grade: dict[int, dict] = {
         g.pk: {"count": 0, "expected": ZERO, "weighted": ZERO, "stuck": 0} for g in grades
     }
     per_owner: dict = defaultdict(lambda: {"counts": {}, "count": 0, "weighted": ZERO, "stuck": 0})
-    new_customers = {period.kind: 0 for period in periods}
     open_ids = {grade.pk for grade in open_grades}
     by_id = {grade.pk: grade for grade in grades}
-    for row in grouped:
-        for period in periods:
-            new_customers[period.kind] += row[f"new_{period.kind}"]
+    for row in _live_totals(scope):
         if not row["count"]:
             continue
         value = row["weighted"]
+        stuck = stuck_counts.get((row["owner_id"], row["grade_id"]), 0)
         totals = per_grade[row["grade_id"]]
         totals["count"] += row["count"]
         totals["expected"] += row["expected"]
         totals["weighted"] += value
-        totals["stuck"] += row["stuck"]
+        totals["stuck"] += stuck
         owner = per_owner[row["owner_id"]]
         owner["counts"][row["grade_id"]] = row["count"]
         if row["grade_id"] in open_ids:
             owner["count"] += row["count"]
             owner["weighted"] += value
-            owner["stuck"] += row["stuck"]
+            owner["stuck"] += stuck
     rows = [{"grade": grade, **per_grade[grade.pk]} for grade in grades]
     quota = sum((per_grade[g.pk]["weighted"] for g in open_grades), ZERO)
 
@@ -740,10 +758,10 @@ def quota_report(scope: Scope, period: Period) -> dict:
             team_targets[target.team_id] = target.sales_amount
     if period.end > today():
         quotas = dict(
-            Customer.objects.filter(owner_id__in=ids, archived_at__isnull=True, grade__kind=GradeKind.OPEN)
+            CustomerTally.objects.filter(owner_id__in=ids, grade__kind=GradeKind.OPEN)
             .order_by()
             .values("owner")
-            .annotate(q=Coalesce(Sum("weighted_value"), ZERO))
+            .annotate(q=Sum("weighted_value"))
             .values_list("owner", "q")
         )
     else:

@@ -121,8 +121,10 @@ def _scope_choices(request, scope) -> dict:
     team_pk = scope.team.pk if scope.team else None
     people = users_visible_to(request.user).filter(is_active=True).values_list(
         "pk", "first_name", "last_name", "username")
-    teams = (teams_visible_to(request.user).filter(pk__in=request.user.visible_team_ids)
-             .values_list("pk", "name"))
+    teams = teams_visible_to(request.user)
+    if not request.user.is_admin:  # a manager picks among the teams they manage (admins: all)
+        teams = teams.filter(pk__in=request.user.visible_team_ids)
+    teams = teams.values_list("pk", "name")
     return {
         "scope": scope,
         "pick_people": [(pk, User.name_from(first, last, username), pk == owner_pk)

@@ -292,6 +292,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=60),
         "options": {"expires": 55},
     },
+    "fold-customer-tally": {
+        "task": "crm.tasks.fold_customer_tally",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 55},
+    },
     # Funnel sweeps, early each morning (company time zone); no date argument: each
     # task takes today's local date. Expire before the next day's run.
     "funnel-return-idle-customers": {
