@@ -474,7 +474,9 @@ class CustomerTally(models.Model):
     once, and writers only ever insert (they never wait on each other for a total row).
     ``crm.services.fold_customer_tally`` folds the deltas into one row per (owner, grade)
     every minute. Not managed by Django: the migration creates the table beside its
-    triggers, and ``flush`` (tests) leaves it to them.
+    triggers, and ``flush`` (tests) leaves it to them. On SQLite, a later migration that
+    rebuilds the customer table (most field alterations do) drops its triggers: it must
+    create them again (``SQLITE_CREATE`` in migration 0011).
     """
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING,
