@@ -519,6 +519,9 @@ class ConflictStatus(models.TextChoices):
     KEPT = "kept", _("Kept by the current owner")
     TRANSFERRED = "transferred", _("Transferred to the claimant")
     SHARED = "shared", _("Shared as a note")
+    # Settled by events, not by a manager: the customer went to the public pool, or the
+    # claimant left the company.
+    CLOSED = "closed", _("Closed without a decision")
 
 
 class ConflictClaimQuerySet(models.QuerySet):

@@ -394,14 +394,34 @@ def _refusal(customer: Customer, *, seen_owner_id: int | None, new_owner: User, 
 def _set_owner(customers: list[Customer], owner: User | None, *, by: User | None, reason: str,
                now: datetime) -> None:
     """Write the new owner of locked customer rows, with their field history (one bulk
-    UPDATE and one history INSERT), and cancel the handover tasks of their old owners."""
-    HandoverTask.objects.filter(customer_id__in=[c.pk for c in customers], status=HandoverStatus.OPEN).update(
+    UPDATE and one history INSERT), cancel the handover tasks of their old owners, and
+    let their open conflict claims follow."""
+    ids = [c.pk for c in customers]
+    HandoverTask.objects.filter(customer_id__in=ids, status=HandoverStatus.OPEN).update(
         status=HandoverStatus.CANCELLED)
+    _conflicts_follow_owner(ids, owner, by=by, now=now)
     for customer in customers:
         customer.owner = owner
         customer.updated_at = now
     bulk_update_with_history(customers, Customer, ["owner", "updated_at"], default_user=by,
                              default_change_reason=reason[:100], default_date=now)
+
+
+def _conflicts_follow_owner(customer_ids: list[int], owner: User | None, *, by: User | None,
+                            now: datetime) -> None:
+    """Open conflict claims over customers that change owner follow them, so a manager
+    always settles between the claimant and whoever holds the customer now: they stand
+    against the new owner; one who is the claimant has the customer (transferred); a
+    customer in the public pool is the claimant's to claim there (closed)."""
+    claims = ConflictClaim.objects.open().filter(customer_id__in=customer_ids)
+    settled = {"settled_by": by, "settled_at": now}
+    if owner is None:
+        claims.update(status=ConflictStatus.CLOSED, **settled,
+                      settlement_note=_("The customer went to the public pool: claim it there."))
+        return
+    claims.filter(claimant=owner).update(status=ConflictStatus.TRANSFERRED, **settled,
+                                         settlement_note=_("The customer was reassigned to the claimant."))
+    claims.exclude(claimant=owner).update(holder=owner)
 
 
 @transaction.atomic
@@ -540,9 +560,10 @@ def apply_departure(*, leaver: User, assignments: Mapping[int, User], by: User, 
                     force: bool = False) -> DepartureResult:
     """Hand every live customer of ``leaver`` to the chosen teammates
     (``assignments``: customer id → new owner), create the handover tasks, release
-    their archived customers (no owner; restored ones go to the pool) and deactivate
-    the leaver — all in one transaction: any refusal (a locked grade without an
-    admin's force, a teammate outside the caller's team) changes nothing.
+    their archived customers (no owner; restored ones go to the pool), close the
+    leaver's own open conflict claims and deactivate the leaver — all in one
+    transaction: any refusal (a locked grade without an admin's force, a teammate
+    outside the caller's team) changes nothing.
 
     Who may call: a manager for a member of their tree, an admin for anyone. Not
     idempotent by itself: a second run finds no customers left and an inactive user.
@@ -587,6 +608,9 @@ def apply_departure(*, leaver: User, assignments: Mapping[int, User], by: User, 
         ])
         _set_owner(archived, None, by=by, reason=reason, now=now)
         result.archived_released = len(archived)
+    ConflictClaim.objects.open().filter(claimant=leaver).update(
+        status=ConflictStatus.CLOSED, settled_by=by, settled_at=timezone.now(),
+        settlement_note=_("%(name)s left the company.") % {"name": leaver.display_name})
     crm_services.deactivate_user(user=leaver, by=by)
     return result
 
@@ -884,6 +908,8 @@ def settle_conflict(*, conflict: ConflictClaim, by: User, outcome: str, note: st
     Who may call: a manager over both salespeople, an admin for any. Idempotency: the
     conflict row is locked and must still be open.
     """
+    # The customer's row first, as every change of owner locks it before its claims.
+    Customer.objects.select_for_update(of=("self",)).filter(pk=conflict.customer_id).only("pk").first()
     conflict = (ConflictClaim.objects.select_for_update(of=("self",))
                 .select_related("customer", "claimant", "holder").get(pk=conflict.pk))
     if not permissions.can_settle(by, conflict):
