@@ -1,4 +1,5 @@
-"""Hooks through which higher apps add to the customer page without crm importing them.
+"""Hooks through which higher apps add to the customer page, and to what archiving a
+customer means, without crm importing them.
 
 Apps register in their ``AppConfig.ready()``: the funnel adds grade changes and
 reassignments to the timeline, activities add calls and visits, and so on.
@@ -74,3 +75,21 @@ def register_customer_annotations(annotations: CustomerAnnotations) -> CustomerA
 
 def customer_annotations() -> dict[str, object]:
     return {name: expression for source in _customer_annotations for name, expression in source().items()}
+
+
+# What other apps do when a customer is archived, or archived by being merged into
+# another (``merged_into``; before the duplicate's rows move there): e.g. the funnel
+# cancels its open handover tasks. ``step(customer, by=…, now=…, merged_into=…)``, in the
+# archiving transaction.
+ArchiveStep = Callable[..., None]
+_archive_steps: list[ArchiveStep] = []
+
+
+def register_archive_step(step: ArchiveStep) -> ArchiveStep:
+    if step not in _archive_steps:
+        _archive_steps.append(step)
+    return step
+
+
+def archive_steps() -> list[ArchiveStep]:
+    return list(_archive_steps)

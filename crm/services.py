@@ -19,6 +19,7 @@ from simple_history.models import HistoricalChanges
 
 from . import outbox, permissions
 from .audit import Action, audit
+from .extensions import archive_steps
 from .models import (
     Contact,
     CrmSettings,
@@ -238,6 +239,8 @@ def archive_customer(*, customer: Customer, by: User, reason: str = "") -> Custo
     customer.archived_at = timezone.now()
     _attribute(customer, by, reason or _("Archived"))
     customer.save(update_fields=["archived_at", "updated_at"])
+    for step in archive_steps():
+        step(customer, by=by, now=customer.archived_at, merged_into=None)
     audit(actor=by, action=Action.ARCHIVE, obj=customer, detail={"reason": reason} if reason else None)
     return customer
 
@@ -311,7 +314,8 @@ def merge_customers(*, keep: Customer, merge: Customer, by: User) -> Customer:
     A customer's own history stays with it: its field history and the chains of
     models that set ``stays_when_merged`` (the funnel's grade and owner history),
     which replay from the customer's creation to its current grade and owner —
-    interleaving two customers' chains would break that replay for ``keep``.
+    interleaving two customers' chains would break that replay for ``keep``. Other
+    apps' archive steps run first (``crm.extensions.register_archive_step``).
     """
     if not permissions.can_manage_records(by):
         raise PermissionDenied(_("Only managers and admins can merge customers."))
@@ -322,6 +326,9 @@ def merge_customers(*, keep: Customer, merge: Customer, by: User) -> Customer:
     keep, merge = locked[keep.pk], locked[merge.pk]
     if keep.is_archived or merge.is_archived:
         raise ValidationError(_("Only live customers can be merged."))
+    now = timezone.now()
+    for step in archive_steps():
+        step(merge, by=by, now=now, merged_into=keep)
     for relation in Customer._meta.related_objects:
         model = relation.related_model
         own_history = issubclass(model, HistoricalChanges) or getattr(model, "stays_when_merged", False)
@@ -338,7 +345,7 @@ def merge_customers(*, keep: Customer, merge: Customer, by: User) -> Customer:
     keep.next_follow_up_on = min(filter(None, [keep.next_follow_up_on, merge.next_follow_up_on]),
                                  default=None)
     _refresh_order_stats(keep)
-    merge.archived_at = timezone.now()
+    merge.archived_at = now
     merge.merged_into = keep
     _attribute(merge, by, _("Merged into %(name)s") % {"name": keep.name})
     merge.save(update_fields=["archived_at", "merged_into", "updated_at"])

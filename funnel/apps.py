@@ -7,6 +7,9 @@ class FunnelConfig(AppConfig):
     verbose_name = _("Sales funnel")
 
     def ready(self):
-        from . import customer_page
+        from crm.extensions import register_archive_step
+
+        from . import customer_page, services
 
         customer_page.register()
+        register_archive_step(services.customer_archived)

@@ -252,6 +252,8 @@ class StagnationAlert(models.Model):
     services when the customer leaves the grade; never deleted.
     """
 
+    stays_when_merged = True  # of the duplicate's own stays; on the kept one they could collide
+
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="stagnation_alerts",
                                  verbose_name=_("customer"))
     grade = models.ForeignKey(Grade, on_delete=models.PROTECT, related_name="+", verbose_name=_("grade"))
@@ -425,7 +427,9 @@ class HandoverTaskQuerySet(OwnedQuerySet):
 class HandoverTask(models.Model):
     """A task for a customer's new owner, copied from the grade's handover template when
     the customer is reassigned. Done by logging the matching activity or by ticking it;
-    cancelled when the customer moves on before it is done."""
+    cancelled when the customer moves on, or is archived, before it is done."""
+
+    stays_when_merged = True  # with the duplicate's reassignment it was created for
 
     reassignment = models.ForeignKey(Reassignment, on_delete=models.CASCADE, related_name="handover_tasks",
                                      verbose_name=_("reassignment"))
@@ -485,6 +489,8 @@ class PoolReturnWarning(models.Model):
     One per customer, owner and due moment, so the daily sweep warns once; new
     activity moves the due moment and a later idle stretch is warned again.
     """
+
+    stays_when_merged = True  # of the duplicate's own stays; on the kept one they could collide
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="pool_warnings",
                                  verbose_name=_("customer"))

@@ -424,6 +424,21 @@ def _conflicts_follow_owner(customer_ids: list[int], owner: User | None, *, by: 
     claims.exclude(claimant=owner).update(holder=owner)
 
 
+def customer_archived(customer: Customer, *, by: User | None, now: datetime,
+                      merged_into: Customer | None) -> None:
+    """An archived customer needs no handover: its open tasks are cancelled. Its open
+    conflict claims close, or, when it was merged into another customer, follow it
+    there and stand against that customer's owner (``crm.extensions`` archive step)."""
+    HandoverTask.objects.filter(customer=customer, status=HandoverStatus.OPEN).update(
+        status=HandoverStatus.CANCELLED)
+    if merged_into is not None:
+        _conflicts_follow_owner([customer.pk], merged_into.owner, by=by, now=now)
+        return
+    ConflictClaim.objects.open().filter(customer=customer).update(
+        status=ConflictStatus.CLOSED, settled_by=by, settled_at=now,
+        settlement_note=_("The customer was archived."))
+
+
 @transaction.atomic
 def reassign(*, customers: Iterable[Customer], new_owner: User, by: User, reason: str, force: bool = False,
              expected_owners: Mapping[int, int | None] | None = None,
