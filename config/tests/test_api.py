@@ -218,6 +218,8 @@ class _AssetParser(HTMLParser):
             self.urls.append(attrs["href"])
         elif tag == "script":
             self.urls.append("inline-script")
+        elif tag == "style":  # the Content-Security-Policy allows no inline style
+            self.urls.append("inline-style")
 
 
 @pytest.mark.django_db
@@ -229,7 +231,7 @@ def test_docs_load_only_local_static_files_that_exist(client_as):
     parser = _AssetParser()
     parser.feed(response.content.decode())
     assert parser.urls, "the docs page loads no scripts or styles"
-    assert "inline-script" not in parser.urls
+    assert "inline-script" not in parser.urls and "inline-style" not in parser.urls
     static_prefix = "/" + settings.STATIC_URL.lstrip("/")
     for url in parser.urls:
         parts = urlsplit(url)
