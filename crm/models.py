@@ -476,7 +476,8 @@ class CustomerTally(models.Model):
     every minute. Not managed by Django: the migration creates the table beside its
     triggers, and ``flush`` (tests) leaves it to them. On SQLite, a later migration that
     rebuilds the customer table (most field alterations do) drops its triggers: it must
-    create them again (``SQLITE_CREATE`` in migration 0011).
+    create them again (``SQLITE_CREATE`` in migration 0011). ``manage.py customer_tally``
+    checks the tally against the customers, and ``--rebuild`` mends it.
     """
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING,

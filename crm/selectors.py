@@ -2,7 +2,7 @@
 from datetime import datetime, time
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +32,30 @@ def customer_tally_visible_to(user: User) -> QuerySet[CustomerTally]:
     per grade or owner for live customers' counts and values without reading every
     customer. A (owner, grade) may have several rows; ``Sum("customers")``, never count."""
     return CustomerTally.objects.visible_to(user).order_by()
+
+
+def live_customer_totals() -> QuerySet[Customer]:
+    """The live customers' count, expected and weighted value per (owner, grade), read
+    from the customers themselves: what the customer tally must sum to."""
+    return (Customer.objects.filter(archived_at__isnull=True).order_by().values("owner_id", "grade_id")
+            .annotate(customers=Count("pk"), expected=Sum("expected_value"), weighted=Sum("weighted_value")))
+
+
+def customer_tally_drift() -> list[tuple]:
+    """``(owner id, grade id, the tally's (customers, expected, weighted), the customers')``
+    wherever the customer tally differs from the live customers: none, unless writes
+    bypassed its triggers (``manage.py customer_tally``)."""
+    def totals(rows) -> dict:
+        return {(row["owner_id"], row["grade_id"]): (row["customers"], row["expected"], row["weighted"])
+                for row in rows if row["customers"]}
+
+    tally = totals(CustomerTally.objects.order_by().values("owner_id", "grade_id").annotate(
+        customers=Sum("customers"), expected=Sum("expected_value"), weighted=Sum("weighted_value")))
+    live = totals(live_customer_totals())
+    return sorted(((owner, grade, tally.get((owner, grade)), live.get((owner, grade)))
+                   for owner, grade in tally.keys() | live.keys()
+                   if tally.get((owner, grade)) != live.get((owner, grade))),
+                  key=lambda row: (row[0] or 0, row[1]))
 
 
 def customers_visible_to(user: User) -> QuerySet[Customer]:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.models import HistoricalChanges
 
-from . import outbox, permissions
+from . import outbox, permissions, selectors
 from .audit import Action, audit
 from .extensions import archive_steps
 from .models import (
@@ -207,6 +207,23 @@ def fold_customer_tally() -> None:
         if newest is not None:
             for statement in _FOLD_TALLY_SQLITE:
                 cursor.execute(statement, [newest])
+
+
+@transaction.atomic
+def rebuild_customer_tally() -> int:
+    """Recompute the customer tally from the live customers: the remedy when writes
+    bypassed its triggers (disabled for a bulk load, dropped by a table rebuild).
+    Customer writes wait meanwhile: PostgreSQL holds a SHARE lock on the customer table,
+    SQLite writes one transaction at a time. Returns the number of rows written."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE crm_customer IN SHARE MODE")
+    CustomerTally.objects.all().delete()
+    return len(CustomerTally.objects.bulk_create([
+        CustomerTally(owner_id=row["owner_id"], grade_id=row["grade_id"], customers=row["customers"],
+                      expected_value=row["expected"], weighted_value=row["weighted"])
+        for row in selectors.live_customer_totals()
+    ]))
 
 
 @transaction.atomic

@@ -2,8 +2,10 @@
 value per (owner, grade), kept by database triggers, so it equals the customers it sums
 after every kind of write, whichever path makes it; folding changes no sum."""
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -98,6 +100,23 @@ def test_an_owner_left_with_no_customers_keeps_no_row_once_folded(personas):
                                       reason="Leaving")
     services.fold_customer_tally()
     assert list(CustomerTally.objects.values_list("owner_id", "customers")) == [(personas.teammate.pk, 1)]
+
+
+@pytest.mark.django_db
+def test_the_command_finds_writes_that_bypassed_the_triggers_and_rebuilds_the_tally(personas):
+    CustomerFactory(owner=personas.salesperson, expected_value=Decimal(1000))
+    call_command("customer_tally", stdout=StringIO())
+    CustomerTally.objects.filter(owner=personas.salesperson).update(customers=5)  # a write bypassed them
+
+    with pytest.raises(CommandError, match="differs from the customers for 1 owner and grade"):
+        call_command("customer_tally", stdout=StringIO())
+    out = StringIO()
+    call_command("customer_tally", "--rebuild", stdout=out)
+
+    assert "rebuilt: 1 owner and grade" in out.getvalue()
+    assert tally() == live_customers() == {
+        (personas.salesperson.pk, grade_by_code("E").pk): (1, Decimal("1000.00"), Decimal("100.00"))}
+    call_command("customer_tally", stdout=StringIO())
 
 
 @pytest.mark.django_db(transaction=True)
