@@ -111,16 +111,21 @@ class ReportView(View):
         return render(request, self.template_name, context)
 
 
-def _scope_choices(request, scope) -> dict:
-    """The scope picker: people and teams within what the viewer may see, as
-    (value, label, selected) options made here once: an admin's picker lists every
-    salesperson, and comparing each with the scope in the template cost milliseconds."""
+def _scope_choices(request, scope, people: list[User] | None = None) -> dict:
+    """The scope picker: the people whose numbers the viewer's reports cover (those of
+    their whole scope) and the teams they may pick, as (value, label, selected) options
+    made here once: an admin's picker lists every salesperson, and comparing each with
+    the scope in the template cost milliseconds. ``people``: that whole scope's people
+    when the caller already has them (the dashboard's per-person rows), else read here."""
     if request.user.is_salesperson:
         return {"scope": scope, "pick_people": [], "pick_teams": []}
     owner_pk = scope.owner.pk if scope.owner else None
     team_pk = scope.team.pk if scope.team else None
-    people = users_visible_to(request.user).filter(is_active=True).values_list(
-        "pk", "first_name", "last_name", "username")
+    if people is None:
+        rows = selectors.scope_people(selectors.resolve_scope(request.user)).values_list(
+            "pk", "first_name", "last_name", "username")
+    else:
+        rows = [(person.pk, person.first_name, person.last_name, person.username) for person in people]
     teams = teams_visible_to(request.user)
     if not request.user.is_admin:  # a manager picks among the teams they manage (admins: all)
         teams = teams.filter(pk__in=request.user.visible_team_ids)
@@ -128,7 +133,7 @@ def _scope_choices(request, scope) -> dict:
     return {
         "scope": scope,
         "pick_people": [(pk, User.name_from(first, last, username), pk == owner_pk)
-                        for pk, first, last, username in people],
+                        for pk, first, last, username in rows],
         "pick_teams": [(pk, name, pk == team_pk) for pk, name in teams],
     }
 
@@ -148,9 +153,13 @@ class FunnelDashboardView(ReportView):
     def context(self, request):
         scope = _scope(request)
         dashboard = selectors.funnel_dashboard(scope)
+        # A manager's own tree or the company (what they see unasked): its people are the picker's.
+        whole = None
+        if scope.kind in ("mine", "company"):
+            whole = [entry["person"] for entry in dashboard["people"]]
         return {
             **dashboard,
-            **_scope_choices(request, scope),
+            **_scope_choices(request, scope, people=whole),
             "chart": selectors.chart_data(dashboard),
             "findings_text": [finding_text(f) for f in dashboard["findings"]],
             "status_labels": STATUS_LABELS,
