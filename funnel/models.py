@@ -525,8 +525,8 @@ class ConflictStatus(models.TextChoices):
     KEPT = "kept", _("Kept by the current owner")
     TRANSFERRED = "transferred", _("Transferred to the claimant")
     SHARED = "shared", _("Shared as a note")
-    # Settled by events, not by a manager: the customer went to the public pool, or the
-    # claimant left the company.
+    # Settled by events, not by a manager: the customer was archived or went to the public
+    # pool, or the claimant left the company.
     CLOSED = "closed", _("Closed without a decision")
 
 
