@@ -476,7 +476,8 @@ class CustomerTally(models.Model):
     every minute. Not managed by Django: the migration creates the table beside its
     triggers, and ``flush`` (tests) leaves it to them. On SQLite, a later migration that
     rebuilds the customer table (most field alterations do) drops its triggers: it must
-    create them again (``SQLITE_CREATE`` in migration 0011). ``manage.py customer_tally``
+    create them again (``SQLITE_CREATE`` in migration 0011; a test migrates a new SQLite
+    database and looks for them, on any database). ``manage.py customer_tally``
     checks the tally against the customers, and ``--rebuild`` mends it.
     """
 

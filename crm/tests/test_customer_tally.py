@@ -1,10 +1,15 @@
 """The customer tally (``CustomerTally``): the live customers' count, expected and weighted
 value per (owner, grade), kept by database triggers, so it equals the customers it sums
 after every kind of write, whichever path makes it; folding changes no sum."""
+import os
+import sqlite3
+import subprocess
+import sys
 from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Sum
@@ -153,3 +158,24 @@ def test_writers_and_folds_at_once_lose_no_delta(personas):
             services.fold_customer_tally)
     assert tally() == live_customers() == {
         (seller.pk, grade_by_code("C").pk): (6, Decimal("2100.00"), Decimal("840.00"))}
+
+
+@pytest.mark.slow
+def test_a_fresh_sqlite_database_has_the_tally_triggers_on_its_customer_table(tmp_path):
+    """The embedded default runs on SQLite, where a migration that rebuilds the customer
+    table (most field alterations do) drops its triggers. Whatever database the suite runs
+    on (CI: PostgreSQL), migrate a new SQLite file and look for them on that table."""
+    database = tmp_path / "fresh.sqlite3"
+    env = {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
+    result = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
+        cwd=settings.BASE_DIR, env={**env, "DJANGO_ENV": "test", "DATABASE_URL": f"sqlite:///{database}"},
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+    with sqlite3.connect(database) as fresh:
+        triggers = fresh.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                 "AND tbl_name = 'crm_customer' ORDER BY name").fetchall()
+    assert [name for (name,) in triggers] == [
+        "crm_customer_tally_delete", "crm_customer_tally_insert", "crm_customer_tally_update"]
