@@ -464,6 +464,16 @@ class Customer(models.Model):
         return Lifecycle.LOYAL
 
 
+class CustomerTallyQuerySet(OwnedQuerySet):
+    def totals(self, *group_by: str) -> "CustomerTallyQuerySet":
+        """``count``, ``expected`` and ``weighted`` of the live customers, grouped by
+        ``group_by`` (e.g. "owner_id", "grade_id"). An (owner, grade) may have several
+        delta rows: they are summed, never counted."""
+        return self.order_by().values(*group_by).annotate(
+            count=models.Sum("customers"), expected=models.Sum("expected_value"),
+            weighted=models.Sum("weighted_value"))
+
+
 class CustomerTally(models.Model):
     """The live customers' count, expected and weighted value per (owner, grade): what the
     funnel dashboards sum, in about a thousand rows instead of every customer.
@@ -489,7 +499,7 @@ class CustomerTally(models.Model):
     expected_value = models.DecimalField(max_digits=24, decimal_places=2)
     weighted_value = models.DecimalField(max_digits=24, decimal_places=2)
 
-    objects = OwnedQuerySet.as_manager()
+    objects = CustomerTallyQuerySet.as_manager()
 
     class Meta:
         managed = False

@@ -28,29 +28,28 @@ def teams_visible_to(user: User) -> QuerySet[Team]:
 
 
 def customer_tally_visible_to(user: User) -> QuerySet[CustomerTally]:
-    """The customer tally's rows ``user`` may see (by owner, as their customers): sum them
-    per grade or owner for live customers' counts and values without reading every
-    customer. A (owner, grade) may have several rows; ``Sum("customers")``, never count."""
-    return CustomerTally.objects.visible_to(user).order_by()
+    """The customer tally's rows ``user`` may see (by owner, as their customers): their
+    ``totals()`` per grade or owner are the live customers' counts and values, without
+    reading every customer."""
+    return CustomerTally.objects.visible_to(user)
 
 
 def live_customer_totals() -> QuerySet[Customer]:
     """The live customers' count, expected and weighted value per (owner, grade), read
     from the customers themselves: what the customer tally must sum to."""
     return (Customer.objects.filter(archived_at__isnull=True).order_by().values("owner_id", "grade_id")
-            .annotate(customers=Count("pk"), expected=Sum("expected_value"), weighted=Sum("weighted_value")))
+            .annotate(count=Count("pk"), expected=Sum("expected_value"), weighted=Sum("weighted_value")))
 
 
 def customer_tally_drift() -> list[tuple]:
-    """``(owner id, grade id, the tally's (customers, expected, weighted), the customers')``
+    """``(owner id, grade id, the tally's (count, expected, weighted), the customers')``
     wherever the customer tally differs from the live customers: none, unless writes
     bypassed its triggers (``manage.py customer_tally``)."""
     def totals(rows) -> dict:
-        return {(row["owner_id"], row["grade_id"]): (row["customers"], row["expected"], row["weighted"])
-                for row in rows if row["customers"]}
+        return {(row["owner_id"], row["grade_id"]): (row["count"], row["expected"], row["weighted"])
+                for row in rows if row["count"]}
 
-    tally = totals(CustomerTally.objects.order_by().values("owner_id", "grade_id").annotate(
-        customers=Sum("customers"), expected=Sum("expected_value"), weighted=Sum("weighted_value")))
+    tally = totals(CustomerTally.objects.totals("owner_id", "grade_id"))
     live = totals(live_customer_totals())
     return sorted(((owner, grade, tally.get((owner, grade)), live.get((owner, grade)))
                    for owner, grade in tally.keys() | live.keys()

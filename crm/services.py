@@ -220,7 +220,7 @@ def rebuild_customer_tally() -> int:
             cursor.execute("LOCK TABLE crm_customer IN SHARE MODE")
     CustomerTally.objects.all().delete()
     return len(CustomerTally.objects.bulk_create([
-        CustomerTally(owner_id=row["owner_id"], grade_id=row["grade_id"], customers=row["customers"],
+        CustomerTally(owner_id=row["owner_id"], grade_id=row["grade_id"], customers=row["count"],
                       expected_value=row["expected"], weighted_value=row["weighted"])
         for row in selectors.live_customer_totals()
     ]))

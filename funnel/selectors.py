@@ -34,18 +34,13 @@ def funnel_summary(user: User, owner: User | None = None) -> list[dict]:
     rows = customer_tally_visible_to(user)
     if owner is not None:
         rows = rows.filter(owner=owner)
-    totals = {
-        row["grade_id"]: row
-        for row in rows.values("grade_id").annotate(
-            count=Sum("customers"), expected=Sum("expected_value"), weighted_sum=Sum("weighted_value"),
-        )
-    }
+    totals = {row["grade_id"]: row for row in rows.totals("grade_id")}
     return [
         {
             "grade": grade,
             "count": totals.get(grade.pk, {}).get("count", 0),
             "expected": totals.get(grade.pk, {}).get("expected", ZERO),
-            "weighted": totals.get(grade.pk, {}).get("weighted_sum", ZERO),
+            "weighted": totals.get(grade.pk, {}).get("weighted", ZERO),
         }
         for grade in Grade.objects.order_by("order")
     ]
@@ -273,8 +268,7 @@ def balance(user: User, *, team: Team | None, today: date) -> dict:
     grades = list(Grade.objects.order_by("order"))
     cells = {
         (row["owner_id"], row["grade_id"]): row
-        for row in CustomerTally.objects.filter(owner__in=people).order_by()
-        .values("owner_id", "grade_id").annotate(count=Sum("customers"), weighted=Sum("weighted_value"))
+        for row in CustomerTally.objects.filter(owner__in=people).totals("owner_id", "grade_id")
     }
     won_ids = {grade.pk for grade in grades if grade.kind == GradeKind.WON}
     rows = []

@@ -466,10 +466,7 @@ def _live_totals(scope: Scope) -> list[dict]:
     """The scope's live customers per (owner, grade): count, expected and weighted value,
     summed from the customer tally (about a thousand rows, not every customer)."""
     return list(
-        customer_tally_visible_to(scope.viewer)
-        .filter(scope.q("owner"))
-        .values("owner_id", "grade_id")
-        .annotate(count=Sum("customers"), expected=Sum("expected_value"), weighted=Sum("weighted_value"))
+        customer_tally_visible_to(scope.viewer).filter(scope.q("owner")).totals("owner_id", "grade_id")
     )
 
 
@@ -757,13 +754,8 @@ def quota_report(scope: Scope, period: Period) -> dict:
         else:
             team_targets[target.team_id] = target.sales_amount
     if period.end > today():
-        quotas = dict(
-            CustomerTally.objects.filter(owner_id__in=ids, grade__kind=GradeKind.OPEN)
-            .order_by()
-            .values("owner")
-            .annotate(q=Sum("weighted_value"))
-            .values_list("owner", "q")
-        )
+        pipeline = CustomerTally.objects.filter(owner_id__in=ids, grade__kind=GradeKind.OPEN)
+        quotas = {row["owner_id"]: row["weighted"] for row in pipeline.totals("owner_id")}
     else:
         last_week = week_start(period.end - timedelta(days=1))
         quotas = dict(
