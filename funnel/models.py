@@ -543,6 +543,11 @@ class ConflictClaimQuerySet(models.QuerySet):
     def open(self) -> "ConflictClaimQuerySet":
         return self.filter(status=ConflictStatus.OPEN)
 
+    def settle_by_event(self, status: str, *, by, at, note: str) -> int:
+        """Settle these claims because of what happened to their customer or claimant (a
+        move, archiving, a departure), not by a manager's decision; ``by`` did it."""
+        return self.update(status=status, settled_by=by, settled_at=at, settlement_note=note)
+
 
 class ConflictClaim(models.Model):
     """撞单: a salesperson refused a customer because a colleague already has it claims it,

@@ -414,13 +414,12 @@ def _conflicts_follow_owner(customer_ids: list[int], owner: User | None, *, by: 
     against the new owner; one who is the claimant has the customer (transferred); a
     customer in the public pool is the claimant's to claim there (closed)."""
     claims = ConflictClaim.objects.open().filter(customer_id__in=customer_ids)
-    settled = {"settled_by": by, "settled_at": now}
     if owner is None:
-        claims.update(status=ConflictStatus.CLOSED, **settled,
-                      settlement_note=_("The customer went to the public pool: claim it there."))
+        claims.settle_by_event(ConflictStatus.CLOSED, by=by, at=now,
+                               note=_("The customer went to the public pool: claim it there."))
         return
-    claims.filter(claimant=owner).update(status=ConflictStatus.TRANSFERRED, **settled,
-                                         settlement_note=_("The customer was reassigned to the claimant."))
+    claims.filter(claimant=owner).settle_by_event(ConflictStatus.TRANSFERRED, by=by, at=now,
+                                                  note=_("The customer was reassigned to the claimant."))
     claims.exclude(claimant=owner).update(holder=owner)
 
 
@@ -434,9 +433,8 @@ def customer_archived(customer: Customer, *, by: User | None, now: datetime,
     if merged_into is not None:
         _conflicts_follow_owner([customer.pk], merged_into.owner, by=by, now=now)
         return
-    ConflictClaim.objects.open().filter(customer=customer).update(
-        status=ConflictStatus.CLOSED, settled_by=by, settled_at=now,
-        settlement_note=_("The customer was archived."))
+    ConflictClaim.objects.open().filter(customer=customer).settle_by_event(
+        ConflictStatus.CLOSED, by=by, at=now, note=_("The customer was archived."))
 
 
 @transaction.atomic
@@ -623,9 +621,9 @@ def apply_departure(*, leaver: User, assignments: Mapping[int, User], by: User, 
         ])
         _set_owner(archived, None, by=by, reason=reason, now=now)
         result.archived_released = len(archived)
-    ConflictClaim.objects.open().filter(claimant=leaver).update(
-        status=ConflictStatus.CLOSED, settled_by=by, settled_at=timezone.now(),
-        settlement_note=_("%(name)s left the company.") % {"name": leaver.display_name})
+    ConflictClaim.objects.open().filter(claimant=leaver).settle_by_event(
+        ConflictStatus.CLOSED, by=by, at=timezone.now(),
+        note=_("%(name)s left the company.") % {"name": leaver.display_name})
     crm_services.deactivate_user(user=leaver, by=by)
     return result
 
