@@ -1,12 +1,14 @@
 """Activities and the daily routine: calls and visits, the objection catalog, contact
-cadence, daily plans and reports, and escalations (market situation / complaint)."""
+cadence, daily plans and reports, escalations (market situation / complaint), visit
+check-ins with photos, and the private calendar feed."""
+import uuid
 from datetime import time
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -116,6 +118,10 @@ class ActivitySettings(models.Model):
         _("daily report cut-off"), default=time(21, 0),
         help_text=_("A daily report first submitted after this time (company time zone) of its day is late."),
     )
+    check_in_flag_distance_m = models.PositiveIntegerField(
+        _("check-in distance flag (metres)"), default=500,
+        help_text=_("A visit check-in farther than this from the customer's known location is flagged."),
+    )
 
     class Meta:
         verbose_name = _("daily routine settings")
@@ -176,6 +182,9 @@ class Activity(models.Model):
     import_batch = models.ForeignKey("crm.ImportBatch", verbose_name=_("import"), null=True, blank=True,
                                      editable=False, db_index=False, on_delete=models.SET_NULL,
                                      related_name="activities")
+    # Made on the device (offline logging): a resend with the same key finds this row
+    # instead of creating a second one.
+    client_key = models.UUIDField(_("idempotency key"), null=True, blank=True, editable=False)
 
     objects = ActivityQuerySet.as_manager()
 
@@ -187,6 +196,8 @@ class Activity(models.Model):
             models.CheckConstraint(condition=Q(expense__gte=0), name="activity_expense_gte_0"),
             models.CheckConstraint(condition=Q(duration_minutes__lte=24 * 60),
                                    name="activity_duration_lte_1_day"),
+            models.UniqueConstraint(fields=["owner", "client_key"], condition=Q(client_key__isnull=False),
+                                    name="activity_one_per_client_key"),
             # Only calls have a call stage, and every call has one.
             models.CheckConstraint(
                 condition=(Q(kind=ActivityKind.CALL) & Q(call_stage__isnull=False))
@@ -346,6 +357,9 @@ class DailyReport(ReviewedDay):
     expenses = models.DecimalField(_("expenses (CNY)"), max_digits=12, decimal_places=2, default=Decimal(0))
     plan_items_planned = models.PositiveIntegerField(_("plan items"), default=0)
     plan_items_done = models.PositiveIntegerField(_("plan items done"), default=0)
+    planned_visits = models.PositiveIntegerField(_("planned visits"), default=0)
+    planned_visits_checked_in = models.PositiveIntegerField(_("planned visits checked in"), default=0)
+    check_ins = models.PositiveIntegerField(_("visit check-ins"), default=0)
     orders_count = models.PositiveIntegerField(_("orders"), default=0)
     orders_amount = models.DecimalField(_("order amount (CNY)"), max_digits=14, decimal_places=2,
                                         default=Decimal(0))
@@ -451,3 +465,190 @@ class MarketReport(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Field visits: check-in / check-out (外勤签到) ---------------------------------------
+
+
+class LocationStatus(models.TextChoices):
+    """What the browser gave for a check-in or check-out. Anything but a fix is saved
+    as "no location": a visit is never blocked by a missing location."""
+
+    FIXED = "fixed", _("located")
+    DENIED = "denied", _("no location: permission denied")
+    TIMEOUT = "timeout", _("no location: no fix in time")
+    UNAVAILABLE = "unavailable", _("no location: unavailable")
+
+
+class LocationSource(models.TextChoices):
+    CHECK_IN = "check_in", _("first confirmed check-in")
+    MANUAL = "manual", _("set by hand")
+
+
+class CustomerLocation(models.Model):
+    """Where a customer is, for field visits: set by the first confirmed check-in, or
+    corrected by the owner or a manager. Check-ins are measured against it."""
+
+    customer = models.OneToOneField(Customer, verbose_name=_("customer"), primary_key=True,
+                                    on_delete=models.CASCADE, related_name="field_location")
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6,
+                                   validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6,
+                                    validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    source = models.CharField(_("source"), max_length=10, choices=LocationSource.choices)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("set by"), null=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    set_at = models.DateTimeField(_("set at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer location")
+        verbose_name_plural = _("customer locations")
+        constraints = [
+            models.CheckConstraint(condition=Q(latitude__gte=-90) & Q(latitude__lte=90),
+                                   name="customerlocation_latitude_range"),
+            models.CheckConstraint(condition=Q(longitude__gte=-180) & Q(longitude__lte=180),
+                                   name="customerlocation_longitude_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.latitude}, {self.longitude}"
+
+
+class VisitQuerySet(OwnedQuerySet):
+    """A visit is visible when its customer is."""
+
+    owner_field = "customer__owner"
+
+
+class Visit(models.Model):
+    """One visit on site: checked in on arrival, checked out on leaving, with the server's
+    time and the browser's location at both ends. Checking in logs the visit activity
+    (``activity``) and ticks the plan item it fulfils; checking out stores the duration."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("salesperson"), on_delete=models.PROTECT,
+                              db_index=False, related_name="visits")
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT,
+                                 db_index=False, related_name="visits")
+    activity = models.OneToOneField(Activity, verbose_name=_("activity"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="visit")
+    plan_item = models.ForeignKey("PlanItem", verbose_name=_("plan item"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="visits")
+    client_key = models.UUIDField(_("idempotency key"), null=True, blank=True, editable=False)
+
+    checked_in_at = models.DateTimeField(_("checked in at"))
+    check_in_status = models.CharField(_("check-in location"), max_length=12, choices=LocationStatus.choices)
+    check_in_latitude = models.DecimalField(_("check-in latitude"), max_digits=9, decimal_places=6,
+                                            null=True, blank=True)
+    check_in_longitude = models.DecimalField(_("check-in longitude"), max_digits=9, decimal_places=6,
+                                             null=True, blank=True)
+    check_in_accuracy_m = models.PositiveIntegerField(_("check-in accuracy (m)"), null=True, blank=True)
+    # Metres from the customer's known location at check-in; none when either is unknown.
+    distance_m = models.PositiveIntegerField(_("distance from the customer (m)"), null=True, blank=True)
+    far_from_customer = models.BooleanField(_("far from the customer"), default=False)
+    set_customer_location = models.BooleanField(_("set the customer's location"), default=False)
+
+    checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
+    check_out_status = models.CharField(_("check-out location"), max_length=12, choices=LocationStatus.choices,
+                                        blank=True)
+    check_out_latitude = models.DecimalField(_("check-out latitude"), max_digits=9, decimal_places=6,
+                                             null=True, blank=True)
+    check_out_longitude = models.DecimalField(_("check-out longitude"), max_digits=9, decimal_places=6,
+                                              null=True, blank=True)
+    check_out_accuracy_m = models.PositiveIntegerField(_("check-out accuracy (m)"), null=True, blank=True)
+    check_out_distance_m = models.PositiveIntegerField(_("check-out distance from the customer (m)"),
+                                                       null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-checked_in_at", "-pk"]
+        verbose_name = _("visit check-in")
+        verbose_name_plural = _("visit check-ins")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "client_key"], condition=Q(client_key__isnull=False),
+                                    name="visit_one_per_client_key"),
+            models.CheckConstraint(condition=Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=F("checked_in_at")),
+                                   name="visit_check_out_after_check_in"),
+            # A location is stored exactly when the browser gave a fix.
+            models.CheckConstraint(
+                condition=(Q(check_in_status="fixed") & Q(check_in_latitude__isnull=False)
+                           & Q(check_in_longitude__isnull=False))
+                | (~Q(check_in_status="fixed") & Q(check_in_latitude__isnull=True)
+                   & Q(check_in_longitude__isnull=True)),
+                name="visit_check_in_location_iff_fixed",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "checked_in_at"], name="visit_owner_checked_in_idx"),
+            models.Index(fields=["customer", "checked_in_at"], name="visit_customer_checked_in_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.checked_in_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_checked_out(self) -> bool:
+        return self.checked_out_at is not None
+
+
+class VisitPhotoQuerySet(OwnedQuerySet):
+    """A photo is visible when its visit's customer is."""
+
+    owner_field = "visit__customer__owner"
+
+
+def visit_photo_path(photo: "VisitPhoto", filename: str) -> str:
+    """Random names: a photo's URL is never guessable, and never the phone's file name."""
+    return f"visits/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.jpg"
+
+
+class VisitPhoto(models.Model):
+    """A photo taken on a visit (storefront, shelf, signed paper): validated as an image,
+    resized and re-encoded as JPEG before it is stored; served only to people who can
+    see the customer."""
+
+    visit = models.ForeignKey(Visit, verbose_name=_("visit"), on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("photo"), upload_to=visit_photo_path, width_field="width",
+                              height_field="height")
+    width = models.PositiveIntegerField(_("width"), default=0)
+    height = models.PositiveIntegerField(_("height"), default=0)
+    size_bytes = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    objects = VisitPhotoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("visit photo")
+        verbose_name_plural = _("visit photos")
+
+    def __str__(self) -> str:
+        return f"{self.visit} · {self.pk}"
+
+
+# --- Private calendar feed ----------------------------------------------------------
+
+
+class CalendarFeed(models.Model):
+    """A user's private iCalendar feed (plan items and follow-ups). The URL carries an
+    HMAC of the user and ``nonce``: it can be shown again at any time, a database dump
+    alone does not reveal it, and a new nonce kills every old URL."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                                 related_name="calendar_feed")
+    nonce = models.CharField(max_length=64)
+    include_team = models.BooleanField(
+        _("include my team's items"), default=False,
+        help_text=_("Managers: also show the plan items and follow-ups of the people you manage."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"{self.owner} · {self.created_at:%Y-%m-%d}"

@@ -7,6 +7,7 @@ State machines (``DailyPlan``: draft → submitted → approved | returned → s
 conditional UPDATE on the expected state, so two reviewers clicking at once leave
 exactly one decision and one history row.
 """
+import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -51,7 +52,7 @@ FIGURE_FIELDS = (
 )
 
 
-def _visible_live_customer(by: User, customer: Customer, field: str = "customer") -> Customer:
+def visible_live_customer(by: User, customer: Customer, field: str = "customer") -> Customer:
     """The customer, read fresh, if ``by`` may see it and it is live. An invisible
     customer is answered as unknown: the caller learns nothing about it."""
     found = Customer.objects.visible_to(by).filter(pk=customer.pk).first()
@@ -70,7 +71,8 @@ def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, start
                  duration_minutes: int = 0, contact: Contact | None = None, outcome: str = "",
                  effective: bool | None = None, objection: Objection | None = None,
                  next_follow_up_on: date | None = None, competitor_news: str = "",
-                 expense: Decimal = Decimal(0), call_stage: int | None = None) -> Activity:
+                 expense: Decimal = Decimal(0), call_stage: int | None = None,
+                 client_key: uuid.UUID | None = None) -> Activity:
     """Log a call, visit, e-mail, message or meeting that ``by`` had with ``customer``.
 
     Anyone who can see the (live) customer may log one; it is credited to ``by``. A call
@@ -80,8 +82,17 @@ def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, start
     and next-follow-up dates (``crm.services.record_contact``), completes the handover
     tasks the activity fulfils (``funnel.services.complete_handover_tasks``) and ticks
     the matching items of ``by``'s plan for that day as done — all in this transaction.
+
+    ``client_key`` (made on the device, e.g. for a call logged offline) makes a resend
+    harmless: the same key from the same person returns the activity it first made
+    (``activity.resent`` is then true), and the unique constraint settles a race.
     """
-    customer = _visible_live_customer(by, customer)
+    if client_key is not None:
+        existing = Activity.objects.filter(owner=by, client_key=client_key).first()
+        if existing is not None:
+            existing.resent = True
+            return existing
+    customer = visible_live_customer(by, customer)
     now = timezone.now()
     started_at = started_at or now
     errors: dict[str, str] = {}
@@ -114,10 +125,19 @@ def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, start
         duration_minutes=duration_minutes or 0, purpose=purpose, call_stage=call_stage,
         outcome=outcome.strip(), effective=effective, objection=objection,
         next_follow_up_on=next_follow_up_on, competitor_news=competitor_news.strip(),
-        expense=expense or Decimal(0), created_at=now,
+        expense=expense or Decimal(0), created_at=now, client_key=client_key,
     )
     activity.full_clean(exclude=["owner", "customer", "contact", "objection"])
-    activity.save()
+    try:
+        with transaction.atomic():
+            activity.save()
+    except IntegrityError:
+        if client_key is None:
+            raise
+        existing = Activity.objects.get(owner=by, client_key=client_key)
+        existing.resent = True
+        return existing
+    activity.resent = False
     crm_services.record_contact(customer=customer, at=started_at, channel=kind,
                                 next_follow_up_on=next_follow_up_on)
     funnel_services.complete_handover_tasks(customer=customer, channel=kind, by=by, at=started_at)
@@ -199,7 +219,7 @@ def add_plan_item(*, plan: DailyPlan, by: User, customer: Customer, purpose: str
                   ends_at: time | None = None, note: str = "") -> PlanItem:
     """Put a customer ``by`` may see on their own draft or returned plan."""
     plan = _ensure_plan_editable(by, plan)
-    customer = _visible_live_customer(by, customer)
+    customer = visible_live_customer(by, customer)
     if starts_at and ends_at and ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The time slot must end after it starts.")})
     item = PlanItem(plan=plan, customer=customer, kind=kind, area=(area or customer.region).strip(),
@@ -411,7 +431,7 @@ def file_market_report(*, by: User, kind: str, title: str, body: str,
     if not title.strip() or not body.strip():
         raise ValidationError({"title" if not title.strip() else "body": _("This field is required.")})
     if customer is not None:
-        customer = _visible_live_customer(by, customer)
+        customer = visible_live_customer(by, customer)
     report = MarketReport.objects.create(owner=by, kind=kind, title=title.strip()[:200], body=body.strip(),
                                          customer=customer)
     about = f" · {customer.name}" if customer is not None else ""

@@ -201,7 +201,15 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+
+# --- Visit photos (stored through the default storage; served only through a view that
+# checks the customer's visibility, never from MEDIA_URL) -----------------------------
+VISIT_PHOTO_MAX_UPLOAD_BYTES = env.int("VISIT_PHOTO_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+VISIT_PHOTO_MAX_STORED_BYTES = env.int("VISIT_PHOTO_MAX_STORED_BYTES", default=2 * 1024 * 1024)
+VISIT_PHOTO_MAX_PIXELS = env.int("VISIT_PHOTO_MAX_PIXELS", default=50_000_000)
+VISIT_PHOTO_MAX_SIDE = env.int("VISIT_PHOTO_MAX_SIDE", default=2048)
+VISIT_PHOTOS_PER_VISIT = env.int("VISIT_PHOTOS_PER_VISIT", default=10)
 
 # --- E-mail -----------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -1,0 +1,260 @@
+"""Field visits (外勤签到): check in on arrival, check out on leaving, photos, and the
+customer's known location. Writes, like ``services``: keyword-only, one transaction,
+``PermissionDenied`` for the wrong person, ``ValidationError`` for bad input.
+
+A visit is never blocked by a missing location: no permission, no fix in time or no
+GPS is saved as "no location" (``LocationStatus``). Offline devices resend with the same
+``client_key``; the second call finds the first row instead of writing another.
+"""
+import io
+import math
+import uuid
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from crm.models import Customer, User
+
+from . import services
+from .models import (
+    ActivityKind,
+    ActivitySettings,
+    CustomerLocation,
+    LocationSource,
+    LocationStatus,
+    PlanItem,
+    PlanItemKind,
+    Purpose,
+    Visit,
+    VisitPhoto,
+)
+
+EARTH_RADIUS_M = 6_371_008.8
+COORDINATE = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A position the browser reported (``navigator.geolocation``)."""
+
+    latitude: Decimal
+    longitude: Decimal
+    accuracy_m: int | None = None
+
+    @classmethod
+    def parse(cls, latitude, longitude, accuracy=None) -> "Fix | None":
+        """A fix from raw request values, or ``None`` when they are absent. Values out of
+        range are bad input, not a missing location."""
+        if latitude in (None, "") or longitude in (None, ""):
+            return None
+        try:
+            lat = Decimal(str(latitude)).quantize(COORDINATE, rounding=ROUND_HALF_UP)
+            lon = Decimal(str(longitude)).quantize(COORDINATE, rounding=ROUND_HALF_UP)
+            acc = None if accuracy in (None, "") else max(0, round(float(accuracy)))
+        except (ArithmeticError, ValueError, TypeError):
+            raise ValidationError({"latitude": _("The location is not a valid position.")}) from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (acc is not None and not math.isfinite(acc)):
+            raise ValidationError({"latitude": _("The location is not a valid position.")})
+        return cls(lat, lon, acc)
+
+
+def distance_m(a_lat: Decimal, a_lon: Decimal, b_lat: Decimal, b_lon: Decimal) -> int:
+    """Great-circle distance in whole metres (haversine; plenty for a 500 m flag)."""
+    p1, p2 = math.radians(float(a_lat)), math.radians(float(b_lat))
+    dp, dl = p2 - p1, math.radians(float(b_lon) - float(a_lon))
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return round(2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h))))
+
+
+def _status_for(fix: Fix | None, status: str) -> str:
+    if fix is not None:
+        return LocationStatus.FIXED
+    if status in LocationStatus.values and status != LocationStatus.FIXED:
+        return status
+    return LocationStatus.UNAVAILABLE
+
+
+def _may_correct_location(by: User, customer: Customer) -> bool:
+    """The owner or a manager/admin who can see the customer (visibility checked first)."""
+    return customer.owner_id == by.pk or by.is_manager or by.is_admin
+
+
+# --- Check-in / check-out ------------------------------------------------------------------
+
+
+def _plan_item_for(by: User, customer: Customer, day, plan_item: PlanItem | None) -> PlanItem | None:
+    """The plan item this visit fulfils: the one chosen (it must be ``by``'s, for this
+    customer, on that day), else the first visit item for the customer on that day."""
+    if plan_item is not None:
+        if (plan_item.plan.owner_id != by.pk or plan_item.customer_id != customer.pk
+                or plan_item.plan.date != day):
+            raise ValidationError({"plan_item": _("This plan item is not for this customer on your plan today.")})
+        return plan_item
+    return (PlanItem.objects.filter(plan__owner=by, plan__date=day, customer=customer, kind=PlanItemKind.VISIT)
+            .order_by("done", "starts_at", "pk").first())
+
+
+@transaction.atomic
+def check_in(*, by: User, customer: Customer, fix: Fix | None, status: str = "", purpose: str = "",
+             plan_item: PlanItem | None = None, set_location: bool = False,
+             client_key: uuid.UUID | None = None, now: datetime | None = None) -> tuple[Visit, bool]:
+    """``by`` checks in at ``customer`` (anyone who can see the live customer; the visit
+    is credited to them). Stores the server time and the browser's fix, or "no
+    location" with the reason; measures the distance from the customer's known location
+    and flags it beyond ``ActivitySettings.check_in_flag_distance_m``. With
+    ``set_location`` and no known location yet, a fix accurate enough becomes the
+    customer's location. Logs the visit activity (which ticks the plan item done) and
+    links the plan item. Returns ``(visit, created)``; the same ``client_key`` again
+    returns the first visit unchanged (the unique constraint settles a race)."""
+    if client_key is not None:
+        existing = Visit.objects.filter(owner=by, client_key=client_key).first()
+        if existing is not None:
+            return existing, False
+    customer = services.visible_live_customer(by, customer)
+    now = now or timezone.now()
+    day = timezone.localtime(now).date()
+    plan_item = _plan_item_for(by, customer, day, plan_item)
+    purpose = purpose or (plan_item.purpose if plan_item else Purpose.OTHER)
+    if purpose not in Purpose.values:
+        raise ValidationError({"purpose": _("Choose a purpose.")})
+    visit = Visit(owner=by, customer=customer, plan_item=plan_item, client_key=client_key, checked_in_at=now,
+                  check_in_status=_status_for(fix, status))
+    if fix is not None:
+        visit.check_in_latitude, visit.check_in_longitude = fix.latitude, fix.longitude
+        visit.check_in_accuracy_m = fix.accuracy_m
+        _measure(visit, customer, fix, by=by, now=now, set_location=set_location)
+    try:
+        with transaction.atomic():
+            visit.save()
+    except IntegrityError:
+        if client_key is None:
+            raise
+        return Visit.objects.get(owner=by, client_key=client_key), False
+    visit.activity = services.log_activity(by=by, customer=customer, kind=ActivityKind.VISIT, purpose=purpose,
+                                           started_at=now)
+    visit.save(update_fields=["activity"])
+    if plan_item is not None:
+        PlanItem.objects.filter(pk=plan_item.pk).update(done=True, activity=visit.activity)
+    return visit, True
+
+
+def _measure(visit: Visit, customer: Customer, fix: Fix, *, by: User, now: datetime, set_location: bool) -> None:
+    """Distance and flag against the known location; or make this fix the location."""
+    known = CustomerLocation.objects.select_for_update().filter(customer=customer).first()
+    if known is not None:
+        visit.distance_m = distance_m(known.latitude, known.longitude, fix.latitude, fix.longitude)
+        visit.far_from_customer = visit.distance_m > ActivitySettings.load().check_in_flag_distance_m
+    elif set_location and (fix.accuracy_m is None
+                           or fix.accuracy_m <= ActivitySettings.load().check_in_flag_distance_m):
+        CustomerLocation.objects.create(customer=customer, latitude=fix.latitude, longitude=fix.longitude,
+                                        source=LocationSource.CHECK_IN, set_by=by, set_at=now)
+        visit.distance_m, visit.set_customer_location = 0, True
+
+
+@transaction.atomic
+def check_out(*, by: User, visit: Visit, fix: Fix | None, status: str = "", outcome: str = "",
+              now: datetime | None = None) -> Visit:
+    """The visitor checks out: time, fix (or "no location") and the duration, which also
+    goes on the visit activity with the outcome. Checking out twice (a resend) returns
+    the visit as it was checked out the first time."""
+    visit = Visit.objects.select_for_update().select_related("activity").get(pk=visit.pk)
+    if visit.owner_id != by.pk:
+        raise PermissionDenied(_("Only the salesperson who checked in may check out."))
+    if visit.checked_out_at is not None:
+        return visit
+    now = max(now or timezone.now(), visit.checked_in_at)
+    visit.checked_out_at = now
+    visit.check_out_status = _status_for(fix, status)
+    if fix is not None:
+        visit.check_out_latitude, visit.check_out_longitude = fix.latitude, fix.longitude
+        visit.check_out_accuracy_m = fix.accuracy_m
+        known = CustomerLocation.objects.filter(customer_id=visit.customer_id).first()
+        if known is not None:
+            visit.check_out_distance_m = distance_m(known.latitude, known.longitude, fix.latitude, fix.longitude)
+    visit.duration_minutes = math.ceil((now - visit.checked_in_at).total_seconds() / 60)
+    visit.save()
+    if visit.activity is not None:
+        fields = {"duration_minutes": min(visit.duration_minutes, 24 * 60)}
+        if outcome.strip():
+            fields["outcome"] = outcome.strip()
+        type(visit.activity).objects.filter(pk=visit.activity_id).update(**fields)
+    return visit
+
+
+# --- The customer's location -----------------------------------------------------------------
+
+
+@transaction.atomic
+def set_customer_location(*, by: User, customer: Customer, fix: Fix) -> CustomerLocation:
+    """The owner or a manager sets or corrects where the customer is."""
+    customer = services.visible_live_customer(by, customer)
+    if not _may_correct_location(by, customer):
+        raise PermissionDenied(_("Only the customer's owner or a manager may correct its location."))
+    location, _created = CustomerLocation.objects.update_or_create(
+        customer=customer,
+        defaults={"latitude": fix.latitude, "longitude": fix.longitude, "source": LocationSource.MANUAL,
+                  "set_by": by, "set_at": timezone.now()},
+    )
+    return location
+
+
+# --- Photos -------------------------------------------------------------------------------------
+
+
+def _resized_jpeg(upload) -> tuple[bytes, int, int]:
+    """Open ``upload`` as an image (Pillow reads the header first, so a pixel bomb is
+    refused before its pixels are decoded), upright it, fit it in
+    ``VISIT_PHOTO_MAX_SIDE`` and re-encode it as JPEG under ``VISIT_PHOTO_MAX_STORED_BYTES``."""
+    refused = _("This file is not a photo we can read (JPEG, PNG, WebP or GIF).")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(upload)
+            if image.format not in {"JPEG", "PNG", "WEBP", "GIF", "MPO"}:
+                raise ValidationError({"photo": refused})
+            width, height = image.size
+            if width * height > settings.VISIT_PHOTO_MAX_PIXELS:
+                raise ValidationError({"photo": _(
+                    "This photo has %(pixels)s megapixels; the most we take is %(limit)s."
+                ) % {"pixels": round(width * height / 1e6), "limit": round(settings.VISIT_PHOTO_MAX_PIXELS / 1e6)}})
+            image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning):
+        raise ValidationError({"photo": refused}) from None
+    image = ImageOps.exif_transpose(image).convert("RGB")
+    image.thumbnail((settings.VISIT_PHOTO_MAX_SIDE, settings.VISIT_PHOTO_MAX_SIDE))
+    for quality in (85, 75, 65, 55, 45):
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=quality, optimize=True)
+        if buffer.tell() <= settings.VISIT_PHOTO_MAX_STORED_BYTES:
+            return buffer.getvalue(), image.width, image.height
+    raise ValidationError({"photo": _("This photo is too detailed to store; take it again.")})
+
+
+@transaction.atomic
+def attach_photo(*, by: User, visit: Visit, upload) -> VisitPhoto:
+    """The visitor adds a photo to their visit. The upload's size is checked before it is
+    read; nothing is stored unless the image is valid."""
+    if visit.owner_id != by.pk:
+        raise PermissionDenied(_("Only the salesperson who made the visit may add photos to it."))
+    if upload.size > settings.VISIT_PHOTO_MAX_UPLOAD_BYTES:
+        raise ValidationError({"photo": _("This file is %(size)s MB; a photo may be at most %(limit)s MB.") % {
+            "size": round(upload.size / 1_048_576, 1), "limit": settings.VISIT_PHOTO_MAX_UPLOAD_BYTES // 1_048_576}})
+    if visit.photos.count() >= settings.VISIT_PHOTOS_PER_VISIT:
+        raise ValidationError({"photo": _("A visit holds at most %(count)s photos.")
+                               % {"count": settings.VISIT_PHOTOS_PER_VISIT}})
+    data, width, height = _resized_jpeg(upload)
+    photo = VisitPhoto(visit=visit, uploaded_by=by, size_bytes=len(data))
+    photo.image.save("photo.jpg", ContentFile(data), save=False)
+    photo.width, photo.height = width, height
+    photo.save()
+    return photo
