@@ -525,8 +525,8 @@ class Visit(models.Model):
     time and the browser's location at both ends. Checking in logs the visit activity
     (``activity``) and ticks the plan item it fulfils; checking out stores the duration."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("salesperson"), on_delete=models.PROTECT,
-                              db_index=False, related_name="visits")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("salesperson"),
+                              on_delete=models.PROTECT, db_index=False, related_name="visits")
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT,
                                  db_index=False, related_name="visits")
     activity = models.OneToOneField(Activity, verbose_name=_("activity"), null=True, blank=True,
@@ -548,8 +548,8 @@ class Visit(models.Model):
     set_customer_location = models.BooleanField(_("set the customer's location"), default=False)
 
     checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
-    check_out_status = models.CharField(_("check-out location"), max_length=12, choices=LocationStatus.choices,
-                                        blank=True)
+    check_out_status = models.CharField(_("check-out location"), max_length=12,
+                                        choices=LocationStatus.choices, blank=True)
     check_out_latitude = models.DecimalField(_("check-out latitude"), max_digits=9, decimal_places=6,
                                              null=True, blank=True)
     check_out_longitude = models.DecimalField(_("check-out longitude"), max_digits=9, decimal_places=6,
@@ -568,8 +568,10 @@ class Visit(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["owner", "client_key"], condition=Q(client_key__isnull=False),
                                     name="visit_one_per_client_key"),
-            models.CheckConstraint(condition=Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=F("checked_in_at")),
-                                   name="visit_check_out_after_check_in"),
+            models.CheckConstraint(
+                condition=Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=F("checked_in_at")),
+                name="visit_check_out_after_check_in",
+            ),
             # A location is stored exactly when the browser gave a fix.
             models.CheckConstraint(
                 condition=(Q(check_in_status="fixed") & Q(check_in_latitude__isnull=False)

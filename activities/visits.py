@@ -6,6 +6,7 @@ A visit is never blocked by a missing location: no permission, no fix in time or
 GPS is saved as "no location" (``LocationStatus``). Offline devices resend with the same
 ``client_key``; the second call finds the first row instead of writing another.
 """
+
 import io
 import math
 import uuid
@@ -95,18 +96,35 @@ def _plan_item_for(by: User, customer: Customer, day, plan_item: PlanItem | None
     """The plan item this visit fulfils: the one chosen (it must be ``by``'s, for this
     customer, on that day), else the first visit item for the customer on that day."""
     if plan_item is not None:
-        if (plan_item.plan.owner_id != by.pk or plan_item.customer_id != customer.pk
-                or plan_item.plan.date != day):
-            raise ValidationError({"plan_item": _("This plan item is not for this customer on your plan today.")})
+        if (
+            plan_item.plan.owner_id != by.pk
+            or plan_item.customer_id != customer.pk
+            or plan_item.plan.date != day
+        ):
+            raise ValidationError(
+                {"plan_item": _("This plan item is not for this customer on your plan today.")}
+            )
         return plan_item
-    return (PlanItem.objects.filter(plan__owner=by, plan__date=day, customer=customer, kind=PlanItemKind.VISIT)
-            .order_by("done", "starts_at", "pk").first())
+    return (
+        PlanItem.objects.filter(plan__owner=by, plan__date=day, customer=customer, kind=PlanItemKind.VISIT)
+        .order_by("done", "starts_at", "pk")
+        .first()
+    )
 
 
 @transaction.atomic
-def check_in(*, by: User, customer: Customer, fix: Fix | None, status: str = "", purpose: str = "",
-             plan_item: PlanItem | None = None, set_location: bool = False,
-             client_key: uuid.UUID | None = None, now: datetime | None = None) -> tuple[Visit, bool]:
+def check_in(
+    *,
+    by: User,
+    customer: Customer,
+    fix: Fix | None,
+    status: str = "",
+    purpose: str = "",
+    plan_item: PlanItem | None = None,
+    set_location: bool = False,
+    client_key: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> tuple[Visit, bool]:
     """``by`` checks in at ``customer`` (anyone who can see the live customer; the visit
     is credited to them). Stores the server time and the browser's fix, or "no
     location" with the reason; measures the distance from the customer's known location
@@ -126,8 +144,14 @@ def check_in(*, by: User, customer: Customer, fix: Fix | None, status: str = "",
     purpose = purpose or (plan_item.purpose if plan_item else Purpose.OTHER)
     if purpose not in Purpose.values:
         raise ValidationError({"purpose": _("Choose a purpose.")})
-    visit = Visit(owner=by, customer=customer, plan_item=plan_item, client_key=client_key, checked_in_at=now,
-                  check_in_status=_status_for(fix, status))
+    visit = Visit(
+        owner=by,
+        customer=customer,
+        plan_item=plan_item,
+        client_key=client_key,
+        checked_in_at=now,
+        check_in_status=_status_for(fix, status),
+    )
     if fix is not None:
         visit.check_in_latitude, visit.check_in_longitude = fix.latitude, fix.longitude
         visit.check_in_accuracy_m = fix.accuracy_m
@@ -139,30 +163,47 @@ def check_in(*, by: User, customer: Customer, fix: Fix | None, status: str = "",
         if client_key is None:
             raise
         return Visit.objects.get(owner=by, client_key=client_key), False
-    visit.activity = services.log_activity(by=by, customer=customer, kind=ActivityKind.VISIT, purpose=purpose,
-                                           started_at=now)
+    visit.activity = services.log_activity(
+        by=by, customer=customer, kind=ActivityKind.VISIT, purpose=purpose, started_at=now
+    )
     visit.save(update_fields=["activity"])
     if plan_item is not None:
         PlanItem.objects.filter(pk=plan_item.pk).update(done=True, activity=visit.activity)
     return visit, True
 
 
-def _measure(visit: Visit, customer: Customer, fix: Fix, *, by: User, now: datetime, set_location: bool) -> None:
+def _measure(
+    visit: Visit, customer: Customer, fix: Fix, *, by: User, now: datetime, set_location: bool
+) -> None:
     """Distance and flag against the known location; or make this fix the location."""
     known = CustomerLocation.objects.select_for_update().filter(customer=customer).first()
     if known is not None:
         visit.distance_m = distance_m(known.latitude, known.longitude, fix.latitude, fix.longitude)
         visit.far_from_customer = visit.distance_m > ActivitySettings.load().check_in_flag_distance_m
-    elif set_location and (fix.accuracy_m is None
-                           or fix.accuracy_m <= ActivitySettings.load().check_in_flag_distance_m):
-        CustomerLocation.objects.create(customer=customer, latitude=fix.latitude, longitude=fix.longitude,
-                                        source=LocationSource.CHECK_IN, set_by=by, set_at=now)
+    elif set_location and (
+        fix.accuracy_m is None or fix.accuracy_m <= ActivitySettings.load().check_in_flag_distance_m
+    ):
+        CustomerLocation.objects.create(
+            customer=customer,
+            latitude=fix.latitude,
+            longitude=fix.longitude,
+            source=LocationSource.CHECK_IN,
+            set_by=by,
+            set_at=now,
+        )
         visit.distance_m, visit.set_customer_location = 0, True
 
 
 @transaction.atomic
-def check_out(*, by: User, visit: Visit, fix: Fix | None, status: str = "", outcome: str = "",
-              now: datetime | None = None) -> Visit:
+def check_out(
+    *,
+    by: User,
+    visit: Visit,
+    fix: Fix | None,
+    status: str = "",
+    outcome: str = "",
+    now: datetime | None = None,
+) -> Visit:
     """The visitor checks out: time, fix (or "no location") and the duration, which also
     goes on the visit activity with the outcome. Checking out twice (a resend) returns
     the visit as it was checked out the first time."""
@@ -179,7 +220,9 @@ def check_out(*, by: User, visit: Visit, fix: Fix | None, status: str = "", outc
         visit.check_out_accuracy_m = fix.accuracy_m
         known = CustomerLocation.objects.filter(customer_id=visit.customer_id).first()
         if known is not None:
-            visit.check_out_distance_m = distance_m(known.latitude, known.longitude, fix.latitude, fix.longitude)
+            visit.check_out_distance_m = distance_m(
+                known.latitude, known.longitude, fix.latitude, fix.longitude
+            )
     visit.duration_minutes = math.ceil((now - visit.checked_in_at).total_seconds() / 60)
     visit.save()
     if visit.activity is not None:
@@ -201,8 +244,13 @@ def set_customer_location(*, by: User, customer: Customer, fix: Fix) -> Customer
         raise PermissionDenied(_("Only the customer's owner or a manager may correct its location."))
     location, _created = CustomerLocation.objects.update_or_create(
         customer=customer,
-        defaults={"latitude": fix.latitude, "longitude": fix.longitude, "source": LocationSource.MANUAL,
-                  "set_by": by, "set_at": timezone.now()},
+        defaults={
+            "latitude": fix.latitude,
+            "longitude": fix.longitude,
+            "source": LocationSource.MANUAL,
+            "set_by": by,
+            "set_at": timezone.now(),
+        },
     )
     return location
 
@@ -223,12 +271,24 @@ def _resized_jpeg(upload) -> tuple[bytes, int, int]:
                 raise ValidationError({"photo": refused})
             width, height = image.size
             if width * height > settings.VISIT_PHOTO_MAX_PIXELS:
-                raise ValidationError({"photo": _(
-                    "This photo has %(pixels)s megapixels; the most we take is %(limit)s."
-                ) % {"pixels": round(width * height / 1e6), "limit": round(settings.VISIT_PHOTO_MAX_PIXELS / 1e6)}})
+                raise ValidationError(
+                    {
+                        "photo": _("This photo has %(pixels)s megapixels; the most we take is %(limit)s.")
+                        % {
+                            "pixels": round(width * height / 1e6),
+                            "limit": round(settings.VISIT_PHOTO_MAX_PIXELS / 1e6),
+                        }
+                    }
+                )
             image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
         raise ValidationError({"photo": refused}) from None
     image = ImageOps.exif_transpose(image).convert("RGB")
     image.thumbnail((settings.VISIT_PHOTO_MAX_SIDE, settings.VISIT_PHOTO_MAX_SIDE))
@@ -247,11 +307,22 @@ def attach_photo(*, by: User, visit: Visit, upload) -> VisitPhoto:
     if visit.owner_id != by.pk:
         raise PermissionDenied(_("Only the salesperson who made the visit may add photos to it."))
     if upload.size > settings.VISIT_PHOTO_MAX_UPLOAD_BYTES:
-        raise ValidationError({"photo": _("This file is %(size)s MB; a photo may be at most %(limit)s MB.") % {
-            "size": round(upload.size / 1_048_576, 1), "limit": settings.VISIT_PHOTO_MAX_UPLOAD_BYTES // 1_048_576}})
+        raise ValidationError(
+            {
+                "photo": _("This file is %(size)s MB; a photo may be at most %(limit)s MB.")
+                % {
+                    "size": round(upload.size / 1_048_576, 1),
+                    "limit": settings.VISIT_PHOTO_MAX_UPLOAD_BYTES // 1_048_576,
+                }
+            }
+        )
     if visit.photos.count() >= settings.VISIT_PHOTOS_PER_VISIT:
-        raise ValidationError({"photo": _("A visit holds at most %(count)s photos.")
-                               % {"count": settings.VISIT_PHOTOS_PER_VISIT}})
+        raise ValidationError(
+            {
+                "photo": _("A visit holds at most %(count)s photos.")
+                % {"count": settings.VISIT_PHOTOS_PER_VISIT}
+            }
+        )
     data, width, height = _resized_jpeg(upload)
     photo = VisitPhoto(visit=visit, uploaded_by=by, size_bytes=len(data))
     photo.image.save("photo.jpg", ContentFile(data), save=False)
