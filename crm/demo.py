@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from .models import KeyPersonRole, Role, Source, Team, Tier, User
+from .models import KeyPersonRole, Role, Source, Tag, Team, Tier, User
 from .normalize import normalize_company_name, normalize_email, phone_digits
 
 DEMO_TEAMS = {"East": "mgr_east", "West": "mgr_west"}
@@ -440,6 +440,13 @@ IMPORT_HEADERS = [
     "Expected yearly value (CNY)", "Expected signing date", "Tags", "Contact name", "Key-person role",
     "Contact phone", "Contact e-mail",
 ]
+# The tags of ``import_workbook``'s rows: demo tags, as an admin adds them (only admins add new tags).
+IMPORT_TAGS = TAG_NAMES[:2]
+
+
+def ensure_import_tags() -> None:
+    """The tags ``import_workbook`` uses, for a database without the demo data."""
+    Tag.objects.bulk_create([Tag(name=name) for name in IMPORT_TAGS], ignore_conflicts=True)
 
 
 def import_workbook(rows: int, owners: list[str]) -> bytes:
@@ -457,7 +464,7 @@ def import_workbook(rows: int, owners: list[str]) -> bytes:
             f"规模测试客户{i}有限公司", "EDCBA"[i % 5], owners[i % len(owners)], "normal", "制造业", "华东",
             # Local numbers from 9 and mobiles from 197: outside the generated organisation's
             # (``DemoNamer.landline``, ``mobile``), so the rows are new customers in a benchmark too.
-            f"021-9{i:07d}", f"buyer{i}@example.cn", 50000 + i, "2026-12-31", "批量,导入", f"李{i}",
+            f"021-9{i:07d}", f"buyer{i}@example.cn", 50000 + i, "2026-12-31", ",".join(IMPORT_TAGS), f"李{i}",
             "decision_maker", f"197{i:08d}", f"li{i}@example.cn",
         ])
     output = io.BytesIO()

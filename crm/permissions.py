@@ -18,6 +18,11 @@ def can_manage_records(user: User) -> bool:
     return user.is_manager or user.is_admin
 
 
+def can_curate_tags(user: User) -> bool:
+    """Add new tags, the vocabulary every team shares: admins (others pick existing ones)."""
+    return user.is_admin
+
+
 def can_export(user: User, crm_settings: CrmSettings) -> bool:
     if user.is_manager or user.is_admin:
         return True

@@ -16,7 +16,7 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from crm import outbox
-from crm.demo import import_workbook
+from crm.demo import ensure_import_tags, import_workbook
 from crm.importing import services
 from crm.models import Customer, ImportBatch, ImportState
 from crm.tests.factories import TeamFactory, UserFactory
@@ -54,6 +54,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def importer(transactional_db, settings, monkeypatch):
     ensure_default_grades()  # an earlier transactional test may have emptied the table
+    ensure_import_tags()
     settings.IMPORT_SYNC_MAX_BYTES = 0  # every file goes through the worker
     monkeypatch.setattr(outbox, "publish", lambda message_ids: 0)  # the worker is "busy"
     return UserFactory(

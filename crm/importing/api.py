@@ -3,7 +3,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from crm.models import ImportBatch
@@ -69,7 +68,6 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     the valid rows (uploader only), ``POST …/cancel/`` drops the import.
     """
 
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
     filterset_fields = ["state", "kind"]
     ordering_fields = ["created_at"]
     search_fields = ["file_name"]

@@ -27,7 +27,7 @@ from crm import permissions
 from crm.bulk import TableWriter
 from crm.models import Contact, Customer, KeyPersonRole, Source, Tag, Tier, User, weighted_value_of
 from crm.normalize import normalize_company_name, normalize_email, phone_digits
-from crm.services import duplicate_message_for_owner
+from crm.services import duplicate_message_about, tag_names_error
 
 from . import cells
 from .registry import Column, Importer, Plan, PlannedRow, RowIssue
@@ -174,8 +174,12 @@ class _Lookups:
                 self.phones.setdefault(phone, customer_id)
             if email:
                 self.emails.setdefault(email, customer_id)
-        # Rows to update: only customers this user can see (the one visibility rule).
+        # The tags every team shares (lower-cased name → name): only admins add new ones.
+        self.tag_names = {name.lower(): name for name in Tag.objects.values_list("name", flat=True)}
+        # Rows to update: only customers this user can see (the one visibility rule), with
+        # the tags they have (an import adds tags, up to the cap).
         self.updatable: dict[int, Customer] = {}
+        self.tags_of: dict[int, set[str]] = {}
         ids = sorted(update_ids)
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
@@ -183,10 +187,12 @@ class _Lookups:
             visible = Customer.objects.visible_to(user).live().select_related("grade")
             for customer in visible.filter(pk__in=chunk):
                 self.updatable[customer.pk] = customer
+            links = Customer.tags.through.objects.filter(customer_id__in=chunk)
+            for customer_id, name in links.values_list("customer_id", "tag__name"):
+                self.tags_of.setdefault(customer_id, set()).add(name)
 
-    def owner_name(self, customer_id: int) -> str | None:
-        owner_id = self.owner_of.get(customer_id)
-        return self.users_by_pk[owner_id].display_name if owner_id in self.users_by_pk else None
+    def owner(self, customer_id: int) -> User | None:
+        return self.users_by_pk.get(self.owner_of.get(customer_id))
 
 
 class CustomerImporter(Importer):
@@ -285,7 +291,12 @@ class CustomerImporter(Importer):
         raw_tags = cell("tags", cells.text) or ""
         for separator in TAG_SEPARATORS[1:]:
             raw_tags = raw_tags.replace(separator, ",")
-        tags = sorted({tag.strip()[:50] for tag in raw_tags.split(",") if tag.strip()})
+        # Spelled as the existing tag is; more than the cap, or a new tag from a non-admin, is an error.
+        names = (name.strip()[:50] for name in raw_tags.split(","))
+        tags = sorted({lookups.tag_names.get(name.lower(), name) for name in names if name})
+        current = lookups.tags_of.get(target.pk, set()) if target else set()
+        if error := tag_names_error(by=user, names=sorted(current | set(tags)), known=lookups.tag_names):
+            issues.append(RowIssue(number, col("tags"), error))
         contact = self._contact(number, values, cell, issues, col("contact_name"))
 
         label = name or (target.name if target else "")
@@ -309,7 +320,8 @@ class CustomerImporter(Importer):
                     number,
                     "duplicate",
                     label=label,
-                    message=duplicate_message_for_owner(lookups.owner_name(match)),
+                    message=duplicate_message_about(viewer=user, owner=lookups.owner(match),
+                                                    customer_id=match),
                 )
         if target is not None:
             keys.append(("id", str(target.pk)))

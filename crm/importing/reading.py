@@ -6,13 +6,19 @@ sheet): a formula cell gives its last saved value and is never evaluated; a work
 carrying macros (``xl/vbaProject.bin``) is refused, as is ``.xlsm``/``.xls``. CSV text
 is decoded as UTF-8 (with or without BOM), else as GB18030 (a superset of GBK/GB2312),
 which is what Excel in Chinese saves.
+
+Every file is held to the caps of ``limits`` (rows, columns, characters in a cell, and for a
+workbook what it unpacks to), checked before a workbook is opened and while rows are read,
+on the upload and again in the worker.
 """
 
 import csv
 import io
 import json
+import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import PurePath
@@ -23,9 +29,12 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from . import limits
+
 FORMATS = {".xlsx": "xlsx", ".csv": "csv"}
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 ZIP_MAGIC = b"PK\x03\x04"
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")  # a CSV line, as a file opened with newline="" reads it
 
 
 @dataclass
@@ -34,19 +43,44 @@ class Table:
     rows: list[tuple[int, list[Any]]]  # (spreadsheet row number, cell values)
 
 
-def pack(table: Table) -> bytes:
-    """The table as compressed JSON (dates as ISO text, which the cell parsers read)."""
-    return zlib.compress(
-        json.dumps(
-            [table.headers, table.rows], ensure_ascii=False, separators=(",", ":"), default=_json_value
-        ).encode(),
-        1,
-    )
+def pack_rows(content: bytes, file_format: str) -> bytes:
+    """The file's non-empty rows as compressed JSON lines, the header row first, then
+    ``[row number, cells]`` (dates as ISO text, which the cell parsers read). Packed as
+    they are read, so that the rows are never all in memory at once; refused as
+    ``read_table`` refuses."""
+    compressor = zlib.compressobj(1)
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_value).encode
+    packed = []
+    for number, values in _filled_rows(content, file_format, limits.Caps.from_settings()):
+        line = [number, values] if packed else values
+        packed.append(compressor.compress(encode(line).encode() + b"\n"))
+    if not packed:
+        raise _no_rows()
+    packed.append(compressor.flush())
+    return b"".join(packed)
 
 
-def unpack(data: bytes) -> Table:
-    headers, rows = json.loads(zlib.decompress(data))
-    return Table(headers=headers, rows=[(number, values) for number, values in rows])
+def unpack_rows(data: bytes) -> tuple[list[Any], Iterator[tuple[int, list[Any]]]]:
+    """The header row and the rows (one at a time) that ``pack_rows`` packed. A batch
+    packed whole by an earlier version (``[headers, rows]``) reads too."""
+    lines = _unpacked_lines(data)
+    first = json.loads(next(lines))
+    if first and isinstance(first[0], list):
+        headers, rows = first
+        return headers, ((number, values) for number, values in rows)
+    return first, ((number, values) for number, values in map(json.loads, lines))
+
+
+def _unpacked_lines(data: bytes) -> Iterator[bytes]:
+    decompressor = zlib.decompressobj()
+    rest = b""
+    for offset in range(0, len(data), limits.CHUNK):
+        lines = (rest + decompressor.decompress(data[offset : offset + limits.CHUNK])).split(b"\n")
+        rest = lines.pop()
+        yield from lines
+    rest += decompressor.flush()
+    if rest:
+        yield rest
 
 
 def _json_value(value):
@@ -91,23 +125,42 @@ def file_format_for(file_name: str, size: int, head: bytes) -> str:
 
 
 def read_table(content: bytes, file_format: str, max_rows: int | None = None) -> Table:
-    """Every non-empty row of the first sheet (or the first ``max_rows``); the first
-    row holds the headers."""
-    rows = _read_xlsx(content, max_rows) if file_format == "xlsx" else _read_csv(content)[:max_rows]
-    numbered = [
-        (number, values)
-        for number, values in enumerate(rows, start=1)
-        if any(value not in (None, "") for value in values)
-    ]
+    """Every non-empty row of the first sheet (or the first ``max_rows``); the first row holds
+    the headers. The whole file is checked against the caps (``limits.Caps``) even when
+    only the first rows are kept: a file beyond them is refused (``ValidationError``)."""
+    numbered = []
+    rows = _filled_rows(content, file_format, limits.Caps.from_settings(), enough=max_rows)
+    for number, values in rows:
+        if max_rows is None or len(numbered) < max_rows:
+            numbered.append((number, values))
     if not numbered:
-        raise ValidationError(
-            _("The file has no rows. Fill in the template and upload it again."), code="empty"
-        )
+        raise _no_rows()
     (_header_number, headers), *data = numbered
     return Table(headers=list(headers), rows=[(number, list(values)) for number, values in data])
 
 
-def _read_xlsx(content: bytes, max_rows: int | None = None) -> list[list]:
+def _filled_rows(
+    content: bytes, file_format: str, caps: limits.Caps, enough: int | None = None
+) -> Iterator[tuple[int, list]]:
+    """The rows holding a value, numbered as in the file, refused beyond the caps. With
+    ``enough``, a workbook whose check proved every cap stops after that many."""
+    rows = _xlsx_rows(content, caps, enough) if file_format == "xlsx" else _csv_rows(content, caps)
+    for number, values in rows:
+        if any(value not in (None, "") for value in values):
+            if number - 1 > caps.rows:  # the first row holds the headers
+                raise caps.too_many_rows()
+            yield number, values
+
+
+def _no_rows() -> ValidationError:
+    return ValidationError(_("The file has no rows. Fill in the template and upload it again."), code="empty")
+
+
+def _xlsx_rows(content: bytes, caps: limits.Caps, enough: int | None = None) -> Iterator[tuple[int, list]]:
+    """The first sheet's rows, numbered as in the spreadsheet, each cell as ``_cell_value``
+    gives it (the first ``enough`` rows holding a value, when the check of the zip proved
+    that no cell is too long). The zip is checked against the caps before the reader
+    opens it; the cells' lengths, when it could not prove them, as they are read."""
     # Imported here: only imports read workbooks.
     from python_calamine import CalamineError, CalamineWorkbook
 
@@ -122,20 +175,24 @@ def _read_xlsx(content: bytes, max_rows: int | None = None) -> list[list]:
                 ),
                 code="macros",
             )
+        long_cells = limits.check_workbook(content, caps)
         sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
-        # From cell A1, so that row numbers are the spreadsheet's.
-        rows = sheet.to_python(skip_empty_area=False, nrows=max_rows)
     except ValidationError:
         raise
     except (CalamineError, zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, OSError) as exc:
-        raise ValidationError(
-            _(
-                "This file could not be read as an Excel workbook (.xlsx): it is damaged or "
-                "not a workbook. Save it again from Excel, or as CSV."
-            ),
-            code="malformed",
-        ) from exc
-    return [[_cell_value(value) for value in row] for row in rows]
+        raise limits.malformed() from exc
+    # Rows come from row 1, cells from the first column in use: padded, so that every
+    # row's cells line up from column A.
+    padding = [None] * (sheet.start[1] if sheet.start else 0)
+    filled = 0
+    for number, row in enumerate(sheet.iter_rows(), start=1):
+        values = [_cell_value(value) for value in row]
+        if long_cells and any(isinstance(value, str) and len(value) > caps.cell_chars for value in values):
+            raise caps.cell_too_long(number)
+        yield number, padding + values
+        filled += any(value is not None for value in values)
+        if enough is not None and not long_cells and filled >= enough:
+            return
 
 
 def _cell_value(value):
@@ -163,15 +220,40 @@ def decode_csv(content: bytes) -> str:
     )
 
 
-def _read_csv(content: bytes) -> list[list[str]]:
+def _csv_rows(content: bytes, caps: limits.Caps) -> Iterator[tuple[int, list[str]]]:
+    """The records, numbered from 1, refused beyond the caps as they are read: no line
+    longer than the widest row the caps allow reaches the parser, no field longer than
+    a cell may be."""
     text = decode_csv(content)
-    first_line = text.split("\n", 1)[0]
+    first_line = text[:65536].split("\n", 1)[0]
     delimiter = ","
     if "," not in first_line:
         delimiter = next((d for d in (";", "\t") if d in first_line), ",")
+    widest_line = caps.columns * (caps.cell_chars + 3) + 2  # quoted, escaped fields
+
+    def lines() -> Iterator[str]:
+        # One line at a time, cut as a file opened with newline="" cuts them (a StringIO
+        # would copy the whole text first).
+        for match in _LINE.finditer(text):
+            line = match.group()
+            if not line:
+                continue
+            if len(line) > widest_line:
+                wide = line.count(delimiter) >= caps.columns
+                raise caps.too_many_columns() if wide else caps.cell_too_long()
+            yield line
+
+    # Process-wide, and the same for every import: the importer is the only CSV reader.
+    csv.field_size_limit(caps.cell_chars)
+    number = 0
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for number, row in enumerate(csv.reader(lines(), delimiter=delimiter), start=1):
+            if len(row) > caps.columns:
+                raise caps.too_many_columns()
+            yield number, row
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise caps.cell_too_long(number + 1) from exc
         raise ValidationError(
             _("The CSV file is malformed: %(error)s") % {"error": exc}, code="malformed"
         ) from exc

@@ -1,7 +1,8 @@
 """Spreadsheet imports: upload → preview → confirm → commit, recorded as an ``ImportBatch``.
 
-* ``start_import`` refuses a wrong, oversized or unreadable file before anything is
-  written, then records the batch. Small files (``IMPORT_SYNC_MAX_BYTES``) are checked
+* ``start_import`` refuses a wrong, oversized or unreadable file, or one beyond the caps
+  (rows, columns, cell length, what a workbook unpacks to: ``limits``), before anything
+  is written, then records the batch. Small files (``IMPORT_SYNC_MAX_BYTES``) are checked
   at once; larger ones by the worker (``crm.tasks.preview_import``).
 * ``confirm_import`` is for the uploader only; it queues the commit (worker for large
   files, at once for small ones).
@@ -57,7 +58,8 @@ def start_import(*, by: User, kind: str, upload) -> ImportBatch:
     """Record an import of ``upload`` (a Django ``UploadedFile``) by ``by``.
 
     Raises ``ValidationError`` (nothing written) for an unknown kind, a file of the
-    wrong type, too large, empty, unreadable, or without the required columns.
+    wrong type, too large, beyond the caps (``limits``: the whole file is checked), empty,
+    unreadable, or without the required columns. The worker checks the caps again.
     """
     importer = registry.get(kind)
     if importer is None:
@@ -212,17 +214,16 @@ def _plan(batch: ImportBatch, *, start: int, end: int) -> registry.Plan:
     if not batch.user.is_active:
         raise ValidationError(_("The person who uploaded this file can no longer sign in."))
     if batch.rows is None:
-        # First step: read the workbook once, keep its rows, drop the file.
-        table = reading.read_table(bytes(batch.content or b""), batch.file_format)
-        batch.rows = reading.pack(table)
+        # First step: read the file once (refused beyond the caps), keep its rows, drop the file.
+        batch.rows = reading.pack_rows(bytes(batch.content or b""), batch.file_format)
         ImportBatch.objects.filter(pk=batch.pk).update(rows=batch.rows, content=None)
-    else:
-        table = reading.unpack(bytes(batch.rows))
-    mapping = importer.header_map(table.headers)
-    headers = {column.key: str(table.headers[index]).strip().rstrip("*") for index, column in mapping.items()}
+    file_headers, file_rows = reading.unpack_rows(bytes(batch.rows))
+    mapping = importer.header_map(file_headers)
+    headers = {column.key: str(file_headers[index]).strip().rstrip("*") for index, column in mapping.items()}
+    # Only the importer's columns are kept, a row at a time.
     rows = [
         (number, {column.key: values[index] for index, column in mapping.items() if index < len(values)})
-        for number, values in table.rows
+        for number, values in file_rows
     ]
     ImportBatch.objects.filter(pk=batch.pk).update(total_rows=len(rows))
     progress = _progress(batch.pk, len(rows), start, end)
@@ -304,8 +305,10 @@ def _store_preview(batch: ImportBatch, plan: registry.Plan, state: str, message:
 
 
 def _fail(batch: ImportBatch, message: str) -> None:
+    """Nothing was imported: the batch keeps the reason, not the file (a refused one may be a bomb)."""
     ImportBatch.objects.filter(pk=batch.pk).update(
-        state=ImportState.FAILED, message=message, finished_at=timezone.now(), progress=100
+        state=ImportState.FAILED, message=message, finished_at=timezone.now(), progress=100,
+        content=None, rows=None,
     )
     audit(actor=batch.user, action=Action.IMPORT, obj=batch, outcome=Outcome.FAILURE,
           detail={"kind": batch.kind, "stage": "failed", "message": message[:200]})

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from crm import services
-from crm.models import Customer
+from crm.models import Customer, Tag
 from crm.tests.factories import CustomerFactory
 from funnel.tests.factories import grade
 
@@ -17,6 +17,12 @@ def _page_data(**overrides) -> dict:
     data = {"name": "Northwind Ltd", "grade": grade("E").pk, "source": "referral", "tier": "priority",
             "expected_value": "5000000", "tags": "state-owned, price-sensitive"}
     return {**data, **overrides}
+
+
+@pytest.fixture(autouse=True)
+def shared_tags(db):
+    """The tags an admin has added: others may only pick these (see test_tags.py)."""
+    Tag.objects.bulk_create([Tag(name=name) for name in ("state-owned", "price-sensitive")])
 
 
 # --- Who may own the new customer --------------------------------------------------------
@@ -79,13 +85,13 @@ def test_who_may_create_a_customer_for_whom_in_the_api(personas, client_as, role
 
 def test_the_api_makes_the_caller_the_owner_by_default(personas, client_as):
     response = client_as("salesperson").post(reverse("customer-list"), {
-        "name": "Northwind Ltd", "grade": grade("E").pk, "tags": ["new-tag"],
+        "name": "Northwind Ltd", "grade": grade("E").pk, "tags": ["State-Owned"],
     }, content_type="application/json")
 
     assert response.status_code == 201
     body = response.json()
     assert (body["owner"], body["owner_name"], body["grade_code"], body["tags"]) == (
-        personas.salesperson.pk, personas.salesperson.display_name, "E", ["new-tag"])
+        personas.salesperson.pk, personas.salesperson.display_name, "E", ["state-owned"])
 
 
 def test_a_salesperson_cannot_put_a_customer_in_the_pool(personas, client_as):

@@ -34,6 +34,12 @@ def default_grades(db):
     ensure_default_grades()
 
 
+@pytest.fixture(autouse=True)
+def shared_tags(db):
+    """The tags an admin has added: others may only pick these (see test_tags.py)."""
+    Tag.objects.bulk_create([Tag(name=name) for name in ("国企", "重点", "steel")])
+
+
 def workbook_from_template(rows: list[dict], language: str = "zh-hans") -> bytes:
     """The downloaded template, filled in: ``rows`` map header text → value."""
     workbook = load_workbook(io.BytesIO(services.template_workbook("customers", language)))
