@@ -57,21 +57,44 @@ from .models import (
 )
 
 
+class StaleWrite(Exception):
+    """The customer changed since the caller looked (another person won the race): the
+    write was not applied; reload and decide again. The API answers 409 Conflict."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class GradeConflict(StaleWrite):
+    """The customer's grade is no longer the one the caller saw."""
+
+
 @transaction.atomic
-def change_grade(*, customer: Customer, grade: Grade, by: User, note: str = "") -> GradeChange:
+def change_grade(*, customer: Customer, grade: Grade, by: User, note: str = "",
+                 expected_grade_id: int | None = None) -> GradeChange:
     """Move ``customer`` to ``grade``: records from/to/when/who/note, resets the time in
     grade and the stagnation clock (calendar or working days, by the funnel settings)
     and closes the open stagnation alert of the stay that ends. Moving to lost needs a
     reason (the note).
 
-    The row is locked, so two simultaneous moves are applied one after the other and
-    the history stays a consistent chain. The caller must be allowed to see the
-    customer (views and the API check visibility first). A probability override is
-    kept: a stage move does not silently wipe a salesperson's judgement.
+    Concurrency: the customer row alone is locked (``Customer.objects.for_update``) and
+    re-read, so simultaneous moves apply one after the other, each from the grade the
+    one before left. A caller acting on what a person saw (the page, the API) passes
+    that grade as ``expected_grade_id``: when another move came first, nothing is
+    written and ``GradeConflict`` is raised (API 409). Either way the history stays
+    one row per applied move, a consistent chain. The caller must be allowed to see
+    the customer (views and the API check visibility first). A probability override
+    is kept: a stage move does not silently wipe a salesperson's judgement.
     """
-    customer = Customer.objects.select_for_update().select_related("grade").get(pk=customer.pk)
+    customer = Customer.objects.for_update("grade").get(pk=customer.pk)
     if customer.is_archived:
         raise ValidationError(_("An archived customer cannot change grade; restore it first."))
+    if expected_grade_id is not None and customer.grade_id != expected_grade_id:
+        raise GradeConflict(_(
+            "The grade of %(name)s was changed by someone else meanwhile (it is now %(grade)s); "
+            "reload and try again."
+        ) % {"name": customer.name, "grade": customer.grade.code})
     if grade.pk == customer.grade_id:
         raise ValidationError({"grade": _("The customer is already at this grade.")})
     note = note.strip()
@@ -345,12 +368,8 @@ def _send_stagnation_digests(raised_at: datetime) -> int:
 # --- Reassignment (改派) -----------------------------------------------------------------
 
 
-class ReassignConflict(Exception):
+class ReassignConflict(StaleWrite):
     """The owner changed since the caller looked (another person won the race): reload."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -466,7 +485,7 @@ def reassign(*, customers: Iterable[Customer], new_owner: User, by: User, reason
     if new_owner is None or not new_owner.is_active:
         raise ValidationError({"owner": _("The new owner must be an active user.")})
     seen = dict(expected_owners) if expected_owners is not None else {c.pk: c.owner_id for c in customers}
-    rows = {c.pk: c for c in Customer.objects.select_for_update(of=("self",)).select_related("grade", "owner")
+    rows = {c.pk: c for c in Customer.objects.for_update("grade", "owner")
             .filter(pk__in=list(seen)).order_by("pk")}
     result = ReassignResult()
     movers: list[Customer] = []
@@ -610,7 +629,7 @@ def apply_departure(*, leaver: User, assignments: Mapping[int, User], by: User, 
         refused += outcome.refused
     if refused:
         raise ValidationError([refusal.message for refusal in refused])
-    archived = list(Customer.objects.select_for_update(of=("self",)).select_related("grade")
+    archived = list(Customer.objects.for_update("grade")
                     .filter(owner=leaver, archived_at__isnull=False).order_by("pk"))
     if archived:
         now = timezone.now()
@@ -719,8 +738,7 @@ def release_customer(*, customer: Customer, by: User, reason: str) -> Reassignme
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the customer goes back to the pool.")})
-    customer = (Customer.objects.select_for_update(of=("self",)).select_related("grade", "owner")
-                .get(pk=customer.pk))
+    customer = Customer.objects.for_update("grade", "owner").get(pk=customer.pk)
     if customer.owner_id is None:
         raise ReassignConflict(_("This customer is already in the public pool."))
     if not permissions.can_release(by, customer):
@@ -803,8 +821,7 @@ def return_idle_customers(*, on: date) -> PoolSweep:
             })
         if warned:
             _send_pool_warnings(now)
-    due = list(candidates.filter(pool_return_at__lte=cutoff).select_related("grade", "owner")
-               .select_for_update(of=("self",)).order_by("pk"))
+    due = list(candidates.filter(pool_return_at__lte=cutoff).for_update("grade", "owner").order_by("pk"))
     if due:
         reasons = {c.pk: _("No activity for %(days)d days") % {"days": c.grade.pool_return_days} for c in due}
         old_owners = {c.pk: c.owner for c in due}
@@ -888,7 +905,7 @@ def raise_conflict(*, by: User, first_contact_on: date, evidence: str, name: str
     found = crm_services.find_duplicate(name=name, phone=phone, email=email)
     if found is None:
         raise ValidationError(_("No existing customer matches: you can simply create it."))
-    customer = Customer.objects.select_for_update(of=("self",)).select_related("owner").get(pk=found[1].pk)
+    customer = Customer.objects.for_update("owner").get(pk=found[1].pk)
     if customer.owner_id is None:
         raise ValidationError(_("This customer is in the public pool: claim it there."))
     if customer.owner_id == by.pk:

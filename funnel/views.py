@@ -37,7 +37,7 @@ from .forms import (
     SinceForm,
 )
 from .models import FunnelSettings, HandoverStatus
-from .services import ReassignConflict
+from .services import ReassignConflict, StaleWrite
 
 
 def _live_visible_customer(request, pk):
@@ -49,9 +49,13 @@ class ChangeGradeView(View):
         customer = _live_visible_customer(request, pk)
         form = ChangeGradeForm(request.POST, customer=customer)
         if form.is_valid():
+            data = form.cleaned_data
+            seen = data["expected_grade"] or customer.grade_id  # the grade the page showed
             try:
-                services.change_grade(customer=customer, grade=form.cleaned_data["grade"], by=request.user,
-                                      note=form.cleaned_data["note"])
+                services.change_grade(customer=customer, grade=data["grade"], by=request.user,
+                                      note=data["note"], expected_grade_id=seen)
+            except StaleWrite as error:
+                messages.error(request, error.message)
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
             else:

@@ -4,12 +4,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
 from crm.models import Customer
 from crm.tests.factories import CustomerFactory
-from funnel.models import GradeChange
 from funnel.services import change_grade
 from funnel.tests.factories import grade
 from reports.models import WeeklyRollup
@@ -54,10 +54,12 @@ def test_running_a_week_twice_leaves_identical_rows(personas, this_week):
 
 def test_a_past_week_uses_the_grade_each_customer_had_then(personas):
     salesperson = personas.salesperson
+    month_ago = timezone.now() - timedelta(days=30)
     customer = CustomerFactory(owner=salesperson, grade=grade("E"), expected_value=Decimal(1_000_000))
-    Customer.objects.filter(pk=customer.pk).update(created_at=timezone.now() - timedelta(days=30))
-    change = change_grade(customer=customer, grade=grade("C"), by=salesperson)
-    GradeChange.objects.filter(pk=change.pk).update(changed_at=timezone.now() - timedelta(days=3))
+    Customer.objects.filter(pk=customer.pk).update(created_at=month_ago, grade_entered_at=month_ago)
+    # Moved three days ago (grade history is append-only: it is written in the past, not backdated).
+    with time_machine.travel(timezone.now() - timedelta(days=3), tick=False):
+        change_grade(customer=customer, grade=grade("C"), by=salesperson)
     two_weeks_ago = week_start(today() - timedelta(days=14))
     compute_weekly_rollups(week=two_weeks_ago)
     compute_weekly_rollups(week=today())

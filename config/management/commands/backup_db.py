@@ -1,4 +1,5 @@
-"""``manage.py backup_db`` (``make backup``): a timestamped backup in ``BACKUP_DIR``."""
+"""``manage.py backup_db`` (``make backup``): a timestamped backup in ``BACKUP_DIR``, readable by
+its owner only, encrypted when ``BACKUP_ENCRYPTION_KEY`` is set."""
 from pathlib import Path
 
 from django.conf import settings
@@ -16,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, output_dir: Path | None, **options):
         try:
-            path = backup(output_dir or settings.BACKUP_DIR)
+            path = backup(output_dir or settings.BACKUP_DIR, key=settings.BACKUP_ENCRYPTION_KEY)
         except BackupError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(self.style.SUCCESS(f"Backup written: {path} ({path.stat().st_size} bytes)"))

@@ -1,4 +1,5 @@
-"""``manage.py restore_db [FILE]`` (``make restore``): replace the database with a backup."""
+"""``manage.py restore_db [FILE]`` (``make restore``): replace the database with a backup
+(an encrypted one, ``….enc``, is decrypted with ``BACKUP_ENCRYPTION_KEY``)."""
 from pathlib import Path
 
 from django.conf import settings
@@ -26,7 +27,7 @@ class Command(BaseCommand):
                 answer = input(f"Replace everything in {target} with {source}? Type 'yes' to continue: ")
                 if answer.strip().lower() != "yes":
                     raise CommandError("Restore cancelled.")
-            restore(source, database_name=database_name)
+            restore(source, database_name=database_name, key=settings.BACKUP_ENCRYPTION_KEY)
         except BackupError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(self.style.SUCCESS(f"Restored {source} into {target}."))
