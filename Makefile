@@ -42,9 +42,11 @@ lint: install
 	$(BIN)/bandit -c bandit.yaml -r crm funnel activities reports config -lll -q
 	$(BIN)/python .ci/dependency_audit.py
 
-## make backup: a timestamped backup in var/backups/ (pg_dump -Fc, or SQLite's online backup)
+## make backup: a timestamped backup in var/backups/ (pg_dump -Fc, or SQLite's online backup;
+## 0600, encrypted with BACKUP_ENCRYPTION_KEY if set), then the audit chain checked (its head hash printed)
 backup: install
 	$(BIN)/python manage.py backup_db
+	$(BIN)/python manage.py verify_audit
 
 ## make restore [BACKUP=var/backups/funnel-….dump]: restore that backup (default: the newest)
 restore: install

@@ -133,3 +133,12 @@ def url_reversals(monkeypatch) -> list:
     monkeypatch.setattr(URLResolver, "_reverse_with_prefix",
                         lambda *args, **kwargs: reversals.append(1) or original(*args, **kwargs))
     return reversals
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters (failed log-ins, the duplicate check) live in the cache, local
+    memory in tests: each test starts with none counted."""
+    from django.core.cache import cache
+
+    cache.clear()

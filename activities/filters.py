@@ -69,6 +69,8 @@ class DailyReportFilter(django_filters.FilterSet):
 class MarketReportFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=MarketReportKind.choices, label=_("Kind"))
     owner = django_filters.ModelChoiceFilter(queryset=_people, label=_("Reported by"))
+    # By bare id: an id that does not exist and one out of sight answer alike (IdFilterSet).
+    customer = IdFilter(field_name="customer_id", label=_("Customer id"))
 
     class Meta:
         model = MarketReport

@@ -24,6 +24,15 @@ class ConfigAppConfig(AppConfig):
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="config.mfa.on_user_logged_in")
 
+        # Every failed log-in counts against its address and the site (config.throttling).
+        from django.contrib.auth.signals import user_login_failed
+
+        from .throttling import count_login_failure
+
+        user_login_failed.connect(count_login_failure, dispatch_uid="config.throttling.count_login_failure")
+
+        from . import checks  # noqa: F401 - registers the deployment checks
+
         # What start-up loaded (modules, models, settings) lives as long as the process:
         # moved out of the collector's sight, a full collection no longer walks it, which
         # took pages tens of milliseconds every few dozen requests. Last app, so last to load.

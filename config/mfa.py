@@ -10,12 +10,13 @@ import time
 from base64 import b32encode
 
 import segno
+from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -27,10 +28,12 @@ from django_otp import login as otp_login
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
-from rest_framework.authtoken.models import Token
+from knox.settings import knox_settings
 
 from crm.audit import Action, Outcome, audit
 from crm.models import User
+
+from .tokens import DEVICE_NAME_MAX, issue_token, revoke_token, tokens_of
 
 # Session keys: whether the signed-in user has a confirmed device (read on every request,
 # so it is looked up once at login), the key being enrolled, and when the session began.
@@ -70,10 +73,14 @@ def _safe_next(request, default: str = "home") -> str:
 
 
 def _mark_verified(request, device) -> None:
-    """Record the second factor in the session, under a new session id (privilege rises)."""
+    """Record the second factor in the session, under a new session id (privilege rises),
+    and forget the username's failed log-ins: password and code together lift a lockout
+    (config.throttling), so a stranger's wrong guesses cannot shut the owner out."""
     otp_login(request, device)
     request.session.cycle_key()
     request.session[ENROLLED_SESSION_KEY] = True
+    if AxesProxyHandler.reset_attempts(username=request.user.get_username()):
+        audit(actor=request.user, action=Action.LOGIN_UNLOCKED, detail={"by": "second factor"})
 
 
 def _new_recovery_codes(user: User) -> list[str]:
@@ -198,27 +205,48 @@ def _grouped_base32(key: bytes) -> str:
     return " ".join(text[i:i + 4] for i in range(0, len(text), 4))
 
 
-def account_security(request, *, new_token: str | None = None, status: int = 200):
-    """The user's security page: two-factor status and API tokens."""
+class TokenNameForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("Device or script"), max_length=DEVICE_NAME_MAX, required=False, strip=True,
+        help_text=gettext_lazy("So you can tell your tokens apart, e.g. \"Laptop export script\"."),
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+
+
+def account_security(request, *, new_token: str | None = None, form: TokenNameForm | None = None,
+                     status: int = 200):
+    """The user's security page: two-factor status and API tokens (one per device)."""
     return render(request, "registration/account_security.html", {
         "enrolled": user_has_device(request.user),
         "required": role_requires_second_factor(request.user),
         "recovery_codes_left": StaticToken.objects.filter(
             device__user=request.user, device__name=RECOVERY_DEVICE_NAME).count(),
-        "has_token": Token.objects.filter(user=request.user).exists(),
+        "tokens": list(tokens_of(request.user)),
+        "token_form": form or TokenNameForm(),
+        "token_ttl_days": knox_settings.TOKEN_TTL.days,
         "new_token": new_token,
     }, status=status)
 
 
 @require_POST
 def issue_api_token(request):
-    """A new API token (the old one stops working), shown once. Reaching this page
-    already took the second factor for whoever needs one (middleware)."""
-    with transaction.atomic():
-        Token.objects.filter(user=request.user).delete()
-        token = Token.objects.create(user=request.user)
-        audit(actor=request.user, action=Action.TOKEN_ISSUED, detail={"via": "security page"})
-    return account_security(request, new_token=token.key)
+    """A new API token for one device, shown once; the others keep working. Reaching
+    this page already took the second factor for whoever needs one (middleware)."""
+    form = TokenNameForm(request.POST)
+    if not form.is_valid():
+        return account_security(request, form=form, status=400)
+    _token, key = issue_token(user=request.user, name=form.cleaned_data["name"], via="security page")
+    return account_security(request, new_token=key)
+
+
+@require_POST
+def revoke_api_token(request, pk: int):
+    """The owner revokes one of their tokens; anyone else's id is a 404."""
+    token = get_object_or_404(tokens_of(request.user), pk=pk)
+    revoke_token(token=token, by=request.user, reason="owner")
+    messages.success(request, _("The token “%(name)s” no longer works.")
+                     % {"name": token.name or _("Unnamed device")})
+    return redirect("account-security")
 
 
 @require_POST

@@ -1,15 +1,17 @@
 """Project-level pages: login/password wrappers and the health check (home is "my day": activities)."""
+import sys
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import JsonResponse
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import APIException, NotFound, ParseError
 
 from crm.audit import Action, audit
 from crm.models import WorkerHeartbeat
@@ -84,3 +86,25 @@ def _json_under_api(page_view, api_error):
 
 bad_request = _json_under_api(defaults.bad_request, ParseError)
 page_not_found = _json_under_api(defaults.page_not_found, NotFound)
+
+# How long an API client waits before trying again while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 30
+
+
+def server_error(request):
+    """Django's 500 page; under /api/ the API's JSON error, and while the database is
+    unreachable (``OperationalError``/``InterfaceError`` from the driver, raised by a view
+    or by a middleware reading the session or the token) a 503 with ``Retry-After``.
+
+    Django calls this handler inside its ``except`` block, so the error is
+    ``sys.exc_info()``; nothing here touches the database.
+    """
+    error = sys.exc_info()[1]
+    if not request.path.startswith("/api/"):
+        return defaults.server_error(request)
+    if isinstance(error, OperationalError | InterfaceError):
+        response = JsonResponse({"detail": _("The database is unavailable; try again in a minute.")},
+                                status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+    return JsonResponse({"detail": str(APIException.default_detail)}, status=500)

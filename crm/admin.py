@@ -97,6 +97,11 @@ class FunnelUserAdmin(AuditedAdminMixin, UserAdmin):
         (_("Sales organisation"), {"fields": ("role", "team", "hire_date")}),
     )
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            obj.auth_token_set.all().delete()  # access ends: API tokens (config.ApiToken) too
+
 
 @admin.register(Customer)
 class CustomerAdmin(SimpleHistoryAdmin):

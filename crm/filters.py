@@ -1,12 +1,14 @@
 """The customer list's filters, shared by the page, its export and the API."""
 import django_filters
 from django import forms
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 
-from .models import Contact, Customer, Source, Tier, User
-from .normalize import phone_digits
+from .models import Customer, Source, Tier, User
+from .selectors import customer_ids_matching
 
 # The largest value a 64-bit database key (SQLite's INTEGER, PostgreSQL's bigint) holds.
 MAX_ID = 2**63 - 1
@@ -20,6 +22,32 @@ class IdFilter(django_filters.NumberFilter):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class IdFilterSet(django_filters.FilterSet):
+    """A FilterSet whose generated foreign-key filters (``filterset_fields``,
+    ``Meta.fields``) take a bare id and never look the row up.
+
+    django-filter's default looks the id up among *all* rows of the related table: an
+    id that does not exist answered 400 "Select a valid choice", one of a row the user
+    may not see an empty list — telling which ids exist. Here both give the same empty
+    list, as the rows themselves are already limited to what the user may see.
+    (Declared ``ModelChoiceFilter``s over visible rows, e.g. an owner dropdown, answer
+    the same 400 for both.)
+    """
+
+    FILTER_DEFAULTS = {
+        **django_filters.filterset.FILTER_FOR_DBFIELD_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
+    }
+
+
+class FilterBackend(DjangoFilterBackend):
+    """The API's filter backend (``DEFAULT_FILTER_BACKENDS``): ``filterset_fields``
+    become an ``IdFilterSet``."""
+
+    filterset_base = IdFilterSet
 
 
 def _owners(request):
@@ -76,18 +104,8 @@ class CustomerFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        # One IN (… UNION …) of the matching ids: each branch can use its trigram index on
-        # PostgreSQL (crm migration 0008), where "name OR EXISTS(contact)" scans every row.
-        lookups = {"name__icontains": value}
-        digits = phone_digits(value)
-        if len(digits) >= 4:
-            lookups["phone_digits__contains"] = digits
-        first, *others = [
-            model.objects.filter(**{lookup: term}).order_by().values(id_field)
-            for model, id_field in ((Customer, "pk"), (Contact, "customer_id"))
-            for lookup, term in lookups.items()
-        ]
-        return queryset.filter(pk__in=first.union(*others))
+        # The same matching as the navbar's quick search.
+        return queryset.filter(pk__in=customer_ids_matching(value))
 
     def filter_stagnant(self, queryset, name, value):
         if value is None:

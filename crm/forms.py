@@ -7,18 +7,54 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Contact, Customer, Tag, User
 from .permissions import can_own
-from .services import CONTACT_EDITABLE_FIELDS, CUSTOMER_EDITABLE_FIELDS
+from .services import CONTACT_EDITABLE_FIELDS, CUSTOMER_EDITABLE_FIELDS, too_many_tags
 from .templatetags.formatting import select_options
 
 
+class TelInput(forms.TextInput):
+    """A phone number: the phone's dial pad (``type="tel"``) and the address book's autofill."""
+
+    input_type = "tel"
+
+    def __init__(self, attrs=None):
+        super().__init__({"autocomplete": "tel", **(attrs or {})})
+
+
+def fit_keyboard(field: forms.Field) -> None:
+    """The right keyboard on a phone for each kind of field (UI.md, "On a phone"): amounts,
+    rates and probabilities the decimal pad, counts the number pad, e-mails the address
+    keyboard, dates and times the phone's own pickers. Date and time inputs are always
+    written ISO, as those inputs need (Chinese formats would write 2026/06/12, which a
+    date input shows as empty). Attributes a form sets itself win."""
+    widget = field.widget
+    if widget.is_hidden:
+        return
+    if isinstance(field, forms.DecimalField | forms.FloatField):  # before IntegerField: subclasses
+        widget.attrs.setdefault("inputmode", "decimal")
+    elif isinstance(field, forms.IntegerField):
+        widget.attrs.setdefault("inputmode", "numeric")
+    elif isinstance(field, forms.EmailField):
+        widget.attrs.setdefault("autocomplete", "email")
+    elif isinstance(field, forms.DateField) and isinstance(widget, forms.DateInput):
+        widget.input_type, widget.format = "date", "%Y-%m-%d"
+    elif isinstance(field, forms.TimeField) and isinstance(widget, forms.TimeInput):
+        widget.input_type, widget.format = "time", "%H:%M"
+
+
 class BootstrapMixin:
-    """Bootstrap classes on every widget, and ``is-invalid`` on fields with errors."""
+    """Bootstrap classes on every widget, the phone keyboard that fits each field
+    (``fit_keyboard``), and ``is-invalid`` on fields with errors."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            fit_keyboard(field)
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+                # Django puts the class on the list and on each box alike: a class of our own
+                # (app.css) keeps each box a real check, never a text field.
+                css = "form-check-list"
+            elif isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
                 css = "form-select"
@@ -58,7 +94,8 @@ class PlainSelect(forms.Select):
 
 
 class TagsField(forms.CharField):
-    """Tags typed as a comma-separated list; unknown tags are created."""
+    """Tags typed as a comma-separated list of names, at most ``MAX_TAGS_PER_CUSTOMER``;
+    the service resolves them (``services.resolve_tags``: only admins add new ones)."""
 
     def prepare_value(self, value):
         if isinstance(value, list | tuple):
@@ -67,11 +104,10 @@ class TagsField(forms.CharField):
 
     def clean(self, value):
         names = [name.strip() for name in (super().clean(value) or "").replace("，", ",").split(",")]
-        return [name[:50] for name in dict.fromkeys(names) if name]
-
-
-def tags_from_names(names: list[str]) -> list[Tag]:
-    return [Tag.objects.get_or_create(name=name)[0] for name in names]
+        names = [name[:50] for name in dict.fromkeys(names) if name]
+        if error := too_many_tags(len(names)):
+            raise forms.ValidationError(error, code="too_many_tags")
+        return names
 
 
 class CustomerForm(BootstrapMixin, forms.ModelForm):
@@ -84,6 +120,7 @@ class CustomerForm(BootstrapMixin, forms.ModelForm):
         widgets = {
             "notes": forms.Textarea(attrs={"rows": 3}),
             "expected_signing_on": forms.DateInput(attrs={"type": "date"}),
+            "phone": TelInput(),
         }
 
     def __init__(self, *args, **kwargs):
@@ -121,7 +158,7 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Contact
         fields = [*CONTACT_EDITABLE_FIELDS]
-        widgets = {"preferences": forms.Textarea(attrs={"rows": 2})}
+        widgets = {"preferences": forms.Textarea(attrs={"rows": 2}), "phone": TelInput()}
 
 
 class ProbabilityOverrideForm(BootstrapMixin, forms.Form):

@@ -257,6 +257,21 @@ class CustomerQuerySet(OwnedQuerySet):
     def in_pool(self) -> "CustomerQuerySet":
         return self.filter(owner__isnull=True, archived_at__isnull=True)
 
+    def for_update(self, *related: str) -> "CustomerQuerySet":
+        """The way every write locks customers: ``SELECT … FOR UPDATE`` of the customer
+        rows alone, then ``related`` (e.g. "grade", "owner") read after the lock.
+
+        Never join in the locking query. Under READ COMMITTED, PostgreSQL re-checks a
+        row that another transaction changed while we waited against the joined rows
+        it read *before* waiting: a customer whose grade just changed drops out of an
+        inner join (``Customer.DoesNotExist``, the 500s of parallel grade changes) and
+        one whose owner just changed comes back without one from an outer join.
+        ``select_for_update(of=("self",))`` does not help: it only narrows what is
+        locked, not what is re-checked. The related rows are read in their own queries
+        (one each, whatever the number of customers), at their current version.
+        """
+        return self.select_for_update().prefetch_related(*related)
+
 
 class Customer(models.Model):
     """A company or person we sell to.
@@ -786,6 +801,10 @@ class SecurityAction(models.TextChoices):
     RECOVERY_CODES = "recovery_codes", _("Recovery codes renewed")
     PASSWORD_CHANGED = "password_changed", _("Password changed")
     TOKEN_ISSUED = "token_issued", _("API token issued")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")
+    LOGIN_THROTTLED = "login_throttled", _("Log-ins throttled")
+    LOGIN_UNLOCKED = "login_unlocked", _("Log-in unlocked")
+    OWNER_REVEALED = "owner_revealed", _("Duplicate check named another team's owner")
     ACCESS_DENIED = "access_denied", _("Access denied")
     EXPORT = "export", _("Export")
     IMPORT = "import", _("Import")
@@ -834,6 +853,11 @@ class SecurityEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
+    # The hash chain (``crm.audit_chain``): the SHA-256 of this row's content and of the
+    # previous row's hash, so ``manage.py verify_audit`` finds a row edited, inserted or
+    # removed after the fact.
+    prev_hash = models.CharField(_("previous event's hash"), max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
 
     objects = SecurityEventQuerySet.as_manager()
 
@@ -857,3 +881,19 @@ class SecurityEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The security audit log is append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The end of the security audit log's hash chain: one row holding the last event's
+    id and hash. Every writer locks it (``crm.audit.audit``), so writers append one after
+    the other and the chain never forks; ``verify_audit`` compares the log's last event
+    with it, so removing the newest events shows too."""
+
+    last_event_id = models.BigIntegerField(null=True)
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="auditchainhead_one_row")]
+
+    def __str__(self) -> str:
+        return f"{self.last_event_id}: {self.last_hash}"

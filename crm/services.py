@@ -3,6 +3,7 @@
 Grades and owners only move through the funnel app's services (``change_grade``,
 ``reassign``); here a customer is created at a grade and otherwise keeps it.
 """
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -11,14 +12,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import DecimalField, F, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.deletion import ProtectedError
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Coalesce, Lower, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.models import HistoricalChanges
 
-from . import outbox, permissions, selectors
-from .audit import Action, audit
+from . import outbox, permissions, ratelimit, selectors
+from .audit import Action, audit, audit_despite_rollback, history_purge
 from .extensions import archive_steps
 from .models import (
     Contact,
@@ -68,9 +69,21 @@ def find_duplicate(*, name: str = "", phone: str = "", email: str = "",
     return None
 
 
-def duplicate_message(customer: Customer) -> str:
-    """Names the current owner only: the other customer's details may be invisible to the user."""
-    return duplicate_message_for_owner(customer.owner.display_name if customer.owner_id else None)
+def duplicate_message(customer: Customer, *, viewer: User | None) -> str:
+    """Names the current owner only: the other customer's details may be invisible to
+    the user. Another team's owner is named within ``owner_name_for``'s limit."""
+    return duplicate_message_about(viewer=viewer, owner=customer.owner if customer.owner_id else None,
+                                   customer_id=customer.pk)
+
+
+def duplicate_message_about(*, viewer: User | None, owner: User | None, customer_id: int) -> str:
+    """``duplicate_message`` from the owner and the customer's id alone (imports check in memory)."""
+    if owner is None:
+        return duplicate_message_for_owner(None)
+    name = owner_name_for(viewer, owner, customer_id=customer_id)
+    if name is None:
+        return _("This customer already exists and is owned by a salesperson of another team.")
+    return duplicate_message_for_owner(name)
 
 
 def duplicate_message_for_owner(owner_name: str | None) -> str:
@@ -80,15 +93,44 @@ def duplicate_message_for_owner(owner_name: str | None) -> str:
     return _("This customer already exists and is owned by %(owner)s.") % {"owner": owner_name}
 
 
-def ensure_not_duplicate(*, name: str = "", phone: str = "", email: str = "",
+def owner_name_for(viewer: User | None, owner: User, *, customer_id: int) -> str | None:
+    """The name of a duplicate's owner as the duplicate check may tell ``viewer``.
+
+    Owners the viewer may see, and their own team's, are named freely. Another team's
+    owner is named too — a salesperson needs the name to raise a conflict (撞单) — but
+    that tells who works which company, so each such answer goes to the security audit
+    log (even though the refused write rolls back), and past
+    ``DUPLICATE_OWNER_NAMES_PER_HOUR`` answers in an hour (per viewer, a cache counter)
+    the name is left out: ``None``. ``viewer=None``: internal callers, named.
+    """
+    if viewer is None or _sees_owner(viewer, owner):
+        return owner.display_name
+    answered = ratelimit.hit(f"duplicate-owner-names:{viewer.pk}", window=3600).count
+    if answered > settings.DUPLICATE_OWNER_NAMES_PER_HOUR:
+        return None
+    audit_despite_rollback(actor=viewer, action=Action.OWNER_REVEALED, object_type="crm.customer",
+                           object_id=str(customer_id), detail={"owner": owner.pk, "answer": answered})
+    return owner.display_name
+
+
+def _sees_owner(viewer: User, owner: User) -> bool:
+    """The owner is the viewer, of the viewer's team, or in the tree they manage (admins: anyone)."""
+    if viewer.is_admin or owner.pk == viewer.pk:
+        return True
+    if owner.team_id is not None and owner.team_id == viewer.team_id:
+        return True
+    return viewer.is_manager and owner.team_id in viewer.visible_team_ids
+
+
+def ensure_not_duplicate(*, viewer: User | None, name: str = "", phone: str = "", email: str = "",
                          exclude_pk: int | None = None) -> None:
     found = find_duplicate(name=name, phone=phone, email=email, exclude_pk=exclude_pk)
     if found is not None:
         field, customer = found
-        raise ValidationError({field: duplicate_message(customer)})
+        raise ValidationError({field: duplicate_message(customer, viewer=viewer)})
 
 
-def _save_live_customer(customer: Customer) -> None:
+def _save_live_customer(customer: Customer, *, by: User | None) -> None:
     """Save, turning the unique-name race (two people creating the same customer at
     once) into the same friendly duplicate error."""
     try:
@@ -98,7 +140,7 @@ def _save_live_customer(customer: Customer) -> None:
         found = find_duplicate(name=customer.name, exclude_pk=customer.pk)
         if found is None:
             raise
-        raise ValidationError({"name": duplicate_message(found[1])}) from exc
+        raise ValidationError({"name": duplicate_message(found[1], viewer=by)}) from exc
 
 
 def _attribute(instance, by: User | None, reason: str = "") -> None:
@@ -108,39 +150,99 @@ def _attribute(instance, by: User | None, reason: str = "") -> None:
         instance._change_reason = reason
 
 
+# --- Tags --------------------------------------------------------------------------
+
+
+def too_many_tags(count: int) -> str | None:
+    """The message refusing ``count`` tags on one customer, or None within the cap."""
+    limit = settings.MAX_TAGS_PER_CUSTOMER
+    if count <= limit:
+        return None
+    return ngettext(
+        "A customer has at most %(limit)s tag; this gives it %(count)s.",
+        "A customer has at most %(limit)s tags; this gives it %(count)s.",
+        limit,
+    ) % {"limit": limit, "count": count}
+
+
+def tag_names_error(*, by: User, names: Sequence[str], known: Collection[str]) -> str | None:
+    """Why ``by`` may not give one customer the tags ``names``, or None: more than
+    ``MAX_TAGS_PER_CUSTOMER``, or a name not among ``known`` (existing tag names,
+    lower-cased) from someone who may not add tags (only admins curate the tags every
+    team shares). The one rule for forms, the API and imports."""
+    error = too_many_tags(len(names))
+    if error:
+        return error
+    unknown = [name for name in names if name.lower() not in known]
+    if unknown and not permissions.can_curate_tags(by):
+        return ngettext(
+            "Unknown tag “%(names)s”; ask an admin to add it.",
+            "Unknown tags “%(names)s”; ask an admin to add them.",
+            len(unknown),
+        ) % {"names": "”, “".join(unknown)}
+    return None
+
+
+def resolve_tags(*, by: User, names: Sequence[str]) -> list[Tag]:
+    """The tags ``names`` stand for, in order; an existing tag matches whatever the case.
+    An unknown name becomes a new tag when ``by`` is an admin; otherwise, or for more than
+    ``MAX_TAGS_PER_CUSTOMER`` names (refused before any query), ``ValidationError`` on
+    ``tags``. Call it in the caller's transaction; a tag created meanwhile is reused."""
+    names = list(dict.fromkeys(name.strip()[:50] for name in names if name.strip()))
+    if error := too_many_tags(len(names)):
+        raise ValidationError({"tags": error})
+    if not names:
+        return []
+    found: dict[str, Tag] = {}
+    for tag in Tag.objects.annotate(folded=Lower("name")).filter(folded__in={n.lower() for n in names}):
+        if found.get(tag.folded) is None or tag.name in names:  # the exact spelling first
+            found[tag.folded] = tag
+    if error := tag_names_error(by=by, names=names, known=found.keys()):
+        raise ValidationError({"tags": error})
+    missing = [name for name in names if name.lower() not in found]
+    if missing:
+        Tag.objects.bulk_create([Tag(name=name) for name in missing], ignore_conflicts=True)
+        found.update((tag.name.lower(), tag) for tag in Tag.objects.filter(name__in=missing))
+    return [found[name.lower()] for name in names]
+
+
 # --- Customers ---------------------------------------------------------------------
 
 
 @transaction.atomic
 def create_customer(*, by: User, owner: User | None, grade, name: str,
-                    tags: list[Tag] | None = None, **fields) -> Customer:
-    """Create a customer at ``grade`` for ``owner`` (None = public pool).
+                    tags: Sequence[str] = (), **fields) -> Customer:
+    """Create a customer at ``grade`` for ``owner`` (None = public pool), with the tags
+    named ``tags`` (``resolve_tags``: only admins add new ones).
 
     Salespeople create for themselves, managers within their team tree, admins for
     anyone. Refuses duplicates of a live customer, naming the current owner.
     """
     if not permissions.can_own(by, owner):
         raise PermissionDenied(_("You may not create customers for this owner."))
+    chosen_tags = resolve_tags(by=by, names=tags)
     unknown = set(fields) - set(CUSTOMER_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not customer fields: {sorted(unknown)}")
-    ensure_not_duplicate(name=name, phone=fields.get("phone", ""), email=fields.get("email", ""))
+    ensure_not_duplicate(viewer=by, name=name, phone=fields.get("phone", ""), email=fields.get("email", ""))
     now = timezone.now()
     customer = Customer(name=name, owner=owner, grade=grade, grade_entered_at=now,
                         created_by=by, created_at=now, **fields)
     customer.refresh_stagnant_from()
     customer.full_clean(exclude=["grade", "owner", "tags"], validate_unique=False, validate_constraints=False)
     _attribute(customer, by, _("Created"))
-    _save_live_customer(customer)
-    if tags:
-        customer.tags.set(tags)
+    _save_live_customer(customer, by=by)
+    if chosen_tags:
+        customer.tags.set(chosen_tags)
     return customer
 
 
 @transaction.atomic
-def update_customer(*, customer: Customer, by: User, tags: list[Tag] | None = None, **fields) -> Customer:
-    """Edit a customer's own fields (not grade or owner). Duplicates are refused."""
-    customer = Customer.objects.select_for_update().select_related("grade").get(pk=customer.pk)
+def update_customer(*, customer: Customer, by: User, tags: Sequence[str] | None = None, **fields) -> Customer:
+    """Edit a customer's own fields (not grade or owner), and set its tags to those named
+    ``tags`` when given (``resolve_tags``). Duplicates are refused."""
+    chosen_tags = None if tags is None else resolve_tags(by=by, names=tags)
+    customer = Customer.objects.for_update("grade").get(pk=customer.pk)
     if customer.is_archived:
         raise ValidationError(_("An archived customer cannot be edited; restore it first."))
     unknown = set(fields) - set(CUSTOMER_EDITABLE_FIELDS)
@@ -148,13 +250,13 @@ def update_customer(*, customer: Customer, by: User, tags: list[Tag] | None = No
         raise TypeError(f"Not editable here: {sorted(unknown)}")
     for field, value in fields.items():
         setattr(customer, field, value)
-    ensure_not_duplicate(name=customer.name, phone=customer.phone, email=customer.email,
+    ensure_not_duplicate(viewer=by, name=customer.name, phone=customer.phone, email=customer.email,
                          exclude_pk=customer.pk)
     customer.full_clean(exclude=["grade", "owner", "tags"], validate_unique=False, validate_constraints=False)
     _attribute(customer, by)
-    _save_live_customer(customer)
-    if tags is not None:
-        customer.tags.set(tags)
+    _save_live_customer(customer, by=by)
+    if chosen_tags is not None:
+        customer.tags.set(chosen_tags)
     return customer
 
 
@@ -231,8 +333,8 @@ def set_probability_override(*, customer: Customer, by: User, probability: Decim
                              reason: str = "") -> Customer:
     """Override the grade's default probability for one customer, with a reason; the
     override survives grade changes until someone clears it (``probability=None``)."""
-    # The grade is joined for the weighted value, which falls back to its probability.
-    customer = Customer.objects.select_for_update(of=("self",)).select_related("grade").get(pk=customer.pk)
+    # The grade is read (after the lock) for the weighted value, which falls back to its probability.
+    customer = Customer.objects.for_update("grade").get(pk=customer.pk)
     if probability is not None:
         if not Decimal(0) <= probability <= Decimal(100):
             raise ValidationError({"probability": _("Probability must be between 0 and 100.")})
@@ -272,11 +374,11 @@ def restore_customer(*, customer: Customer, by: User) -> Customer:
         return customer
     if customer.merged_into_id:
         raise ValidationError(_("This customer was merged into another one and cannot be restored."))
-    ensure_not_duplicate(name=customer.name, phone=customer.phone, email=customer.email,
+    ensure_not_duplicate(viewer=by, name=customer.name, phone=customer.phone, email=customer.email,
                          exclude_pk=customer.pk)
     customer.archived_at = None
     _attribute(customer, by, _("Restored"))
-    _save_live_customer(customer)
+    _save_live_customer(customer, by=by)
     audit(actor=by, action=Action.RESTORE, obj=customer)
     return customer
 
@@ -308,7 +410,8 @@ def purge_customer(*, customer: Customer, by: User) -> None:
     pk, contact_ids = customer.pk, list(customer.contacts.values_list("pk", flat=True))
     archived_at = customer.archived_at
     try:
-        with transaction.atomic():
+        # Its grade and owner history goes with it: the one DELETE the history triggers allow.
+        with history_purge():
             customer.delete()
     except ProtectedError as exc:
         raise ValidationError(
@@ -338,8 +441,9 @@ def merge_customers(*, keep: Customer, merge: Customer, by: User) -> Customer:
         raise PermissionDenied(_("Only managers and admins can merge customers."))
     if keep.pk == merge.pk:
         raise ValidationError(_("Choose two different customers to merge."))
-    locked = {c.pk: c for c in Customer.objects.select_for_update(of=("self",)).select_related("grade")
-              .filter(pk__in=[keep.pk, merge.pk])}
+    # Locked in id order, so two merges of the same pair cannot deadlock.
+    locked = {c.pk: c for c in Customer.objects.for_update("grade").filter(pk__in=[keep.pk, merge.pk])
+              .order_by("pk")}
     keep, merge = locked[keep.pk], locked[merge.pk]
     if keep.is_archived or merge.is_archived:
         raise ValidationError(_("Only live customers can be merged."))
@@ -382,7 +486,7 @@ def create_contact(*, customer: Customer, by: User, name: str, **fields) -> Cont
         raise TypeError(f"Not contact fields: {sorted(unknown)}")
     if customer.is_archived:
         raise ValidationError(_("An archived customer cannot get new contacts; restore it first."))
-    _ensure_contact_not_elsewhere(customer, fields.get("phone", ""), fields.get("email", ""))
+    _ensure_contact_not_elsewhere(customer, fields.get("phone", ""), fields.get("email", ""), viewer=by)
     contact = Contact(customer=customer, name=name, **fields)
     contact.full_clean(exclude=["customer"])
     _attribute(contact, by, _("Created"))
@@ -397,19 +501,19 @@ def update_contact(*, contact: Contact, by: User, **fields) -> Contact:
         raise TypeError(f"Not contact fields: {sorted(unknown)}")
     for field, value in fields.items():
         setattr(contact, field, value)
-    _ensure_contact_not_elsewhere(contact.customer, contact.phone, contact.email)
+    _ensure_contact_not_elsewhere(contact.customer, contact.phone, contact.email, viewer=by)
     contact.full_clean(exclude=["customer"])
     _attribute(contact, by)
     contact.save()
     return contact
 
 
-def _ensure_contact_not_elsewhere(customer: Customer, phone: str, email: str) -> None:
+def _ensure_contact_not_elsewhere(customer: Customer, phone: str, email: str, *, viewer: User) -> None:
     """A contact's phone or e-mail that belongs to another live customer is a conflict (撞单)."""
     found = find_duplicate(phone=phone, email=email, exclude_pk=customer.pk)
     if found is not None:
         field, other = found
-        raise ValidationError({field: duplicate_message(other)})
+        raise ValidationError({field: duplicate_message(other, viewer=viewer)})
 
 
 # --- Orders ------------------------------------------------------------------------
@@ -541,5 +645,7 @@ def deactivate_user(*, user: User, by: User) -> User:
     ensure_may_deactivate(user)
     user.is_active = False
     user.save(update_fields=["is_active"])
-    audit(actor=by, action=Action.USER_CHANGED, obj=user, detail={"change": "deactivated"})
+    revoked, _by_model = user.auth_token_set.all().delete()  # API tokens (config.ApiToken) die too
+    audit(actor=by, action=Action.USER_CHANGED, obj=user,
+          detail={"change": "deactivated", "api_tokens_revoked": revoked})
     return user

@@ -29,12 +29,12 @@ from .forms import (
     MergeForm,
     ProbabilityOverrideForm,
     apply_service_errors,
-    tags_from_names,
 )
 from .links import url_for_pk
 from .models import Contact, CrmSettings, Tier
 from .pagination import CappedCountPaginator
 from .permissions import can_export, can_manage_records
+from .templatetags.contact_links import tel_href
 from .templatetags.formatting import grade_badge, money
 
 
@@ -192,9 +192,8 @@ class CustomerCreateView(View):
         form = CustomerCreateForm(request.POST, user=request.user)
         if form.is_valid():
             data = dict(form.cleaned_data)
-            tags = tags_from_names(data.pop("tags"))
             try:
-                customer = services.create_customer(by=request.user, tags=tags, **data)
+                customer = services.create_customer(by=request.user, **data)
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
@@ -217,6 +216,7 @@ def render_customer_page(request, pk, *, override_form=None, status=200):
         "decision_maker_gap": selectors.has_decision_maker_gap(customer),
         "timeline": _timeline_rows(selectors.customer_timeline(customer, history)),
         "history": history,
+        "action_panels": [p for p in panels if p["panel"].column == "actions"],
         "main_panels": [p for p in panels if p["panel"].column == "main"],
         "side_panels": [p for p in panels if p["panel"].column == "side"],
         "override_form": override_form or ProbabilityOverrideForm(initial={
@@ -267,7 +267,7 @@ class CustomerUpdateView(View):
             data = {field: form.cleaned_data[field] for field in services.CUSTOMER_EDITABLE_FIELDS}
             try:
                 services.update_customer(customer=customer, by=request.user,
-                                         tags=tags_from_names(form.cleaned_data["tags"]), **data)
+                                         tags=form.cleaned_data["tags"], **data)
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
@@ -391,3 +391,50 @@ class ContactFormView(View):
                 return HttpResponseRedirect(reverse("crm:customer-detail", args=[customer.pk]) + "#contacts")
         return render(request, self.template_name,
                       {"form": form, "customer": customer, "contact": contact}, status=400)
+
+
+# --- Quick search ------------------------------------------------------------------------
+
+
+class QuickSearchView(View):
+    """The navbar's customer search (``?q=``): under the search box as an htmx fragment
+    (``HX-Request``), or as a page of its own (no JavaScript, or Enter pressed). Each
+    customer comes with whom to call, a tap-to-call link and the registered actions
+    ("Log call"). Two queries, whatever the data (``selectors.quick_search``)."""
+
+    def get(self, request):
+        query = selectors.clean_search_text(request.GET.get("q", ""))
+        hits = selectors.quick_search(request.user, query)
+        context = {
+            "query": query,
+            "rows": _search_rows(hits, show_owner=not request.user.is_salesperson),
+            "too_short": len(query) < selectors.QUICK_SEARCH_MIN_LENGTH,
+            "min_length": selectors.QUICK_SEARCH_MIN_LENGTH,
+        }
+        if request.headers.get("HX-Request") == "true":
+            return render(request, "crm/_quick_search_results.html", context)
+        return render(request, "crm/search.html", context)
+
+
+def _search_rows(hits: list[selectors.QuickSearchHit], *, show_owner: bool) -> list[dict]:
+    detail_url = url_for_pk("crm:customer-detail")
+    actions = [(str(action.label), url_for_pk(action.view_name), f"?{action.query}" if action.query else "",
+                action.key) for action in extensions.search_actions()]
+    badges, pool = {}, _("Public pool")
+    rows = []
+    for hit in hits:
+        customer = hit.customer
+        if customer.grade_id not in badges:
+            badges[customer.grade_id] = grade_badge(customer.grade)
+        rows.append({
+            "url": detail_url(customer.pk),
+            "name": customer.name,
+            "grade": badges[customer.grade_id],
+            "owner": (customer.owner.display_name if customer.owner else pool) if show_owner else "",
+            "contact": hit.contact.name if hit.contact else "",
+            "phone": hit.phone,
+            "tel": tel_href(hit.phone),
+            "actions": [{"label": label, "url": url(customer.pk) + query, "key": key}
+                        for label, url, query, key in actions],
+        })
+    return rows

@@ -30,12 +30,22 @@ def database_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def production_env(database_url) -> dict[str, str]:
+def collected_static(tmp_path) -> str:
+    """A STATIC_ROOT as ``collectstatic`` leaves it, as far as start-up looks (its manifest)."""
+    root = tmp_path / "staticfiles"
+    root.mkdir()
+    (root / "staticfiles.json").write_text(json.dumps({"paths": {}, "version": "1.1", "hash": ""}))
+    return str(root)
+
+
+@pytest.fixture
+def production_env(database_url, collected_static) -> dict[str, str]:
     return {
         "DJANGO_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": PRODUCTION_HOST,
         "DATABASE_URL": database_url,
+        "STATIC_ROOT": collected_static,
     }
 
 
@@ -65,6 +75,7 @@ def test_the_deploy_check_fails_on_a_warning(production_env):
 
 PRODUCTION_RESPONSES = """
 import json
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client, override_settings
 from crm.models import User
@@ -81,7 +92,9 @@ login = client.post("/accounts/login/", {"username": "seller", "password": "a-lo
 page = client.get("/accounts/password/", secure=True)
 api = client.get("/api/customers/", secure=True)
 cookies = {name: {flag: bool(login.cookies[name][flag]) for flag in ("secure", "httponly")}
-           | {"samesite": login.cookies[name]["samesite"]} for name in ("sessionid", "csrftoken")}
+           | {"samesite": login.cookies[name]["samesite"], "path": login.cookies[name]["path"],
+              "domain": login.cookies[name]["domain"]}
+           for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)}
 print(json.dumps({
     "plain": [plain.status_code, plain.get("Location")],
     "login": login.status_code, "page": [page.status_code, dict(page.items())],
@@ -113,8 +126,25 @@ def test_production_responses_carry_the_security_headers_and_secure_cookies(prod
     assert policy["frame-ancestors"] == "'none'"
     assert "unsafe-inline" not in headers["Content-Security-Policy"]
     assert answers["api"] == [200, "no-store"]  # customer data
-    for cookie in ("sessionid", "csrftoken"):
-        assert answers["cookies"][cookie] == {"secure": True, "httponly": True, "samesite": "Lax"}
+    assert policy["base-uri"] == "'none'"
+    # "__Host-" cookies: only from this host, over HTTPS, for the whole site (issue 17).
+    assert set(answers["cookies"]) == {"__Host-sessionid", "__Host-csrftoken"}
+    for cookie in answers["cookies"].values():
+        assert cookie == {"secure": True, "httponly": True, "samesite": "Lax", "path": "/", "domain": ""}
+
+
+def test_production_refuses_to_start_without_collected_static_files(production_env, tmp_path):
+    empty = tmp_path / "not-collected"
+    empty.mkdir()
+
+    refused = _manage("check", env={**production_env, "STATIC_ROOT": str(empty)})
+    migrate = _manage("migrate", "--no-input", env={**production_env, "STATIC_ROOT": str(empty)})
+    collected = _manage("check", env=production_env)
+
+    assert refused.returncode != 0
+    assert "config.E001" in refused.stderr and "collectstatic" in refused.stderr
+    assert migrate.returncode != 0
+    assert collected.returncode == 0, collected.stderr
 
 
 def test_production_requires_two_factor_authentication_for_admins_and_managers(production_env):
@@ -176,3 +206,13 @@ def test_seed_demo_refuses_in_production_and_creates_no_users(production_env, da
     local = _manage("seed_demo", env={**production_env, "DJANGO_ENV": "local"})
     assert local.returncode == 0, local.stderr
     assert _user_count(database_url) > 0
+
+
+def test_production_counts_rate_limits_in_redis_shared_by_every_process(production_env):
+    script = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+
+    redis = _manage("shell", "--verbosity", "0", "-c", script,
+                    env={**production_env, "REDIS_URL": "redis://127.0.0.1:6379/0"})
+
+    assert redis.returncode == 0, redis.stderr
+    assert redis.stdout.strip() == "django.core.cache.backends.redis.RedisCache"

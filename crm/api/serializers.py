@@ -4,7 +4,7 @@ import copy
 from rest_framework import serializers
 
 from crm.models import Contact, Customer, Tag, Team, User
-from crm.services import CONTACT_EDITABLE_FIELDS, CUSTOMER_EDITABLE_FIELDS
+from crm.services import CONTACT_EDITABLE_FIELDS, CUSTOMER_EDITABLE_FIELDS, too_many_tags
 
 # A customer's tags, prefetched into a plain list: Django's usual prefetch builds a related
 # manager and a queryset per customer, which cost the API list more than the rest of a row.
@@ -90,9 +90,15 @@ class TagNamesField(serializers.ListField):
 
 
 class CustomerWriteSerializer(CustomerSerializer):
-    """Tags may be new names on write; they are created."""
+    """Tags are written by name, at most ``MAX_TAGS_PER_CUSTOMER``; the service resolves
+    them (``services.resolve_tags``: only admins add new ones)."""
 
     tags = TagNamesField(required=False)
+
+    def validate_tags(self, names: list[str]) -> list[str]:
+        if error := too_many_tags(len(names)):
+            raise serializers.ValidationError(error)
+        return names
 
 
 class ContactSerializer(serializers.ModelSerializer):

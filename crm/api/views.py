@@ -8,8 +8,7 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
 from crm import selectors, services
-from crm.filters import CustomerFilter
-from crm.forms import tags_from_names
+from crm.filters import CustomerFilter, FilterBackend
 from crm.pagination import CappedCountPagination
 
 from .serializers import (
@@ -83,9 +82,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        tags = tags_from_names(data.pop("tags", []))
-        customer = services.create_customer(by=request.user, owner=data.pop("owner", request.user),
-                                            tags=tags, **data)
+        customer = services.create_customer(by=request.user, owner=data.pop("owner", request.user), **data)
         return self._output(customer, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -93,8 +90,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         serializer = self.get_serializer(customer, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        tags = tags_from_names(data.pop("tags")) if "tags" in data else None
-        services.update_customer(customer=customer, by=request.user, tags=tags, **data)
+        services.update_customer(customer=customer, by=request.user, **data)
         return self._output(customer)
 
     def destroy(self, request, *args, **kwargs):
@@ -122,7 +118,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     """Contacts of customers the caller may see (no delete: history is kept)."""
 
     serializer_class = ContactSerializer
-    filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
+    filter_backends = [FilterBackend, SearchFilter, OrderingFilter]
     filterset_fields = ["customer", "role"]
     search_fields = ["name", "phone_digits", "email_normalized"]
     ordering_fields = ["name", "created_at"]

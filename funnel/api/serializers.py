@@ -55,6 +55,10 @@ class GradeChangeSerializer(serializers.ModelSerializer):
 class ChangeGradeSerializer(serializers.Serializer):
     grade = serializers.PrimaryKeyRelatedField(queryset=Grade.objects.all())
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    expected_grade = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID,
+        help_text="The grade the caller saw; default: the current one. Another grade by the time the "
+                  "change is applied answers 409 and changes nothing.")
 
 
 class CustomerGradeSerializer(serializers.ModelSerializer):
@@ -188,7 +192,14 @@ class ReleaseSerializer(serializers.Serializer):
 
 
 class ConflictSerializer(serializers.ModelSerializer):
+    """People by name, never by user id: the holder is often in another team, whose
+    users the claimant may not look up (the page shows the same names)."""
+
     customer = serializers.SerializerMethodField()
+    claimant = serializers.CharField(source="claimant.display_name", read_only=True)
+    holder = serializers.CharField(source="holder.display_name", read_only=True)
+    settled_by = serializers.CharField(source="settled_by.display_name", read_only=True, allow_null=True,
+                                       default=None)
 
     class Meta:
         model = ConflictClaim

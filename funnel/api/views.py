@@ -106,14 +106,19 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 
 
 class ChangeGradeView(APIView):
-    """``POST /api/customers/{id}/change-grade/`` ``{grade, note}``."""
+    """``POST /api/customers/{id}/change-grade/`` ``{grade, note, expected_grade?}``: 409
+    (``StaleWrite``, nothing written) when the grade is no longer the one the caller saw."""
 
-    @extend_schema(request=ChangeGradeSerializer, responses=CustomerGradeSerializer, tags=["customers"])
+    @extend_schema(request=ChangeGradeSerializer, tags=["customers"], responses={
+        200: CustomerGradeSerializer,
+        409: OpenApiResponse(description="Someone else changed the customer's grade meanwhile; reload")})
     def post(self, request, pk):
         customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
         serializer = ChangeGradeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.change_grade(customer=customer, by=request.user, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        expected = data.pop("expected_grade", customer.grade_id)
+        services.change_grade(customer=customer, by=request.user, expected_grade_id=expected, **data)
         customer = customers_visible_to(request.user).select_related("grade").get(pk=pk)
         return Response(CustomerGradeSerializer(customer).data)
 
@@ -182,7 +187,8 @@ class ConflictViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     filterset_class = ConflictFilter
 
     def get_queryset(self):
-        return selectors.conflicts_visible_to(self.request.user).select_related("customer__owner").order_by(
+        return selectors.conflicts_visible_to(self.request.user).select_related(
+            "customer__owner", "claimant", "holder", "settled_by").order_by(
             "-created_at", "-pk")
 
     def get_serializer_class(self):

@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.filters import IdFilter
+from crm.filters import IdFilter, IdFilterSet
 from reports import selectors, services
 from reports.diagnosis import finding_text
 from reports.models import ActivityTarget, Target, WeeklyRollup
@@ -90,7 +90,7 @@ class ActivityTargetViewSet(SavedThroughServiceMixin, viewsets.ModelViewSet):
         return selectors.activity_targets_visible_to(self.request.user).order_by("owner_id", "cadence")
 
 
-class RollupFilter(django_filters.FilterSet):
+class RollupFilter(IdFilterSet):
     owner = IdFilter(field_name="salesperson")
     team = IdFilter(field_name="team")
     week_from = django_filters.DateFilter(field_name="week_start", lookup_expr="gte")

@@ -20,14 +20,25 @@
     return "\u00a5" + Math.round(value).toLocaleString();
   }
 
+  // ECharts puts a tooltip formatter's string into the page as HTML: every name in it
+  // (grade names are admin-typed text) is escaped first.
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
   function drawFunnel(element, data) {
     var open = data.grades.filter(function (g) { return g.kind === "open"; });
     var weightedLabel = element.getAttribute("data-label-weighted") || "";
     var chart = window.echarts.init(element, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
-      tooltip: { trigger: "item", formatter: function (p) {
-        return p.name + ": " + p.value + " \u00b7 " + weightedLabel + " " + money(p.data.weighted);
+      // confine: kept inside the chart (phones), and drawn without the arrow ECharts
+      // would add as HTML with a style attribute, which the CSP refuses.
+      tooltip: { trigger: "item", confine: true, formatter: function (p) {
+        return escapeHtml(p.name) + ": " + escapeHtml(p.value) + " \u00b7 " + escapeHtml(weightedLabel) +
+          " " + escapeHtml(money(p.data.weighted));
       } },
       series: [{
         type: "funnel", sort: "none", left: "10%", width: "80%", minSize: "12%", gap: 2,
@@ -49,7 +60,11 @@
     chart.setOption({
       animation: false,
       grid: { left: 70, right: 16, top: 16, bottom: 30 },
-      tooltip: { trigger: "axis", valueFormatter: money },
+      tooltip: { trigger: "axis", formatter: function (points) {
+        return points.map(function (p) {
+          return escapeHtml(p.name) + ": " + escapeHtml(money(p.value));
+        }).join("<br>");
+      } },
       xAxis: { type: "category", data: data.grades.map(function (g) { return g.code; }) },
       yAxis: { type: "value", axisLabel: { formatter: function (v) { return money(v); } } },
       series: [{
