@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from crm.admin import AuditedAdminMixin, ReadOnlyAdmin, SingletonAdmin
 from crm.audit import Action
@@ -7,11 +8,15 @@ from .models import (
     Activity,
     ActivitySettings,
     CadenceRule,
+    CustomerLocation,
     DailyPlan,
     DailyReport,
+    LocationSource,
     MarketReport,
     Objection,
     PlanItem,
+    Visit,
+    VisitPhoto,
 )
 
 
@@ -40,7 +45,7 @@ class CadenceRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(ActivitySettings)
 class ActivitySettingsAdmin(SingletonAdmin):
-    list_display = ["__str__", "report_cutoff"]
+    list_display = ["__str__", "report_cutoff", "check_in_flag_distance_m"]
 
 
 @admin.register(Activity)
@@ -86,3 +91,49 @@ class MarketReportAdmin(ReadOnlyAdmin):
     list_select_related = ["owner", "customer"]
     list_filter = ["kind"]
     search_fields = ["title", "body"]
+
+
+class VisitPhotoInline(admin.TabularInline):
+    model = VisitPhoto
+    extra = 0
+    fields = ["uploaded_at", "uploaded_by", "width", "height", "size_bytes"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyAdmin):
+    """Check-ins are written by the salesperson's phone only (``activities.visits``)."""
+
+    list_display = ["checked_in_at", "owner", "customer", "check_in_status", "distance_m",
+                    "far_from_customer", "checked_out_at", "duration_minutes"]
+    list_select_related = ["owner", "customer"]
+    list_filter = ["check_in_status", "far_from_customer"]
+    date_hierarchy = "checked_in_at"
+    search_fields = ["customer__name", "owner__username"]
+    show_full_result_count = False
+    inlines = [VisitPhotoInline]
+
+
+@admin.register(CustomerLocation)
+class CustomerLocationAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Where customers are: set by a first confirmed check-in, corrected here or on the
+    customer page by its owner or a manager."""
+
+    audit_action = Action.SETTINGS_CHANGED
+    list_display = ["customer", "latitude", "longitude", "source", "set_by", "set_at"]
+    list_select_related = ["customer", "set_by"]
+    list_filter = ["source"]
+    search_fields = ["customer__name"]
+    raw_id_fields = ["customer"]
+    readonly_fields = ["source", "set_by", "set_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The customer is the row's key: a correction changes the position, never whose it is.
+        return [*self.readonly_fields, "customer"] if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        obj.source, obj.set_by, obj.set_at = LocationSource.MANUAL, request.user, timezone.now()
+        super().save_model(request, obj, form, change)

@@ -1,17 +1,27 @@
 """What activities add to the customer page: a contact panel (log a call or visit,
-cadence status) and every activity on the timeline."""
+cadence status) and every activity on the timeline; and "Log call" on each customer the
+quick search finds. Field visits add the customer's location with its last check-ins, and
+the action bar (Call, Log call, Check in, Navigate)."""
+import re
+from urllib.parse import quote
+
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.extensions import (
+    CustomerAction,
     CustomerPanel,
     TimelineEntry,
     register_customer_annotations,
     register_customer_panel,
+    register_search_action,
     register_timeline_source,
 )
+from crm.models import KeyPersonRole, User
 
-from . import selectors
-from .models import ActivityKind, CadenceRule, CallStage, Purpose
+from . import permissions, selectors
+from .forms import CustomerLocationForm
+from .models import ActivityKind, CadenceRule, CallStage, LocationSource, Purpose
 
 ICONS = {ActivityKind.CALL: "☎", ActivityKind.VISIT: "⌂", ActivityKind.EMAIL: "✉",
          ActivityKind.MESSAGE: "✆", ActivityKind.MEETING: "◎"}
@@ -59,6 +69,63 @@ def activities_timeline(customer, limit: int) -> list[TimelineEntry]:
     return entries
 
 
+# --- Field visits: the location panel and the action bar ---------------------------------------
+
+
+def _field_visits(request, customer) -> selectors.CustomerVisits:
+    """Read once for both panels (one query): the last check-ins and the viewer's open visit."""
+    if not hasattr(customer, "field_visits"):
+        customer.field_visits = selectors.customer_visits(request.user, customer)
+    return customer.field_visits
+
+
+def _known_location(customer) -> dict | None:
+    """From the page's customer query (``selectors.location_annotations``): no query."""
+    if customer.location_latitude is None:
+        return None
+    set_by = ""
+    if customer.location_set_by_username:
+        set_by = User.name_from(customer.location_set_by_first_name, customer.location_set_by_last_name,
+                                customer.location_set_by_username)
+    return {"latitude": customer.location_latitude, "longitude": customer.location_longitude,
+            "source": LocationSource(customer.location_source).label, "set_at": customer.location_set_at,
+            "set_by": set_by}
+
+
+def location_panel_context(request, customer) -> dict:
+    location = _known_location(customer)
+    can_correct = not customer.is_archived and permissions.can_correct_location(request.user, customer)
+    initial = {"latitude": location["latitude"], "longitude": location["longitude"]} if location else {}
+    return {"customer": customer, "location": location, "visits": _field_visits(request, customer).recent,
+            "form": CustomerLocationForm(initial=initial) if can_correct else None}
+
+
+def _phone(customer) -> str:
+    """Whom "Call" rings: the decision maker, else the first contact with a phone, else the
+    company's number (the page's contacts are prefetched, sorted by name)."""
+    contacts = sorted(customer.contacts.all(), key=lambda c: c.role != KeyPersonRole.DECISION_MAKER)
+    return next((c.phone for c in contacts if c.phone.strip()), "") or customer.phone
+
+
+def _geo_uri(customer, location: dict | None) -> str:
+    """A ``geo:`` link the phone's map app opens: the known position, else the address."""
+    if location is not None:
+        return f"geo:{location['latitude']},{location['longitude']}"
+    if customer.address.strip():
+        return f"geo:0,0?q={quote(customer.address.strip())}"
+    return ""
+
+
+def action_bar_context(request, customer) -> dict:
+    """Call, Log call, Check in (Check out while the viewer's visit there today is open)
+    and Navigate: a bar at the thumb on phones, a row of buttons on a desktop."""
+    phone = _phone(customer)
+    return {"customer": customer, "can_log": not customer.is_archived,
+            "tel": re.sub(r"[^0-9+*#,;]", "", phone), "phone": phone,
+            "open_visit": _field_visits(request, customer).open_visit,
+            "navigate": _geo_uri(customer, _known_location(customer))}
+
+
 def register() -> None:
     register_customer_panel(CustomerPanel(
         key="activities.contact", template_name="activities/customer_panel.html",
@@ -66,3 +133,16 @@ def register() -> None:
     ))
     register_customer_annotations(selectors.rule_annotations)
     register_timeline_source(activities_timeline)
+    register_customer_panel(CustomerPanel(
+        key="activities.actions", template_name="activities/_action_bar.html",
+        context=action_bar_context, column="actions", order=10,
+    ))
+    register_customer_panel(CustomerPanel(
+        key="activities.location", template_name="activities/customer_location_panel.html",
+        context=location_panel_context, column="side", order=20,
+    ))
+    register_customer_annotations(selectors.location_annotations)
+    register_search_action(CustomerAction(
+        key="activities.log-call", label=gettext_lazy("Log call"), view_name="activities:log-activity",
+        query=f"kind={ActivityKind.CALL.value}", order=10,
+    ))

@@ -517,6 +517,8 @@ def _report_rows(context: RoutineContext, rows: OwnerRows, owner_id: int, review
         "effective_activities": sum(a["effective"] for a in activities),
         "expenses": sum((a["expense"] for a in activities), Decimal(0)),
         "plan_items_planned": len(plan_items), "plan_items_done": sum(item["done"] for item in plan_items),
+        # The generated routine has no check-ins: planned visits are never "checked in".
+        "planned_visits": sum(item["kind"] == PlanItemKind.VISIT for item in plan_items),
         "orders_count": orders["orders_count"], "orders_amount": orders["orders_amount"],
         "money_collected": orders["collected"],
         "attendance": Attendance.PRESENT if rng.random() < 0.9 else Attendance.FIELD,

@@ -1,7 +1,10 @@
 """Forms validate shape; the services in ``services.py`` apply the rules."""
+import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +16,7 @@ from .models import (
     ActivityKind,
     CallStage,
     DailyReport,
+    LocationStatus,
     MarketReport,
     Objection,
     PlanItem,
@@ -20,6 +24,7 @@ from .models import (
     Purpose,
 )
 from .services import REPORT_EDITABLE_FIELDS
+from .visits import Fix
 
 
 class ObjectionSelect(forms.Select):
@@ -52,6 +57,11 @@ class ContactSelect(forms.Select):
         return option
 
 
+def default_purpose(customer: Customer) -> str:
+    """Customers who already ordered are served; the others are still being developed."""
+    return Purpose.SERVICE if customer.order_count else Purpose.NEW_DEVELOPMENT
+
+
 def quick_follow_up_dates(today) -> list[tuple[str, object]]:
     """The quick picks next to "next follow-up": tomorrow, in three days, next week."""
     return [(_("Tomorrow"), today + timedelta(days=1)), (_("+3 days"), today + timedelta(days=3)),
@@ -74,6 +84,9 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
         label=_("Effective (reached a key person with a clear purpose)"), required=False,
         widget=forms.CheckboxInput(attrs={"data-effective": ""}),
     )
+    # One key per form shown (a UUID, made here or on the phone by offline.js): a double
+    # tap, or a resend of what was queued offline, logs the activity once.
+    client_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Activity
@@ -112,9 +125,8 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
             first = key_people[0] if key_people else None
             self.initial.setdefault("contact", first.pk if first else None)
             self.initial.setdefault("effective", first is not None)
-            # Customers who already ordered are served; the others are still being developed.
-            purpose = Purpose.SERVICE if customer.order_count else Purpose.NEW_DEVELOPMENT
-            self.initial.setdefault("purpose", purpose)
+            self.initial.setdefault("purpose", default_purpose(customer))
+            self.initial.setdefault("client_key", uuid.uuid4())
 
     @property
     def is_not_call(self) -> bool:
@@ -144,7 +156,8 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
         return data
 
     def service_kwargs(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+        return {**{name: self.cleaned_data[name] for name in self.Meta.fields},
+                "client_key": self.cleaned_data.get("client_key")}
 
 
 class PlanItemForm(BootstrapMixin, forms.ModelForm):
@@ -203,4 +216,144 @@ class MarketReportForm(BootstrapMixin, forms.ModelForm):
 
 class DateForm(forms.Form):
     date = forms.DateField(label=_("Date"),
-                           widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+                           widget=forms.DateInput(attrs={"type": "date", "class": "form-control"},
+                                                  format="%Y-%m-%d"))
+
+
+# --- Field visits (外勤签到) --------------------------------------------------------------------
+
+
+class LocationFields(forms.Form):
+    """The browser's position, filled in by ``static/js/visits.js``: latitude, longitude,
+    accuracy and what happened (``location_status``). Hidden; without JavaScript they
+    stay empty and the visit is saved as "no location". ``cleaned_data["fix"]`` is the
+    parsed ``visits.Fix`` (or ``None``)."""
+
+    latitude = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    longitude = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    accuracy = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    location_status = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput,
+                                      initial=LocationStatus.UNAVAILABLE)
+
+    def clean(self):
+        data = super().clean()
+        try:
+            data["fix"] = Fix.parse(data.get("latitude"), data.get("longitude"), data.get("accuracy"))
+        except ValidationError as error:
+            self.add_error(None, error)
+        return data
+
+    @property
+    def hidden_field_errors(self) -> list[str]:
+        """Errors of the hidden fields (a bad position from the phone), shown above the form."""
+        return [error for field in self.hidden_fields() for error in field.errors]
+
+
+class CheckInForm(BootstrapMixin, LocationFields):
+    """Check in at a customer. The field names are the check-in API's JSON names: the
+    offline queue (``data-offline-queue``) posts the same fields there."""
+
+    customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
+    plan_item = forms.ModelChoiceField(label=_("Plan item"), queryset=PlanItem.objects.none(), required=False,
+                                       empty_label=_("— not planned —"))
+    set_location = forms.BooleanField(
+        label=_("This is the customer's location"), required=False,
+        widget=forms.CheckboxInput(attrs={"value": "true"}),
+        help_text=_("The customer's location is not known yet: tick this when you are at their door."),
+    )
+    client_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, customer: Customer, plan_items: list[PlanItem], chosen_item: str = "",
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        field = self.fields["plan_item"]
+        field.queryset = PlanItem.objects.filter(pk__in=[item.pk for item in plan_items])
+        # Explicit choices from the list: the select renders without another query.
+        field.choices = [("", field.empty_label), *((item.pk, _plan_item_label(item)) for item in plan_items)]
+        if not self.is_bound:
+            # The item asked for (my day's "Check in"), else the first open visit of the day.
+            item = next((i for i in plan_items if str(i.pk) == chosen_item), None) or next(
+                (i for i in plan_items if i.kind == PlanItemKind.VISIT and not i.done), None)
+            self.initial.update(customer=customer.pk, plan_item=item.pk if item else None,
+                                purpose=item.purpose if item else default_purpose(customer),
+                                client_key=uuid.uuid4())
+
+    def clean_customer(self):
+        customer = self.cleaned_data["customer"]
+        if customer is not None and customer != self.customer.pk:
+            raise ValidationError(_("This check-in form belongs to another customer; open it again."))
+        return customer
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {"fix": data["fix"], "status": data["location_status"], "purpose": data["purpose"],
+                "plan_item": data["plan_item"], "set_location": data["set_location"],
+                "client_key": data["client_key"]}
+
+
+def _plan_item_label(item: PlanItem) -> str:
+    slot = item.starts_at.strftime("%H:%M") if item.starts_at else ""
+    parts = [slot, item.get_kind_display(), item.get_purpose_display()]
+    return " · ".join(str(part) for part in parts if part)
+
+
+class CheckOutForm(BootstrapMixin, LocationFields):
+    outcome = forms.CharField(label=_("Outcome"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text=_("What was agreed; it goes on the visit in the timeline."))
+
+
+class VisitPhotoForm(BootstrapMixin, forms.Form):
+    """One photo from the phone's camera (``capture="environment"``: the back camera).
+    The service checks it is a real image and shrinks it before it is stored."""
+
+    photo = forms.FileField(label=_("Photo"), widget=forms.FileInput(
+        attrs={"accept": "image/*", "capture": "environment"}))
+
+    @classmethod
+    def refused(cls, error: ValidationError) -> "VisitPhotoForm":
+        """The form showing why an upload was turned away before its body was read."""
+        form = cls(data={}, files={})
+        form.is_valid()  # no file: "required", and the field marked invalid; then the reason instead
+        form.errors["photo"] = form.error_class(error.messages)
+        return form
+
+
+class CustomerLocationForm(BootstrapMixin, forms.Form):
+    """Where the customer is: typed, or filled from the phone ("use my current position")."""
+
+    latitude = forms.CharField(label=_("Latitude"), max_length=40, widget=forms.TextInput(
+        attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "31.230416"}))
+    longitude = forms.CharField(label=_("Longitude"), max_length=40, widget=forms.TextInput(
+        attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "121.473701"}))
+    accuracy = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    @staticmethod
+    def _coordinate(value: str, limit: int, message) -> str:
+        value = value.strip().replace("，", ".").replace(",", ".")
+        try:
+            number = Decimal(value)
+        except ArithmeticError:
+            raise ValidationError(message) from None
+        if not number.is_finite() or not -limit <= number <= limit:
+            raise ValidationError(message)
+        return value
+
+    def clean_latitude(self):
+        return self._coordinate(self.cleaned_data["latitude"], 90,
+                                _("Enter a latitude between -90 and 90, e.g. 31.230416."))
+
+    def clean_longitude(self):
+        return self._coordinate(self.cleaned_data["longitude"], 180,
+                                _("Enter a longitude between -180 and 180, e.g. 121.473701."))
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                data["fix"] = Fix.parse(data["latitude"], data["longitude"], data.get("accuracy"))
+            except ValidationError as error:
+                self.add_error(None, error)
+        return data

@@ -536,6 +536,9 @@ class Visit(models.Model):
     client_key = models.UUIDField(_("idempotency key"), null=True, blank=True, editable=False)
 
     checked_in_at = models.DateTimeField(_("checked in at"))
+    # Set when the check-in was made offline and reached the server later: then
+    # ``checked_in_at`` is the phone's time of the check-in and this the server's.
+    synced_at = models.DateTimeField(_("sent from the phone at"), null=True, blank=True)
     check_in_status = models.CharField(_("check-in location"), max_length=12, choices=LocationStatus.choices)
     check_in_latitude = models.DecimalField(_("check-in latitude"), max_digits=9, decimal_places=6,
                                             null=True, blank=True)

@@ -20,3 +20,9 @@ def is_owner(user: User, row) -> bool:
 def can_review(user: User) -> bool:
     """Sees the Approvals page: managers and admins."""
     return user.is_manager or user.is_admin
+
+
+def can_correct_location(user: User, customer) -> bool:
+    """Set or correct where a customer is (for check-ins): its owner, or a manager or an
+    admin who can see it (visibility is checked first)."""
+    return customer.owner_id == user.pk or user.is_manager or user.is_admin

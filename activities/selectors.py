@@ -12,7 +12,9 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -38,11 +40,15 @@ from .models import (
     CallStage,
     DailyPlan,
     DailyReport,
+    LocationStatus,
     MarketReport,
     Objection,
     PlanItem,
+    PlanItemKind,
     PlanState,
     ReportState,
+    Visit,
+    VisitPhoto,
 )
 
 TIER_ORDER = Case(
@@ -214,7 +220,13 @@ def follow_ups_due(user: User, today: date) -> QuerySet[Customer]:
 
 
 def plan_with_items(owner: User, day: date) -> DailyPlan | None:
-    items = PlanItem.objects.select_related("customer", "customer__grade").order_by("starts_at", "pk")
+    """The plan of ``owner`` on ``day`` with its items, each with the first check-in that
+    fulfilled it (``check_in_visit_id``, ``checked_in_at``; ``None`` when none did)."""
+    check_in = Visit.objects.filter(plan_item=OuterRef("pk")).order_by("checked_in_at", "pk")
+    items = (PlanItem.objects.select_related("customer", "customer__grade")
+             .annotate(check_in_visit_id=Subquery(check_in.values("pk")[:1]),
+                       checked_in_at=Subquery(check_in.values("checked_in_at")[:1]))
+             .order_by("starts_at", "pk"))
     return (DailyPlan.objects.filter(owner=owner, date=day)
             .prefetch_related(Prefetch("items", queryset=items)).first())
 
@@ -364,8 +376,9 @@ def managers_of(user: User) -> list[User]:
 
 def day_figures(owner: User, day: date) -> dict:
     """The report's figures for ``owner`` on ``day``: activities by channel, connected
-    calls, effective ones, expenses, plan items planned / done, orders signed and
-    money collected — three aggregate queries."""
+    calls, effective ones, expenses, plan items planned / done, planned visits and those
+    a check-in fulfilled, check-ins, orders signed and money collected — four aggregate
+    queries."""
     start, end = day_bounds(day)
     activity = Activity.objects.filter(owner=owner, started_at__gte=start, started_at__lt=end).aggregate(
         calls=Count("pk", filter=Q(kind=ActivityKind.CALL)),
@@ -376,16 +389,23 @@ def day_figures(owner: User, day: date) -> dict:
         expenses=Coalesce(Sum("expense"), Value(0),
                           output_field=DecimalField(max_digits=12, decimal_places=2)),
     )
-    items = PlanItem.objects.filter(plan__owner=owner, plan__date=day).aggregate(
-        plan_items_planned=Count("pk"), plan_items_done=Count("pk", filter=Q(done=True)),
+    items = (
+        PlanItem.objects.filter(plan__owner=owner, plan__date=day)
+        .annotate(checked_in=Exists(Visit.objects.filter(plan_item=OuterRef("pk"))))
+        .aggregate(
+            plan_items_planned=Count("pk"), plan_items_done=Count("pk", filter=Q(done=True)),
+            planned_visits=Count("pk", filter=Q(kind=PlanItemKind.VISIT)),
+            planned_visits_checked_in=Count("pk", filter=Q(kind=PlanItemKind.VISIT, checked_in=True)),
+        )
     )
+    check_ins = Visit.objects.filter(owner=owner, checked_in_at__gte=start, checked_in_at__lt=end).count()
     money = DecimalField(max_digits=14, decimal_places=2)
     orders = Order.objects.filter(owner=owner).filter(Q(signed_on=day) | Q(collected_on=day)).aggregate(
         orders_count=Count("pk", filter=Q(signed_on=day)),
         orders_amount=Coalesce(Sum("amount", filter=Q(signed_on=day)), Value(0), output_field=money),
         collected=Coalesce(Sum("collected_amount", filter=Q(collected_on=day)), Value(0), output_field=money),
     )
-    return {**activity, **items, **orders}
+    return {**activity, **items, "check_ins": check_ins, **orders}
 
 
 # --- Escalations and notifications ---------------------------------------------------------
@@ -401,3 +421,148 @@ def notifications_of(user: User) -> QuerySet[Notification]:
         return Notification.objects.none()
     return (Notification.objects.filter(recipient=user).select_related("customer")
             .order_by("-created_at", "-pk"))
+
+
+# --- Visits (外勤签到) ------------------------------------------------------------------------
+
+# A team's day holds far fewer check-ins; past this the page says "more" (pick a person).
+TEAM_DAY_ROWS = 500
+# What a row of the team's day reads of a visit, its customer, visitor and plan item.
+TEAM_DAY_VISIT_FIELDS = (
+    "owner_id", "customer_id", "plan_item_id", "checked_in_at", "synced_at", "check_in_status",
+    "check_in_accuracy_m", "distance_m", "far_from_customer", "set_customer_location", "checked_out_at",
+    "duration_minutes",
+    "customer__name", "owner__username", "owner__first_name", "owner__last_name",
+    "plan_item__starts_at", "plan_item__ends_at", "plan_item__purpose",
+)
+
+
+def visits_visible_to(user: User) -> QuerySet[Visit]:
+    """Visits at the customers ``user`` may see (a visit is visible when its customer
+    is), with the customer, the visitor and the plan item joined and the photos
+    prefetched: two queries for any number of visits."""
+    photos = VisitPhoto.objects.order_by("uploaded_at", "pk")
+    return (Visit.objects.visible_to(user).select_related("customer", "owner", "plan_item")
+            .prefetch_related(Prefetch("photos", queryset=photos)))
+
+
+def visits_on(visits: QuerySet[Visit], day: date) -> QuerySet[Visit]:
+    """The visits checked in on ``day`` (company time zone), as an indexed range."""
+    start, end = day_bounds(day)
+    return visits.filter(checked_in_at__gte=start, checked_in_at__lt=end)
+
+
+def _count_of(rows: QuerySet) -> Coalesce:
+    """``COUNT(*)`` of a correlated subquery, as a column (0 when it finds nothing)."""
+    counted = rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+@dataclass
+class TeamDay:
+    """The team's day (who checked in where and when): ``people`` are the persons in
+    scope with their totals (``check_ins``, ``flagged``, ``no_location``,
+    ``planned_visits``, ``planned_visits_checked_in``), ``visits`` the day's check-ins
+    in time order (``photo_count`` annotated), ``more`` when they were cut at
+    ``TEAM_DAY_ROWS``."""
+
+    day: date
+    people: list[User]
+    visits: list[Visit]
+    more: bool
+    owner_id: int | None = None
+
+    @property
+    def summary(self) -> list[User]:
+        """The totals shown: everyone's, or the chosen person's."""
+        return [person for person in self.people if self.owner_id in (None, person.pk)]
+
+    @property
+    def unknown_owner(self) -> bool:
+        """The chosen person is none of ``people`` (not of the viewer's team): bad input."""
+        return self.owner_id is not None and not self.summary
+
+
+def team_day(user: User, day: date, owner_id: int | None = None) -> TeamDay:
+    """Who checked in where on ``day``, for ``user``: the visits of the people ``user``
+    may see (a manager: their team tree and themselves; an admin: everyone; a
+    salesperson: themselves) at the customers ``user`` may see — with distance, flag,
+    check-out and duration, photo count and plan item — and each person's totals.
+    ``owner_id`` narrows the visits to one of those people (none for anyone else).
+
+    Two queries whatever the number of people and visits (three with a manager's team
+    tree): the people with their totals as correlated counts, and the visits with their
+    photo count. The visits use the (owner, checked_in_at) index."""
+    visits = visits_on(Visit.objects.visible_to(user), day)
+    theirs = visits.filter(owner=OuterRef("pk"))
+    planned = PlanItem.objects.filter(plan__owner=OuterRef("pk"), plan__date=day, kind=PlanItemKind.VISIT)
+    people = list(
+        User.objects.visible_to(user)
+        .annotate(
+            check_ins=_count_of(theirs),
+            flagged=_count_of(theirs.filter(far_from_customer=True)),
+            no_location=_count_of(theirs.exclude(check_in_status=LocationStatus.FIXED)),
+            planned_visits=_count_of(planned),
+            planned_visits_checked_in=_count_of(
+                planned.filter(Exists(Visit.objects.filter(plan_item=OuterRef("pk"))))),
+        )
+        # Admins rarely visit: they are listed only on a day they checked in somewhere.
+        .filter(Q(is_active=True, role__in=[Role.SALESPERSON, Role.MANAGER]) | Q(check_ins__gt=0))
+        .only("username", "first_name", "last_name", "role", "is_active")
+        .order_by("username")
+    )
+    ids = [person.pk for person in people]
+    if owner_id is not None:
+        ids = [owner_id] if owner_id in ids else []
+    rows = list(
+        visits.filter(owner_id__in=ids)
+        .select_related("customer", "owner", "plan_item")
+        .only(*TEAM_DAY_VISIT_FIELDS)
+        .annotate(photo_count=_count_of(VisitPhoto.objects.filter(visit=OuterRef("pk"))))
+        .order_by("checked_in_at", "pk")[: TEAM_DAY_ROWS + 1]
+    )
+    return TeamDay(day=day, people=people, visits=rows[:TEAM_DAY_ROWS], more=len(rows) > TEAM_DAY_ROWS,
+                   owner_id=owner_id)
+
+
+# --- Visit pages: check-in, the visit, the customer page's location panel and action bar ---------
+
+CUSTOMER_PAGE_VISITS = 5
+
+
+def check_in_plan_items(user: User, customer: Customer, day: date) -> list[PlanItem]:
+    """``user``'s plan items for ``customer`` on ``day`` (the check-in form's choices):
+    visits before calls, open ones before done ones."""
+    visits_first = Case(When(kind=PlanItemKind.VISIT, then=Value(0)), default=Value(1))
+    return list(PlanItem.objects.filter(plan__owner=user, plan__date=day, customer=customer)
+                .order_by(visits_first, "done", "starts_at", "pk"))
+
+
+def location_annotations() -> dict[str, F]:
+    """The customer's known location (and who set it) on the customer page's one query."""
+    fields = ("latitude", "longitude", "source", "set_at", "set_by__username", "set_by__first_name",
+              "set_by__last_name")
+    return {f"location_{name.replace('__', '_')}": F(f"field_location__{name}") for name in fields}
+
+
+@dataclass
+class CustomerVisits:
+    """What the customer page shows of field visits: the last check-ins there (anyone's)
+    and the viewer's own visit there today that is not checked out yet."""
+
+    recent: list[Visit]
+    open_visit: Visit | None
+
+
+def customer_visits(user: User, customer: Customer, day: date | None = None) -> CustomerVisits:
+    """One query: the customer's last ``CUSTOMER_PAGE_VISITS`` check-ins together with
+    ``user``'s open visit there on ``day`` (it may be older than those)."""
+    start, end = day_bounds(day or timezone.localdate())
+    last = Visit.objects.filter(customer=customer).order_by("-checked_in_at", "-pk").values("pk")
+    open_today = Q(owner=user, checked_out_at=None, checked_in_at__gte=start, checked_in_at__lt=end)
+    rows = list(Visit.objects.filter(customer=customer)
+                .filter(Q(pk__in=last[:CUSTOMER_PAGE_VISITS]) | open_today)
+                .select_related("owner").order_by("-checked_in_at", "-pk"))
+    open_visit = next((visit for visit in rows if visit.owner_id == user.pk and visit.checked_out_at is None
+                       and start <= visit.checked_in_at < end), None)
+    return CustomerVisits(recent=rows[:CUSTOMER_PAGE_VISITS], open_visit=open_visit)

@@ -48,7 +48,8 @@ REPORT_EDITABLE_FIELDS = (
 )
 FIGURE_FIELDS = (
     "calls", "connected_calls", "visits", "other_activities", "effective_activities", "expenses",
-    "plan_items_planned", "plan_items_done", "orders_count", "orders_amount",
+    "plan_items_planned", "plan_items_done", "planned_visits", "planned_visits_checked_in", "check_ins",
+    "orders_count", "orders_amount",
 )
 
 

@@ -1,7 +1,8 @@
 """Pages of the daily routine (included at the site root; "my day" itself is ``home``)."""
+from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from . import exports, views
+from . import calendar_views, exports, team_views, views, visit_views
 
 app_name = "activities"
 
@@ -30,8 +31,26 @@ urlpatterns = [
     path("escalations/", views.MarketReportListView.as_view(), name="market-report-list"),
     path("escalations/new/", views.MarketReportCreateView.as_view(), name="market-report-create"),
     path("escalations/<int:pk>/", views.MarketReportDetailView.as_view(), name="market-report-detail"),
+    # Field visits (外勤签到): check in at a customer, the visit (check out, photos), its
+    # photos (served only to those who see the customer), the customer's location.
+    path("customers/<int:pk>/check-in/", visit_views.CheckInView.as_view(), name="visit-check-in"),
+    path("customers/<int:pk>/location/", visit_views.CustomerLocationView.as_view(),
+         name="customer-location"),
+    path("visits/<int:pk>/", visit_views.VisitDetailView.as_view(), name="visit-detail"),
+    path("visits/<int:pk>/check-out/", visit_views.CheckOutView.as_view(), name="visit-check-out"),
+    path("visits/<int:pk>/photos/", visit_views.VisitPhotoAddView.as_view(), name="visit-photo-add"),
+    path("visits/photos/<int:pk>/", visit_views.VisitPhotoView.as_view(), name="visit-photo"),
+    # The managers' view of the team's check-ins of a day.
+    path("visits/team/", team_views.TeamDayView.as_view(), name="team-day"),
     # The bell.
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("notifications/<int:pk>/read/", views.NotificationReadView.as_view(), name="notification-read"),
     path("notifications/read-all/", views.NotificationReadAllView.as_view(), name="notifications-read-all"),
+    # The private calendar feed: the page with its address, and the .ics (public by its token).
+    path("calendar/", calendar_views.CalendarFeedView.as_view(), name="calendar-feed"),
+    path("calendar/regenerate/", calendar_views.RegenerateCalendarFeedView.as_view(),
+         name="calendar-feed-regenerate"),
+    path("calendar/team/", calendar_views.CalendarFeedTeamView.as_view(), name="calendar-feed-team"),
+    path("calendar/<int:feed_id>/<str:token>.ics",
+         login_not_required(calendar_views.CalendarIcsView.as_view()), name="calendar-ics"),
 ]

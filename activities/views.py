@@ -42,7 +42,7 @@ from .forms import (
     ReviewForm,
     quick_follow_up_dates,
 )
-from .models import ActivityKind, DailyPlan, DailyReport, PlanItem, Purpose
+from .models import ActivityKind, DailyPlan, DailyReport, PlanItem, PlanItemKind, Purpose
 from .my_day_blocks import extra_blocks, target_progress
 
 ROW_ID = re.compile(r"^[a-z]+-\d+$")
@@ -108,6 +108,7 @@ def _label_rows(user, next_path: str, day: selectors.MyDay, blocks: list[dict]) 
     for item in day.plan.items.all() if day.plan else []:
         texts.label(item, item.customer, purpose=item.purpose)
         item.time_text = texts.time_range(item.starts_at, item.ends_at)
+        texts.check_in(item)
     for customer in day.follow_ups:
         texts.label(customer, customer)
         customer.overdue_text = texts.days_overdue(customer.days_overdue)
@@ -135,6 +136,9 @@ class _RowTexts:
         self.next_path = next_path
         self.detail_url = url_for_pk("crm:customer-detail")
         self.log_url = url_for_pk("activities:log-activity")
+        self.check_in_url = url_for_pk("activities:visit-check-in")
+        self.visit_url = url_for_pk("activities:visit-detail")
+        self.checked_in = _("Checked in %(time)s")
         self.tiers = {value: str(label) for value, label in Tier.choices}
         self.log_with = _("Log an activity with %(name)s")
         self.last_call_ago, self.never_called = _("last call %(when)s ago"), _("never called")
@@ -158,6 +162,17 @@ class _RowTexts:
         back, in_row = f"&next={self.next_path}", f"&row={row.row_id}&next={self.next_path}"
         row.call_href, row.call_hx = call + back, call + in_row
         row.visit_href, row.visit_hx = visit + back, visit + in_row
+
+    def check_in(self, item) -> None:
+        """A planned visit: "Check in" (its check-in page), or "Checked in 10:32" linking to
+        the visit once one fulfilled it (``selectors.plan_with_items`` annotates it)."""
+        item.check_in_href = item.checked_in_href = item.checked_in_text = ""
+        if item.check_in_visit_id:
+            item.checked_in_href = self.visit_url(item.check_in_visit_id)
+            item.checked_in_text = self.checked_in % {
+                "time": time_format(timezone.localtime(item.checked_in_at), "H:i")}
+        elif item.kind == PlanItemKind.VISIT:
+            item.check_in_href = f"{self.check_in_url(item.customer_id)}?plan_item={item.pk}"
 
     @staticmethod
     def time_range(starts_at, ends_at) -> str:

@@ -12,7 +12,7 @@ import math
 import uuid
 import warnings
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -25,7 +25,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from crm.models import Customer, User
 
-from . import services
+from . import permissions, services
 from .models import (
     ActivityKind,
     ActivitySettings,
@@ -40,6 +40,10 @@ from .models import (
 )
 
 EARTH_RADIUS_M = 6_371_008.8
+# A check-in the phone sent this long after making it was queued offline: it keeps the
+# phone's time. Older than the maximum age, it is refused.
+OFFLINE_SYNC_GRACE = timedelta(minutes=2)
+OFFLINE_CHECK_IN_MAX_AGE = timedelta(days=3)
 COORDINATE = Decimal("0.000001")
 
 
@@ -84,11 +88,6 @@ def _status_for(fix: Fix | None, status: str) -> str:
     return LocationStatus.UNAVAILABLE
 
 
-def _may_correct_location(by: User, customer: Customer) -> bool:
-    """The owner or a manager/admin who can see the customer (visibility checked first)."""
-    return customer.owner_id == by.pk or by.is_manager or by.is_admin
-
-
 # --- Check-in / check-out ------------------------------------------------------------------
 
 
@@ -123,6 +122,7 @@ def check_in(
     plan_item: PlanItem | None = None,
     set_location: bool = False,
     client_key: uuid.UUID | None = None,
+    recorded_at: datetime | None = None,
     now: datetime | None = None,
 ) -> tuple[Visit, bool]:
     """``by`` checks in at ``customer`` (anyone who can see the live customer; the visit
@@ -132,13 +132,19 @@ def check_in(
     ``set_location`` and no known location yet, a fix accurate enough becomes the
     customer's location. Logs the visit activity (which ticks the plan item done) and
     links the plan item. Returns ``(visit, created)``; the same ``client_key`` again
-    returns the first visit unchanged (the unique constraint settles a race)."""
+    returns the first visit unchanged (the unique constraint settles a race).
+
+    ``recorded_at`` is when the phone made a check-in that it queued offline: a check-in
+    that arrives later than that (but within ``OFFLINE_CHECK_IN_MAX_AGE``) keeps the
+    phone's time and records the server's as ``synced_at``, so the team's day shows
+    both."""
     if client_key is not None:
         existing = Visit.objects.filter(owner=by, client_key=client_key).first()
         if existing is not None:
             return existing, False
     customer = services.visible_live_customer(by, customer)
-    now = now or timezone.now()
+    received_at = now or timezone.now()
+    now = _offline_time(recorded_at, received_at)
     day = timezone.localtime(now).date()
     plan_item = _plan_item_for(by, customer, day, plan_item)
     purpose = purpose or (plan_item.purpose if plan_item else Purpose.OTHER)
@@ -150,6 +156,7 @@ def check_in(
         plan_item=plan_item,
         client_key=client_key,
         checked_in_at=now,
+        synced_at=received_at if now != received_at else None,
         check_in_status=_status_for(fix, status),
     )
     if fix is not None:
@@ -170,6 +177,22 @@ def check_in(
     if plan_item is not None:
         PlanItem.objects.filter(pk=plan_item.pk).update(done=True, activity=visit.activity)
     return visit, True
+
+
+def _offline_time(recorded_at: datetime | None, received_at: datetime) -> datetime:
+    """The time a check-in happened: the server's, unless the phone says it was made
+    offline a while ago. A time ahead of the server (beyond clock drift) or older than
+    ``OFFLINE_CHECK_IN_MAX_AGE`` is refused rather than trusted."""
+    if recorded_at is None or recorded_at >= received_at - OFFLINE_SYNC_GRACE:
+        if recorded_at is not None and recorded_at > received_at + services.FUTURE_TOLERANCE:
+            raise ValidationError({"recorded_at": _("A check-in cannot be recorded in the future.")})
+        return received_at
+    if recorded_at < received_at - OFFLINE_CHECK_IN_MAX_AGE:
+        raise ValidationError(
+            {"recorded_at": _("This check-in was made more than %(days)s days ago; log the visit instead.")
+             % {"days": OFFLINE_CHECK_IN_MAX_AGE.days}}
+        )
+    return recorded_at
 
 
 def _measure(
@@ -240,7 +263,7 @@ def check_out(
 def set_customer_location(*, by: User, customer: Customer, fix: Fix) -> CustomerLocation:
     """The owner or a manager sets or corrects where the customer is."""
     customer = services.visible_live_customer(by, customer)
-    if not _may_correct_location(by, customer):
+    if not permissions.can_correct_location(by, customer):
         raise PermissionDenied(_("Only the customer's owner or a manager may correct its location."))
     location, _created = CustomerLocation.objects.update_or_create(
         customer=customer,
@@ -257,16 +280,46 @@ def set_customer_location(*, by: User, customer: Customer, fix: Fix) -> Customer
 
 # --- Photos -------------------------------------------------------------------------------------
 
+# A photo's multipart body carries the file plus a few small fields and boundaries.
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
+
+
+def _too_large(size: int) -> ValidationError:
+    limit = settings.VISIT_PHOTO_MAX_UPLOAD_BYTES
+    return ValidationError(
+        {
+            "photo": _("This file is %(size)s MB; a photo may be at most %(limit)s MB.")
+            % {"size": round(size / 1_048_576, 1), "limit": limit // 1_048_576}
+        }
+    )
+
+
+def refuse_oversized_request(content_length: str | None) -> None:
+    """Refuse a photo upload by the length its request declares (``CONTENT_LENGTH``),
+    before anything reads the body (a CSRF check would parse all of it): a 30 MB file is
+    turned away unread. Call it first thing in the view; ``attach_photo`` checks the
+    file's own size again."""
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        length = 0
+    if length > settings.VISIT_PHOTO_MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD_BYTES:
+        raise _too_large(length)
+
 
 def _resized_jpeg(upload) -> tuple[bytes, int, int]:
     """Open ``upload`` as an image (Pillow reads the header first, so a pixel bomb is
     refused before its pixels are decoded), upright it, fit it in
     ``VISIT_PHOTO_MAX_SIDE`` and re-encode it as JPEG under ``VISIT_PHOTO_MAX_STORED_BYTES``."""
     refused = _("This file is not a photo we can read (JPEG, PNG, WebP or GIF).")
+    limit = round(settings.VISIT_PHOTO_MAX_PIXELS / 1e6)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Opening reads the header only; our own cap, below Pillow's warning, decides next.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(upload)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
             if image.format not in {"JPEG", "PNG", "WEBP", "GIF", "MPO"}:
                 raise ValidationError({"photo": refused})
             width, height = image.size
@@ -274,21 +327,16 @@ def _resized_jpeg(upload) -> tuple[bytes, int, int]:
                 raise ValidationError(
                     {
                         "photo": _("This photo has %(pixels)s megapixels; the most we take is %(limit)s.")
-                        % {
-                            "pixels": round(width * height / 1e6),
-                            "limit": round(settings.VISIT_PHOTO_MAX_PIXELS / 1e6),
-                        }
+                        % {"pixels": round(width * height / 1e6), "limit": limit}
                     }
                 )
             image.load()
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
+    except Image.DecompressionBombError:  # Pillow's hard stop (twice its warning), from the header
+        raise ValidationError(
+            {"photo": _("This photo has more than %(limit)s megapixels; take it at a lower resolution.")
+             % {"limit": limit}}
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning):
         raise ValidationError({"photo": refused}) from None
     image = ImageOps.exif_transpose(image).convert("RGB")
     image.thumbnail((settings.VISIT_PHOTO_MAX_SIDE, settings.VISIT_PHOTO_MAX_SIDE))
@@ -307,15 +355,7 @@ def attach_photo(*, by: User, visit: Visit, upload) -> VisitPhoto:
     if visit.owner_id != by.pk:
         raise PermissionDenied(_("Only the salesperson who made the visit may add photos to it."))
     if upload.size > settings.VISIT_PHOTO_MAX_UPLOAD_BYTES:
-        raise ValidationError(
-            {
-                "photo": _("This file is %(size)s MB; a photo may be at most %(limit)s MB.")
-                % {
-                    "size": round(upload.size / 1_048_576, 1),
-                    "limit": settings.VISIT_PHOTO_MAX_UPLOAD_BYTES // 1_048_576,
-                }
-            }
-        )
+        raise _too_large(upload.size)
     if visit.photos.count() >= settings.VISIT_PHOTOS_PER_VISIT:
         raise ValidationError(
             {

@@ -24,6 +24,7 @@ NAVIGATION = [
     (_("Team"), "funnel:balance", {"manager", "admin"}),
     (_("Handover"), "funnel:handover-progress", {"manager", "admin"}),
     (_("Approvals"), "activities:approvals", {"manager", "admin"}),
+    (_("Team day"), "activities:team-day", {"manager", "admin"}),
 ]
 
 # The base template's other links (``site_urls.<key>``): brand, bell, user menu, language switch.
@@ -35,6 +36,10 @@ SITE_URLS = {
     "password_change": "password_change",
     "logout": "logout",
     "set_language": "set_language",
+    "manifest": "pwa-manifest",
+    "service_worker": "pwa-service-worker",
+    "quick_search": "crm:quick-search",
+    "calendar_feed": "activities:calendar-feed",
 }
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework.views import APIView
 
-from crm.audit import Action, Outcome, audit, current_ip
+from crm.audit import Action, Outcome, audit, current_ip, forget_held_events, write_held_events
 
 from .mfa import SESSION_STARTED_KEY, session_requires_second_factor
 
@@ -21,14 +21,17 @@ SESSION_RENEWED_KEY = "renewed_at"
 
 
 class NoStoreForUsersMiddleware:
-    """Pages for a signed-in user carry customer data: never let a cache keep them."""
+    """Pages for a signed-in user carry customer data: never let a cache keep them. A view
+    may allow the user's own browser to keep what it sends (``Cache-Control: private``,
+    e.g. a visit photo, shown again on every visit page): shared caches still may not."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        if getattr(request, "user", None) is not None and request.user.is_authenticated \
+                and not response.get("Cache-Control", "").startswith("private"):
             response["Cache-Control"] = "no-store"
         return response
 
@@ -90,16 +93,19 @@ def record_access_denied(request, *, status: int, view_name: str, kwargs: dict) 
 
 class AuditContextMiddleware:
     """Gives the audit log the client's address (as the lockout sees it, proxies
-    included) and records object routes that answered 403/404 by an exception."""
+    included), writes what a refused write held for it (``audit_despite_rollback``) once
+    the view is done, and records object routes that answered 403/404 by an exception."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         token = current_ip.set(get_client_ip_address(request))
+        forget_held_events()
         try:
             return self.get_response(request)
         finally:
+            write_held_events()
             current_ip.reset(token)
 
     def process_exception(self, request, exception):
@@ -114,7 +120,7 @@ class SecondFactorRequiredMiddleware:
     required: pages redirect to the verification step, API calls answer 403."""
 
     EXEMPT_URL_NAMES = {"mfa-verify", "mfa-setup", "logout", "login", "set_language", "healthz",
-                        "admin:logout"}
+                        "admin:logout", "pwa-service-worker", "pwa-manifest", "pwa-offline", "favicon"}
 
     def __init__(self, get_response):
         self.get_response = get_response

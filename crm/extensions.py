@@ -45,7 +45,7 @@ class CustomerPanel:
     key: str
     template_name: str
     context: Callable[[object, object], dict | None]
-    column: str = "main"   # "main" or "side"
+    column: str = "main"   # "main", "side" or "actions" (right under the header: quick actions)
     order: int = 50
 
 
@@ -93,3 +93,27 @@ def register_archive_step(step: ArchiveStep) -> ArchiveStep:
 
 def archive_steps() -> list[ArchiveStep]:
     return list(_archive_steps)
+
+
+@dataclass(frozen=True)
+class CustomerAction:
+    """A button on each customer found by the quick search, opening another app's page
+    for that customer (activities: "Log call"). ``view_name`` takes the customer's ``pk``;
+    ``query`` is appended as is (e.g. ``kind=call``); ``label`` may be a lazy translation."""
+
+    key: str
+    label: str
+    view_name: str
+    query: str = ""
+    order: int = 50
+
+
+_search_actions: dict[str, CustomerAction] = {}
+
+
+def register_search_action(action: CustomerAction) -> None:
+    _search_actions[action.key] = action
+
+
+def search_actions() -> list[CustomerAction]:
+    return sorted(_search_actions.values(), key=lambda action: action.order)

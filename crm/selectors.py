@@ -1,14 +1,16 @@
 """Reads of the crm app, each already scoped by the visibility rule."""
+from dataclasses import dataclass
 from datetime import datetime, time
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Sum, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .extensions import TimelineEntry, customer_annotations, timeline_sources
 from .models import Contact, Customer, CustomerTally, KeyPersonRole, Order, Team, User
+from .normalize import phone_digits
 
 
 def users_visible_to(user: User) -> QuerySet[User]:
@@ -136,3 +138,84 @@ def customer_timeline(customer: Customer, history: list[dict], limit: int = 50) 
         entries.extend(source(customer, limit))
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:limit]
+
+
+# --- Search -------------------------------------------------------------------------
+
+
+QUICK_SEARCH_MIN_LENGTH = 2
+QUICK_SEARCH_MAX_LENGTH = 100
+# Phone matching starts at this many digits ("12" would match most numbers).
+PHONE_SEARCH_MIN_DIGITS = 4
+
+
+def search_terms(value: str) -> dict[str, str]:
+    """What a search text is matched on: ``{lookup: term}`` for the name and, when it has
+    enough digits, the phone digits (customers' and contacts' alike)."""
+    lookups = {"name__icontains": value}
+    digits = phone_digits(value)
+    if len(digits) >= PHONE_SEARCH_MIN_DIGITS:
+        lookups["phone_digits__contains"] = digits
+    return lookups
+
+
+def customer_ids_matching(value: str) -> QuerySet:
+    """Ids of the customers whose name or phone, or one of whose contacts' name or phone,
+    matches ``value`` (not scoped: callers filter their visible customers with it). One
+    IN (… UNION …) of the matching ids: each branch can use its trigram index on
+    PostgreSQL (crm migration 0008), where "name OR EXISTS(contact)" scans every row."""
+    first, *others = [
+        model.objects.filter(**{lookup: term}).order_by().values(id_field)
+        for model, id_field in ((Customer, "pk"), (Contact, "customer_id"))
+        for lookup, term in search_terms(value).items()
+    ]
+    return first.union(*others)
+
+
+@dataclass(frozen=True)
+class QuickSearchHit:
+    """A customer found by the quick search, with whom to call: the contact that matched
+    (else its decision maker) and that contact's phone (else the customer's own)."""
+
+    customer: Customer
+    contact: Contact | None
+    phone: str
+
+
+def quick_search(user: User, q: str, limit: int = 8) -> list[QuickSearchHit]:
+    """The navbar's customer search: live customers ``user`` may see matching ``q`` as the
+    customer list's search does (name, phone, a contact's name or phone), names that
+    start with ``q`` first. Nothing (and no query) below ``QUICK_SEARCH_MIN_LENGTH``
+    characters. Two queries: the customers (grade and owner joined), and their matching
+    contacts and decision makers."""
+    value = clean_search_text(q)
+    if len(value) < QUICK_SEARCH_MIN_LENGTH:
+        return []
+    contact_match = Q()
+    for lookup, term in search_terms(value).items():
+        contact_match |= Q(**{lookup: term})
+    contacts = (
+        Contact.objects.filter(contact_match | Q(role=KeyPersonRole.DECISION_MAKER))
+        .annotate(rank=Case(When(contact_match, then=Value(0)), default=Value(1)))
+        .order_by("rank", "name", "pk")
+    )
+    customers = (
+        Customer.objects.visible_to(user).live()
+        .filter(pk__in=customer_ids_matching(value))
+        .select_related("grade", "owner")
+        .prefetch_related(Prefetch("contacts", queryset=contacts, to_attr="search_contacts"))
+        .annotate(starts=Case(When(name__istartswith=value, then=Value(0)), default=Value(1)))
+        .order_by("starts", "name", "pk")[:limit]
+    )
+    hits = []
+    for customer in customers:
+        contact = customer.search_contacts[0] if customer.search_contacts else None
+        hits.append(QuickSearchHit(customer=customer, contact=contact,
+                                   phone=(contact.phone if contact else "") or customer.phone))
+    return hits
+
+
+def clean_search_text(q: str) -> str:
+    """A search text as typed, made safe to match: no NUL (PostgreSQL refuses it in a
+    string), no surrounding spaces, at most ``QUICK_SEARCH_MAX_LENGTH`` characters."""
+    return (q or "").replace("\x00", "").strip()[:QUICK_SEARCH_MAX_LENGTH]

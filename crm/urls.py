@@ -6,6 +6,7 @@ app_name = "crm"
 
 urlpatterns = [
     path("", views.CustomerListView.as_view(), name="customer-list"),
+    path("search/", views.QuickSearchView.as_view(), name="quick-search"),
     path("export/", views.CustomerExportView.as_view(), name="customer-export"),
     path("contacts/export/", views.ContactExportView.as_view(), name="contact-export"),
     path("new/", views.CustomerCreateView.as_view(), name="customer-create"),

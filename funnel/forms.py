@@ -2,7 +2,7 @@ from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
-from crm.forms import BootstrapMixin, PlainSelect
+from crm.forms import BootstrapMixin, PlainSelect, TelInput
 from crm.models import Customer, User
 
 from . import permissions, selectors
@@ -10,15 +10,23 @@ from .models import ConflictStatus, Grade
 
 
 class ChangeGradeForm(BootstrapMixin, forms.Form):
+    """``expected_grade`` carries the grade the user saw, so a move made meanwhile by
+    someone else is reported as a conflict instead of applied on top of it."""
+
     grade = forms.ModelChoiceField(queryset=Grade.objects.all(), label=_("New grade"), widget=PlainSelect)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 2}),
                            help_text=_("Required when the customer is lost: say why."))
+    expected_grade = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, customer=None, **kwargs):
         super().__init__(*args, **kwargs)
         if customer is not None:
-            self.fields["grade"].queryset = Grade.objects.exclude(pk=customer.grade_id)
+            self.initial.setdefault("expected_grade", customer.grade_id)
+            # Offered: the other grades. Accepted: any, so a grade that changed since the
+            # page was shown gets the service's clear answer, not "not a valid choice".
+            if not self.is_bound:
+                self.fields["grade"].queryset = Grade.objects.exclude(pk=customer.grade_id)
 
 
 class OrderForm(BootstrapMixin, forms.Form):
@@ -168,7 +176,7 @@ class DepartureForm(BootstrapMixin, forms.Form):
 class ConflictForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label=_("Customer name"), max_length=200, required=False,
                            help_text=_("As you tried to register it (or give its phone or e-mail)."))
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False, widget=TelInput())
     email = forms.EmailField(label=_("E-mail"), required=False)
     first_contact_on = forms.DateField(label=_("Your first contact"),
                                        widget=forms.DateInput(attrs={"type": "date"}))
@@ -196,4 +204,5 @@ class SettleForm(BootstrapMixin, forms.Form):
 class SinceForm(forms.Form):
     since = forms.DateField(label=_("Handovers since"), required=False,
                             widget=forms.DateInput(attrs={"type": "date",
-                                                          "class": "form-control form-control-sm"}))
+                                                          "class": "form-control form-control-sm"},
+                                                   format="%Y-%m-%d"))

@@ -1,5 +1,7 @@
 """Serializers convert and validate shape; the services apply the rules."""
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.filters import MAX_ID
@@ -18,6 +20,7 @@ from ..models import (
 from ..services import FIGURE_FIELDS, REPORT_EDITABLE_FIELDS
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
     """A live customer the caller may see. Unknown and invisible customers alike answer
     400 "object does not exist": nothing is written, nothing is revealed."""
@@ -56,12 +59,14 @@ class ActivitySerializer(serializers.ModelSerializer):
     effective = serializers.BooleanField(required=False, allow_null=True, default=None,
                                          help_text=_("Defaults to whether the contact is a key person."))
     started_at = serializers.DateTimeField(required=False, help_text=_("Defaults to now."))
+    client_key = serializers.UUIDField(required=False, allow_null=True, write_only=True,
+                                       help_text=_("The idempotency key, if not sent as a header."))
 
     class Meta:
         model = Activity
         fields = ["id", "customer", "customer_name", "owner", "owner_name", "contact", "kind", "started_at",
                   "duration_minutes", "purpose", "call_stage", "outcome", "effective", "objection",
-                  "next_follow_up_on", "competitor_news", "expense", "created_at"]
+                  "next_follow_up_on", "competitor_news", "expense", "created_at", "client_key"]
         read_only_fields = ["owner", "created_at"]
 
     def __init__(self, *args, **kwargs):

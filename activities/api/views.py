@@ -2,7 +2,7 @@
 through the services (their ``PermissionDenied`` answers 403, ``ValidationError`` 400)."""
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from activities.filters import ActivityFilter, DailyPlanFilter, DailyReportFilte
 from activities.models import PlanItem
 from crm import services as crm_services
 
+from .idempotency import IDEMPOTENCY_KEY_PARAMETER, client_key
 from .serializers import (
     ActivitySerializer,
     DailyPlanSerializer,
@@ -40,9 +41,25 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     def get_queryset(self):
         return selectors.activities_visible_to(self.request.user).order_by("-started_at", "-pk")
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        serializer.instance = services.log_activity(by=self.request.user, **data)
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: ActivitySerializer,
+                   200: OpenApiResponse(ActivitySerializer, description="A resend: the first activity.")},
+    )
+    def create(self, request, *args, **kwargs):
+        """Log an activity; with an idempotency key, a resend answers 200 with the first row
+        (even if its body would no longer pass, say the customer was archived since)."""
+        key = client_key(request)
+        if key is not None:
+            resent = self.get_queryset().filter(owner=request.user, client_key=key).first()
+            if resent is not None:
+                return Response(self.get_serializer(resent).data, status=status.HTTP_200_OK)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = {**serializer.validated_data, "client_key": key}
+        activity = services.log_activity(by=request.user, **data)
+        return Response(self.get_serializer(activity).data,
+                        status=status.HTTP_200_OK if activity.resent else status.HTTP_201_CREATED)
 
 
 class ObjectionViewSet(viewsets.ReadOnlyModelViewSet):

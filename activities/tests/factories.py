@@ -5,11 +5,14 @@ tests (the role matrix, the browser tests) empty every table when they finish, s
 ``ensure_default_catalog`` puts them back first when they are gone.
 """
 import importlib
+import io
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from activities import services
 from activities.models import Activity, ActivityKind, CadenceRule, DailyPlan, Objection, Purpose
@@ -68,3 +71,11 @@ def submitted_plan(owner: User, customer: Customer, day: date | None = None) -> 
     plan = services.open_plan(by=owner, day=day or timezone.localdate())
     services.add_plan_item(plan=plan, by=owner, customer=customer, purpose=Purpose.SERVICE)
     return services.submit_plan(plan=plan, by=owner)
+
+
+def photo_upload(name: str = "shop.jpg", size: tuple[int, int] = (64, 48), image_format: str = "JPEG",
+                 mode: str = "RGB"):
+    """A small real image as an upload, made by Pillow (visit photos)."""
+    buffer = io.BytesIO()
+    Image.new(mode, size, color=1 if mode == "1" else (200, 120, 40)).save(buffer, format=image_format)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=f"image/{image_format.lower()}")

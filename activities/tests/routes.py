@@ -13,10 +13,26 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from activities import services
+from activities import calendar_feed, services, visits
 from activities.models import MarketReportKind, Purpose
-from activities.tests.factories import ensure_default_catalog, log_call, objection, submitted_plan
-from config.tests.route_matrix import API, API_OWNED, PAGE, PAGE_MANAGERS, PAGE_OWNED, PUBLIC, Route, expect
+from activities.tests.factories import (
+    ensure_default_catalog,
+    log_call,
+    objection,
+    photo_upload,
+    submitted_plan,
+)
+from config.tests.route_matrix import (
+    API,
+    API_MANAGERS,
+    API_OWNED,
+    PAGE,
+    PAGE_MANAGERS,
+    PAGE_OWNED,
+    PUBLIC,
+    Route,
+    expect,
+)
 from crm.services import notify
 
 _builds = itertools.count()
@@ -53,6 +69,10 @@ def build_world(world) -> None:
         by=salesperson, kind=MarketReportKind.COMPLAINT, customer=customer, title="Late delivery",
         body="Two pallets arrived a week late.")
     world.notification = notify(recipients=[salesperson], kind="test", title="Hello")[0]
+    world.calendar_feed = calendar_feed.open_calendar_feed(by=salesperson)
+    if not hasattr(world, "visit"):  # a visit (no location) by ``salesperson`` at their customer
+        world.visit, _created = visits.check_in(by=salesperson, customer=customer, fix=None, status="denied")
+    world.visit_photo = visits.attach_photo(by=salesperson, visit=world.visit, upload=photo_upload())
 
 
 def _pk(name):
@@ -65,6 +85,10 @@ def _today(w):
 
 def _comment(w):
     return {"comment": "Add the visit to Harbor Point first."}
+
+
+def _calendar_ics(w):
+    return {"feed_id": w.calendar_feed.pk, "token": calendar_feed.feed_url_token(w.calendar_feed)}
 
 
 ROUTES = [
@@ -131,4 +155,40 @@ ROUTES = [
     Route("notification-mark-read", API_OWN_NOTIFICATION, method="post", mutates=True,
           kwargs=_pk("notification")),
     Route("notification-mark-all-read", API, method="post", mutates=True),
+    # The calendar feed: each user's own page and address; including the team is for managers.
+    # The .ics is public by its token (a phone's calendar has no session): 200 for everyone.
+    Route("activities:calendar-feed", PAGE),
+    Route("activities:calendar-feed-regenerate", EVERYONE_REDIRECTED, method="post", mutates=True),
+    Route("activities:calendar-feed-team", expect(403, 302, manager=302, other_manager=302, admin=302),
+          method="post", mutates=True, data=lambda w: {"include_team": "on"}),
+    Route("activities:calendar-ics", PUBLIC, kwargs=_calendar_ics),
+    Route("calendar-feed", API),
+    Route("calendar-feed-regenerate", API, method="post", mutates=True),
+    # Visits: the team's day is the managers' (salespeople: 403, page and API alike). A
+    # check-in at an invisible customer is a 400 on ``customer``, like logging an activity;
+    # only the visitor checks out or adds a photo (the matrix posts JSON: 415, photos are multipart).
+    Route("activities:team-day", PAGE_MANAGERS),
+    Route("visit-list", API),
+    Route("visit-detail", API_OWNED, kwargs=_pk("visit")),
+    Route("visit-check-in", expect(400, 401, salesperson=201, manager=201, admin=201), method="post",
+          mutates=True, data=lambda w: {"customer": w.customer.pk, "location_status": "denied"}),
+    Route("visit-check-out", API_OWNER_POST, method="post", mutates=True, kwargs=_pk("visit")),
+    Route("visit-photos", expect(404, 401, salesperson=415, manager=403, admin=403), method="post",
+          kwargs=_pk("visit")),
+    Route("visit-team-day", API_MANAGERS),
+    Route("visit-customer-location", expect(400, 401, salesperson=200, manager=200, admin=200), method="post",
+          mutates=True, data=lambda w: {"customer": w.customer.pk, "latitude": 31.23, "longitude": 121.47}),
+    # Visit pages: the check-in form, the visit and its photo are seen by whoever sees the
+    # customer; only the visitor checks out or adds a photo (their manager and the admin:
+    # 403); the owner or a manager (or the admin) corrects the customer's location.
+    Route("activities:visit-check-in", PAGE_OWNED, kwargs=lambda w: {"pk": w.customer.pk}),
+    Route("activities:visit-detail", PAGE_OWNED, kwargs=_pk("visit")),
+    Route("activities:visit-photo", PAGE_OWNED, kwargs=_pk("visit_photo")),
+    Route("activities:visit-check-out", PAGE_OWNER_POST, method="post", mutates=True, kwargs=_pk("visit"),
+          data=lambda w: {"location_status": "denied", "outcome": "Agreed on a trial order."}),
+    Route("activities:visit-photo-add", PAGE_OWNER_POST, method="post", mutates=True, kwargs=_pk("visit"),
+          data=lambda w: {"photo": photo_upload()}),
+    Route("activities:customer-location", expect(404, 302, salesperson=302, manager=302, admin=302),
+          method="post", mutates=True, kwargs=lambda w: {"pk": w.customer.pk},
+          data=lambda w: {"latitude": "31.230416", "longitude": "121.473701"}),
 ]

@@ -29,7 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens (the model is config.ApiToken, KNOX_TOKEN_MODEL)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "config.middleware.SessionLifetimeMiddleware",
     "config.middleware.AuditContextMiddleware",
+    "config.throttling.LoginRateLimitMiddleware",
     "config.middleware.LoginRequiredMiddleware",
     "config.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -114,7 +115,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Users and security ---------------------------------------------------
 AUTH_USER_MODEL = "crm.User"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "config.throttling.LockoutBackend",  # Axes' lockout, passable with a second factor
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -122,6 +123,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: its password_changed hook revokes the user's API tokens on every path.
+    {"NAME": "config.tokens.RevokeTokensOnPasswordChange"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -148,12 +151,28 @@ MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["admin", "manager"]
 MFA_RECOVERY_CODES = 10
 OTP_TOTP_ISSUER = "Funnel CRM"
 
-# Lockout: 5 failures per username + IP lock that pair for 15 minutes.
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# Log-in throttling (config/throttling.py). Per address and in all: failed log-ins
+# counted in the cache, refused with 429 + Retry-After over the limit.
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=30)
+LOGIN_FAILURES_PER_IP_WINDOW = env.int("LOGIN_FAILURES_PER_IP_WINDOW", default=5 * 60)
+LOGIN_FAILURES_GLOBAL = env.int("LOGIN_FAILURES_GLOBAL", default=300)
+LOGIN_FAILURES_GLOBAL_WINDOW = env.int("LOGIN_FAILURES_GLOBAL_WINDOW", default=60)
+# Per username, from any address: 10 failures lock it for 15 minutes after the last
+# one, doubling with every 10 more, up to 24 hours (also how long failures are kept).
+# A second factor or an admin (Axes' access attempts in the admin) unlocks.
+AXES_FAILURE_LIMIT = env.int("LOGIN_LOCKOUT_FAILURES", default=10)
+LOGIN_LOCKOUT_BASE = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+LOGIN_LOCKOUT_MAX = timedelta(hours=24)
+AXES_COOLOFF_TIME = LOGIN_LOCKOUT_MAX
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_HANDLER = "config.throttling.UsernameLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "config.throttling.lockout_response"
+AXES_RESET_ON_SUCCESS = False  # the handler resets, once any second factor is given too
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Axes warns when its lockout ignores the address: here the address has its own limit
+# (LOGIN_FAILURES_PER_IP), and a lock per username + address is what let a shared
+# office address lock a colleague out after five failures.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_VERBOSE = False
 # Behind a reverse proxy, set AXES_PROXY_COUNT to the number of proxies so the lockout
 # keys on the client's address (from X-Forwarded-For), not the proxy's.
@@ -176,7 +195,7 @@ CONTENT_SECURITY_POLICY = {
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
-        "base-uri": ["'self'"],
+        "base-uri": ["'none'"],  # no <base> may redirect relative URLs
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
     },
@@ -196,11 +215,13 @@ CURRENCY = env("CURRENCY", default="CNY")
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "staticfiles")
 STORAGES = {
     # Uploaded files (visit photos): a folder by default; any Django storage backend
     # (e.g. an S3 one from django-storages, installed separately) by its dotted path.
-    "default": {"BACKEND": env("FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
+    "default": {
+        "BACKEND": env("FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
@@ -222,19 +243,43 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Funnel CRM <noreply@funn
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes anonymous calls answer 401.
-        "rest_framework.authentication.TokenAuthentication",
+        "config.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "crm.filters.FilterBackend",  # foreign keys by bare id: no "exists?" answer
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # JSON bodies bounded in size and nesting before they are parsed (config/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+}
+# The deepest nesting of arrays and objects an API request body may have; its size is
+# bounded by Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# API tokens (django-rest-knox): one per device, a SHA-512 of the key at rest, shown
+# once. Each expires API_TOKEN_TTL_DAYS after its last use (sliding; renewing the expiry
+# writes at most once a minute). Revoked by the owner, at logout, on a password change,
+# on deactivation and by an admin (config/tokens.py).
+KNOX_TOKEN_MODEL = "config.ApiToken"  # noqa: S105 - a model name, not a secret
+# knox's own migrations create its default token table even when the model is swapped
+# out, with a foreign key to users that would block flushing them; without its
+# migrations, Django creates no table for a swapped model.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30)),
+    "AUTO_REFRESH": True,
+    "MIN_REFRESH_INTERVAL": 60,
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Funnel CRM API",
@@ -250,7 +295,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Several models have a "state"; name each choice set after its model.
-    "ENUM_NAME_OVERRIDES": {"ImportStateEnum": "crm.models.ImportState"},
+    "ENUM_NAME_OVERRIDES": {
+        "ImportStateEnum": "crm.models.ImportState",
+        "LocationStatusEnum": "activities.models.LocationStatus",
+        "LocationSourceEnum": "activities.models.LocationSource",
+        "SourceEnum": "crm.models.Source",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.document_error_responses",
@@ -270,6 +320,20 @@ REDIS_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 1,
     "max_retries": 0,
 }
+# The cache holds rate-limit counters (log-ins, the duplicate check): shared by every
+# process through Redis in production; each process's memory otherwise. Short timeouts:
+# with Redis down the limits fail open and pages keep working.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("CACHE_URL", default=REDIS_URL),
+            "KEY_PREFIX": "funnel",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
@@ -335,12 +399,30 @@ if ARCHIVE_RETENTION_DAYS < 90:
     raise ImproperlyConfigured("ARCHIVE_RETENTION_DAYS must be at least 90: archived customers "
                                "stay restorable for 90 days.")
 BACKUP_DIR = Path(env("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+# A Fernet key: backups are written encrypted (….enc) and restored with it. Empty: plain (still 0600).
+BACKUP_ENCRYPTION_KEY = env("BACKUP_ENCRYPTION_KEY", default="")
 DEMO_PASSWORD = "funnel-demo"  # noqa: S105 - development demo only, refused in production
 DEMO_USERS_ALLOWED = False
+# The duplicate check names another team's owner (for conflict claims, 撞单) this many
+# times an hour per user, each answer audited; after that it leaves the name out.
+DUPLICATE_OWNER_NAMES_PER_HOUR = env.int("DUPLICATE_OWNER_NAMES_PER_HOUR", default=30)
 # Spreadsheet imports: larger files are refused; files up to IMPORT_SYNC_MAX_BYTES are
 # checked and imported within the request, larger ones by the worker (progress bar).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=256 * 1024)
+# What one import may hold, refused with a message naming the cap before anything is
+# written, at upload and again by the worker (crm/importing/limits.py): data rows below the
+# header row, columns, characters in one cell; the used area of a sheet (rows × columns:
+# the reader keeps a sheet as one dense grid) and what an .xlsx unpacks to (its parts, and
+# the text its cells hold). With these, reading any file stays under 300 MB of memory.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=200)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=32_768)
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=1_000_000)
+IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=64 * 1024 * 1024)
+# Tags are a shared vocabulary that admins curate: others pick from it, a customer has at
+# most this many (so one request or import row gives at most this many).
+MAX_TAGS_PER_CUSTOMER = env.int("MAX_TAGS_PER_CUSTOMER", default=20)
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,9 @@
 """Tests: fast hashing, in-memory e-mail, tasks published synchronously through the outbox."""
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -11,4 +16,10 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 AXES_ENABLED = True
+# Rate-limit counters in this process's memory, even with REDIS_URL set (CI): each test
+# starts with an empty cache (the root conftest clears it), never flushing a shared Redis.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Uploaded files (visit photos) go to a throw-away folder, never to var/media.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="funnel-test-media-"))
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)

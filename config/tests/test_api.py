@@ -8,17 +8,19 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
+from knox.crypto import hash_token
 from openapi_spec_validator import validate
-from rest_framework.authtoken.models import Token
 
+from config.models import ApiToken
+from config.tokens import issue_token
 from crm.tests.factories import UserFactory
 
 PASSWORD = "correct-horse-battery"  # the factories' password
 
 
 def _token_client(user) -> Client:
-    token, _created = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = issue_token(user=user, via="test")
+    return Client(HTTP_AUTHORIZATION=f"Token {key}")
 
 
 def _usernames(response) -> set[str]:
@@ -61,17 +63,20 @@ def test_token_login_returns_a_token_that_authenticates(personas):
 
     assert response.status_code == 200
     token = response.json()["token"]
-    assert Token.objects.get(key=token).user == personas.salesperson
+    assert ApiToken.objects.get(digest=hash_token(token)).user == personas.salesperson
     users = Client().get(reverse("user-list"), HTTP_AUTHORIZATION=f"Token {token}")
     assert _usernames(users) == {"salesperson"}
 
 
 @pytest.mark.django_db
-def test_token_login_returns_the_same_token_twice(personas):
+def test_token_login_returns_a_new_token_each_time(personas):
+    # Each device logs in for its own token (it used to hand back the same key).
     first = Client().post(reverse("api-token"), {"username": "salesperson", "password": PASSWORD})
     second = Client().post(reverse("api-token"), {"username": "salesperson", "password": PASSWORD})
 
-    assert first.json()["token"] == second.json()["token"]
+    assert first.json()["token"] != second.json()["token"]
+    assert first.json()["id"] != second.json()["id"]
+    assert ApiToken.objects.filter(user=personas.salesperson).count() == 2
 
 
 @pytest.mark.django_db
@@ -86,7 +91,7 @@ def test_token_login_with_bad_credentials_answers_400_without_a_token(personas, 
 
     assert response.status_code == 400
     assert "token" not in response.json()
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 @pytest.mark.django_db

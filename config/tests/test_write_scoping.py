@@ -28,7 +28,16 @@ from drf_spectacular.settings import spectacular_settings
 from rest_framework import serializers
 
 from activities import services as activity_services
-from activities.models import Activity, DailyPlan, DailyReport, MarketReport, PlanItem, Purpose
+from activities.models import (
+    Activity,
+    CustomerLocation,
+    DailyPlan,
+    DailyReport,
+    MarketReport,
+    PlanItem,
+    Purpose,
+    Visit,
+)
 from activities.tests.factories import ensure_default_catalog
 from crm.models import Contact, Customer, Order, Team, User
 from crm.tests.factories import ContactFactory, CustomerFactory
@@ -44,6 +53,7 @@ WATCHED: tuple[type[Model], ...] = (
     ActivityTarget,
     Contact,
     Customer,
+    CustomerLocation,
     DailyPlan,
     DailyReport,
     Grade,
@@ -54,6 +64,7 @@ WATCHED: tuple[type[Model], ...] = (
     Target,
     Team,
     User,
+    Visit,
 )
 
 
@@ -79,8 +90,13 @@ def world(personas):
     activity_services.add_plan_item(
         plan=plan, by=personas.salesperson, customer=mine, purpose=Purpose.SERVICE
     )
+    their_plan = activity_services.open_plan(by=personas.other_salesperson, day=today)
+    their_item = activity_services.add_plan_item(
+        plan=their_plan, by=personas.other_salesperson, customer=theirs, purpose=Purpose.SERVICE
+    )
     return SimpleNamespace(
         p=personas,
+        their_item=their_item,
         east=east,
         west=west,
         mine=mine,
@@ -222,6 +238,23 @@ API_REFERENCES: dict[str, Attempt] = {
         "post",
         _url("order-list"),
         lambda w: {"customer": w.theirs.pk, "amount": "1000.00", "signed_on": date.today().isoformat()},
+        400,
+    ),
+    "POST /api/visits/check-in/ customer": Attempt(
+        "salesperson", "post", _url("visit-check-in"), lambda w: {"customer": w.theirs.pk}, 400
+    ),
+    "POST /api/visits/check-in/ plan_item": Attempt(
+        "salesperson",
+        "post",
+        _url("visit-check-in"),
+        lambda w: {"customer": w.mine.pk, "plan_item": w.their_item.pk},
+        400,
+    ),
+    "POST /api/visits/customer-location/ customer": Attempt(
+        "salesperson",
+        "post",
+        _url("visit-customer-location"),
+        lambda w: {"customer": w.theirs.pk, "latitude": "31.23", "longitude": "121.47"},
         400,
     ),
     "POST /api/targets/ owner": Attempt(

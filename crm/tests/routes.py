@@ -63,6 +63,8 @@ ROUTES = [
     Route("crm:contact-create", PAGE_OWNED, kwargs=_customer),
     Route("crm:contact-update", PAGE_OWNED,
           kwargs=lambda w: {"pk": w.customer.pk, "contact_pk": w.contact.pk}),
+    # The quick search answers everyone signed in, with only what each may see.
+    Route("crm:quick-search", PAGE, query="?q=Customer"),
     # --- API -------------------------------------------------------------------------
     Route("customer-list", API),
     Route("customer-detail", API_OWNED, kwargs=_customer),
@@ -72,4 +74,5 @@ ROUTES = [
           data=lambda w: {"probability": "35", "reason": "Budget approved early"}),
     Route("contact-list", API),
     Route("contact-detail", API_OWNED, kwargs=lambda w: {"pk": w.contact.pk}),
+    Route("quick-search", API, query="?q=Customer"),
 ]

@@ -33,14 +33,18 @@ def test_a_row_shows_its_link_grade_tier_values_and_dates(customer, client_as, l
     with translation.override(language):
         follow_up = formats.date_format(customer.next_follow_up_on, "SHORT_DATE_FORMAT")
         tier = str(Tier.PRIORITY.label)
+        # Each cell names its column (data-label): on a phone the rows are cards.
+        label = {name: translation.gettext(name) for name in (
+            "Tier", "Expected value", "Weighted value", "Next follow-up")}
+    expected, weighted = money(customer.expected_value), money(customer.weighted_value)
     last_activity = timezone.localtime(customer.last_activity_at).isoformat()
     assert f'<a href="{reverse("crm:customer-detail", args=[customer.pk])}">{customer.name}</a>' in html
     assert 'class="badge grade-badge grade-D"' in html
-    assert f"<td>{tier}</td>" in html
-    assert f'<td class="num">{money(customer.expected_value)}</td>' in html
-    assert f'<td class="num">{money(customer.weighted_value)}</td>' in html
+    assert f'<td data-label="{label["Tier"]}">{tier}</td>' in html
+    assert f'<td class="num" data-label="{label["Expected value"]}">{expected}</td>' in html
+    assert f'<td class="num" data-label="{label["Weighted value"]}">{weighted}</td>' in html
     assert f'<time datetime="{last_activity}">{yesterday}</time>' in html
-    assert f"<td>{follow_up}</td>" in html
+    assert f'<td data-label="{label["Next follow-up"]}">{follow_up}</td>' in html
 
 
 def test_a_row_without_activity_or_follow_up_shows_dashes(personas, client_as):
@@ -48,7 +52,8 @@ def test_a_row_without_activity_or_follow_up_shows_dashes(personas, client_as):
 
     html = client_as("salesperson").get(reverse("crm:customer-list")).content.decode()
 
-    assert html.count("<td>—</td>") == 2
+    assert html.count('data-label="Last activity">—</td>') == 1
+    assert html.count('data-label="Next follow-up">—</td>') == 1
 
 
 def test_the_chosen_owner_is_selected_in_the_filter(personas, client_as):

@@ -5,8 +5,8 @@ so the rule is proved on a real table before any customer model builds on it.
 """
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from rest_framework.authtoken.models import Token
 
+from config.models import ApiToken
 from crm.models import OwnedQuerySet, Role, Team, User, owner_scope
 from crm.tests.factories import TeamFactory, UserFactory
 
@@ -30,14 +30,14 @@ class TokenQuerySet(OwnedQuerySet):
 
 
 def _owned_rows() -> TokenQuerySet:
-    return TokenQuerySet(model=Token)
+    return TokenQuerySet(model=ApiToken)
 
 
 @pytest.fixture
 def owned_rows(personas):
     """One row owned by each persona."""
     for role in EVERYONE:
-        Token.objects.create(user=getattr(personas, role))
+        ApiToken.objects.create(user=getattr(personas, role))
     return _owned_rows()
 
 
@@ -131,7 +131,7 @@ def test_owner_scope_is_no_filter_for_an_admin_and_the_owner_for_a_salesperson(p
 @pytest.mark.django_db
 def test_owner_scope_follows_the_owner_field_through_a_relation(personas, owned_rows):
     # Related rows (e.g. a contact through its customer) reuse the rule with a longer path.
-    scope = owner_scope(personas.manager, "auth_token__user")
+    scope = owner_scope(personas.manager, "auth_token_set__user")
 
     visible = User.objects.filter(scope)
 
