@@ -28,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from crm import selectors as crm_selectors
 from crm.models import Customer, Notification, Order, Role, Team, Tier, User
 from crm.selectors import customers_visible_to
 from funnel.models import GradeKind
@@ -82,14 +83,23 @@ def activities_of_owner_on(owner: User, day: date) -> QuerySet[Activity]:
             .select_related("customer", "contact", "objection").order_by("started_at", "pk"))
 
 
-def customer_activities(customer: Customer, limit: int) -> QuerySet[Activity]:
+def customer_activities(customer: Customer, limit: int) -> list[Activity]:
     """The newest activities of one customer (the caller has checked visibility), with
-    only the columns its timeline shows."""
-    return (Activity.objects.filter(customer=customer).select_related("owner", "contact", "objection")
-            .only("started_at", "kind", "purpose", "call_stage", "effective", "outcome", "next_follow_up_on",
-                  "contact__name", "objection__name", "objection__name_zh",
-                  "owner__username", "owner__first_name", "owner__last_name")
-            .order_by("-started_at", "-pk")[:limit])
+    only the columns its timeline shows, and the check-in of each visit.
+
+    Read once per customer object: the customer page's timeline, location panel and
+    action bar all take what they need from this one query (``customer_visits``)."""
+    read = getattr(customer, "_newest_activities", None)
+    if read is None or read[0] < limit:
+        rows = list(Activity.objects.filter(customer=customer)
+                    .select_related("owner", "contact", "objection", "visit")
+                    .only("started_at", "kind", "purpose", "call_stage", "effective", "outcome",
+                          "next_follow_up_on", "contact__name", "objection__name", "objection__name_zh",
+                          "owner__username", "owner__first_name", "owner__last_name",
+                          *(f"visit__{name}" for name in CUSTOMER_PAGE_VISIT_FIELDS))
+                    .order_by("-started_at", "-pk")[:limit])
+        read = customer._newest_activities = (limit, rows)
+    return read[1][:limit]
 
 
 def active_objections() -> QuerySet[Objection]:
@@ -528,6 +538,8 @@ def team_day(user: User, day: date, owner_id: int | None = None) -> TeamDay:
 # --- Visit pages: check-in, the visit, the customer page's location panel and action bar ---------
 
 CUSTOMER_PAGE_VISITS = 5
+CUSTOMER_PAGE_VISIT_FIELDS = ("owner_id", "customer_id", "activity_id", "checked_in_at", "checked_out_at",
+                              "check_in_status", "distance_m", "far_from_customer")
 
 
 def check_in_plan_items(user: User, customer: Customer, day: date) -> list[PlanItem]:
@@ -555,14 +567,18 @@ class CustomerVisits:
 
 
 def customer_visits(user: User, customer: Customer, day: date | None = None) -> CustomerVisits:
-    """One query: the customer's last ``CUSTOMER_PAGE_VISITS`` check-ins together with
-    ``user``'s open visit there on ``day`` (it may be older than those)."""
+    """The customer's last ``CUSTOMER_PAGE_VISITS`` check-ins and ``user``'s open visit
+    there on ``day``, from the check-ins of the timeline's newest activities
+    (``customer_activities``, read once for the page: no query of its own). A check-in
+    logs its visit activity, so today's open visit is among the newest unless the
+    timeline's whole length was logged after it."""
     start, end = day_bounds(day or timezone.localdate())
-    last = Visit.objects.filter(customer=customer).order_by("-checked_in_at", "-pk").values("pk")
-    open_today = Q(owner=user, checked_out_at=None, checked_in_at__gte=start, checked_in_at__lt=end)
-    rows = list(Visit.objects.filter(customer=customer)
-                .filter(Q(pk__in=last[:CUSTOMER_PAGE_VISITS]) | open_today)
-                .select_related("owner").order_by("-checked_in_at", "-pk"))
-    open_visit = next((visit for visit in rows if visit.owner_id == user.pk and visit.checked_out_at is None
-                       and start <= visit.checked_in_at < end), None)
-    return CustomerVisits(recent=rows[:CUSTOMER_PAGE_VISITS], open_visit=open_visit)
+    checked_in = []
+    for activity in customer_activities(customer, crm_selectors.TIMELINE_LENGTH):
+        visit = getattr(activity, "visit", None)  # reverse one-to-one: absent on other kinds
+        if visit is not None:
+            visit.owner = activity.owner  # the visitor logged the visit activity
+            checked_in.append(visit)
+    open_visit = next((visit for visit in checked_in if visit.owner_id == user.pk
+                       and visit.checked_out_at is None and start <= visit.checked_in_at < end), None)
+    return CustomerVisits(recent=checked_in[:CUSTOMER_PAGE_VISITS], open_visit=open_visit)

@@ -27,6 +27,7 @@ from crm.models import Customer, User
 
 from . import permissions, services
 from .models import (
+    Activity,
     ActivityKind,
     ActivitySettings,
     CustomerLocation,
@@ -230,7 +231,9 @@ def check_out(
     """The visitor checks out: time, fix (or "no location") and the duration, which also
     goes on the visit activity with the outcome. Checking out twice (a resend) returns
     the visit as it was checked out the first time."""
-    visit = Visit.objects.select_for_update().select_related("activity").get(pk=visit.pk)
+    # The visit row alone is locked (a join would be re-checked, and PostgreSQL refuses
+    # FOR UPDATE on the nullable side of one); the activity is updated by its id.
+    visit = Visit.objects.select_for_update().get(pk=visit.pk)
     if visit.owner_id != by.pk:
         raise PermissionDenied(_("Only the salesperson who checked in may check out."))
     if visit.checked_out_at is not None:
@@ -248,11 +251,11 @@ def check_out(
             )
     visit.duration_minutes = math.ceil((now - visit.checked_in_at).total_seconds() / 60)
     visit.save()
-    if visit.activity is not None:
+    if visit.activity_id is not None:
         fields = {"duration_minutes": min(visit.duration_minutes, 24 * 60)}
         if outcome.strip():
             fields["outcome"] = outcome.strip()
-        type(visit.activity).objects.filter(pk=visit.activity_id).update(**fields)
+        Activity.objects.filter(pk=visit.activity_id).update(**fields)
     return visit
 
 

@@ -114,7 +114,12 @@ def customer_history(customer: Customer, limit: int = 100) -> list:
     return entries[:limit]
 
 
-def customer_timeline(customer: Customer, history: list[dict], limit: int = 50) -> list[TimelineEntry]:
+# Entries on a customer's timeline (each registered source is asked for this many).
+TIMELINE_LENGTH = 50
+
+
+def customer_timeline(customer: Customer, history: list[dict],
+                      limit: int = TIMELINE_LENGTH) -> list[TimelineEntry]:
     """One timeline, newest first: orders and field edits (from ``customer_history``)
     here, plus every registered source (grade changes, reassignments, activities…),
     one query per source."""

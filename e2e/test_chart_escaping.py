@@ -15,7 +15,7 @@ from .conftest import csp_violations, login
 
 PASSWORD = "correct-horse-battery"
 NAME = 'Quote <b data-injected="name">sent</b>'
-CODE = "<i data-injected>"
+CODE = "<b id=inj>"  # a grade code holds at most 10 characters
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +41,7 @@ def _tooltip_of(page, chart_id: str, data_index: int) -> dict:
             {type: "showTip", seriesIndex: 0, dataIndex: dataIndex});
         return {
             text: element.innerText,
-            injected: element.querySelectorAll("[data-injected]").length,
+            injected: element.querySelectorAll("[data-injected], #inj").length,
         };
     }""", [chart_id, data_index])
 
