@@ -81,14 +81,12 @@ def browser(playwright_driver):
     chromium.close()
 
 
-@pytest.fixture
-def page(request, browser, live_server):
-    """A new context (own cookies) per test, English first, pointed at the live server."""
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="en-US",
-        viewport={"width": 1280, "height": 900},
-    )
+PHONE = {"width": 390, "height": 844}
+
+
+def watched_page(context):
+    """A new page of ``context`` that collects console errors, page errors, failed
+    responses and (through the init script) CSP violations."""
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(_CSP_LISTENER)
     browser_page = context.new_page()
@@ -105,6 +103,36 @@ def page(request, browser, live_server):
         lambda response: browser_page.failed_responses.append(f"{response.status} {response.url}")
         if response.status >= 400 else None,
     )
+    return browser_page
+
+
+@pytest.fixture
+def phone_page(browser, live_server):
+    """``phone_page(**context_options)`` → a watched page in a new 390×844 touch context
+    (``is_mobile``), English unless the options say otherwise; closed after the test."""
+    contexts = []
+
+    def make(**options):
+        options = {"locale": "en-US", "viewport": PHONE, "is_mobile": True, "has_touch": True,
+                   "device_scale_factor": 3, **options}
+        context = browser.new_context(base_url=live_server.url, **options)
+        contexts.append(context)
+        return watched_page(context)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(request, browser, live_server):
+    """A new context (own cookies) per test, English first, pointed at the live server."""
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="en-US",
+        viewport={"width": 1280, "height": 900},
+    )
+    browser_page = watched_page(context)
     yield browser_page
     failed = any(
         getattr(request.node, f"report_{when}", None) is not None

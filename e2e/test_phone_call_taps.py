@@ -14,10 +14,9 @@ from crm.models import Customer, KeyPersonRole
 from crm.tests.factories import ContactFactory, CustomerFactory, TeamFactory, UserFactory
 from funnel.tests.factories import grade
 
-from .conftest import _CSP_LISTENER, TIMEOUT_MS, csp_violations, login
+from .conftest import PHONE, csp_violations, login
 
 PASSWORD = "correct-horse-battery"
-PHONE_WIDTH = 390
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -37,26 +36,9 @@ def customer(transactional_db):
 
 
 @pytest.fixture
-def phone(browser, live_server):
+def phone(phone_page):
     """A 390×844 touch phone (an iPhone 13's screen), English."""
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="en-US",
-        viewport={"width": PHONE_WIDTH, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        device_scale_factor=3,
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(_CSP_LISTENER)
-    page = context.new_page()
-    page.console_errors = []
-    page.on(
-        "console",
-        lambda message: page.console_errors.append(message.text) if message.type == "error" else None,
-    )
-    yield page
-    context.close()
+    return phone_page()
 
 
 def test_a_call_on_a_named_customer_takes_at_most_four_taps_from_login(phone, customer):
@@ -77,7 +59,7 @@ def test_a_call_on_a_named_customer_takes_at_most_four_taps_from_login(phone, cu
     row = phone.locator("[data-testid=search-result]", has_text="Harbor Point Logistics")
     expect(row).to_be_visible()
     expect(row.locator("a[href^='tel:']")).to_have_attribute("href", "tel:+8613800138000")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     # 2: "Log call" opens the form with the call chosen and a sensible purpose.
     with phone.expect_navigation():

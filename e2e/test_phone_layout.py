@@ -18,10 +18,9 @@ from django.urls import reverse
 
 from config.tests.test_routes import all_url_patterns, build_world, declared_routes
 
-from .conftest import TIMEOUT_MS, login
+from .conftest import PHONE, TIMEOUT_MS, login
 
 PASSWORD = "correct-horse-battery"
-PHONE = {"width": 390, "height": 844}
 ROLES = ("salesperson", "manager")
 LANGUAGES = ("en", "zh-hans")
 

@@ -26,10 +26,9 @@ from crm.models import KeyPersonRole
 from crm.tests.factories import ContactFactory, CustomerFactory, TeamFactory, UserFactory
 from funnel.tests.factories import grade
 
-from .conftest import _CSP_LISTENER, TIMEOUT_MS, csp_violations, login
+from .conftest import PHONE, csp_violations, login
 
 PASSWORD = "correct-horse-battery"
-PHONE = {"width": 390, "height": 844}
 # The customers' doors; a phone 111 m north of Harbor Point, and one 2 km north of Jade River.
 HARBOR = (Decimal("31.230000"), Decimal("121.470000"))
 JADE = (Decimal("31.100000"), Decimal("121.300000"))
@@ -68,34 +67,9 @@ def field_day(transactional_db):
 
 
 @pytest.fixture
-def phone(browser, live_server):
+def phone(phone_page):
     """``phone(**context_options)`` → a page in a new 390×844 touch context, English."""
-    contexts = []
-
-    def make(**options):
-        options = {
-            "locale": "en-US",
-            "viewport": PHONE,
-            "is_mobile": True,
-            "has_touch": True,
-            "device_scale_factor": 2,
-            **options,
-        }
-        context = browser.new_context(base_url=live_server.url, **options)
-        contexts.append(context)
-        context.set_default_timeout(TIMEOUT_MS)
-        context.add_init_script(_CSP_LISTENER)
-        page = context.new_page()
-        page.console_errors = []
-        page.on(
-            "console",
-            lambda message: page.console_errors.append(message.text) if message.type == "error" else None,
-        )
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
+    return phone_page
 
 
 def _fits(page) -> None:
