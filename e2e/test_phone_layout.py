@@ -76,7 +76,7 @@ def _too_wide(page, urls, label: str, shots: Path | None) -> tuple[int, list[str
     return checked, failures
 
 
-def test_every_page_fits_a_390px_phone(browser, live_server, personas):
+def test_every_page_fits_a_390px_phone(browser, live_server, personas, capsys):
     world = build_world(personas)
     shots = Path(os.environ["PHONE_SHOTS"]) if os.environ.get("PHONE_SHOTS") else None
     if shots is not None:
@@ -93,7 +93,8 @@ def test_every_page_fits_a_390px_phone(browser, live_server, personas):
             login(page, getattr(world.personas, role).username, PASSWORD)
             checked, wrong = _too_wide(page, urls, f"{role} {language}", shots)
             context.close()
-            print(f"{role} ({language}): {checked} pages checked at {PHONE['width']} px")
+            with capsys.disabled():  # shown in every run's output
+                print(f"\n{role} ({language}): {checked} pages checked at {PHONE['width']} px")
             assert checked > 20, f"{role} ({language}): only {checked} pages were checked"
             failures += wrong
     assert not failures, "Pages wider than the phone:\n" + "\n".join(failures)
