@@ -1,4 +1,6 @@
-"""API tokens: one per device, only a hash of the key at rest (django-rest-knox)."""
+"""API tokens (one per device, only a hash of the key at rest: django-rest-knox) and the
+claimed Idempotency-Keys of API writes."""
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,3 +48,37 @@ class ApiToken(AbstractAuthToken):
         if self.expiry is None:
             return None
         return max(self.created, self.expiry - knox_settings.TOKEN_TTL)
+
+
+class IdempotentRequest(models.Model):
+    """An API POST's ``Idempotency-Key``, claimed by its user, and the answer to give a
+    resend of the same request (``config.idempotency``).
+
+    The row is inserted (committed on its own) before the view runs: the unique
+    (user, key) settles two resends racing. ``completed_at`` is empty while the first
+    request runs; then the answer is kept here. Rows older than
+    ``IDEMPOTENCY_KEY_HOURS`` are deleted by ``config.tasks.purge_idempotency_keys``.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.TextField()
+    # SHA-256 of the body (a multipart body's boundary left out: a resend may draw another).
+    body_sha256 = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(blank=True, default=b"")
+    content_type = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_user_key_unique"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotent_request_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.key}"

@@ -54,3 +54,33 @@ def document_error_responses(result, generator, request, public):
                     schema = {"$ref": f"#/components/schemas/{name}"}
                     response["content"] = {"application/json": {"schema": schema}}
     return result
+
+
+def document_idempotency_key(result, generator, request, public):
+    """Every POST that honours an ``Idempotency-Key`` (``config/idempotency.py``) takes
+    the header, and may answer 409 (the first request with the key still runs) and 422
+    (the key was used with another request). Operations that document the header
+    themselves (the offline writes, with a UUID) keep theirs."""
+    from .idempotency import HEADER, KEY_PATTERN, serves
+
+    # drf-spectacular names a path's ``pk`` ``id`` (SCHEMA_COERCE_PATH_PK) after listing endpoints.
+    callbacks = {(path.replace("{pk}", "{id}"), method.lower()): callback
+                 for path, _regex, method, callback in generator.endpoints}
+    for path, path_item in result["paths"].items():
+        operation = path_item.get("post")
+        if operation is None or not serves(callbacks.get((path, "post"))):
+            continue
+        parameters = operation.setdefault("parameters", [])
+        if not any(parameter["in"] == "header" and parameter["name"] == HEADER for parameter in parameters):
+            parameters.append({
+                "in": "header", "name": HEADER, "required": False,
+                "schema": {"type": "string", "pattern": f"^{KEY_PATTERN}$"},
+                "description": "A key the client made for this write (a UUID, say). Sending the same request "
+                               "with it again answers with the first answer (header `Idempotent-Replayed: "
+                               "true`) instead of writing twice; kept 24 hours.",
+            })
+        responses = operation["responses"]
+        responses.setdefault("409", {"description": "The first request with this Idempotency-Key is still "
+                                                    "running (Retry-After)"})
+        responses.setdefault("422", {"description": "This Idempotency-Key was used with another request"})
+    return result

@@ -373,6 +373,11 @@ class Customer(models.Model):
                 fields=["name_normalized"], condition=Q(archived_at__isnull=True),
                 name="customer_live_name_unique",
             ),
+            # ...nor a phone (by its digits): the same company under two spellings.
+            models.UniqueConstraint(
+                fields=["phone_digits"], condition=Q(archived_at__isnull=True) & ~Q(phone_digits=""),
+                name="customer_live_phone_unique",
+            ),
             models.CheckConstraint(condition=Q(expected_value__gte=0), name="customer_expected_value_gte_0"),
             models.CheckConstraint(
                 condition=Q(probability_override__isnull=True)

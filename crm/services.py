@@ -131,16 +131,19 @@ def ensure_not_duplicate(*, viewer: User | None, name: str = "", phone: str = ""
 
 
 def _save_live_customer(customer: Customer, *, by: User | None) -> None:
-    """Save, turning the unique-name race (two people creating the same customer at
-    once) into the same friendly duplicate error."""
+    """Save, turning the unique-name or unique-phone race (two people creating the same
+    customer at once: ``customer_live_name_unique``, ``customer_live_phone_unique``) into
+    the same friendly duplicate error, on the field at fault."""
     try:
         with transaction.atomic():
             customer.save()
     except IntegrityError as exc:
-        found = find_duplicate(name=customer.name, exclude_pk=customer.pk)
+        # The other row is committed by now (the unique index waited for it), so it is found.
+        found = find_duplicate(name=customer.name, phone=customer.phone, exclude_pk=customer.pk)
         if found is None:
             raise
-        raise ValidationError({"name": duplicate_message(found[1], viewer=by)}) from exc
+        field, other = found
+        raise ValidationError({field: duplicate_message(other, viewer=by)}) from exc
 
 
 def _attribute(instance, by: User | None, reason: str = "") -> None:
@@ -240,7 +243,9 @@ def create_customer(*, by: User, owner: User | None, grade, name: str,
 @transaction.atomic
 def update_customer(*, customer: Customer, by: User, tags: Sequence[str] | None = None, **fields) -> Customer:
     """Edit a customer's own fields (not grade or owner), and set its tags to those named
-    ``tags`` when given (``resolve_tags``). Duplicates are refused."""
+    ``tags`` when given (``resolve_tags``). A name, phone or e-mail changed to one of
+    another live customer is refused; one left as it was is not checked, so a duplicate
+    that already exists (legacy data, a contact's phone) can still be edited by its owner."""
     chosen_tags = None if tags is None else resolve_tags(by=by, names=tags)
     customer = Customer.objects.for_update("grade").get(pk=customer.pk)
     if customer.is_archived:
@@ -248,10 +253,15 @@ def update_customer(*, customer: Customer, by: User, tags: Sequence[str] | None 
     unknown = set(fields) - set(CUSTOMER_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not editable here: {sorted(unknown)}")
+    before = {"name": customer.name_normalized, "phone": customer.phone_digits,
+              "email": customer.email_normalized}
     for field, value in fields.items():
         setattr(customer, field, value)
-    ensure_not_duplicate(viewer=by, name=customer.name, phone=customer.phone, email=customer.email,
-                         exclude_pk=customer.pk)
+    after = {"name": normalize_company_name(customer.name), "phone": phone_digits(customer.phone),
+             "email": normalize_email(customer.email)}
+    changed = {field: getattr(customer, field) for field in after if after[field] != before[field]}
+    if changed:
+        ensure_not_duplicate(viewer=by, exclude_pk=customer.pk, **changed)
     customer.full_clean(exclude=["grade", "owner", "tags"], validate_unique=False, validate_constraints=False)
     _attribute(customer, by)
     _save_live_customer(customer, by=by)

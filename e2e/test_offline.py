@@ -3,7 +3,7 @@ installed and kept it), then the network goes. The salesperson logs a call from 
 row and checks in at a planned visit; both wait on the phone ("waiting to sync (2)") and
 nothing reaches the server. My day still opens from the phone's copy. Back online, the
 queue is sent once: one call and one visit exist, and resending a queued request with
-its Idempotency-Key answers 200 with the same row."""
+its Idempotency-Key answers with the first answer (201, replayed) and the same row."""
 
 import contextlib
 import re
@@ -20,7 +20,7 @@ from crm.models import Customer, KeyPersonRole
 from crm.tests.factories import ContactFactory, CustomerFactory, TeamFactory, UserFactory
 from funnel.tests.factories import grade
 
-from .conftest import _CSP_LISTENER, TIMEOUT_MS, csp_violations, login
+from .conftest import csp_violations, login
 
 PASSWORD = "correct-horse-battery"
 SHANGHAI = {"latitude": 31.230416, "longitude": 121.473701, "accuracy": 20}
@@ -54,7 +54,8 @@ RESEND = """async (entry) => {
     method: "POST", credentials: "same-origin", body: JSON.stringify(entry.body),
     headers: {"Content-Type": "application/json", "Idempotency-Key": entry.key, "X-CSRFToken": token},
   });
-  return {status: response.status, body: await response.json()};
+  return {status: response.status, body: await response.json(),
+          replayed: response.headers.get("Idempotent-Replayed")};
 }"""
 
 
@@ -76,31 +77,12 @@ def field_day(transactional_db):
 
 
 @pytest.fixture
-def phone(request, browser, live_server):
+def phone(request, phone_page):
     """A 390×844 touch phone that shares its position, service workers allowed (or, with
     ``@pytest.mark.parametrize("phone", ["block"], indirect=True)``, blocked: Playwright's
     page.route does not see what a service worker fetches)."""
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="en-US",
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        service_workers=getattr(request, "param", "allow"),
-        permissions=["geolocation"],
-        geolocation=SHANGHAI,
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(_CSP_LISTENER)
-    page = context.new_page()
-    page.page_errors, page.console_errors = [], []
-    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: page.console_errors.append(message.text) if message.type == "error" else None,
-    )
-    yield page
-    context.close()
+    return phone_page(service_workers=getattr(request, "param", "allow"), permissions=["geolocation"],
+                      geolocation=SHANGHAI)
 
 
 def wait_until_controlled(page) -> None:
@@ -203,10 +185,10 @@ def test_a_call_and_a_check_in_made_offline_are_sent_once_back_online(phone, fie
     assert Activity.objects.count() == 2
     assert page.evaluate(OUTBOX) == []
 
-    # A resend of a queued request (same key) answers 200 with the same row, and writes nothing.
+    # A resend of a queued request (same key) gets the stored first answer, and writes nothing.
     for entry, row_id in zip(queued, [call.pk, visit.pk], strict=True):
         resent = page.evaluate(RESEND, entry)
-        assert (resent["status"], resent["body"]["id"]) == (200, row_id)
+        assert (resent["status"], resent["body"]["id"], resent["replayed"]) == (201, row_id, "true")
     assert (Activity.objects.count(), Visit.objects.count()) == (2, 1)
 
     assert page.page_errors == []

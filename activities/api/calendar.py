@@ -52,6 +52,9 @@ class CalendarFeedView(APIView):
 class RegenerateCalendarFeedView(APIView):
     """``POST /api/calendar-feed/regenerate/``: a new address; the old one answers 404."""
 
+    # The answer holds the secret address: never stored for an Idempotency-Key replay.
+    idempotent_replay = False
+
     @extend_schema(request=None, responses=CalendarFeedSerializer, tags=["calendar"])
     def post(self, request):
         return Response(_output(request, calendar_feed.regenerate_calendar_feed(by=request.user)))

@@ -5,7 +5,10 @@ instead of writing a second one.
 The key comes in the ``Idempotency-Key`` header or the body's ``client_key`` field (the
 same value when both are sent). The services store it and settle a race with a unique
 constraint per person and key; the views answer 201 for a new row and 200 with the
-existing row for a resend.
+existing row for a resend. In front of them, the API's own layer (``config/idempotency.py``)
+answers a resend with the header by replaying the first answer (201, marked
+``Idempotent-Replayed: true``); the key stored here also covers the body's ``client_key``,
+page forms, and a resend after the API layer forgot the key (a day later).
 """
 
 import uuid
@@ -23,7 +26,8 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description="A UUID made on the device for this write (or send it as `client_key`). Sending the "
-    "same key again answers 200 with the row the first request made, instead of writing a second one.",
+    "same request with the key again answers with the first answer (header `Idempotent-Replayed: true`), "
+    "or 200 with the row the key made, instead of writing a second one.",
 )
 
 

@@ -153,7 +153,7 @@ def test_the_list_filters_by_day_and_person_and_refuses_a_bad_date(client_as, pe
 # --- Check-in and resends ------------------------------------------------------------------
 
 
-def test_a_check_in_answers_201_and_a_resend_with_the_same_key_200_with_the_same_visit(client_as, customers):
+def test_a_check_in_answers_201_and_a_resend_with_the_same_key_the_same_answer(client_as, customers):
     client = client_as("salesperson")
     key = str(uuid.uuid4())
     body = {"customer": customers.mine.pk, "latitude": 31.230416, "longitude": 121.473701, "accuracy": 12.4}
@@ -161,7 +161,9 @@ def test_a_check_in_answers_201_and_a_resend_with_the_same_key_200_with_the_same
     first = _post(client, "visit-check-in", body, key=key)
     again = _post(client, "visit-check-in", body, key=key)
 
-    assert (first.status_code, again.status_code) == (201, 200), first.content
+    # The resend gets the stored first answer (config/idempotency.py), and writes nothing.
+    assert (first.status_code, again.status_code) == (201, 201), first.content
+    assert again["Idempotent-Replayed"] == "true"
     assert first.json()["id"] == again.json()["id"]
     assert (first.json()["check_in_status"], first.json()["check_in_latitude"]) == ("fixed", "31.230416")
     assert first.json()["check_in_accuracy_m"] == 12
@@ -185,9 +187,9 @@ def test_the_key_may_come_in_the_body_and_belongs_to_its_sender(client_as, custo
 @pytest.mark.parametrize(
     ("headers", "body", "field"),
     [
-        ({"Idempotency-Key": "not-a-uuid"}, {}, "Idempotency-Key"),
-        ({}, {"client_key": "12345"}, "client_key"),
-        ({"Idempotency-Key": str(uuid.uuid4())}, {"client_key": str(uuid.uuid4())}, "client_key"),
+        (lambda: {"Idempotency-Key": f"not-a-uuid-{uuid.uuid4().hex[:8]}"}, {}, "Idempotency-Key"),
+        (dict, {"client_key": "12345"}, "client_key"),
+        (lambda: {"Idempotency-Key": str(uuid.uuid4())}, {"client_key": str(uuid.uuid4())}, "client_key"),
     ],
     ids=["bad-header", "bad-body-key", "header-and-body-differ"],
 )
@@ -199,7 +201,8 @@ def test_a_bad_idempotency_key_answers_400_on_it_and_nothing_is_written(
         ("visit-check-in", {"customer": customers.mine.pk, **body}),
         ("activity-list", {"customer": customers.mine.pk, "kind": "visit", "purpose": "service", **body}),
     ]:
-        response = client.post(reverse(name), data, content_type="application/json", headers=headers)
+        # A key of its own for each request (the same key with another request is a 422).
+        response = client.post(reverse(name), data, content_type="application/json", headers=headers())
 
         assert response.status_code == 400, name
         assert field in response.json(), name
@@ -318,7 +321,9 @@ def test_logging_an_activity_twice_with_the_same_key_writes_one_row(client_as, c
     by_body = _post(client, "activity-list", {**body, "client_key": key})
     other = _post(client, "activity-list", body, key=str(uuid.uuid4()))
 
-    assert [r.status_code for r in (first, again, by_body, other)] == [201, 200, 200, 201]
+    # Resent with the header: the stored first answer; with the key in the body: the row it made.
+    assert [r.status_code for r in (first, again, by_body, other)] == [201, 201, 200, 201]
+    assert again["Idempotent-Replayed"] == "true"
     assert first.json()["id"] == again.json()["id"] == by_body.json()["id"] != other.json()["id"]
     assert "client_key" not in first.json()
     assert Activity.objects.filter(customer=customers.mine).count() == 2

@@ -61,11 +61,14 @@ MIDDLEWARE = [
     "config.middleware.LoginRequiredMiddleware",
     "config.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.form_tokens.FormTokenMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.middleware.NoStoreForUsersMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: its process_view runs right before the view, after every other check.
+    "config.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -303,6 +306,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.document_idempotency_key",
         "config.openapi.document_error_responses",
     ],
 }
@@ -371,6 +375,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=60),
         "options": {"expires": 55},
     },
+    "purge-idempotency-keys": {
+        "task": "config.tasks.purge_idempotency_keys",
+        "schedule": crontab(minute=17),
+        "options": {"expires": 50 * 60},
+    },
     # Funnel sweeps, early each morning (company time zone); no date argument: each
     # task takes today's local date. Expire before the next day's run.
     "funnel-return-idle-customers": {
@@ -410,6 +419,18 @@ DUPLICATE_OWNER_NAMES_PER_HOUR = env.int("DUPLICATE_OWNER_NAMES_PER_HOUR", defau
 # checked and imported within the request, larger ones by the worker (progress bar).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=256 * 1024)
+# Idempotency-Key on API POSTs (config/idempotency.py): a key and its first answer are
+# kept this many hours; a claim whose request has not answered after
+# IDEMPOTENCY_ABANDONED_SECONDS (longer than any request runs: GUNICORN_TIMEOUT, 60 s) is
+# taken over by a resend. A multipart body with a key is read to a temporary file to
+# fingerprint it up to the largest upload any view accepts; a larger one goes on unclaimed
+# to its view, which refuses it by its size.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+IDEMPOTENCY_ABANDONED_SECONDS = env.int("IDEMPOTENCY_ABANDONED_SECONDS", default=300)
+IDEMPOTENCY_MAX_UPLOAD_BYTES = max(IMPORT_MAX_BYTES, VISIT_PHOTO_MAX_UPLOAD_BYTES) + 1024 * 1024
+# Page forms carry a one-time token (static/js/app.js, config/form_tokens.py): a second
+# post of the same form within this many seconds saves nothing.
+FORM_TOKEN_SECONDS = 24 * 3600
 # What one import may hold, refused with a message naming the cap before anything is
 # written, at upload and again by the worker (crm/importing/limits.py): data rows below the
 # header row, columns, characters in one cell; the used area of a sheet (rows × columns:

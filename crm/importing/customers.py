@@ -313,9 +313,13 @@ class CustomerImporter(Importer):
             keys += [("phone", contact["phone_digits"]), ("email", contact["email_normalized"])]
         keys = [(kind, value) for kind, value in keys if value]
         existing_maps = {"name": lookups.names, "phone": lookups.phones, "email": lookups.emails}
+        # An updated customer's own name, phone or e-mail, unchanged, is not a new conflict
+        # (as in ``update_customer``): a duplicate that already exists stays editable.
+        own = {("name", target.name_normalized), ("phone", target.phone_digits),
+               ("email", target.email_normalized)} if target else set()
         for kind, value in keys:
             match = existing_maps[kind].get(value)
-            if match is not None and (target is None or match != target.pk):
+            if match is not None and (target is None or match != target.pk) and (kind, value) not in own:
                 return PlannedRow(
                     number,
                     "duplicate",

@@ -232,10 +232,12 @@ def test_table_writer_round_trips_awkward_values_and_returns_ids_in_order():
     rows = [
         {"name": name, "name_normalized": normalize_company_name(name), "grade_id": grade.pk,
          "grade_entered_at": moment, "created_at": moment, "updated_at": moment, "notes": notes,
-         "phone": "021-5555 0101", "phone_digits": phone_digits("021-5555 0101"),
+         "phone": phone, "phone_digits": phone_digits(phone),  # live customers' phones are unique
          "expected_value": Decimal("1234567.89"), "expected_signing_on": None}
-        for name, notes in [("上海\t引号\"有限公司", "line one\nline two, \"quoted\"\\N and a \\ backslash"),
-                            ("O'Brien, Smith & Co.", ""), ("Plain Ltd.", "\\N")]
+        for (name, notes), phone in zip(
+            [("上海\t引号\"有限公司", "line one\nline two, \"quoted\"\\N and a \\ backslash"),
+             ("O'Brien, Smith & Co.", ""), ("Plain Ltd.", "\\N")],
+            ["021-5555 0101", "021-5555 0102", "021-5555 0103"], strict=True)
     ]
 
     ids = writer.insert(rows, returning=True)

@@ -13,4 +13,49 @@
     var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) { event.preventDefault(); }
   }, true);
+
+  // One-time form tokens (config/form_tokens.py): every post form carries a fresh random
+  // form_token, so the server saves a form sent twice (a double click) only once.
+  var POST_FORMS = "form[method=post i], form[hx-post]";
+
+  function newToken() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") { return window.crypto.randomUUID(); }
+    return "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".replace(/[xy]/g, function (c) {
+      var r = window.crypto && window.crypto.getRandomValues
+        ? window.crypto.getRandomValues(new Uint8Array(1))[0] % 16 : Math.floor(Math.random() * 16);
+      return (c === "x" ? r : (r & 0x3) | 0x8).toString(16);
+    });
+  }
+
+  function stamp(form) {
+    var input = form.querySelector("input[name=form_token]");
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "form_token";
+      input.setAttribute("data-offline-skip", "");  // not part of an offline copy's API body
+      form.appendChild(input);
+    }
+    input.value = newToken();
+  }
+
+  function stampAll(root) {
+    if (root.matches && root.matches(POST_FORMS)) { stamp(root); }
+    if (root.querySelectorAll) { root.querySelectorAll(POST_FORMS).forEach(stamp); }
+  }
+
+  stampAll(document);
+  // Forms htmx swaps in; a page shown again from the back/forward cache.
+  document.addEventListener("htmx:load", function (event) { stampAll(event.target); });
+  window.addEventListener("pageshow", function (event) { if (event.persisted) { stampAll(document); } });
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+    var input = form ? form.querySelector("input[name=form_token]") : null;
+    if (input && event.detail.verb !== "get") { event.detail.headers["X-Form-Token"] = input.value; }
+  });
+  // A form the answer left in place (an error not swapped in) may be corrected and sent again.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+    if (form && document.body.contains(form) && event.detail.xhr && event.detail.xhr.status) { stamp(form); }
+  });
 })();

@@ -7,7 +7,8 @@
 // Idempotency-Key, and the request waits in IndexedDB ("funnel-offline", store "outbox").
 // Back online (the "online" event, every page load, a timer) the queue is sent in order:
 // 200/201 → sent and removed; 400 → failed, with the server's message for the field at
-// fault; no network → still waiting. The key makes a resend harmless: the server answers
+// fault; no network, or 409 with Retry-After (the first send still running) → still
+// waiting. The key makes a resend harmless: the server answers with its first answer, or
 // with the row the first request made.
 //
 // * htmx forms are taken before htmx sees the submit when offline, or after htmx:sendError.
@@ -314,8 +315,10 @@
         return drop(entry.id).then(function () { return true; });
       }
       return response.json().catch(function () { return {}; }).then(function (payload) {
+        // 409 with Retry-After: the first send with this key is still running; try again later.
+        var busy = response.status === 409 && response.headers.has("Retry-After");
         var refused = response.status >= 400 && response.status < 500 &&
-          [401, 403, 408, 429].indexOf(response.status) < 0;
+          [401, 403, 408, 429].indexOf(response.status) < 0 && !busy;
         if (refused && entry.via === "page") {
           // The page answered this post itself (with the form and its errors).
           return drop(entry.id).then(function () { return true; });
