@@ -287,6 +287,8 @@ def test_tokens_issued_before_keep_working_and_only_their_hash_is_kept(personas)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE authtoken_token")
+        # Back to the latest migration: later tests need the tables after 0002.
+        call_command("migrate", "config", verbosity=0)
 
     assert left == 0
     assert ApiToken.objects.get().digest == hash_token(old_key)
