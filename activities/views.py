@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -424,19 +425,30 @@ class ReportDetailView(View):
         return self._render(request, _visible_report(request, pk))
 
     def post(self, request, pk):
+        """Save the owner's fields; with the "Submit to my manager" button of the same form
+        (``name="submit"``), save what is in the form and submit it in one transaction:
+        a refused field or move submits nothing and shows the typed values with the errors."""
         report = _visible_report(request, pk)
         if not permissions.is_owner(request.user, report):
             raise PermissionDenied
         form = DailyReportForm(request.POST, instance=report)
+        submit = "submit" in request.POST
         if form.is_valid():
             try:
-                services.update_report(report=report, by=request.user, **form.cleaned_data)
+                with transaction.atomic():
+                    report = services.update_report(report=report, by=request.user, **form.cleaned_data)
+                    if submit:
+                        services.submit_report(report=report, by=request.user)
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
-                messages.success(request, _("Report saved."))
+                done = SubmitReportView.done_message if submit else _("Report saved.")
+                messages.success(request, str(done))
                 return redirect("activities:report-detail", pk=report.pk)
         report.refresh_from_db()
+        if not report.is_editable:  # submitted meanwhile (another tab): no form to show the reason on
+            for error in form.non_field_errors():
+                messages.error(request, error)
         return self._render(request, report, form=form, status=400)
 
 
