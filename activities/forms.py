@@ -77,12 +77,16 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
                                                                       format="%Y-%m-%dT%H:%M"),
         help_text=_("Leave empty for now."),
     )
-    call_stage = forms.TypedChoiceField(label=_("How far did the call get?"), choices=CallStage.choices,
-                                        coerce=int, required=False, empty_value=None,
-                                        initial=CallStage.CONNECTED)
+    # activities.js unticks and disables "effective" while the stage is below connected.
+    call_stage = forms.TypedChoiceField(
+        label=_("How far did the call get?"), choices=CallStage.choices, coerce=int, required=False,
+        empty_value=None, initial=CallStage.CONNECTED,
+        widget=forms.Select(attrs={"data-call-stage-select": "", "data-connected-from": CallStage.CONNECTED}),
+    )
     effective = forms.BooleanField(
         label=_("Effective (reached a key person with a clear purpose)"), required=False,
         widget=forms.CheckboxInput(attrs={"data-effective": ""}),
+        help_text=_("Never for a call that was only dialled: nobody was reached."),
     )
     # One key per form shown (a UUID, made here or on the phone by offline.js): a double
     # tap, or a resend of what was queued offline, logs the activity once.
@@ -127,11 +131,25 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
             self.initial.setdefault("effective", first is not None)
             self.initial.setdefault("purpose", default_purpose(customer))
             self.initial.setdefault("client_key", uuid.uuid4())
+        if not self.reached:
+            # Shown as the service will store it (an unticked box is not sent).
+            self.fields["effective"].disabled = True
+            self.initial["effective"] = False
 
     @property
     def is_not_call(self) -> bool:
         """Hide the call stage until the channel is a call (activities.js toggles it)."""
         return self["kind"].value() != ActivityKind.CALL
+
+    @property
+    def reached(self) -> bool:
+        """False for a call that was only dialled: it can never be effective."""
+        if self.is_not_call:
+            return True
+        try:
+            return int(self["call_stage"].value() or CallStage.CONNECTED) >= CallStage.CONNECTED
+        except (TypeError, ValueError):
+            return True
 
     @property
     def selected_objection_answer(self) -> str:
@@ -149,6 +167,8 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
                                _("Agree the next contact: every call needs a next follow-up date."))
             if data.get("call_stage") in (None, ""):
                 data["call_stage"] = CallStage.CONNECTED
+            if data["call_stage"] < CallStage.CONNECTED:
+                data["effective"] = False
         else:
             data["call_stage"] = None
         data["duration_minutes"] = data.get("duration_minutes") or 0

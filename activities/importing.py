@@ -5,7 +5,8 @@ Each row is checked in memory against lookups loaded with a constant number of q
 (the customers the importer can see, by ID and normalized name; their contacts; the
 objection catalog; users by username; the activities those customers already have, for
 the duplicate check), with the rules of ``activities.services.log_activity``: a call
-needs a next follow-up date, nothing is logged in the future, no negative expense.
+needs a next follow-up date, nothing is logged in the future, no negative expense, and
+a call that was only dialled is stored as not effective (``effective_for``).
 A row that repeats an existing activity (same customer, salesperson, channel and time)
 or an earlier row of the file is skipped as a duplicate.
 
@@ -29,6 +30,7 @@ from crm.models import Contact, Customer, User
 from crm.normalize import normalize_company_name
 
 from .models import Activity, ActivityKind, CallStage, Objection, Purpose
+from .services import effective_for
 
 BATCH_SIZE = 1000
 PROGRESS_EVERY = 500
@@ -55,6 +57,12 @@ COLUMNS = (
         ),
     ),
     Column("outcome", "Outcome", "结果"),
+    Column(
+        "call_stage",
+        "Call stage",
+        "通话进度",
+        help=gettext_lazy("Calls only: dialled, connected, appointment or presentation. Empty: connected."),
+    ),
     Column("effective", "Effective", "有效拜访", help=gettext_lazy("yes or no.")),
     Column("objection", "Objection", "拒绝理由", help=gettext_lazy("As named in the objection catalog.")),
     Column(
@@ -81,6 +89,17 @@ KIND_WORDS = {
     "短信": ActivityKind.MESSAGE,
     "微信": ActivityKind.MESSAGE,
     "会议": ActivityKind.MEETING,
+}
+# Call stages are read as their names ("dialled"…), their labels or these words.
+CALL_STAGE_WORDS = {
+    "dialled": "dialled",
+    "connected": "connected",
+    "未接通": "dialled",
+    "无人接听": "dialled",
+    "接通": "connected",
+    "已接通": "connected",
+    "appointment": "appointment",
+    "presentation": "presentation",
 }
 PURPOSE_WORDS = {
     "新客户开发": Purpose.NEW_DEVELOPMENT,
@@ -168,6 +187,10 @@ class ActivityImporter(Importer):
     def __init__(self):
         self._kinds = cells.choice_lookup(ActivityKind.choices)
         self._purposes = cells.choice_lookup(Purpose.choices)
+        self._call_stages = {
+            word: CallStage(value).name.lower()
+            for word, value in cells.choice_lookup(CallStage.choices).items()
+        }
 
     def plan(self, *, batch, user, rows, progress, headers=None) -> Plan:
         rows = list(rows)
@@ -270,6 +293,11 @@ class ActivityImporter(Importer):
                     )
                 )
         effective = cell("effective", cells.parse_bool)
+        call_stage = cell("call_stage", cells.parse_choice, lookup=self._call_stages, extra=CALL_STAGE_WORDS)
+        if kind == ActivityKind.CALL:
+            call_stage = CallStage[(call_stage or "connected").upper()]
+        elif call_stage is not None and kind is not None:
+            issues.append(RowIssue(number, col("call_stage"), _("Only calls have a call stage.")))
         owner = user
         owner_name = cell("owner", cells.text)
         if owner_name:
@@ -307,8 +335,9 @@ class ActivityImporter(Importer):
                 message=_("Same activity as row %(row)s of this file.") % {"row": seen[key]},
             )
         seen[key] = number
-        if effective is None:
-            effective = contact is not None and contact.is_key_person
+        # As when logged by hand: an unconnected call is stored as not effective (the
+        # spreadsheet's "yes" is overruled, not refused: the rest of the row is good history).
+        effective = effective_for(kind=kind, call_stage=call_stage, contact=contact, requested=effective)
         return PlannedRow(
             number,
             "create",
@@ -321,7 +350,7 @@ class ActivityImporter(Importer):
                 started_at=started_at,
                 duration_minutes=duration,
                 purpose=purpose,
-                call_stage=CallStage.CONNECTED if kind == ActivityKind.CALL else None,
+                call_stage=call_stage,
                 outcome=cell("outcome", cells.text) or "",
                 effective=effective,
                 objection=objection,

@@ -57,6 +57,12 @@ TIER_ORDER = Case(
     default=Value(2), output_field=IntegerField(),
 )
 
+# Counted as effective: ticked, and not a call that was only dialled. The service never
+# stores such a call as effective; this second net keeps legacy rows from ever showing
+# more effective calls than connected ones in any figure.
+CONNECTED_CALL = Q(kind=ActivityKind.CALL, call_stage__gte=CallStage.CONNECTED)
+COUNTED_EFFECTIVE = Q(effective=True) & (~Q(kind=ActivityKind.CALL) | CONNECTED_CALL)
+
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """[start, end) of a calendar day in the company time zone, as aware datetimes."""
@@ -276,7 +282,7 @@ def activity_counts(owner: User, day: date) -> dict:
     return Activity.objects.filter(owner=owner, started_at__gte=start, started_at__lt=end).aggregate(
         calls=Count("pk", filter=Q(kind=ActivityKind.CALL)),
         visits=Count("pk", filter=Q(kind=ActivityKind.VISIT)),
-        effective=Count("pk", filter=Q(effective=True)),
+        effective=Count("pk", filter=COUNTED_EFFECTIVE),
         total=Count("pk"),
     )
 
@@ -386,16 +392,18 @@ def managers_of(user: User) -> list[User]:
 
 def day_figures(owner: User, day: date) -> dict:
     """The report's figures for ``owner`` on ``day``: activities by channel, connected
-    calls, effective ones, expenses, plan items planned / done, planned visits and those
-    a check-in fulfilled, check-ins, orders signed and money collected — four aggregate
-    queries."""
+    calls, effective activities and effective calls (only connected calls count, so
+    ``effective_calls <= connected_calls`` always), expenses, plan items planned /
+    done, planned visits and those a check-in fulfilled, check-ins, orders signed and
+    money collected — four aggregate queries."""
     start, end = day_bounds(day)
     activity = Activity.objects.filter(owner=owner, started_at__gte=start, started_at__lt=end).aggregate(
         calls=Count("pk", filter=Q(kind=ActivityKind.CALL)),
-        connected_calls=Count("pk", filter=Q(kind=ActivityKind.CALL, call_stage__gte=CallStage.CONNECTED)),
+        connected_calls=Count("pk", filter=CONNECTED_CALL),
+        effective_calls=Count("pk", filter=CONNECTED_CALL & Q(effective=True)),
         visits=Count("pk", filter=Q(kind=ActivityKind.VISIT)),
         other_activities=Count("pk", filter=~Q(kind__in=[ActivityKind.CALL, ActivityKind.VISIT])),
-        effective_activities=Count("pk", filter=Q(effective=True)),
+        effective_activities=Count("pk", filter=COUNTED_EFFECTIVE),
         expenses=Coalesce(Sum("expense"), Value(0),
                           output_field=DecimalField(max_digits=12, decimal_places=2)),
     )

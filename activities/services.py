@@ -67,6 +67,22 @@ def visible_live_customer(by: User, customer: Customer, field: str = "customer")
 # --- Activities ---------------------------------------------------------------------------
 
 
+def effective_for(*, kind: str, call_stage: int | None, contact: Contact | None,
+                  requested: bool | None) -> bool:
+    """Whether an activity counts as effective: a key person reached with a purpose.
+
+    A call that never got past the dial (``CallStage.DIALLED``) reached nobody, so it is
+    never effective, whatever contact was chosen or ``requested`` says — reports can
+    then never show more effective calls than connected ones. Otherwise the caller's
+    choice stands (unticking is always allowed); with no choice (``None``) it defaults
+    to whether the contact is a key person. Shared by logging and the importer."""
+    if kind == ActivityKind.CALL and (call_stage or 0) < CallStage.CONNECTED:
+        return False
+    if requested is None:
+        return contact is not None and contact.is_key_person
+    return requested
+
+
 @transaction.atomic
 def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, started_at: datetime | None = None,
                  duration_minutes: int = 0, contact: Contact | None = None, outcome: str = "",
@@ -78,11 +94,14 @@ def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, start
 
     Anyone who can see the (live) customer may log one; it is credited to ``by``. A call
     needs the next follow-up date agreed (part of every call) and a call stage (default
-    connected). ``effective`` defaults to whether the contact is a key person (decision
-    maker or recommender). Keeps the customer's last-activity / last-call / last-visit
-    and next-follow-up dates (``crm.services.record_contact``), completes the handover
-    tasks the activity fulfils (``funnel.services.complete_handover_tasks``) and ticks
-    the matching items of ``by``'s plan for that day as done — all in this transaction.
+    connected). ``effective`` means a key person was reached with a purpose (see
+    ``effective_for``): it defaults to whether the contact is a key person (decision maker
+    or recommender), the salesperson may untick it, and a call that was only dialled is
+    stored as not effective whatever was asked or whichever contact was chosen. Keeps the
+    customer's last-activity / last-call / last-visit and next-follow-up dates
+    (``crm.services.record_contact``), completes the handover tasks the activity
+    fulfils (``funnel.services.complete_handover_tasks``) and ticks the matching items
+    of ``by``'s plan for that day as done — all in this transaction.
 
     ``client_key`` (made on the device, e.g. for a call logged offline) makes a resend
     harmless: the same key from the same person returns the activity it first made
@@ -119,8 +138,7 @@ def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, start
         errors["expense"] = _("An expense cannot be negative.")
     if errors:
         raise ValidationError(errors)
-    if effective is None:
-        effective = contact is not None and contact.is_key_person
+    effective = effective_for(kind=kind, call_stage=call_stage, contact=contact, requested=effective)
     activity = Activity(
         owner=by, customer=customer, contact=contact, kind=kind, started_at=started_at,
         duration_minutes=duration_minutes or 0, purpose=purpose, call_stage=call_stage,

@@ -153,6 +153,9 @@ class WeeklyRollup(models.Model):
     gross_profit = models.DecimalField(_("gross profit"), max_digits=16, decimal_places=2, default=Decimal(0))
     collections = models.DecimalField(_("collections"), **MONEY)
     calls = models.PositiveIntegerField(_("calls"), default=0)
+    connected_calls = models.PositiveIntegerField(_("connected calls"), default=0)
+    # Only connected calls count: a call that was only dialled is never effective.
+    effective_calls = models.PositiveIntegerField(_("effective calls"), default=0)
     visits = models.PositiveIntegerField(_("visits"), default=0)
     effective_visits = models.PositiveIntegerField(_("effective visits"), default=0)
     activity_minutes = models.PositiveIntegerField(_("activity minutes"), default=0)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activities.models import Activity, ActivityKind, DailyPlan, DailyReport
+from activities.selectors import CONNECTED_CALL
 from crm.models import Customer, Order, Role, Team, User
 from funnel import services as funnel_services
 from funnel.models import Grade, GradeChange, GradeKind
@@ -37,6 +38,8 @@ ROLLUP_FIELDS = [
     "gross_profit",
     "collections",
     "calls",
+    "connected_calls",
+    "effective_calls",
     "visits",
     "effective_visits",
     "activity_minutes",
@@ -220,6 +223,8 @@ def compute_weekly_rollups(*, week: date) -> int:
         Activity.objects.filter(started_at__gte=start, started_at__lt=end),
         "owner",
         calls=Count("pk", filter=Q(kind=ActivityKind.CALL)),
+        connected_calls=Count("pk", filter=CONNECTED_CALL),
+        effective_calls=Count("pk", filter=CONNECTED_CALL & Q(effective=True)),
         visits=Count("pk", filter=Q(kind=ActivityKind.VISIT)),
         effective_visits=Count("pk", filter=Q(kind=ActivityKind.VISIT, effective=True)),
         minutes=Coalesce(Sum("duration_minutes"), 0),
@@ -292,6 +297,8 @@ def compute_weekly_rollups(*, week: date) -> int:
                 gross_profit=order.get("profit", ZERO),
                 collections=collections.get(owner_id, {}).get("amount", ZERO),
                 calls=activity.get("calls", 0),
+                connected_calls=activity.get("connected_calls", 0),
+                effective_calls=activity.get("effective_calls", 0),
                 visits=visits,
                 effective_visits=activity.get("effective_visits", 0),
                 activity_minutes=activity.get("minutes", 0),

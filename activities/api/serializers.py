@@ -57,7 +57,8 @@ class ActivitySerializer(serializers.ModelSerializer):
     owner_name = serializers.CharField(source="owner.display_name", read_only=True)
     call_stage = serializers.ChoiceField(choices=CallStage.choices, required=False, allow_null=True)
     effective = serializers.BooleanField(required=False, allow_null=True, default=None,
-                                         help_text=_("Defaults to whether the contact is a key person."))
+                                         help_text=_("Defaults to whether the contact is a key person; "
+                                                     "always false for a call that was only dialled."))
     started_at = serializers.DateTimeField(required=False, help_text=_("Defaults to now."))
     client_key = serializers.UUIDField(required=False, allow_null=True, write_only=True,
                                        help_text=_("The idempotency key, if not sent as a header."))

@@ -1,5 +1,5 @@
 // Logging activities: quick follow-up dates, the objection's suggested answer, "effective"
-// pre-ticked for key persons, call-only fields, closing an inline form. Event delegation on
+// pre-ticked for key persons (never for a call only dialled), call-only fields, closing an inline form. Event delegation on
 // the document, so forms that htmx swaps in later work the same. No inline scripts (CSP).
 (function () {
   "use strict";
@@ -37,19 +37,47 @@
     formOf(select).querySelectorAll("[data-call-only]").forEach(function (field) { field.hidden = !isCall; });
   }
 
+  function keyPersonChosen(form) {
+    var contact = form.querySelector("[data-contact-select]");
+    var option = contact ? contact.options[contact.selectedIndex] : null;
+    return Boolean(option && option.hasAttribute("data-key-person"));
+  }
+
+  // A call that was only dialled reached nobody: never effective (the server stores it so
+  // too). Untick and disable the box meanwhile; give back the choice once it connects.
+  function syncEffective(form) {
+    var box = form.querySelector("[data-effective]");
+    var kind = form.querySelector("[data-kind-select]");
+    var stage = form.querySelector("[data-call-stage-select]");
+    if (!box || !kind || !stage) { return; }
+    var unreached = kind.value === "call" &&
+      Number(stage.value) < Number(stage.getAttribute("data-connected-from"));
+    if (unreached && !box.disabled) {
+      box.setAttribute("data-wanted", box.checked ? "1" : "");
+      box.checked = false;
+      box.disabled = true;
+    } else if (!unreached && box.disabled) {
+      box.disabled = false;
+      box.checked = box.hasAttribute("data-touched") ? box.getAttribute("data-wanted") === "1"
+        : keyPersonChosen(form);
+    }
+  }
+
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target.matches("[data-objection-select]")) {
       showAnswer(target);
     } else if (target.matches("[data-kind-select]")) {
       toggleCallFields(target);
+      syncEffective(formOf(target));
+    } else if (target.matches("[data-call-stage-select]")) {
+      syncEffective(formOf(target));
     } else if (target.matches("[data-effective]")) {
       target.setAttribute("data-touched", "1");
     } else if (target.matches("[data-contact-select]")) {
       var effective = formOf(target).querySelector("[data-effective]");
-      var option = target.options[target.selectedIndex];
-      if (effective && !effective.hasAttribute("data-touched")) {
-        effective.checked = Boolean(option && option.hasAttribute("data-key-person"));
+      if (effective && !effective.hasAttribute("data-touched") && !effective.disabled) {
+        effective.checked = keyPersonChosen(formOf(target));
       }
     }
   });
