@@ -1,16 +1,21 @@
 """Reads of the crm app, each already scoped by the visibility rule."""
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
+from decimal import Decimal
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import Case, Count, Prefetch, Q, QuerySet, Sum, Value, When
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import yesno
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 
 from .extensions import TimelineEntry, customer_annotations, timeline_sources
 from .models import Contact, Customer, CustomerTally, KeyPersonRole, Order, Team, User
 from .normalize import phone_digits
+from .templatetags.formatting import money, percent
 
 
 def users_visible_to(user: User) -> QuerySet[User]:
@@ -91,11 +96,88 @@ def orders_visible_to(user: User) -> QuerySet[Order]:
     return Order.objects.visible_to(user).select_related("customer", "owner")
 
 
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed field of a history record: its name and stored values, and, to read,
+    its label and both values as the user reads them (choices by their labels, related
+    rows by their names, dates, amounts and percentages formatted, in the active
+    language)."""
+
+    field: str
+    old: object
+    new: object
+    label: str
+    old_text: str
+    new_text: str
+
+    def __str__(self) -> str:
+        return _("%(field)s: %(old)s → %(new)s") % {
+            "field": self.label, "old": self.old_text, "new": self.new_text}
+
+
+# Amount fields (formatted as money) and percentage fields among the tracked ones.
+MONEY_FIELDS = frozenset({"expected_value", "annual_revenue"})
+PERCENT_FIELDS = frozenset({"probability_override"})
+# Long texts are cut on the timeline and in the history table (the record keeps all).
+CHANGE_TEXT_LENGTH = 80
+
+
+def _readable_value(field, value, related) -> str:
+    """``value`` of ``field`` as the user reads it. ``related``: the related row, when
+    ``field`` is a foreign key whose row was read with the record (else its id shows)."""
+    if value in (None, ""):
+        return "—"
+    if field.is_relation:
+        if related is None:
+            return f"#{value}"
+        return related.display_name if isinstance(related, User) else str(related)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return yesno(value)
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, date):
+        return date_format(value, "SHORT_DATE_FORMAT")
+    if field.name in MONEY_FIELDS:
+        return money(value)
+    if field.name in PERCENT_FIELDS:
+        return percent(value)
+    if isinstance(value, Decimal | int):
+        return number_format(value, force_grouping=True)
+    return Truncator(str(value)).chars(CHANGE_TEXT_LENGTH)
+
+
+def _readable_changes(record, older) -> list[FieldChange]:
+    """The fields that differ between ``older`` and ``record`` (two history records of
+    one row), in the model's field order. Related rows come from the records' joined
+    relations (``customer_history`` reads them with the records), never a query."""
+    changed = {change.field: change for change in record.diff_against(older).changes}
+    result = []
+    for field in record.instance_type._meta.concrete_fields:
+        change = changed.get(field.name)
+        if change is None:
+            continue
+        related_old = related_new = None
+        if field.is_relation:
+            related_old = getattr(older, field.name) if field.is_cached(older) else None
+            related_new = getattr(record, field.name) if field.is_cached(record) else None
+        result.append(FieldChange(
+            field=field.name, old=change.old, new=change.new, label=capfirst(str(field.verbose_name)),
+            old_text=_readable_value(field, change.old, related_old),
+            new_text=_readable_value(field, change.new, related_new),
+        ))
+    return result
+
+
 def customer_history(customer: Customer, limit: int = 100) -> list:
-    """Field-level edits of the customer and its contacts, newest first, with what changed."""
+    """Field-level edits of the customer and its contacts, newest first, with what
+    changed (``changes``: ``FieldChange`` rows, readable). Two queries: the customer's
+    records (with the owner and grade they name) and its contacts' records."""
     entries = []
     customer_records = list(
-        customer.history.select_related("history_user").order_by("-history_date")[: limit + 1]
+        customer.history.select_related("history_user", "owner", "grade")
+        .order_by("-history_date")[: limit + 1]
     )
     contact_records = list(
         Contact.history.filter(customer_id=customer.pk).select_related("history_user")
@@ -106,12 +188,37 @@ def customer_history(customer: Customer, limit: int = 100) -> list:
     for record in sorted([*customer_records, *contact_records], key=lambda r: r.history_date):
         key = (record.instance_type, record.id)
         older = previous_of.get(key)
-        changes = record.diff_against(older).changes if older is not None else []
+        changes = _readable_changes(record, older) if older is not None else []
         entries.append({"record": record, "changes": changes,
                         "model": record.instance_type._meta.verbose_name})
         previous_of[key] = record
     entries.sort(key=lambda entry: entry["record"].history_date, reverse=True)
     return entries[:limit]
+
+
+# Left out of the timeline's "edited" entries: grade and owner, which the funnel's own
+# entries show (grade changes, reassignments) — else each move showed twice — and the
+# bookkeeping those moves, activities and orders keep (their entries show them).
+TIMELINE_SKIPPED_FIELDS = frozenset({
+    "grade", "owner", "grade_entered_at", "stagnant_from", "last_activity_at", "last_call_at",
+    "last_visit_at", "next_follow_up_on", "order_count", "lifecycle",
+})
+
+
+def _edit_entry(entry: dict) -> TimelineEntry | None:
+    """A history entry as a timeline entry: "Customer edited" (or "Contact <name>
+    edited") with one "Label: old → new" line per field a person changed."""
+    changes = [change for change in entry["changes"] if change.field not in TIMELINE_SKIPPED_FIELDS]
+    if not changes:
+        return None
+    record = entry["record"]
+    if record.instance_type is Customer:
+        title = _("%(model)s edited") % {"model": capfirst(str(entry["model"]))}
+    else:
+        title = _("%(model)s %(name)s edited") % {"model": capfirst(str(entry["model"])), "name": record.name}
+    return TimelineEntry(at=record.history_date, kind="edit", icon="✎", title=title,
+                         detail="\n".join(str(change) for change in changes),
+                         actor=record.history_user.display_name if record.history_user else "")
 
 
 # Entries on a customer's timeline (each registered source is asked for this many).
@@ -120,18 +227,11 @@ TIMELINE_LENGTH = 50
 
 def customer_timeline(customer: Customer, history: list[dict],
                       limit: int = TIMELINE_LENGTH) -> list[TimelineEntry]:
-    """One timeline, newest first: orders and field edits (from ``customer_history``)
-    here, plus every registered source (grade changes, reassignments, activities…),
+    """One timeline, newest first: orders and field edits (from ``customer_history``,
+    without grade and owner: see ``TIMELINE_SKIPPED_FIELDS``) here, plus every
+    registered source (grade changes, reassignments, activities…),
     one query per source."""
-    entries = [
-        TimelineEntry(at=entry["record"].history_date, kind="edit", icon="✎",
-                      title=_("%(model)s edited: %(fields)s") % {
-                          "model": entry["model"],
-                          "fields": ", ".join(str(change.field) for change in entry["changes"]),
-                      },
-                      actor=entry["record"].history_user.display_name if entry["record"].history_user else "")
-        for entry in history if entry["changes"]
-    ]
+    entries = [edit for edit in map(_edit_entry, history) if edit is not None]
     entries += [
         TimelineEntry(at=timezone.make_aware(datetime.combine(order.signed_on, time(12))),
                       kind="order", icon="¥",

@@ -651,36 +651,46 @@ def chart_data(dashboard: dict) -> dict:
 
 
 def _targets_for(scope: Scope, periods: list[Period]) -> dict[tuple, dict]:
-    """Target figures per (kind, start) for the scope: the team's own target when the
-    scope is a team that has one, else the sum of its people's targets. One query."""
+    """Target figures per (kind, start) for the scope, summed without double counting.
+
+    The rule (SPEC §2 "Targets"): a team target is the target of the team's own members
+    — ``reports.services.split_team_target`` splits it across exactly them, never a
+    sub-team's. So for each team of the scope, its own target counts when it has one
+    for the period, else the sum of its members' targets; a sub-team is its own team
+    under the same rule. People outside the scope's teams (a manager viewing "my team"
+    from outside it, salespeople without a team) add their own target. This holds for
+    one salesperson, a team tree, a manager's "my team" and the company alike.
+
+    One query: the period's targets of the scope, each with its owner's team."""
     period_q = Q()
     for period in periods:
         period_q |= Q(period_kind=period.kind, period_start=period.start)
-    targets = Target.objects.filter(period_q)
+    targets = Target.objects.filter(period_q).annotate(owner_team_id=F("owner__team_id")).order_by()
     if scope.kind == "owner":
         targets = targets.filter(owner=scope.owner)
     elif scope.kind == "team":
-        targets = targets.filter(Q(team=scope.team) | Q(owner__team_id__in=scope.team_ids))
+        targets = targets.filter(Q(team_id__in=scope.team_ids) | Q(owner__team_id__in=scope.team_ids))
     elif scope.kind == "mine":
         targets = targets.filter(
             Q(owner__team_id__in=scope.team_ids) | Q(owner=scope.viewer) | Q(team_id__in=scope.team_ids)
         )
+    names = ("sales_amount", "gross_profit", "new_customers", "collections")
+    rows = list(targets)
+    # Teams with their own target for a period: their members' targets are inside it.
+    team_has_target = {
+        (target.team_id, target.period_kind, target.period_start) for target in rows if target.team_id
+    }
     result: dict[tuple, dict] = {}
-    team_level: dict[tuple, dict] = {}
-    for target in targets:
-        key = (target.period_kind, target.period_start)
-        values = {
-            name: getattr(target, name)
-            for name in ("sales_amount", "gross_profit", "new_customers", "collections")
-        }
-        if target.team_id is not None:
-            if scope.kind == "team" and target.team_id == scope.team.pk:
-                team_level[key] = values
+    for target in rows:
+        if (
+            scope.kind != "owner"
+            and target.owner_id is not None
+            and (target.owner_team_id, target.period_kind, target.period_start) in team_has_target
+        ):
             continue
-        bucket = result.setdefault(key, dict.fromkeys(values, ZERO))
-        for name, value in values.items():
-            bucket[name] += value
-    result.update(team_level)
+        bucket = result.setdefault((target.period_kind, target.period_start), dict.fromkeys(names, ZERO))
+        for name in names:
+            bucket[name] += getattr(target, name)
     return result
 
 

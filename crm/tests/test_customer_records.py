@@ -266,7 +266,7 @@ def test_the_page_shows_who_changed_which_field_from_what_to_what(personas, clie
         (personas.salesperson, [("industry", "", "Steel")]),
     ]
     content = response.content.decode()
-    assert "<code>industry</code>: Steel → Chemicals" in content
+    assert "Industry: Steel → Chemicals" in content
     assert personas.manager.display_name in content
 
 
