@@ -69,7 +69,7 @@ class FunnelSettingsAdmin(SingletonAdmin):
     when the day counting changes."""
 
     list_display = ["__str__", "day_count", "max_customers_per_salesperson", "claims_per_day",
-                    "reclaim_wait_days", "pool_warning_days"]
+                    "reclaim_wait_days", "pool_warning_days", "grade_skip_rule"]
 
     def save_model(self, request, obj, form, change):
         services.save_funnel_settings(settings_row=obj, by=request.user)

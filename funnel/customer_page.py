@@ -17,10 +17,23 @@ from .forms import ChangeGradeForm, ReassignForm, ReleaseForm
 from .models import HandoverTask, StagnationAlert
 
 
+def grade_panel_session_key(pk: int) -> str:
+    return f"funnel.grade_panel.{pk}"
+
+
 def grade_panel_context(request, customer) -> dict | None:
     if customer.is_archived:
         return {"customer": customer, "form": None}
-    return {"customer": customer, "form": ChangeGradeForm(customer=customer)}
+    refused = request.session.pop(grade_panel_session_key(customer.pk), None)
+    if not refused:
+        return {"customer": customer, "form": ChangeGradeForm(customer=customer)}
+    # The last move was refused: offer it again with the errors on the fields at fault.
+    form = ChangeGradeForm(customer=customer, initial={"grade": refused["grade"], "note": refused["note"]})
+    form.cleaned_data = {}  # unbound: add_error needs somewhere to drop the field from
+    for name, errors in refused["errors"].items():
+        for message in errors:
+            form.add_error(name if name in form.fields else None, message)
+    return {"customer": customer, "form": form}
 
 
 def grade_changes_timeline(customer, limit: int) -> list[TimelineEntry]:

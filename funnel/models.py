@@ -211,6 +211,12 @@ class FunnelSettings(models.Model):
         help_text=_("In a conflict, the earlier registration wins if it had activity within this many days."),
     )
 
+    grade_skip_rule = models.BooleanField(
+        _("enforce the method when a customer skips grades"), default=True,
+        help_text=_("Moving up more than one grade at once needs a reason, and is refused past a grade "
+                    "that requires a decision maker the customer lacks."),
+    )
+
     class Meta:
         verbose_name = _("funnel settings")
         verbose_name_plural = _("funnel settings")

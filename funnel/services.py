@@ -34,7 +34,7 @@ from simple_history.utils import bulk_update_with_history
 
 from crm import services as crm_services
 from crm.audit import Action, audit
-from crm.models import CrmSettings, Customer, Order, Team, User
+from crm.models import CrmSettings, Customer, KeyPersonRole, Order, Team, User
 
 from . import clock, permissions
 from .models import (
@@ -70,13 +70,36 @@ class GradeConflict(StaleWrite):
     """The customer's grade is no longer the one the caller saw."""
 
 
+def _check_grade_skip(*, customer: Customer, grade: Grade, note: str) -> None:
+    """The method when moving up more than one open grade at once (unless the admin
+    switched ``FunnelSettings.grade_skip_rule`` off): a reason is required, and no grade
+    passed through or reached may require a decision maker the customer lacks. Moves
+    down, one step up, from or to won/lost are not skips."""
+    current = customer.grade
+    if not (current.kind == GradeKind.OPEN and grade.kind == GradeKind.OPEN and grade.order > current.order):
+        return
+    crossed = list(Grade.objects.open().filter(order__gt=current.order, order__lte=grade.order))
+    if len(crossed) < 2 or not FunnelSettings.load().grade_skip_rule:
+        return
+    errors = {}
+    gate = next((step for step in crossed if step.requires_decision_maker), None)
+    if gate is not None and not customer.contacts.filter(role=KeyPersonRole.DECISION_MAKER).exists():
+        errors["grade"] = _("%(grade)s needs a decision maker: add one to the contacts first.") % {
+            "grade": gate.code}
+    if not note:
+        errors["note"] = _("Moving up more than one grade needs a reason.")
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def change_grade(*, customer: Customer, grade: Grade, by: User, note: str = "",
                  expected_grade_id: int | None = None) -> GradeChange:
     """Move ``customer`` to ``grade``: records from/to/when/who/note, resets the time in
     grade and the stagnation clock (calendar or working days, by the funnel settings)
     and closes the open stagnation alert of the stay that ends. Moving to lost needs a
-    reason (the note).
+    reason (the note); so does skipping open grades upwards, which also needs a decision
+    maker for any grade passed that requires one (``_check_grade_skip``).
 
     Concurrency: the customer row alone is locked (``Customer.objects.for_update``) and
     re-read, so simultaneous moves apply one after the other, each from the grade the
@@ -100,6 +123,7 @@ def change_grade(*, customer: Customer, grade: Grade, by: User, note: str = "",
     note = note.strip()
     if grade.kind == GradeKind.LOST and not note:
         raise ValidationError({"note": _("Say why the customer was lost.")})
+    _check_grade_skip(customer=customer, grade=grade, note=note)
     now = timezone.now()
     change = GradeChange.objects.create(
         customer=customer, from_grade=customer.grade, to_grade=grade, changed_at=now, changed_by=by,

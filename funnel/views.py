@@ -23,6 +23,7 @@ from crm.models import Role
 from crm.selectors import customers_visible_to, teams_visible_to, users_visible_to
 
 from . import permissions, selectors, services
+from .customer_page import grade_panel_session_key
 from .filters import AlertFilter, ConflictFilter, HandoverTaskFilter, PoolFilter
 from .forms import (
     BulkReassignForm,
@@ -58,6 +59,9 @@ class ChangeGradeView(View):
                 messages.error(request, error.message)
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
+                if hasattr(error, "error_dict"):  # shown again on the fields at fault
+                    request.session[grade_panel_session_key(customer.pk)] = {
+                        "grade": data["grade"].pk, "note": data["note"], "errors": error.message_dict}
             else:
                 messages.success(request, _("Grade changed to %(grade)s.") % {
                     "grade": form.cleaned_data["grade"]})

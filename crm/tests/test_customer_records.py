@@ -11,6 +11,7 @@ from crm.models import Contact, Customer, KeyPersonRole, Lifecycle, Order
 from crm.tests.factories import ContactFactory, CustomerFactory, OrderFactory
 from funnel.models import GradeChange
 from funnel.services import change_grade
+from funnel.tests.builders import funnel_settings
 from funnel.tests.factories import grade
 
 
@@ -124,6 +125,7 @@ def duplicate(personas):
 
 def test_merge_moves_contacts_and_orders_and_archives_the_duplicate_with_its_grade_history(personas, customer,
                                                                                              duplicate):
+    funnel_settings(grade_skip_rule=False)  # builds its case with grade skips
     ContactFactory(customer=customer, name="Ms. Buyer")
     OrderFactory(customer=customer, amount=Decimal(2000))
     kept_change = change_grade(customer=customer, grade=grade("C"), by=personas.salesperson)
@@ -197,6 +199,7 @@ def test_a_manager_cannot_merge_in_another_teams_customer(personas, client_as, c
     ("E", False), ("D", False), ("C", True), ("B", True), ("A", True), ("WON", False),
 ])
 def test_the_page_flags_a_missing_decision_maker_at_c_or_above_only(personas, client_as, code, flagged):
+    funnel_settings(grade_skip_rule=False)  # builds its case with grade skips
     customer = CustomerFactory(owner=personas.salesperson, name="Northwind Ltd", grade=grade("E"))
     ContactFactory(customer=customer, name="Ms. Recommender", role=KeyPersonRole.RECOMMENDER)
     if code != "E":

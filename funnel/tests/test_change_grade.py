@@ -14,6 +14,7 @@ from crm import services as crm_services
 from crm.tests.factories import CustomerFactory
 from funnel.models import GradeChange
 from funnel.services import change_grade
+from funnel.tests.builders import funnel_settings
 from funnel.tests.factories import grade
 
 
@@ -38,6 +39,7 @@ def test_a_change_records_from_to_when_who_and_note(personas, customer):
 
 
 def test_a_change_resets_the_time_in_grade_and_the_stagnation_clock(personas, customer):
+    funnel_settings(grade_skip_rule=False)  # builds its case with grade skips
     old_stagnant_from = customer.stagnant_from
     later = customer.grade_entered_at + timedelta(days=40)
 

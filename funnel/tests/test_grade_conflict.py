@@ -10,6 +10,7 @@ from django.urls import reverse
 from crm.tests.factories import CustomerFactory
 from funnel.models import GradeChange
 from funnel.services import GradeConflict, StaleWrite, change_grade
+from funnel.tests.builders import funnel_settings
 from funnel.tests.factories import grade
 
 
@@ -52,6 +53,7 @@ def test_the_api_answers_409_when_the_grade_the_client_saw_is_gone(personas, cli
 
 
 def test_the_api_applies_a_change_from_the_grade_the_client_saw(personas, client_as, customer):
+    funnel_settings(grade_skip_rule=False)  # builds its case with grade skips
     response = client_as("salesperson").post(
         reverse("customer-change-grade", args=[customer.pk]),
         {"grade": grade("C").pk, "expected_grade": grade("E").pk}, content_type="application/json")
@@ -71,6 +73,7 @@ def test_the_api_refuses_a_malformed_expected_grade_with_a_400(personas, client_
 
 
 def test_the_page_carries_the_grade_shown_and_explains_a_conflict(personas, client_as, customer):
+    funnel_settings(grade_skip_rule=False)  # builds its case with grade skips
     client = client_as("salesperson")
     page = client.get(reverse("crm:customer-detail", args=[customer.pk]))
     assert f'name="expected_grade" value="{grade("E").pk}"' in page.content.decode()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from crm.models import Customer
 from crm.tests.factories import CustomerFactory
 from funnel.services import change_grade
+from funnel.tests.builders import funnel_settings
 from funnel.tests.factories import grade
 from reports.models import WeeklyRollup
 from reports.periods import last_complete_week, today, week_start
@@ -53,6 +54,7 @@ def test_running_a_week_twice_leaves_identical_rows(personas, this_week):
 
 
 def test_a_past_week_uses_the_grade_each_customer_had_then(personas):
+    funnel_settings(grade_skip_rule=False)  # builds its case with grade skips
     salesperson = personas.salesperson
     month_ago = timezone.now() - timedelta(days=30)
     customer = CustomerFactory(owner=salesperson, grade=grade("E"), expected_value=Decimal(1_000_000))
