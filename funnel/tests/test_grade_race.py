@@ -41,9 +41,11 @@ def _chain(customer) -> list[tuple[str | None, str]]:
 def test_twenty_grade_changes_from_the_grade_everyone_saw_leave_one_move_and_nineteen_409s(personas):
     customer = customer_at("D", personas.salesperson, name="Hotly Graded Ltd")
     url = reverse("customer-change-grade", args=[customer.pk])
-    targets = ["C", "B", "E", "A"]
+    # One grade up or one down: a skip upward could be refused (400) by the grade-skip
+    # rule before the conflict is noticed, whichever request takes the lock first.
+    targets = ["C", "E"]
     requests = [_change_grade_request(url, personas.salesperson, {
-        "grade": grade(targets[index % 4]).pk, "note": f"move {index}", "expected_grade": grade("D").pk,
+        "grade": grade(targets[index % 2]).pk, "note": f"move {index}", "expected_grade": grade("D").pk,
     }) for index in range(20)]
 
     responses = at_once(*requests)
