@@ -1,5 +1,6 @@
 """Chart tooltips (issue 17): a grade name or code typed by an admin is shown as text in
-the ECharts tooltips, never read as HTML."""
+the ECharts tooltips, never read as HTML (they are drawn in the canvas) nor as ECharts'
+rich-text markup ("{style|text}")."""
 
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from funnel.tests.factories import grade
 from .conftest import csp_violations, login
 
 PASSWORD = "correct-horse-battery"
-NAME = 'Quote <b data-injected="name">sent</b>'
+NAME = 'Quote <b data-injected="name">sent</b> {b|as typed}'
 CODE = "<b id=inj>"  # a grade code holds at most 10 characters
 
 pytestmark = pytest.mark.e2e
@@ -34,16 +35,21 @@ def manager_with_markup_grades(transactional_db):
 
 
 def _tooltip_of(page, chart_id: str, data_index: int) -> dict:
-    """Shows the chart's tooltip for one data item and reads it back."""
-    return page.evaluate("""([chartId, dataIndex]) => {
+    """Shows the chart's tooltip for one data item and reads it back from the canvas."""
+    return page.evaluate(
+        """([chartId, dataIndex]) => {
         const element = document.getElementById(chartId);
-        window.echarts.getInstanceByDom(element).dispatchAction(
-            {type: "showTip", seriesIndex: 0, dataIndex: dataIndex});
+        const chart = window.echarts.getInstanceByDom(element);
+        chart.dispatchAction({type: "showTip", seriesIndex: 0, dataIndex: dataIndex});
         return {
-            text: element.innerText,
+            // the texts drawn in the canvas, without the zero-width space that keeps a "{" literal
+            text: chart.getZr().storage.getDisplayList(true)
+                .map((shape) => (shape.style && shape.style.text) || "").join("\\n").replace(/\\u200b/g, ""),
             injected: element.querySelectorAll("[data-injected], #inj").length,
         };
-    }""", [chart_id, data_index])
+    }""",
+        [chart_id, data_index],
+    )
 
 
 def test_grade_names_and_codes_show_as_text_in_the_chart_tooltips(page, manager_with_markup_grades):

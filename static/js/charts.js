@@ -16,16 +16,39 @@
     return node ? JSON.parse(node.textContent) : null;
   }
 
-  function money(value) {
-    return "\u00a5" + Math.round(value).toLocaleString();
+  // Amounts as the page's tables print them (crm/templatetags/formatting.py ``money``, the
+  // one rule): in Chinese (<html lang="zh-hans">) from 1万 on in 万, from 1亿 on in 亿, with
+  // at most two decimals (¥1.23万, ¥100万, ¥1.23亿); else whole yuan with thousands
+  // separators (¥1,234,568). Half-way rounds up on the size, the sign goes in front.
+  var CHINESE = /^zh/i.test(document.documentElement.lang || "");
+  var WAN = 1e4;
+  var YI = 1e8;
+
+  function grouped(whole) {
+    return String(whole).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   }
 
-  // ECharts puts a tooltip formatter's string into the page as HTML: every name in it
-  // (grade names are admin-typed text) is escaped first.
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" }[c];
-    });
+  function inChineseUnits(size) {
+    // Math.round(size / 100) is the amount in hundredths of 万 (exact at the half-way x50).
+    var scaled = Math.round(size / (WAN / 100)) / 100;
+    if (scaled >= WAN) { return Math.round(size / (YI / 100)) / 100 + "\u4ebf"; }
+    return scaled + "\u4e07";
+  }
+
+  function money(value) {
+    var amount = Number(value);
+    var size = Math.abs(amount);
+    var whole = Math.round(size);
+    if (whole === 0) { return "\u00a50"; }
+    var text = CHINESE && whole >= WAN ? inChineseUnits(size) : grouped(whole);
+    return (amount < 0 ? "-" : "") + "\u00a5" + text;
+  }
+
+  // Tooltips are drawn in the canvas (renderMode "richText"): ECharts' HTML tooltip writes
+  // style attributes into the page, which the CSP (style-src 'self') refuses. Canvas text
+  // is never HTML; only "{style|text}" is markup there, so a typed "{" is kept literal.
+  function plainText(text) {
+    return String(text).replace(/\{/g, "{\u200b");
   }
 
   function drawFunnel(element, data) {
@@ -34,16 +57,13 @@
     var chart = window.echarts.init(element, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
-      // confine: kept inside the chart (phones), and drawn without the arrow ECharts
-      // would add as HTML with a style attribute, which the CSP refuses.
-      tooltip: { trigger: "item", confine: true, formatter: function (p) {
-        return escapeHtml(p.name) + ": " + escapeHtml(p.value) + " \u00b7 " + escapeHtml(weightedLabel) +
-          " " + escapeHtml(money(p.data.weighted));
+      tooltip: { trigger: "item", renderMode: "richText", confine: true, formatter: function (p) {
+        return plainText(p.name + ": " + p.value + " \u00b7 " + weightedLabel + " " + money(p.data.weighted));
       } },
       series: [{
         type: "funnel", sort: "none", left: "10%", width: "80%", minSize: "12%", gap: 2,
         label: { show: true, position: "inside", formatter: function (p) {
-          return p.data.code + "  " + p.value + "  (" + money(p.data.weighted) + ")";
+          return plainText(p.data.code + "  " + p.value + "  (" + money(p.data.weighted) + ")");
         } },
         data: open.map(function (g) {
           // Funnel area needs a positive value to draw a layer; the label shows the real count.
@@ -60,10 +80,8 @@
     chart.setOption({
       animation: false,
       grid: { left: 70, right: 16, top: 16, bottom: 30 },
-      tooltip: { trigger: "axis", formatter: function (points) {
-        return points.map(function (p) {
-          return escapeHtml(p.name) + ": " + escapeHtml(money(p.value));
-        }).join("<br>");
+      tooltip: { trigger: "axis", renderMode: "richText", confine: true, formatter: function (points) {
+        return points.map(function (p) { return plainText(p.name + ": " + money(p.value)); }).join("\n");
       } },
       xAxis: { type: "category", data: data.grades.map(function (g) { return g.code; }) },
       yAxis: { type: "value", axisLabel: { formatter: function (v) { return money(v); } } },
