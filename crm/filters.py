@@ -2,13 +2,14 @@
 import django_filters
 from django import forms
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 
-from .models import Customer, Source, Tier, User
+from .models import Customer, Source, Tier, User, stuck_q
 from .selectors import customer_ids_matching
+from .services import BULK_LIMIT
 
 # The largest value a 64-bit database key (SQLite's INTEGER, PostgreSQL's bigint) holds.
 MAX_ID = 2**63 - 1
@@ -41,6 +42,32 @@ class IdFilterSet(django_filters.FilterSet):
         models.ForeignKey: {"filter_class": IdFilter},
         models.OneToOneField: {"filter_class": IdFilter},
     }
+
+
+class CustomerIdsField(forms.Field):
+    """Customers picked by id, the parameter repeated (``customer=1&customer=2``, as the
+    list's checkboxes send them): whole numbers a key holds, at most ``BULK_LIMIT``."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        values = list(value or [])
+        if len(values) > BULK_LIMIT:
+            raise forms.ValidationError(
+                _("Pick at most %(limit)d customers at once.") % {"limit": BULK_LIMIT}, code="too_many")
+        one = forms.IntegerField(min_value=1, max_value=MAX_ID)
+        return sorted({one.clean(item) for item in values})
+
+
+@extend_schema_field({"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": BULK_LIMIT,
+                      "description": "Only these customers (the parameter repeated)."})
+class CustomerIdsFilter(django_filters.Filter):
+    """Only the customers picked (none picked: no filter)."""
+
+    field_class = CustomerIdsField
+
+    def filter(self, qs, value):
+        return qs.filter(pk__in=value) if value else qs
 
 
 class FilterBackend(DjangoFilterBackend):
@@ -77,6 +104,7 @@ class CustomerFilter(django_filters.FilterSet):
     tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
     stagnant = django_filters.BooleanFilter(method="filter_stagnant", label=_("Stagnant only"))
     archived = django_filters.BooleanFilter(method="filter_archived", label=_("Archived"))
+    customer = CustomerIdsFilter(label=_("Customers"))
     ordering = StableOrderingFilter(
         fields=(
             ("name", "name"), ("grade__order", "grade"), ("grade_entered_at", "grade_entered_at"),
@@ -90,7 +118,7 @@ class CustomerFilter(django_filters.FilterSet):
     class Meta:
         model = Customer
         # "grade" is generated from the model's foreign key (choices: the configured grades).
-        fields = ["search", "grade", "tier", "source", "owner", "tag", "stagnant", "archived"]
+        fields = ["search", "grade", "tier", "source", "owner", "tag", "stagnant", "archived", "customer"]
 
     @property
     def qs(self):
@@ -105,14 +133,13 @@ class CustomerFilter(django_filters.FilterSet):
         if not value:
             return queryset
         # The same matching as the navbar's quick search.
-        return queryset.filter(pk__in=customer_ids_matching(value))
+        return queryset.filter(pk__in=customer_ids_matching(value, getattr(self.request, "user", None)))
 
     def filter_stagnant(self, queryset, name, value):
         if value is None:
             return queryset
-        now = timezone.now()
-        stagnant = Q(stagnant_from__lte=now)
-        return queryset.filter(stagnant) if value else queryset.exclude(stagnant)
+        stuck = stuck_q(timezone.now())
+        return queryset.filter(stuck) if value else queryset.exclude(stuck)
 
     def filter_archived(self, queryset, name, value):
         return queryset.filter(archived_at__isnull=not value)

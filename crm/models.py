@@ -59,6 +59,10 @@ class FunnelUserManager(UserManager.from_queryset(UserQuerySet)):
     pass
 
 
+# The first CJK code point (U+2E80): names in these scripts are written without spaces.
+CJK_FROM = "\u2e80"
+
+
 class User(AbstractUser):
     """A person who signs in: salesperson, manager or admin, member of one team."""
 
@@ -87,8 +91,9 @@ class User(AbstractUser):
     @staticmethod
     def name_from(first_name: str, last_name: str, username: str) -> str:
         """``display_name`` of a user read as plain values (a list of 200 people builds
-        no User for each)."""
-        return f"{first_name} {last_name}".strip() or username
+        no User for each). Chinese names are written without a space (王芳, not 王 芳)."""
+        joint = "" if first_name[-1:] >= CJK_FROM and last_name[:1] >= CJK_FROM else " "
+        return f"{first_name}{joint}{last_name}".strip() or username
 
     @property
     def is_admin(self) -> bool:
@@ -250,9 +255,22 @@ def weighted_value_of(expected_value: Decimal, probability: Decimal) -> Decimal:
     return (Decimal(expected_value) * Decimal(probability) / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
+def stuck_q(at) -> Q:
+    """Stuck (停滞): a live, owned customer whose stay at its grade passed the grade's
+    limit by ``at``. The one rule of every "stuck": the funnel's counts and list, the
+    customer list's filter and page flag, and the stagnation scan that keeps exactly one
+    open alert per stuck customer (``stagnant_from`` is empty at won/lost and without a
+    limit). A pool customer is nobody's to unstick: it counts again once claimed."""
+    return Q(archived_at__isnull=True, owner__isnull=False, stagnant_from__lte=at)
+
+
 class CustomerQuerySet(OwnedQuerySet):
     def live(self) -> "CustomerQuerySet":
         return self.filter(archived_at__isnull=True)
+
+    def stuck(self, at=None) -> "CustomerQuerySet":
+        """Customers stuck at ``at`` (default: now), by ``stuck_q``."""
+        return self.filter(stuck_q(at or timezone.now()))
 
     def in_pool(self) -> "CustomerQuerySet":
         return self.filter(owner__isnull=True, archived_at__isnull=True)
@@ -451,12 +469,14 @@ class Customer(models.Model):
 
     def refresh_stagnant_from(self) -> None:
         """Recompute when the current stay at the grade turns stagnant (own fields only)."""
-        days = self.grade.stagnation_days
+        days = self.grade.stagnation_days if self.grade.is_open else None
         self.stagnant_from = self.grade_entered_at + timedelta(days=days) if days else None
 
     @property
     def is_stagnant(self) -> bool:
-        return self.stagnant_from is not None and self.stagnant_from <= timezone.now()
+        """``stuck_q`` for this row."""
+        return (self.archived_at is None and self.owner_id is not None and self.stagnant_from is not None
+                and self.stagnant_from <= timezone.now())
 
     @property
     def days_in_grade(self) -> int:

@@ -77,7 +77,8 @@ class FunnelSettingsAdmin(SingletonAdmin):
 
 @admin.register(StagnationAlert)
 class StagnationAlertAdmin(ReadOnlyAdmin):
-    list_display = ["customer", "grade", "owner", "stagnant_from", "raised_on", "closed_at", "close_reason"]
+    list_display = ["customer", "grade", "owner", "stagnant_from", "raised_on", "closed_at", "close_reason",
+                    "snoozed_until"]
     list_select_related = ["customer", "grade", "owner"]
     list_filter = ["grade", "close_reason"]
     date_hierarchy = "raised_on"

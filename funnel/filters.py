@@ -1,6 +1,7 @@
 """Filters of the funnel-management lists, shared by the pages and the API."""
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.filters import IdFilter
@@ -41,8 +42,25 @@ class PoolFilter(django_filters.FilterSet):
 
 
 class AlertFilter(django_filters.FilterSet):
+    """Owner, grade, and which open alerts: to act on, snoozed, or all (every stuck
+    customer, as the funnel counts them; the API's default, the page's is "to act on")."""
+
+    TO_ACT_ON, SNOOZED, ALL = "to_act_on", "snoozed", "all"
+
     owner = django_filters.ModelChoiceFilter(field_name="customer__owner", queryset=_owners, label=_("Owner"))
     grade = django_filters.ModelChoiceFilter(queryset=_open_grades, label=_("Grade"))
+    state = django_filters.ChoiceFilter(
+        choices=[(TO_ACT_ON, _("To act on")), (SNOOZED, _("Snoozed")), (ALL, _("All stuck customers"))],
+        method="filter_state", label=_("Show"), empty_label=None,
+    )
+
+    def filter_state(self, queryset, name, value):
+        today = timezone.localdate()
+        if value == self.TO_ACT_ON:
+            return queryset.to_act_on(today)
+        if value == self.SNOOZED:
+            return queryset.snoozed(today)
+        return queryset
 
 
 class HandoverTaskFilter(django_filters.FilterSet):

@@ -124,6 +124,13 @@ class ReleaseForm(BootstrapMixin, forms.Form):
                              widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class SnoozeAlertForm(BootstrapMixin, forms.Form):
+    """Snooze a stagnation alert: the rules (a reason, a day within the limit) are the service's."""
+
+    until = forms.DateField(label=_("Snooze until"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Why can it wait?"), max_length=300)
+
+
 class DepartureTeammatesForm(BootstrapMixin, forms.Form):
     teammates = OwnersChoiceField(queryset=User.objects.none(), label=_("Teammates who take over"),
                                   widget=forms.CheckboxSelectMultiple,
@@ -150,8 +157,10 @@ class DepartureForm(BootstrapMixin, forms.Form):
         choices = [("", "---------")] + [(pk, _label_of(person)) for pk, person in self.people.items()]
         for customer in customers:
             proposed = proposal.get(customer.pk)
+            # Added after BootstrapMixin styled the declared fields: styled here.
             self.fields[self.field_name(customer)] = forms.ChoiceField(
-                choices=choices, label=customer.name, initial=str(proposed.pk) if proposed else "")
+                choices=choices, label=customer.name, initial=str(proposed.pk) if proposed else "",
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
         if not may_force:
             del self.fields["force"]
 
@@ -166,8 +175,11 @@ class DepartureForm(BootstrapMixin, forms.Form):
         return data
 
     def assignments(self) -> dict[int, User]:
-        return {customer.pk: self.people[self.cleaned_data[self.field_name(customer)]]
-                for customer in self.customers}
+        """Customer id → the new owner chosen on its row; rows without a valid choice are
+        left out (after a refusal the summary still shows what was chosen)."""
+        data = getattr(self, "cleaned_data", {})
+        chosen = ((customer.pk, data.get(self.field_name(customer))) for customer in self.customers)
+        return {pk: self.people[value] for pk, value in chosen if value in self.people}
 
     def rows(self):
         return [(customer, self[self.field_name(customer)]) for customer in self.customers]

@@ -1,4 +1,5 @@
 """The grades of the funnel (E→A, won, lost) and the history of every move between them."""
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -82,6 +83,13 @@ class Grade(models.Model):
     def display_name(self) -> str:
         language = translation.get_language() or ""
         return self.name_zh if language.startswith("zh") and self.name_zh else self.name
+
+    @property
+    def label(self) -> str:
+        """The short name on badges and in short mentions: the code of an open grade
+        (E … A); for won and lost, the kind in the user's language (成交客户 / 流失客户),
+        as a code such as WON means nothing in the Chinese interface."""
+        return self.code if self.is_open else self.get_kind_display()
 
     @property
     def display_playbook(self) -> str:
@@ -241,6 +249,8 @@ class FunnelSettings(models.Model):
 class CloseReason(models.TextChoices):
     GRADE_CHANGED = "grade_changed", _("Grade changed")
     POOL = "pool", _("Returned to the pool")
+    # The grade's limit was raised or removed, or the customer archived: no longer stuck.
+    NOT_STUCK = "not_stuck", _("No longer stuck")
 
 
 class StagnationAlertQuerySet(OwnedQuerySet):
@@ -249,6 +259,14 @@ class StagnationAlertQuerySet(OwnedQuerySet):
     def open(self) -> "StagnationAlertQuerySet":
         return self.filter(closed_at__isnull=True)
 
+    def snoozed(self, today: date) -> "StagnationAlertQuerySet":
+        """Open alerts put off until a day after ``today``."""
+        return self.open().filter(snoozed_until__gt=today)
+
+    def to_act_on(self, today: date) -> "StagnationAlertQuerySet":
+        """Open alerts not snoozed (any more) on ``today``."""
+        return self.open().filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
+
 
 class StagnationAlert(models.Model):
     """停滞预警: one per stay of a customer at a grade that outlasted the grade's limit.
@@ -256,6 +274,11 @@ class StagnationAlert(models.Model):
     The stay is identified by ``(customer, grade_entered_at)``, so running the daily
     scan again never raises a second alert for the same stay. Closed by the grade
     services when the customer leaves the grade; never deleted.
+
+    Snoozed (``snooze_alert``): the owner or a manager puts it off, with a reason, until
+    a date. It stays open — the customer is still stuck and counts as such on the
+    funnel — but leaves "my day" and the alerts page's "to act on" list, and comes back
+    by itself on ``snoozed_until``.
     """
 
     stays_when_merged = True  # of the duplicate's own stays; on the kept one they could collide
@@ -273,6 +296,11 @@ class StagnationAlert(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     close_reason = models.CharField(_("closed because"), max_length=20, choices=CloseReason.choices,
                                     blank=True)
+    snoozed_until = models.DateField(_("snoozed until"), null=True, blank=True)
+    snooze_reason = models.CharField(_("snooze reason"), max_length=300, blank=True)
+    snoozed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("snoozed by"))
+    snoozed_at = models.DateTimeField(_("snoozed at"), null=True, blank=True)
 
     objects = StagnationAlertQuerySet.as_manager()
 
@@ -289,6 +317,10 @@ class StagnationAlert(models.Model):
                          condition=Q(closed_at__isnull=True)),
             models.Index(fields=["notified_at"], name="stagnationalert_unnotified_idx",
                          condition=Q(notified_at__isnull=True)),
+            # The scan reopens only these (a grade change ends the stay for good): it never
+            # reads the ever-growing rest of the closed alerts.
+            models.Index(fields=["customer", "grade_entered_at"], name="stagnationalert_reopenable_idx",
+                         condition=Q(close_reason__in=["pool", "not_stuck"])),
         ]
 
     def __str__(self) -> str:
@@ -305,6 +337,10 @@ class StagnationAlert(models.Model):
     @property
     def days_over_limit(self) -> int:
         return max((timezone.now() - self.stagnant_from).days, 0)
+
+    @property
+    def is_snoozed(self) -> bool:
+        return self.is_open and self.snoozed_until is not None and self.snoozed_until > timezone.localdate()
 
 
 # --- Reassignment (改派) and handover (工作交接) --------------------------------------

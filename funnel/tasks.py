@@ -17,9 +17,11 @@ def _day(on: str | None) -> date:
 
 
 @shared_task(ignore_result=True, acks_late=True)
-def scan_stagnation(on: str | None = None) -> int:
-    """停滞预警 for the day ``on`` (ISO date): returns how many alerts were raised."""
-    return services.scan_stagnation(on=_day(on)).raised
+def scan_stagnation(on: str | None = None, notify: bool = True) -> int:
+    """停滞预警 for the day ``on`` (ISO date): returns how many alerts were raised. Each
+    morning with the digests (``notify``); every hour without, so a customer who passes
+    its grade's limit during the day has its alert within the hour."""
+    return services.scan_stagnation(on=_day(on), notify=notify).raised
 
 
 @shared_task(ignore_result=True, acks_late=True)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/<int:pk>/orders/new/", views.RecordOrderView.as_view(), name="record-order"),
     # Funnel management: alerts, owners, handover, departure, pool, conflicts, balance.
     path("alerts/", views.AlertListView.as_view(), name="alert-list"),
+    path("alerts/<int:pk>/snooze/", views.SnoozeAlertView.as_view(), name="alert-snooze"),
     path("customers/<int:pk>/reassign/", views.ReassignView.as_view(), name="customer-reassign"),
     path("customers/<int:pk>/release/", views.ReleaseView.as_view(), name="customer-release"),
     path("reassign/", views.BulkReassignView.as_view(), name="bulk-reassign"),

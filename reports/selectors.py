@@ -481,7 +481,7 @@ def _stuck_and_new(
     customers = Customer.objects.visible_to(scope.viewer).filter(scope.q("owner")).order_by()
     no_id = Value(None, output_field=IntegerField())
     stuck = (
-        customers.filter(archived_at__isnull=True, stagnant_from__lte=now)
+        customers.stuck(now)
         .values(owner_pk=F("owner_id"), grade_pk=F("grade_id"))
         .annotate(stuck=Count("*"), **{f"new_{period.kind}": Value(0) for period in periods})
     )
@@ -597,7 +597,7 @@ def funnel_dashboard(scope: Scope) -> dict:
 
     stuck = list(
         scope_customers(scope)
-        .filter(stagnant_from__lte=now, grade_id__in=open_ids)
+        .stuck(now)
         .order_by("stagnant_from", "pk")[:LIST_LIMIT]
     )
 

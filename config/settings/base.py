@@ -392,6 +392,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=0),
         "options": {"expires": 20 * 3600},
     },
+    # ...and hourly without the digests: customers who pass their limit during the day
+    # are on the alerts page within the hour, as they are on the funnel at once.
+    "funnel-sync-stagnation-alerts": {
+        "task": "funnel.tasks.scan_stagnation",
+        "schedule": crontab(minute=7),
+        "kwargs": {"notify": False},
+        "options": {"expires": 50 * 60},
+    },
     # Monday 02:30: the weekly rollup of the week that just ended (no argument: the
     # task takes the last complete week as of its start). Expires before the day's work.
     "reports-weekly-rollup": {
@@ -412,6 +420,8 @@ BACKUP_DIR = Path(env("BACKUP_DIR", default=str(VAR_DIR / "backups")))
 BACKUP_ENCRYPTION_KEY = env("BACKUP_ENCRYPTION_KEY", default="")
 DEMO_PASSWORD = "funnel-demo"  # noqa: S105 - development demo only, refused in production
 DEMO_USERS_ALLOWED = False
+# The language of the demo data ``make run`` seeds (en or zh-hans): names, regions, notes.
+DEMO_LANGUAGE = env("DEMO_LANGUAGE", default="en")
 # The duplicate check names another team's owner (for conflict claims, 撞单) this many
 # times an hour per user, each answer audited; after that it leaves the name out.
 DUPLICATE_OWNER_NAMES_PER_HOUR = env.int("DUPLICATE_OWNER_NAMES_PER_HOUR", default=30)

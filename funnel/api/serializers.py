@@ -100,13 +100,20 @@ class StagnationAlertSerializer(serializers.ModelSerializer):
     current_owner = serializers.IntegerField(source="customer.owner_id", read_only=True)
     days_in_grade = serializers.IntegerField(read_only=True)
     days_over_limit = serializers.IntegerField(read_only=True)
+    is_snoozed = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = StagnationAlert
         fields = ["id", "customer", "customer_name", "grade", "grade_code", "owner", "current_owner",
                   "grade_entered_at", "stagnant_from", "raised_on", "days_in_grade", "days_over_limit",
-                  "closed_at", "close_reason"]
+                  "closed_at", "close_reason", "is_snoozed", "snoozed_until", "snooze_reason", "snoozed_by",
+                  "snoozed_at"]
         read_only_fields = fields
+
+
+class SnoozeAlertSerializer(serializers.Serializer):
+    until = serializers.DateField()
+    reason = serializers.CharField(max_length=300)
 
 
 class HandoverTaskSerializer(serializers.ModelSerializer):

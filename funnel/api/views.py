@@ -37,6 +37,7 @@ from .serializers import (
     ReassignSerializer,
     ReleaseSerializer,
     SettleSerializer,
+    SnoozeAlertSerializer,
     StagnationAlertSerializer,
 )
 
@@ -135,7 +136,9 @@ CONFLICT = OpenApiResponse(description="Someone else changed the customer's owne
 
 
 class StagnationAlertViewSet(viewsets.ReadOnlyModelViewSet):
-    """``/api/alerts/``: open stagnation alerts of the customers the caller may see."""
+    """``/api/alerts/``: open stagnation alerts of the customers the caller may see (all
+    of them, snoozed included, unless ``?state=to_act_on`` or ``snoozed``);
+    ``POST …/{id}/snooze/`` ``{until, reason}`` snoozes one."""
 
     serializer_class = StagnationAlertSerializer
     filter_backends = [DjangoFilterBackend, OrderingFilter]
@@ -144,6 +147,14 @@ class StagnationAlertViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.alerts_visible_to(self.request.user)
+
+    @extend_schema(request=SnoozeAlertSerializer, responses=StagnationAlertSerializer)
+    @action(detail=True, methods=["post"])
+    def snooze(self, request, pk=None):
+        serializer = SnoozeAlertSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        alert = services.snooze_alert(alert=self.get_object(), by=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(alert).data)
 
 
 class HandoverTaskViewSet(viewsets.ReadOnlyModelViewSet):

@@ -80,6 +80,14 @@ def _m(key):
     return lambda w: {"pk": _management(w)[key].pk}
 
 
+def _snooze(w):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return {"until": (timezone.localdate() + timedelta(days=3)).isoformat(), "reason": "Buyer on leave"}
+
+
 # Visible to both salespeople of a conflict, their manager and admins.
 CONFLICT_SEEN = expect(404, 302, salesperson=200, teammate=200, manager=200, admin=200)
 API_CONFLICT_SEEN = expect(404, 401, salesperson=200, teammate=200, manager=200, admin=200)
@@ -93,6 +101,8 @@ API_CLAIM = expect(200, 401, admin=403)
 ROUTES += [
     # --- Pages -----------------------------------------------------------------------
     Route("funnel:alert-list", PAGE),
+    Route("funnel:alert-snooze", PAGE_OWNED_POST, method="post", kwargs=_m("alert"), mutates=True,
+          data=_snooze),
     Route("funnel:customer-reassign", PAGE_REASSIGN, kwargs=_customer),
     Route("funnel:customer-release", PAGE_OWNED_POST, method="post", kwargs=_customer, mutates=True,
           data=lambda w: {"reason": "No budget for two years"}),
@@ -113,6 +123,7 @@ ROUTES += [
     # --- API -------------------------------------------------------------------------
     Route("alert-list", API),
     Route("alert-detail", API_OWNED, kwargs=_m("alert")),
+    Route("alert-snooze", API_OWNED, method="post", kwargs=_m("alert"), mutates=True, data=_snooze),
     Route("handovertask-list", API),
     Route("handovertask-detail", API_OWNED, kwargs=_m("task")),
     Route("handovertask-done", API_OWNED, method="post", kwargs=_m("task"), mutates=True),
