@@ -72,6 +72,49 @@ RETURN_COMMENTS = ["Visit the A and B customers first; the calls can wait.",
                    "Fill in the lessons and the money collected before I sign."]
 
 
+@dataclass(frozen=True)
+class DemoTexts:
+    """What the demo's people write, in the demo's language."""
+
+    outcomes: dict
+    competitor_news: list[str]
+    return_comments: list[str]
+    feedback: list[str]
+    lessons: list[str]
+    complaint: str
+    price_cut: str
+    escalation_body: str
+
+
+TEXTS_EN = DemoTexts(
+    outcomes=OUTCOMES, competitor_news=COMPETITOR_NEWS, return_comments=RETURN_COMMENTS,
+    feedback=["", "Customers ask for shorter delivery times.", "Price is the main topic."],
+    lessons=["Call the decision maker before 10:00.", "Bring samples to every first visit.", ""],
+    complaint="Delivery damaged, customer wants a credit note",
+    price_cut="Competitor cuts prices by 8 % in our region",
+    escalation_body="Reported during today's visit; see the activity log.",
+)
+TEXTS_ZH = DemoTexts(
+    outcomes={
+        ActivityKind.CALL: ["和采购通了电话,对方希望周五前收到报价。", "给总经理助理留了言。",
+                            "约好下周上门拜访。", "对方想要同行业的客户案例。", "确认了交货时间。"],
+        ActivityKind.VISIT: ["向生产经理介绍了产品线。", "现场勘查完成,需要两台设备。",
+                             "见到了决策人,三季度预算已批。", "现场处理了发票投诉。", "收回了逾期货款。"],
+        ActivityKind.EMAIL: ["发送了报价单和成功案例。"],
+        ActivityKind.MESSAGE: ["微信确认了明天的会面。"],
+    },
+    competitor_news=["竞争对手对两年期合同给出8%的优惠。", "一家竞争对手在同一园区开了仓库。",
+                     "客户现有供应商本月两次延迟交货。"],
+    return_comments=["先拜访A类和B类客户,电话可以晚点打。", "周二的拜访太少:在你的区域再加两个客户。",
+                     "签批前请填写心得和回款金额。"],
+    feedback=["", "客户希望缩短交货期。", "价格是主要话题。"],
+    lessons=["上午十点前联系决策人。", "首次拜访都带上样品。", ""],
+    complaint="到货破损,客户要求开具红字发票",
+    price_cut="竞争对手在本区域降价8%",
+    escalation_body="今天拜访时反映,详见活动记录。",
+)
+
+
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, minute)))
 
@@ -82,10 +125,12 @@ def _workdays(today: date) -> list[date]:
 
 
 @transaction.atomic
-def create_demo_activities(today: date, rng: random.Random) -> dict[str, int]:
-    """A few weeks of the daily routine for every salesperson who owns customers.
-    Development only; does nothing for a salesperson who already has plans."""
+def create_demo_activities(today: date, rng: random.Random, *, chinese: bool = False) -> dict[str, int]:
+    """A few weeks of the daily routine for every salesperson who owns customers, written
+    in Chinese when ``chinese``. Development only; does nothing for a salesperson who
+    already has plans."""
     ensure_demo_allowed()
+    texts = TEXTS_ZH if chinese else TEXTS_EN
     objections = list(Objection.objects.active())
     cutoff = ActivitySettings.load().report_cutoff
     counts = dict.fromkeys(["activities", "plans", "reports", "late", "returned", "escalations"], 0)
@@ -96,16 +141,16 @@ def create_demo_activities(today: date, rng: random.Random) -> dict[str, int]:
             continue
         reviewer = next(iter(selectors.managers_of(person)), None)
         for day in _workdays(today):
-            _demo_day(person, reviewer, customers, objections, day, today, cutoff, rng, counts)
+            _demo_day(person, reviewer, customers, objections, day, today, cutoff, rng, counts, texts)
         _demo_today(person, customers, today, rng, counts)
         if position % 2 == 0:  # every other salesperson escalated something this week
-            _demo_escalation(person, reviewer, rng.choice(customers), today, rng, counts)
+            _demo_escalation(person, reviewer, rng.choice(customers), today, rng, counts, texts)
     _record_contact_dates()
     counts["activities"] = Activity.objects.count()
     return counts
 
 
-def _demo_day(person, reviewer, customers, objections, day, today, cutoff, rng, counts) -> None:
+def _demo_day(person, reviewer, customers, objections, day, today, cutoff, rng, counts, texts) -> None:
     planned = rng.sample(customers, k=min(len(customers), rng.randint(3, 5)))
     plan = DailyPlan.objects.create(owner=person, date=day, created_at=_at(day - timedelta(days=1), 18))
     items = PlanItem.objects.bulk_create([
@@ -115,20 +160,20 @@ def _demo_day(person, reviewer, customers, objections, day, today, cutoff, rng, 
                                      Purpose.COLLECTION]))
         for index, customer in enumerate(planned)
     ])
-    _review_plan(plan, person, reviewer, day, rng, counts)
+    _review_plan(plan, person, reviewer, day, rng, counts, texts)
     for index, item in enumerate(items):
         if rng.random() < 0.8:  # most of the plan gets done
             activity = _activity(person, item.customer, item.kind, item.purpose, _at(day, 9 + 2 * index, 15),
-                                 objections, rng)
+                                 objections, rng, texts)
             PlanItem.objects.filter(pk=item.pk).update(done=True, activity=activity)
     for extra in range(rng.randint(2, 5)):  # calls beyond the plan
         _activity(person, rng.choice(customers), ActivityKind.CALL, Purpose.NEW_DEVELOPMENT,
-                  _at(day, 14 + extra % 4, 10 * extra % 60), objections, rng)
+                  _at(day, 14 + extra % 4, 10 * extra % 60), objections, rng, texts)
     counts["plans"] += 1
-    _report_day(person, reviewer, day, today, cutoff, rng, counts)
+    _report_day(person, reviewer, day, today, cutoff, rng, counts, texts)
 
 
-def _activity(person, customer, kind, purpose, started_at, objections, rng) -> Activity:
+def _activity(person, customer, kind, purpose, started_at, objections, rng, texts) -> Activity:
     kind = kind if rng.random() < 0.85 else rng.choice([ActivityKind.EMAIL, ActivityKind.MESSAGE])
     stage = None
     if kind == ActivityKind.CALL:
@@ -138,22 +183,22 @@ def _activity(person, customer, kind, purpose, started_at, objections, rng) -> A
         owner=person, customer=customer, kind=kind, started_at=started_at, created_at=started_at,
         duration_minutes=rng.choice([5, 10, 15] if kind == ActivityKind.CALL else [30, 45, 60, 90]),
         purpose=purpose, call_stage=stage,
-        outcome=rng.choice(OUTCOMES.get(kind, OUTCOMES[ActivityKind.CALL])),
+        outcome=rng.choice(texts.outcomes.get(kind, texts.outcomes[ActivityKind.CALL])),
         effective=reached and rng.random() < 0.6,
         objection=rng.choice(objections) if objections and reached and rng.random() < 0.25 else None,
         next_follow_up_on=started_at.date() + timedelta(days=rng.choice([1, 3, 7, 14])),
-        competitor_news=rng.choice(COMPETITOR_NEWS) if rng.random() < 0.1 else "",
+        competitor_news=rng.choice(texts.competitor_news) if rng.random() < 0.1 else "",
         expense=Decimal(rng.choice([0, 0, 20, 35, 80])) if kind == ActivityKind.VISIT else Decimal(0),
     )
 
 
-def _review_plan(plan, person, reviewer, day, rng, counts) -> None:
+def _review_plan(plan, person, reviewer, day, rng, counts, texts) -> None:
     submitted = _at(day - timedelta(days=1), 19, rng.randint(0, 59))
     events = [ReviewEvent(plan=plan, from_state=PlanState.DRAFT, to_state=PlanState.SUBMITTED, by=person,
                           at=submitted)]
     state, comment = PlanState.APPROVED, ""
     if rng.random() < 0.12:
-        comment = rng.choice(RETURN_COMMENTS)
+        comment = rng.choice(texts.return_comments)
         events += [
             ReviewEvent(plan=plan, from_state=PlanState.SUBMITTED, to_state=PlanState.RETURNED, by=reviewer,
                         at=submitted + timedelta(hours=1), comment=comment),
@@ -169,7 +214,7 @@ def _review_plan(plan, person, reviewer, day, rng, counts) -> None:
                                                 review_comment=comment)
 
 
-def _report_day(person, reviewer, day, today, cutoff, rng, counts) -> None:
+def _report_day(person, reviewer, day, today, cutoff, rng, counts, texts) -> None:
     figures = selectors.day_figures(person, day)
     late = rng.random() < 0.15
     submitted = _at(day, cutoff.hour + 1, rng.randint(0, 59)) if late else _at(day, 18, rng.randint(0, 59))
@@ -177,11 +222,9 @@ def _report_day(person, reviewer, day, today, cutoff, rng, counts) -> None:
         owner=person, date=day, attendance=Attendance.PRESENT if rng.random() < 0.9 else Attendance.FIELD,
         complaints_handled=rng.choice([0, 0, 0, 1]), money_collected=figures["collected"],
         order_target=Decimal(rng.choice([20000, 30000, 50000])),
-        competitor_info=rng.choice(COMPETITOR_NEWS) if rng.random() < 0.3 else "",
-        customer_feedback=rng.choice(["", "Customers ask for shorter delivery times.",
-                                      "Price is the main topic."]),
-        lessons=rng.choice(["Call the decision maker before 10:00.", "Bring samples to every first visit.",
-                            ""]),
+        competitor_info=rng.choice(texts.competitor_news) if rng.random() < 0.3 else "",
+        customer_feedback=rng.choice(texts.feedback),
+        lessons=rng.choice(texts.lessons),
         state=ReportState.SIGNED_OFF, first_submitted_at=submitted, submitted_at=submitted, is_late=late,
         reviewed_at=submitted + timedelta(hours=14), reviewed_by=reviewer, created_at=_at(day, 17),
         **{name: figures[name] for name in FIGURE_FIELDS},
@@ -190,7 +233,7 @@ def _report_day(person, reviewer, day, today, cutoff, rng, counts) -> None:
                           by=person,
                           at=submitted)]
     if rng.random() < 0.1:
-        comment = RETURN_COMMENTS[2]
+        comment = texts.return_comments[2]
         events.append(ReviewEvent(report=report, from_state=ReportState.SUBMITTED,
                                   to_state=ReportState.RETURNED,
                                   by=reviewer, at=submitted + timedelta(hours=13), comment=comment))
@@ -228,12 +271,11 @@ def _demo_today(person, customers, today, rng, counts) -> None:
     counts["plans"] += 1
 
 
-def _demo_escalation(person, reviewer, customer, today, rng, counts) -> None:
+def _demo_escalation(person, reviewer, customer, today, rng, counts, texts) -> None:
     kind = rng.choice(list(MarketReportKind))
-    title = "Delivery damaged, customer wants a credit note" if kind == MarketReportKind.COMPLAINT \
-        else "Competitor cuts prices by 8 % in our region"
+    title = texts.complaint if kind == MarketReportKind.COMPLAINT else texts.price_cut
     report = MarketReport.objects.create(owner=person, kind=kind, customer=customer, title=title,
-                                         body="Reported during today's visit; see the activity log.",
+                                         body=texts.escalation_body,
                                          created_at=_at(today - timedelta(days=rng.randint(1, 5)), 16))
     if reviewer is not None:
         crm_services.notify(recipients=[reviewer], kind=f"escalation_{kind}", title=f"{kind.label}: {title}",

@@ -23,6 +23,7 @@ from .models import (
     PlanItemKind,
     Purpose,
 )
+from .selectors import default_purpose
 from .services import REPORT_EDITABLE_FIELDS
 from .visits import Fix
 
@@ -55,11 +56,6 @@ class ContactSelect(forms.Select):
         if str(value) in self.key_people:
             option["attrs"]["data-key-person"] = "1"
         return option
-
-
-def default_purpose(customer: Customer) -> str:
-    """Customers who already ordered are served; the others are still being developed."""
-    return Purpose.SERVICE if customer.order_count else Purpose.NEW_DEVELOPMENT
 
 
 def quick_follow_up_dates(today) -> list[tuple[str, object]]:
@@ -193,15 +189,45 @@ class PlanItemForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, customers, **kwargs):
         super().__init__(*args, **kwargs)
+        # Chosen in the searchable picker (``selectors.plan_picker``), never rendered as a
+        # select of every customer: the queryset only validates the choice.
         self.fields["customer"].queryset = customers
         self.fields["kind"].initial = PlanItemKind.VISIT
         self.fields["area"].help_text = _("Leave empty to use the customer's region.")
+        purpose = self.fields["purpose"]
+        purpose.required = False
+        purpose.choices = [("", _("By the customer's grade")), *Purpose.choices]
 
     def clean(self):
         data = super().clean()
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             self.add_error("ends_at", _("The time slot must end after it starts."))
+        if not data.get("purpose") and data.get("customer"):
+            data["purpose"] = default_purpose(data["customer"])
         return data
+
+
+class CustomerIdsField(forms.Field):
+    """Repeated ``customer`` ids (a selection of the customer list, or one row's button)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"required": _("Choose at least one customer."),
+                              "invalid": _("Unknown customer.")}
+
+    def to_python(self, value) -> list[int]:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        try:
+            return [int(item) for item in values if str(item).strip()]
+        except (TypeError, ValueError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class PlanAddForm(forms.Form):
+    """Customers for the user's plan of a day (tomorrow unless ``day`` says otherwise)."""
+
+    customer = CustomerIdsField()
+    day = forms.DateField(required=False)
+    kind = forms.ChoiceField(choices=PlanItemKind.choices, required=False)
 
 
 class ReviewForm(forms.Form):

@@ -30,7 +30,12 @@ from django.utils import timezone
 
 from crm import selectors as crm_selectors
 from crm.models import Customer, Notification, Order, Role, Team, Tier, User
-from crm.selectors import customers_visible_to
+from crm.selectors import (
+    QUICK_SEARCH_MIN_LENGTH,
+    clean_search_text,
+    customer_ids_matching,
+    customers_visible_to,
+)
 from funnel.models import GradeKind
 from funnel.selectors import GRADE_BADGE_FIELDS
 
@@ -47,6 +52,7 @@ from .models import (
     PlanItem,
     PlanItemKind,
     PlanState,
+    Purpose,
     ReportState,
     Visit,
     VisitPhoto,
@@ -287,6 +293,17 @@ def activity_counts(owner: User, day: date) -> dict:
     )
 
 
+def due_counts(user: User, today: date, now: datetime | None = None) -> dict[str, int]:
+    """How many follow-ups and cadence-due customers "my day" lists (each capped at
+    ``MY_DAY_ROWS + 1``, as the page counts its rows): the blocks' badges after an inline
+    log, without reading the rows. Three queries (the rules, two capped id lists)."""
+    now = now or timezone.now()
+    capped = MY_DAY_ROWS + 1
+    follow = follow_ups_due(user, today).values_list("pk", flat=True)[:capped]
+    cadence = _due_customers(_own_live_customers(user), now, cadence_rules()).values_list("pk", flat=True)
+    return {"follow_ups": len(follow), "cadence": len(cadence[:capped])}
+
+
 # --- Plans, reports and the review --------------------------------------------------------
 
 
@@ -303,6 +320,79 @@ def plan_for_detail(user: User, pk: int) -> DailyPlan:
     items = PlanItem.objects.select_related("customer", "customer__grade").order_by("starts_at", "pk")
     return (plans_visible_to(user).prefetch_related(Prefetch("items", queryset=items), "events__by")
             .get(pk=pk))
+
+
+# --- Quick daily planning --------------------------------------------------------------------
+
+# A grade at least this likely to win is quoting or closing: its visits are about the order.
+ORDER_PURPOSE_FROM_PROBABILITY = 50
+# Rows the plan's customer picker shows: a short list to pick from, never the whole book.
+PICKER_ROWS = 10
+
+
+def default_purpose(customer: Customer) -> str:
+    """The purpose a call, visit or plan item with ``customer`` starts from, by its grade
+    (the grade must be loaded): won customers are served; open grades likely to win
+    (B quoting, A paperwork: ≥ ``ORDER_PURPOSE_FROM_PROBABILITY`` %) are about the order;
+    the upper funnel (E, D, C) and lost customers are still being developed — served
+    instead when they already ordered (a repeat customer back at a lower grade)."""
+    grade = customer.grade if customer.grade_id else None  # none: the offline form's blank customer
+    if grade is not None and grade.kind == GradeKind.WON:
+        return Purpose.SERVICE
+    if (grade is not None and grade.kind == GradeKind.OPEN
+            and grade.probability >= ORDER_PURPOSE_FROM_PROBABILITY):
+        return Purpose.ORDER
+    return Purpose.SERVICE if customer.order_count else Purpose.NEW_DEVELOPMENT
+
+
+def next_plan_day(today: date | None = None) -> date:
+    """The day "Add to tomorrow's plan" plans for: tomorrow."""
+    return (today or timezone.localdate()) + timedelta(days=1)
+
+
+class PickerReason:
+    """Why the picker suggests a customer (its ``pick_rank``): the order it shows them in."""
+
+    FOLLOW_UP, CADENCE, OTHER = 0, 1, 2
+
+
+def plan_picker(user: User, plan: DailyPlan, q: str = "", limit: int = PICKER_ROWS) -> list[Customer]:
+    """The customers to offer for ``plan`` (``user``'s own): live customers ``user`` may
+    see that are not on the plan yet. Without a search text (or one too short to
+    match), the user's own customers whose follow-up is due by the plan's day, then
+    those due by their tier's contact cadence (priority tier first); with one, every
+    visible customer matching it by name, phone, a contact's name or phone (the quick
+    search's rule) or area, the due ones first. Each has ``pick_rank``
+    (``PickerReason``) and ``default_purpose``.
+
+    Two queries whatever the data: the cadence rules and the customers."""
+    today = timezone.localdate()
+    now = timezone.now() + timedelta(days=max((plan.date - today).days, 0))
+    rules = cadence_rules()
+    cadence = [condition for condition in (_due_condition(rules, now, "last_call_at", "call_every_days"),
+                                           _due_condition(rules, now, "last_visit_at", "visit_every_days"))
+               if condition is not None]
+    follow_up = Q(next_follow_up_on__lte=plan.date)
+    cadence_due = ~Q(grade__kind=GradeKind.LOST) & reduce(or_, cadence) if cadence else None
+    whens = [When(follow_up, then=Value(PickerReason.FOLLOW_UP))]
+    if cadence_due is not None:
+        whens.append(When(cadence_due, then=Value(PickerReason.CADENCE)))
+    customers = (Customer.objects.visible_to(user).live()
+                 .exclude(pk__in=PlanItem.objects.filter(plan=plan).values("customer_id"))
+                 .select_related("grade")
+                 .annotate(pick_rank=Case(*whens, default=Value(PickerReason.OTHER),
+                                          output_field=IntegerField()), tier_rank=TIER_ORDER))
+    value = clean_search_text(q)
+    if len(value) >= QUICK_SEARCH_MIN_LENGTH:
+        area = Customer.objects.filter(region__icontains=value).order_by().values("pk")
+        customers = customers.filter(pk__in=customer_ids_matching(value).union(area))
+    else:
+        customers = customers.filter(owner=user, pick_rank__lt=PickerReason.OTHER)
+    rows = list(customers.order_by("pick_rank", F("next_follow_up_on").asc(nulls_last=True), "tier_rank",
+                                       "name", "pk")[:limit])
+    for customer in rows:
+        customer.default_purpose = default_purpose(customer)
+    return rows
 
 
 def report_for_detail(user: User, pk: int) -> DailyReport:

@@ -8,6 +8,7 @@ conditional UPDATE on the expected state, so two reviewers clicking at once leav
 exactly one decision and one history row.
 """
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -246,6 +247,59 @@ def add_plan_item(*, plan: DailyPlan, by: User, customer: Customer, purpose: str
     item.full_clean(exclude=["plan", "customer", "activity"])
     item.save()
     return item
+
+
+# More than a day's work: the customer list's "add to plan" refuses a bigger selection.
+PLAN_ADD_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class PlanAddResult:
+    """What ``add_customers_to_plan`` did: the plan, the items it added, how many of the
+    customers were on the plan already and how many it did not know (not visible to the
+    caller, archived or gone)."""
+
+    plan: DailyPlan
+    added: list[PlanItem]
+    already_planned: int
+    unknown: int
+
+
+@transaction.atomic
+def add_customers_to_plan(*, by: User, customer_ids: list[int], day: date,
+                          kind: str = PlanItemKind.VISIT) -> PlanAddResult:
+    """Put customers on ``by``'s own plan for ``day`` in one click (my day, the customer
+    list's selection, the customer page): the plan is opened as a draft if needed, each
+    new item takes the customer's region as its area and the purpose its grade suggests
+    (``selectors.default_purpose``), with no time slot.
+
+    Any signed-in user, for customers they may see; the others are counted as unknown
+    and nothing is said about them. A plan already submitted or approved is refused
+    (``ValidationError``) and nothing is added. Idempotent: customers already on the
+    plan are skipped; the plan row is locked, so two clicks at once add each customer
+    once. Three to five queries whatever the number of customers (one INSERT)."""
+    ids = list(dict.fromkeys(customer_ids))
+    if not ids:
+        raise ValidationError({"customer": _("Choose at least one customer.")})
+    if len(ids) > PLAN_ADD_LIMIT:
+        raise ValidationError({"customer": _("Add at most %(limit)s customers to a plan at once.")
+                                           % {"limit": PLAN_ADD_LIMIT}})
+    if kind not in PlanItemKind.values:
+        raise ValidationError({"kind": _("Choose a visit or a call.")})
+    plan = _ensure_plan_editable(by, open_plan(by=by, day=day))
+    customers = list(Customer.objects.visible_to(by).live().filter(pk__in=ids).select_related("grade")
+                     .order_by("name", "pk"))
+    if not customers:
+        raise ValidationError({"customer": _("Unknown customer.")})
+    planned = set(PlanItem.objects.filter(plan=plan, customer__in=customers)
+                  .values_list("customer_id", flat=True))
+    added = PlanItem.objects.bulk_create([
+        PlanItem(plan=plan, customer=customer, kind=kind, area=customer.region.strip(),
+                 purpose=selectors.default_purpose(customer))
+        for customer in customers if customer.pk not in planned
+    ])
+    return PlanAddResult(plan=plan, added=added, already_planned=len(planned),
+                         unknown=len(ids) - len(customers))
 
 
 @transaction.atomic

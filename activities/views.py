@@ -31,6 +31,7 @@ from crm.links import url_for_pk
 from crm.models import Tier
 from crm.selectors import customers_visible_to
 from crm.templatetags.formatting import grade_badge
+from funnel import selectors as funnel_selectors
 
 from . import permissions, selectors, services
 from .filters import ActivityFilter, MarketReportFilter
@@ -39,6 +40,7 @@ from .forms import (
     DailyReportForm,
     DateForm,
     MarketReportForm,
+    PlanAddForm,
     PlanItemForm,
     ReviewForm,
     quick_follow_up_dates,
@@ -97,7 +99,13 @@ class MyDayView(View):
             "extra_blocks": blocks,
             "target_progress": target_progress(request.user, day.today),
             "can_review": permissions.can_review(request.user),
+            **_plan_add_context(request.path),
         })
+
+
+def _plan_add_context(next_path: str) -> dict:
+    """What each row's "Add to tomorrow's plan" posts to, and where it comes back."""
+    return {"plan_add_url": reverse("activities:plan-add-customers"), "plan_add_next": next_path}
 
 
 def _label_rows(user, next_path: str, day: selectors.MyDay, blocks: list[dict]) -> None:
@@ -126,6 +134,75 @@ def _label_rows(user, next_path: str, day: selectors.MyDay, blocks: list[dict]) 
         texts.label(alert, alert.customer)
         alert.stuck_text = texts.stuck(alert.customer.days_in_grade)
         alert.owner_name = alert.customer.owner.display_name if alert.customer.owner_id != user.pk else ""
+
+
+def _my_day_live(request, customer, logged_row: str) -> dict:
+    """What else changes on "my day" when a row logs an activity (swapped out of band):
+    today's counts and targets, the due blocks' counts, and the other rows of the same
+    customer the page shows (``rows``, sent by activities.js; ids of other customers'
+    rows are ignored). Constant queries whatever the page holds."""
+    user, today = request.user, timezone.localdate()
+    wanted = {row for row in request.POST.getlist("rows") if ROW_ID.match(row) and row != logged_row}
+    texts = _RowTexts(quote(reverse("home")))
+    plan_rows = _live_plan_rows(user, customer, today, wanted, texts)
+    due_rows, gone = _live_due_rows(customer, today, wanted, texts)
+    due = {key: {"count": min(count, selectors.MY_DAY_ROWS), "more": count > selectors.MY_DAY_ROWS}
+           for key, count in selectors.due_counts(user, today).items()}
+    return {"live": True, "live_rows": plan_rows + due_rows, "due": due,
+            "deleted_rows": gone + _done_task_rows(user, wanted),
+            "counts": selectors.activity_counts(user, today),
+            "target_progress": target_progress(user, today), **_plan_add_context(reverse("home"))}
+
+
+def _live_plan_rows(user, customer, today: date, wanted: set[str], texts: "_RowTexts") -> list[dict]:
+    """Today's plan items the page shows for the customer, as they are now (done)."""
+    if not any(row.startswith("plan-") for row in wanted):
+        return []
+    plan = selectors.plan_with_items(user, today)
+    rows = []
+    for item in plan.items.all() if plan else []:
+        item.row_id = f"plan-{item.pk}"
+        if item.row_id in wanted and item.customer_id == customer.pk:
+            texts.label(item, item.customer, purpose=item.purpose)
+            item.time_text = texts.time_range(item.starts_at, item.ends_at)
+            texts.check_in(item)
+            rows.append({"block": "plan", "row": item, "customer": item.customer})
+    return rows
+
+
+def _live_due_rows(customer, today: date, wanted: set[str],
+                   texts: "_RowTexts") -> tuple[list[dict], list[str]]:
+    """The customer's follow-up and cadence rows: updated while still due there, else gone."""
+    rule = selectors.cadence_rules().get(customer.tier) if f"cadence-{customer.pk}" in wanted else None
+    flags = selectors.cadence_flags(customer, rule) if rule else {}
+    follow_up_due = customer.next_follow_up_on is not None and customer.next_follow_up_on <= today
+    rows, gone = [], []
+    for prefix, due in (("follow", follow_up_due), ("cadence", any(flags.values()))):
+        row_id = f"{prefix}-{customer.pk}"
+        if row_id not in wanted:
+            continue
+        if not due:
+            gone.append(row_id)
+            continue
+        customer.row_id = row_id
+        texts.label(customer, customer)
+        if prefix == "follow":
+            customer.overdue_text = texts.days_overdue((today - customer.next_follow_up_on).days)
+        customer.call_due, customer.visit_due = flags.get("call_due"), flags.get("visit_due")
+        customer.last_call_text = texts.last_call(customer.last_call_at) if customer.call_due else ""
+        customer.last_visit_text = texts.last_visit(customer.last_visit_at) if customer.visit_due else ""
+        rows.append({"block": prefix, "row": customer, "customer": customer})
+    return rows, gone
+
+
+def _done_task_rows(user, wanted: set[str]) -> list[str]:
+    """The handover task rows the page shows whose task the activity completed."""
+    tasks = {int(row.split("-")[1]): row for row in wanted if row.startswith("handover-")}
+    if not tasks:
+        return []
+    open_ids = set(funnel_selectors.open_handover_tasks_for(user).filter(pk__in=tasks)
+                   .values_list("pk", flat=True))
+    return [row for pk, row in tasks.items() if pk not in open_ids]
 
 
 class _RowTexts:
@@ -280,8 +357,10 @@ class LogActivityView(View):
                                                           "name": customer.name}
         if is_htmx(request):
             customer.refresh_from_db()
-            return render(request, "activities/_logged_row.html",
-                          {"customer": customer, "activity": activity, "row": row, "message": message})
+            context = {"customer": customer, "activity": activity, "row": row, "message": message}
+            if request.POST.get("myday") == "1":
+                context.update(_my_day_live(request, customer, row))
+            return render(request, "activities/_logged_row.html", context)
         messages.success(request, message)
         return redirect(safe_next(request, reverse("crm:customer-detail", args=[customer.pk])))
 
@@ -342,13 +421,14 @@ class PlanDetailView(View):
     def get(self, request, pk, item_form=None, status=200):
         plan = _visible_plan(request, pk)
         is_owner = permissions.is_owner(request.user, plan)
-        if item_form is None and is_owner and plan.is_editable:
+        editable = is_owner and plan.is_editable
+        if item_form is None and editable:
             item_form = PlanItemForm(customers=_plannable_customers(request.user))
         return render(request, self.template_name, {
             "plan": plan, "is_owner": is_owner,
             "is_reviewer": permissions.is_reviewer_of(request.user, plan.owner),
-            "item_form": item_form if is_owner and plan.is_editable else None,
             "review_form": ReviewForm(),
+            **(_add_item_context(request, plan, item_form) if editable else {"item_form": None}),
         }, status=status)
 
 
@@ -356,7 +436,36 @@ def _plannable_customers(user):
     return customers_visible_to(user).filter(archived_at=None).order_by("name")
 
 
+def _add_item_context(request, plan: DailyPlan, form: PlanItemForm) -> dict:
+    """The "add a customer" form with its picker: the customers the search text (``q``)
+    finds, or the due ones; the one already chosen (a form sent back) stays first."""
+    q = request.GET.get("q", "")
+    picker = selectors.plan_picker(request.user, plan, q=q)
+    chosen = form.cleaned_data.get("customer") if form.is_bound and hasattr(form, "cleaned_data") else None
+    if chosen is not None:
+        chosen.default_purpose = selectors.default_purpose(chosen)
+        picker = [chosen, *(customer for customer in picker if customer.pk != chosen.pk)]
+    return {"item_form": form, "picker": picker, "picker_q": q, "chosen_id": chosen.pk if chosen else None,
+            "plan": plan}
+
+
+class PlanPickerView(View):
+    """The picker's rows for a search text (htmx, as the owner types)."""
+
+    def get(self, request, pk):
+        plan = _visible_plan(request, pk)
+        if not permissions.is_owner(request.user, plan):
+            raise PermissionDenied
+        return render(request, "activities/_plan_picker.html", {
+            "picker": selectors.plan_picker(request.user, plan, q=request.GET.get("q", "")),
+            "picker_q": request.GET.get("q", ""), "plan": plan,
+        })
+
+
 class AddPlanItemView(View):
+    """Add one customer (time slot, purpose…) to the owner's plan. htmx: the items and a
+    fresh form come back in place (no reload); a plain POST redirects to the plan."""
+
     def post(self, request, pk):
         plan = _visible_plan(request, pk)
         form = PlanItemForm(request.POST, customers=_plannable_customers(request.user))
@@ -366,10 +475,80 @@ class AddPlanItemView(View):
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
-                messages.success(request, _("%(name)s added to the plan.")
-                                 % {"name": form.cleaned_data["customer"]})
+                message = _("%(name)s added to the plan.") % {"name": form.cleaned_data["customer"]}
+                if is_htmx(request):
+                    return self._items(request, plan.pk, message)
+                messages.success(request, message)
                 return redirect("activities:plan-detail", pk=plan.pk)
+        if is_htmx(request):
+            response = render(request, "activities/_plan_item_form.html",
+                              _add_item_context(request, _visible_plan(request, pk), form), status=422)
+            response["HX-Retarget"], response["HX-Reswap"] = "#plan-add", "outerHTML"
+            return response
         return PlanDetailView().get(request, pk, item_form=form, status=400)
+
+    @staticmethod
+    def _items(request, pk: int, message: str):
+        plan = _visible_plan(request, pk)
+        fresh = PlanItemForm(customers=_plannable_customers(request.user))
+        context = {"is_owner": True, "message": message, **_add_item_context(request, plan, fresh)}
+        return render(request, "activities/_plan_items_added.html", context)
+
+
+class PlanAddCustomersView(View):
+    """One click: put customers on the user's plan of a day (tomorrow by default) — a
+    "my day" row, the customer page, the customer list's selection. htmx gets a short
+    status in place of the button (422 when refused); a plain POST goes back to
+    ``next`` (else the plan) with a message."""
+
+    def post(self, request):
+        form = PlanAddForm(request.POST)
+        if not form.is_valid():
+            return self._refused(request, " ".join(
+                str(error) for errors in form.errors.values() for error in errors))
+        day = form.cleaned_data["day"] or selectors.next_plan_day()
+        try:
+            result = services.add_customers_to_plan(
+                by=request.user, customer_ids=form.cleaned_data["customer"], day=day,
+                kind=form.cleaned_data["kind"] or PlanItemKind.VISIT)
+        except ValidationError as error:
+            return self._refused(request, _error_text(error))
+        message = plan_added_message(result)
+        plan_url = reverse("activities:plan-detail", args=[result.plan.pk])
+        if is_htmx(request):
+            return render(request, "activities/_plan_added.html", {"message": message, "plan_url": plan_url})
+        messages.success(request, message)
+        return redirect(safe_next(request, plan_url))
+
+    @staticmethod
+    def _refused(request, text: str):
+        if is_htmx(request):
+            return render(request, "activities/_plan_added.html", {"error": text}, status=422)
+        messages.error(request, text)
+        return redirect(safe_next(request, reverse("activities:plans")))
+
+
+def plan_added_message(result: services.PlanAddResult) -> str:
+    """"2 customers added to your plan for 8 Dec 2026. 1 was already on it." """
+    when = date_format(result.plan.date, "DATE_FORMAT")
+    added = len(result.added)
+    if added == 1 and not result.already_planned:
+        parts = [_("%(name)s added to your plan for %(date)s.") % {"name": result.added[0].customer.name,
+                                                                   "date": when}]
+    elif added:
+        parts = [ngettext("%(count)s customer added to your plan for %(date)s.",
+                          "%(count)s customers added to your plan for %(date)s.", added)
+                 % {"count": added, "date": when}]
+    else:
+        parts = [_("Already on your plan for %(date)s.") % {"date": when}]
+    if added and result.already_planned:
+        parts.append(ngettext("%(count)s was already on it.", "%(count)s were already on it.",
+                              result.already_planned) % {"count": result.already_planned})
+    if result.unknown:
+        parts.append(ngettext("%(count)s could not be added (archived or not yours).",
+                              "%(count)s could not be added (archived or not yours).", result.unknown)
+                     % {"count": result.unknown})
+    return " ".join(parts)
 
 
 def _visible_item(request, pk) -> PlanItem:

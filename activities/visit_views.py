@@ -5,6 +5,7 @@ a photo itself, and the customer's location. Thin: a form validates, one service
 visible but not the visitor's → 403.
 """
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -195,6 +196,9 @@ class VisitPhotoAddView(View):
         )
 
 
+# Opened on its own, a JPEG is shown in the browser's own image document, which styles it
+# inline: allowed for this response only (an image, sent with nosniff, runs no script).
+@method_decorator(csp_replace({"style-src": ["'unsafe-inline'"]}), name="get")
 class VisitPhotoView(View):
     """The photo's bytes, only for people who may see the visit's customer; private
     caching (never a shared cache), and never a public MEDIA_URL."""

@@ -116,7 +116,7 @@ def test_my_days_inline_log_form_keeps_its_draft_until_logged(page, due_customer
     expect(row.locator("[data-testid=draft-restored]")).to_be_visible()
 
     # Logged: the draft is gone.
-    row.get_by_role("button", name="Tomorrow").click()
+    row.get_by_role("button", name="Tomorrow", exact=True).click()
     row.locator("[data-testid=log-submit]").click()
     expect(
         page.locator("[data-testid=myday-row][data-logged]", has_text="Harbor Point Logistics")

@@ -70,7 +70,7 @@ def test_a_dialled_call_with_the_decision_maker_chosen_is_not_effective(page, du
     expect(effective).to_be_checked()
     stage.select_option(str(CallStage.DIALLED))
     expect(effective).to_be_disabled()
-    row.get_by_role("button", name="Tomorrow").click()
+    row.get_by_role("button", name="Tomorrow", exact=True).click()
     row.locator("[data-testid=log-submit]").click()
 
     # then the call is stored, not effective, with the decision maker as its contact

@@ -130,7 +130,7 @@ def test_a_call_and_a_check_in_made_offline_are_sent_once_back_online(phone, fie
     form = row.locator("[data-testid=log-form]")
     expect(form.locator("[data-kind-select]")).to_have_value("call")
     form.locator("textarea[name=outcome]").fill("Agreed a tasting next week.")
-    form.get_by_role("button", name="Tomorrow").click()
+    form.get_by_role("button", name="Tomorrow", exact=True).click()
     form.locator("[data-testid=log-submit]").click()
     expect(row.locator("[data-testid=offline-queued]")).to_contain_text("Saved on this phone")
 
@@ -258,7 +258,7 @@ def test_an_inline_log_whose_answer_was_lost_is_resent_and_saved_once(phone, fie
         "[data-testid=block-follow-ups] [data-testid=myday-row]", has_text="Harbor Point Logistics"
     )
     row.locator("[data-testid=log-call]").click()
-    row.get_by_role("button", name="Tomorrow").click()
+    row.get_by_role("button", name="Tomorrow", exact=True).click()
     row.locator("[data-testid=log-submit]").click()
 
     # htmx saw a network error: the form went to the queue with its key, and was sent
@@ -278,7 +278,7 @@ def test_a_full_page_log_whose_answer_was_lost_is_saved_once(phone, field_day):
     follow_up = field_day["follow_up"]
     login(page, "sales_east1", PASSWORD)
     page.goto(f"/activities/customers/{follow_up.pk}/log/?kind=call")
-    page.locator("[data-testid=log-form]").get_by_role("button", name="Tomorrow").click()
+    page.locator("[data-testid=log-form]").get_by_role("button", name="Tomorrow", exact=True).click()
     page.route(
         re.compile(r"/activities/customers/\d+/log/$"),
         lambda route: lose_the_answer(route) if route.request.method == "POST" else route.continue_(),

@@ -15,9 +15,10 @@ from ..models import (
     MarketReport,
     Objection,
     PlanItem,
+    PlanItemKind,
     ReviewEvent,
 )
-from ..services import FIGURE_FIELDS, REPORT_EDITABLE_FIELDS
+from ..services import FIGURE_FIELDS, PLAN_ADD_LIMIT, REPORT_EDITABLE_FIELDS
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -85,6 +86,22 @@ class PlanItemSerializer(serializers.ModelSerializer):
                   "note", "done", "activity"]
         read_only_fields = ["done", "activity"]
 
+
+
+class PlanAddCustomersSerializer(serializers.Serializer):
+    customers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False,
+        max_length=PLAN_ADD_LIMIT, help_text=_("Ids of customers the caller may see."))
+    date = serializers.DateField(required=False, help_text=_("The plan's day; default: tomorrow."))
+    kind = serializers.ChoiceField(choices=PlanItemKind.choices, default=PlanItemKind.VISIT)
+
+
+class PlanAddResultSerializer(serializers.Serializer):
+    plan = serializers.IntegerField(source="plan.pk")
+    date = serializers.DateField(source="plan.date")
+    added = PlanItemSerializer(many=True)
+    already_planned = serializers.IntegerField(help_text=_("Customers that were on the plan already."))
+    unknown = serializers.IntegerField(help_text=_("Customers not added: archived, gone or not visible."))
 
 
 class ReviewEventSerializer(serializers.ModelSerializer):

@@ -23,6 +23,8 @@ from .serializers import (
     MyDaySerializer,
     NotificationSerializer,
     ObjectionSerializer,
+    PlanAddCustomersSerializer,
+    PlanAddResultSerializer,
     PlanItemSerializer,
     ReviewSerializer,
 )
@@ -126,6 +128,24 @@ class DailyPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Review
         serializer.is_valid(raise_exception=True)
         services.add_plan_item(plan=plan, by=request.user, **serializer.validated_data)
         return self._output(plan, status.HTTP_201_CREATED)
+
+    @extend_schema(request=PlanAddCustomersSerializer,
+                   responses={201: PlanAddResultSerializer,
+                              200: OpenApiResponse(PlanAddResultSerializer,
+                                                   description="Every customer was on the plan already.")})
+    @action(detail=False, methods=["post"], url_path="add-customers", url_name="add-customers")
+    def add_customers(self, request):
+        """Put customers on the caller's plan of a day (tomorrow by default), each with the
+        purpose its grade suggests; customers already on it are skipped (idempotent), a
+        submitted or approved plan is refused (400)."""
+        serializer = PlanAddCustomersSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = services.add_customers_to_plan(by=request.user, customer_ids=data["customers"],
+                                                day=data.get("date") or selectors.next_plan_day(),
+                                                kind=data["kind"])
+        return Response(PlanAddResultSerializer(result, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED if result.added else status.HTTP_200_OK)
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"items/(?P<item_pk>\d+)", url_name="remove-item")

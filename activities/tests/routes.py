@@ -87,6 +87,11 @@ def _comment(w):
     return {"comment": "Add the visit to Harbor Point first."}
 
 
+def _plan_add(w):
+    """A day far ahead: no plan of the world's is there (each role gets a fresh world)."""
+    return {"customer": w.customer.pk, "day": (timezone.localdate() + timedelta(days=300)).isoformat()}
+
+
 def _calendar_ics(w):
     return {"feed_id": w.calendar_feed.pk, "token": calendar_feed.feed_url_token(w.calendar_feed)}
 
@@ -101,6 +106,12 @@ ROUTES = [
     Route("activities:plan-detail", PAGE_OWNED, kwargs=_pk("plan")),
     Route("activities:plan-item-add", PAGE_OWNER_POST, method="post", mutates=True, kwargs=_pk("draft_plan"),
           data=lambda w: {"customer": w.customer.pk, "kind": "visit", "purpose": "service"}),
+    # The picker's rows are the owner's; one click adds visible customers to one's own plan
+    # (an invisible one is refused with a message: a redirect all the same).
+    Route("activities:plan-picker", expect(404, 302, salesperson=200, manager=403, admin=403),
+          kwargs=_pk("draft_plan"), query="?q=cu"),
+    Route("activities:plan-add-customers", EVERYONE_REDIRECTED, method="post", mutates=True,
+          data=_plan_add),
     Route("activities:plan-item-delete", PAGE_OWNER_POST, method="post", mutates=True,
           kwargs=_pk("plan_item")),
     Route("activities:plan-item-done", PAGE_OWNER_POST, method="post", mutates=True, kwargs=_pk("plan_item"),
@@ -136,6 +147,8 @@ ROUTES = [
     Route("dailyplan-add-item", expect(404, 401, salesperson=201, manager=403, admin=403), method="post",
           mutates=True, kwargs=_pk("draft_plan"),
           data=lambda w: {"customer": w.customer.pk, "kind": "call", "purpose": "order"}),
+    Route("dailyplan-add-customers", expect(400, 401, salesperson=201, manager=201, admin=201), method="post",
+          mutates=True, data=lambda w: {"customers": [w.customer.pk], "date": _plan_add(w)["day"]}),
     Route("dailyplan-remove-item", expect(404, 401, salesperson=204, manager=403, admin=403), method="delete",
           mutates=True, kwargs=lambda w: {"pk": w.draft_plan.pk, "item_pk": w.plan_item.pk}),
     Route("dailyplan-submit", API_OWNER_POST, method="post", mutates=True, kwargs=_pk("draft_plan")),

@@ -424,6 +424,9 @@ def test_a_photo_added_on_the_page_is_served_to_those_who_see_the_customer(clien
         assert response["Content-Type"] == "image/jpeg"
         assert response["Cache-Control"].startswith("private")
         assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
+        # The browser's image document styles the photo inline; scripts stay 'self' only.
+        policy = response["Content-Security-Policy"]
+        assert "style-src 'unsafe-inline'" in policy and "script-src 'self';" in policy
     for role in ("other_salesperson", "teammate", "other_manager"):
         assert client_as(role).get(url).status_code == 404, role
 

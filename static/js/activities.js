@@ -82,8 +82,52 @@
     }
   });
 
-  // A freshly swapped-in form: put the cursor in it.
+  // The plan's customer picker: choosing a customer shows the purpose its grade suggests
+  // (the server applies the same default when the purpose is left "by the grade").
+  document.addEventListener("change", function (event) {
+    var option = event.target;
+    if (!option.matches("input[type=radio][data-purpose]")) { return; }
+    var purpose = formOf(option).querySelector("select[name=purpose]");
+    if (purpose && !purpose.hasAttribute("data-touched")) { purpose.value = option.getAttribute("data-purpose"); }
+  });
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("[data-testid=add-item-form] select[name=purpose]")) {
+      event.target.setAttribute("data-touched", "1");
+    }
+  });
+
+  // "My day" stays live: an inline log also tells the server which other rows of that
+  // customer the page shows, so they come back updated (or removed) with the counts.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt.closest ? event.detail.elt.closest("[data-testid=log-form]") : null;
+    if (!form || event.detail.verb !== "post" || !document.getElementById("day-progress")) { return; }
+    var row = form.querySelector("input[name=row]");
+    var customer = form.querySelector("input[name=customer]");
+    var others = [];
+    document.querySelectorAll("[data-testid=myday-row][data-customer='" + customer.value + "']").forEach(function (li) {
+      if (li.id && li.id !== row.value && !li.hasAttribute("data-logged")) { others.push(li.id); }
+    });
+    event.detail.parameters.myday = "1";
+    event.detail.parameters.rows = others;
+  });
+
+  // ...and once the row shows what was logged, the next row's "Log call" has the focus.
+  document.addEventListener("htmx:load", function (event) {
+    var logged = event.target;
+    if (!logged.matches || !logged.matches("[data-logged]")) { return; }
+    var links = document.querySelectorAll("[data-testid=log-call]");
+    for (var i = 0; i < links.length; i += 1) {
+      if (logged.compareDocumentPosition(links[i]) & Node.DOCUMENT_POSITION_FOLLOWING) {
+        links[i].focus();
+        return;
+      }
+    }
+  });
+
+  // A form freshly swapped into a row's slot: put the cursor in it (not in the picker's
+  // new choices: the cursor stays in the search box).
   document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.target.matches("[data-slot]")) { return; }
     var field = event.detail.target.querySelector("form textarea, form input:not([type=hidden])");
     if (field) { field.focus(); }
   });
