@@ -1,6 +1,7 @@
 """What the benchmark requests, shared by ``bench/run.py`` (the large organisation on
 PostgreSQL) and ``bench/tests`` (a small one in ``make test``): the personas, the pages
 with their budgets, and one page's measurement (server time in-process, SQL queries)."""
+
 import math
 import statistics
 import time
@@ -12,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from crm.models import Customer, Role, User
+from crm.models import Contact, Customer, Role, User
 
 MAX_QUERIES = 15  # per page, and constant in the data size (SPEC §5)
 
@@ -48,8 +49,11 @@ def personas(since_pk: int = 0) -> dict[str, User]:
 
 def pages(people: dict[str, User]) -> list[Page]:
     """Every page of the benchmark, as each role that may open it."""
-    customer = (Customer.objects.filter(owner=people["salesperson"], last_activity_at__isnull=False)
-                .order_by("pk").first())
+    customer = (
+        Customer.objects.filter(owner=people["salesperson"], last_activity_at__isnull=False)
+        .order_by("pk")
+        .first()
+    )
     customers = reverse("crm:customer-list")
     search = customer.name[:4]  # what one types of a company's name: its city and trade name, say
     funnel_scope = {"salesperson": "salesperson", "manager": "team", "admin": "company"}
@@ -57,19 +61,58 @@ def pages(people: dict[str, User]) -> list[Page]:
     for role in ("salesperson", "manager", "admin"):
         result += [
             Page("customer list", role, customers, 50, "first page"),
-            Page("customer list, filtered", role, customers + "?tier=priority&ordering=-weighted_value", 50,
-                 "first page"),
-            Page("customer list, searched", role, f"{customers}?{urlencode({'search': search})}", 50,
-                 "first page"),
+            Page(
+                "customer list, filtered",
+                role,
+                customers + "?tier=priority&ordering=-weighted_value",
+                50,
+                "first page",
+            ),
+            Page(
+                "customer list, searched",
+                role,
+                f"{customers}?{urlencode({'search': search})}",
+                50,
+                "first page",
+            ),
             Page("customer detail", role, reverse("crm:customer-detail", args=[customer.pk]), 60),
             Page("my day", role, reverse("home"), 60),
-            Page(f"funnel dashboard, {funnel_scope[role]}", role, reverse("reports:funnel"),
-                 120 if role == "admin" else None, "funnel aggregate"),
+            Page(
+                f"funnel dashboard, {funnel_scope[role]}",
+                role,
+                reverse("reports:funnel"),
+                120 if role == "admin" else None,
+                "funnel aggregate",
+            ),
             Page("conversion report", role, reverse("reports:conversion")),
             Page("API customer list", role, reverse("customer-list"), 50, "first page"),
         ]
         if role != "salesperson":  # managers' page
             result.append(Page("weekly manager report", role, reverse("reports:weekly")))
+        if role != "admin":  # the visibility rule's two shapes: one owner, a team tree
+            result += global_search_pages(role, customer)
+    return result
+
+
+SEARCH_BUDGET_MS = 100  # p95, issue 16: the navbar's search as one types
+
+
+def global_search_pages(role: str, customer: Customer) -> list[Page]:
+    """The navbar's global search (page and API) for what one types to find ``customer``:
+    the start of its name, the end of its contact's mobile number, its contact's name."""
+    contact = Contact.objects.filter(customer=customer).exclude(phone_digits="").order_by("pk").first()
+    typed = {
+        "name prefix": customer.name[:4],
+        "phone fragment": contact.phone_digits[-6:],
+        "contact name": contact.name,
+    }
+    result = []
+    for what, q in typed.items():
+        query = urlencode({"q": q})
+        result += [
+            Page(f"global search, {what}", role, f"{reverse('crm:quick-search')}?{query}", SEARCH_BUDGET_MS),
+            Page(f"API global search, {what}", role, f"{reverse('quick-search')}?{query}", SEARCH_BUDGET_MS),
+        ]
     return result
 
 

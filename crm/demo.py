@@ -33,6 +33,13 @@ DEMO_NAMES = {
     "sales_east1": ("Zhang", "Wei"), "sales_east2": ("Liu", "Yang"), "sales_east3": ("Chen", "Jing"),
     "sales_west1": ("Zhao", "Lei"), "sales_west2": ("Huang", "Min"), "sales_west3": ("Zhou", "Tao"),
 }
+# The demo in Chinese (``seed_demo --language zh-hans``): the same people and teams by their Chinese names.
+DEMO_NAMES_ZH = {
+    "admin": ("系统", "管理员"), "mgr_east": ("王", "芳"), "mgr_west": ("李", "强"),
+    "sales_east1": ("张", "伟"), "sales_east2": ("刘", "洋"), "sales_east3": ("陈", "静"),
+    "sales_west1": ("赵", "磊"), "sales_west2": ("黄", "敏"), "sales_west3": ("周", "涛"),
+}
+DEMO_TEAM_NAMES_ZH = {"East": "华东区", "West": "西部区"}
 
 
 def ensure_demo_allowed() -> None:
@@ -50,13 +57,15 @@ def demo_logins() -> list[tuple[str, str]]:
 
 
 @transaction.atomic
-def create_demo_organisation(today: date) -> dict[str, User]:
-    """Create the demo users and teams (development only). Returns users by username."""
+def create_demo_organisation(today: date, *, chinese: bool = False) -> dict[str, User]:
+    """Create the demo users and teams (development only), named in Chinese when
+    ``chinese``. Returns users by username (the same usernames in both languages)."""
     ensure_demo_allowed()
     password = make_password(settings.DEMO_PASSWORD)
+    names = DEMO_NAMES_ZH if chinese else DEMO_NAMES
 
     def make_user(username: str, role: str, team: Team | None, hired_days_ago: int) -> User:
-        first, last = DEMO_NAMES[username]
+        first, last = names[username]
         return User.objects.create(
             username=username, first_name=first, last_name=last, email=f"{username}@demo.funnel.local",
             role=role, team=team, password=password, hire_date=today - timedelta(days=hired_days_ago),
@@ -65,7 +74,7 @@ def create_demo_organisation(today: date) -> dict[str, User]:
 
     users = {"admin": make_user("admin", Role.ADMIN, None, 2000)}
     for index, (team_name, manager_name) in enumerate(DEMO_TEAMS.items()):
-        team = Team.objects.create(name=team_name)
+        team = Team.objects.create(name=DEMO_TEAM_NAMES_ZH[team_name] if chinese else team_name)
         users[manager_name] = make_user(manager_name, Role.MANAGER, team, 1500 - index * 100)
         team.manager = users[manager_name]
         team.save(update_fields=["manager"])
@@ -103,6 +112,10 @@ WEST_CITIES = [
     ("兰州", "lanzhou", "Lanzhou", "Gansu", "0931"),
     ("银川", "yinchuan", "Yinchuan", "Ningxia", "0951"),
 ]
+# A Chinese demo shows its regions (the city's province or municipality) and industries in Chinese.
+PROVINCES_ZH = {"Shanghai": "上海", "Jiangsu": "江苏", "Zhejiang": "浙江", "Shandong": "山东",
+                "Anhui": "安徽", "Fujian": "福建", "Sichuan": "四川", "Chongqing": "重庆",
+                "Shaanxi": "陕西", "Yunnan": "云南", "Guizhou": "贵州", "Gansu": "甘肃", "Ningxia": "宁夏"}
 # Trade name (Chinese, pinyin) and English trade names.
 ZH_BRANDS = [
     ("华东", "huadong"), ("恒通", "hengtong"), ("鑫达", "xinda"), ("宏远", "hongyuan"),
@@ -144,6 +157,11 @@ INDUSTRIES = {
     "Trading": ([("贸易", "maoyi"), ("商贸", "shangmao"), ("进出口", "jinchukou")],
                 ["Trading", "Import & Export", "Distribution"]),
 }
+INDUSTRIES_ZH = {"Machinery": "机械设备", "Electronics": "电子", "Logistics": "物流",
+                 "Medical devices": "医疗器械", "Chemicals": "化工", "Food & beverage": "食品饮料",
+                 "Textiles": "纺织服装",
+                 "Construction materials": "建材", "Software & IT": "软件和信息技术",
+                 "Automotive parts": "汽车零部件", "Energy": "能源", "Trading": "贸易"}
 ZH_SUFFIXES = [("有限公司", 70), ("股份有限公司", 15), ("集团有限公司", 8), ("科技有限公司", 7)]
 EN_SUFFIXES = [("Co., Ltd.", 45), ("Ltd.", 15), ("Inc.", 10), ("Group", 8), ("Corporation", 7),
                ("({city}) Co., Ltd.", 15)]
@@ -191,8 +209,11 @@ PREFERENCES = (
 )
 COMPETITORS = ["Siemens", "Schneider Electric", "ABB", "Honeywell", "本地供应商", "上海宏达",
                "Local distributor", "In-house team", "原合作厂家"]
+COMPETITORS_ZH = ["西门子", "施耐德电气", "ABB", "霍尼韦尔", "本地供应商", "上海宏达", "本地经销商",
+                  "客户自建团队", "原合作厂家"]
 TAG_NAMES = ["price-sensitive", "state-owned", "foreign-invested", "listed company", "strategic account",
              "budget in Q4", "referral source"]
+TAG_NAMES_ZH = ["价格敏感", "国有企业", "外资企业", "上市公司", "战略客户", "四季度有预算", "转介绍来源"]
 SOURCE_WEIGHTS = [(Source.REFERRAL, 18), (Source.COLD_CALL, 22), (Source.EXHIBITION, 15),
                   (Source.WEBSITE, 15), (Source.ADVERTISING, 7), (Source.PARTNER, 8), (Source.EXISTING, 8),
                   (Source.OTHER, 7)]
@@ -258,8 +279,10 @@ class DemoNamer:
     """
 
     def __init__(self, rng: random.Random, *, numbered: bool = False, start: int = 0,
-                 taken: set[str] | None = None, chinese_share: float = 0.7, mobile_prefix: str = "139"):
+                 taken: set[str] | None = None, chinese_share: float = 0.7, mobile_prefix: str = "139",
+                 chinese_labels: bool = False):
         self.rng = rng
+        self.chinese_labels = chinese_labels  # regions, industries and competitors in Chinese
         self.numbered = numbered
         self.counter = start
         self.taken = set(taken or ())
@@ -305,13 +328,16 @@ class DemoNamer:
         email = ""
         if rng.random() >= 0.3:
             email = self._unique_email(rng.choice(["info", "sales", "contact"]), domain)
+        if self.chinese_labels:
+            industry, region = INDUSTRIES_ZH[industry], PROVINCES_ZH[region]
         return Company(
             name=name, name_normalized=normalized, chinese=chinese, industry=industry, region=region,
             city=city_en, address=address, phone=self.landline(area_code), email=email,
             domain=domain, tier=tier, source=pick(rng, SOURCE_WEIGHTS), expected_value=Decimal(int(expected)),
             employees=employees,
             annual_revenue=Decimal(int(round(employees * rng.uniform(300_000, 1_500_000), -5))),
-            competitor=rng.choice(COMPETITORS) if rng.random() < 0.4 else "",
+            competitor=rng.choice(COMPETITORS_ZH if self.chinese_labels else COMPETITORS)
+            if rng.random() < 0.4 else "",
         )
 
     def _company_name(self, cities: list[tuple]) -> tuple[str, bool, str, tuple, str]:

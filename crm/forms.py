@@ -5,7 +5,8 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import Contact, Customer, Tag, User
+from .filters import CustomerIdsField
+from .models import Contact, Customer, Tag, Tier, User
 from .permissions import can_own
 from .services import CONTACT_EDITABLE_FIELDS, CUSTOMER_EDITABLE_FIELDS, too_many_tags
 from .templatetags.formatting import select_options
@@ -183,6 +184,21 @@ class MergeForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["other"].queryset = candidates
+
+
+class BulkTierForm(forms.Form):
+    """The customer list's "change tier": the ticked customers (``customer`` repeated),
+    or with ``all_matching`` every customer the list's filter matches."""
+
+    customer = CustomerIdsField(required=False)
+    all_matching = forms.BooleanField(required=False)
+    tier = forms.ChoiceField(choices=Tier.choices, label=_("New tier"))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("all_matching") and not data.get("customer") and "customer" not in self.errors:
+            raise ValidationError(_("Tick at least one customer."), code="none_ticked")
+        return data
 
 
 def apply_service_errors(form, error: ValidationError) -> None:

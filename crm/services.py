@@ -4,6 +4,7 @@ Grades and owners only move through the funnel app's services (``change_grade``,
 ``reassign``); here a customer is created at a grade and otherwise keeps it.
 """
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from simple_history.models import HistoricalChanges
 
 from . import outbox, permissions, ratelimit, selectors
 from .audit import Action, audit, audit_despite_rollback, history_purge
+from .bulk import TableWriter
 from .extensions import archive_steps
 from .models import (
     Contact,
@@ -30,6 +32,7 @@ from .models import (
     Notification,
     Order,
     Tag,
+    Tier,
     User,
 )
 from .normalize import normalize_company_name, normalize_email, phone_digits
@@ -39,6 +42,8 @@ CUSTOMER_EDITABLE_FIELDS = (
     "source", "tier", "expected_value", "competitor", "expected_signing_on", "notes",
 )
 CONTACT_EDITABLE_FIELDS = ("name", "title", "role", "phone", "email", "wechat", "preferences")
+# Customers one bulk action on the list (change tier, reassign, plan) takes at most.
+BULK_LIMIT = 1_000
 
 
 # --- Duplicate check (查重) ------------------------------------------------------
@@ -268,6 +273,51 @@ def update_customer(*, customer: Customer, by: User, tags: Sequence[str] | None 
     if chosen_tags is not None:
         customer.tags.set(chosen_tags)
     return customer
+
+
+@dataclass(frozen=True)
+class BulkTierResult:
+    changed: int  # now at the new tier
+    unchanged: int  # were at it already
+    skipped: int  # asked for but not changed: unknown, not visible to the caller, or archived
+
+
+@transaction.atomic
+def bulk_change_tier(*, customers: QuerySet[Customer], tier: str, by: User,
+                     requested: int | None = None) -> BulkTierResult:
+    """Set the tier of ``customers`` (the list's ticked rows, or every row its filter
+    matches) to ``tier``, for the customer list's bulk action and its API. Any user:
+    only the live customers ``by`` may see are changed, the others are skipped (a
+    salesperson posting another's id changes nothing). ``requested`` is how many the
+    caller asked for (the ids sent), for the skipped count.
+
+    One transaction, set-based: the rows are locked and read in one query, changed in
+    one UPDATE, and get one field-history row each (who and when, reason "Bulk tier
+    change"; as an edit through ``update_customer`` records) in one INSERT (COPY on PostgreSQL). More than
+    ``BULK_LIMIT`` customers to change is refused whole. Running it twice changes
+    nothing the second time (they are at the tier already)."""
+    if tier not in Tier.values:
+        raise ValidationError({"tier": _("Choose a valid tier.")})
+    chosen = Customer.objects.visible_to(by).live().filter(pk__in=customers.order_by().values("pk"))
+    locked = list(chosen.exclude(tier=tier).order_by("pk").for_update()[: BULK_LIMIT + 1])
+    if len(locked) > BULK_LIMIT:
+        raise ValidationError(_("More than %(limit)d customers to change: narrow the filter.")
+                              % {"limit": BULK_LIMIT})
+    unchanged = chosen.filter(tier=tier).count()
+    if locked:
+        now = timezone.now()
+        Customer.objects.filter(pk__in=[customer.pk for customer in locked]).update(tier=tier, updated_at=now)
+        history = Customer.history.model
+        record = {"history_date": now, "history_user_id": by.pk, "history_type": "~",
+                  "history_change_reason": _("Bulk tier change")}
+        TableWriter(history).insert([
+            {**{field.attname: getattr(customer, field.attname) for field in history.tracked_fields},
+             "tier": tier, **record}
+            for customer in locked
+        ])
+    requested = len(locked) + unchanged if requested is None else requested
+    return BulkTierResult(changed=len(locked), unchanged=unchanged,
+                          skipped=max(0, requested - len(locked) - unchanged))
 
 
 def refresh_weighted_values(customers: QuerySet[Customer]) -> int:

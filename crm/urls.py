@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.CustomerListView.as_view(), name="customer-list"),
     path("search/", views.QuickSearchView.as_view(), name="quick-search"),
     path("export/", views.CustomerExportView.as_view(), name="customer-export"),
+    path("bulk/tier/", views.CustomerBulkTierView.as_view(), name="customer-bulk-tier"),
     path("contacts/export/", views.ContactExportView.as_view(), name="contact-export"),
     path("new/", views.CustomerCreateView.as_view(), name="customer-create"),
     path("<int:pk>/", views.CustomerDetailView.as_view(), name="customer-detail"),

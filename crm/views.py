@@ -16,6 +16,7 @@ from django.utils.formats import get_format
 from django.utils.functional import SimpleLazyObject
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import ListView
 
@@ -23,6 +24,7 @@ from . import extensions, selectors, services
 from .exporting import export_response
 from .filters import CustomerFilter
 from .forms import (
+    BulkTierForm,
     ContactForm,
     CustomerCreateForm,
     CustomerForm,
@@ -70,8 +72,49 @@ class CustomerListView(ListView):
             # The settings row is read only if the rule needs it (for salespeople).
             can_export=can_export(self.request.user, SimpleLazyObject(CrmSettings.load)),
             show_owner=show_owner,
+            tiers=Tier.choices,
         )
         return context
+
+
+class CustomerBulkTierView(View):
+    """The list's bulk "change tier" (POST): the ticked customers, or every one the
+    list's filter (this URL's query string) matches; back to the list with what was
+    done. Only the caller's visible live customers change (``bulk_change_tier``)."""
+
+    def post(self, request):
+        back = HttpResponseRedirect(f"{reverse('crm:customer-list')}?{request.GET.urlencode()}")
+        form = BulkTierForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, errors[0])
+            return back
+        data = form.cleaned_data
+        visible = selectors.customers_visible_to(request.user)
+        if data["all_matching"]:
+            filterset = CustomerFilter(request.GET, request=request, queryset=visible)
+            if not filterset.is_valid():
+                messages.error(request, _("The filter is not valid; filter the list again."))
+                return back
+            customers, requested = filterset.qs, None
+        else:
+            customers, requested = visible.filter(pk__in=data["customer"]), len(data["customer"])
+        try:
+            result = services.bulk_change_tier(customers=customers, tier=data["tier"], by=request.user,
+                                               requested=requested)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            return back
+        tier = Tier(data["tier"]).label
+        messages.success(request, ngettext(
+            "Tier set to %(tier)s for %(count)d customer.", "Tier set to %(tier)s for %(count)d customers.",
+            result.changed) % {"tier": tier, "count": result.changed})
+        if result.skipped:
+            messages.warning(request, ngettext(
+                "%(count)d customer was not changed: it is archived or not yours to edit.",
+                "%(count)d customers were not changed: they are archived or not yours to edit.",
+                result.skipped) % {"count": result.skipped})
+        return back
 
 
 def _filter_fields(form, *, show_owner: bool) -> list[tuple]:
@@ -81,7 +124,7 @@ def _filter_fields(form, *, show_owner: bool) -> list[tuple]:
     The options are read and marked here, once: a model field's own choice iterator
     opens a server-side cursor on PostgreSQL (three round trips), and the template loop
     over an admin's 200 owners cost milliseconds."""
-    hidden = {"search", "ordering", "archived"} | (set() if show_owner else {"owner"})
+    hidden = {"search", "ordering", "archived", "customer"} | (set() if show_owner else {"owner"})
     return [(field, None if isinstance(field.field.widget, TextInput) else _options(field))
             for field in form if field.name not in hidden]
 
@@ -112,6 +155,7 @@ def _rows(customers: list, *, show_owner: bool) -> list[dict]:
         if customer.grade_id not in badges:
             badges[customer.grade_id] = grade_badge(customer.grade)
         row = {
+            "pk": customer.pk,
             "url": detail_url(customer.pk),
             "name": customer.name,
             "archived": customer.archived_at is not None,

@@ -3,8 +3,9 @@ import copy
 
 from rest_framework import serializers
 
-from crm.models import Contact, Customer, Tag, Team, User
-from crm.services import CONTACT_EDITABLE_FIELDS, CUSTOMER_EDITABLE_FIELDS, too_many_tags
+from crm.filters import MAX_ID
+from crm.models import Contact, Customer, Tag, Team, Tier, User
+from crm.services import BULK_LIMIT, CONTACT_EDITABLE_FIELDS, CUSTOMER_EDITABLE_FIELDS, too_many_tags
 
 # A customer's tags, prefetched into a plain list: Django's usual prefetch builds a related
 # manager and a queryset per customer, which cost the API list more than the rest of a row.
@@ -114,6 +115,19 @@ class ContactSerializer(serializers.ModelSerializer):
             self.fields["customer"].queryset = Customer.objects.visible_to(request.user).live()
         if getattr(self.instance, "pk", None):
             self.fields["customer"].read_only = True
+
+
+class BulkTierSerializer(serializers.Serializer):
+    customers = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+                                      min_length=1, max_length=BULK_LIMIT)
+    tier = serializers.ChoiceField(choices=Tier.choices)
+
+
+class BulkTierResultSerializer(serializers.Serializer):
+    changed = serializers.IntegerField(help_text="Now at the new tier.")
+    unchanged = serializers.IntegerField(help_text="At that tier already.")
+    skipped = serializers.IntegerField(
+        help_text="Not changed: unknown, not visible to the caller, or archived.")
 
 
 class ProbabilityOverrideSerializer(serializers.Serializer):

@@ -13,6 +13,8 @@ from crm.pagination import CappedCountPagination
 
 from .serializers import (
     PREFETCHED_TAGS,
+    BulkTierResultSerializer,
+    BulkTierSerializer,
     ContactSerializer,
     CustomerSerializer,
     CustomerWriteSerializer,
@@ -111,6 +113,20 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         customer = services.set_probability_override(customer=self.get_object(), by=request.user,
                                                      **serializer.validated_data)
         return self._output(customer)
+
+
+    @extend_schema(request=BulkTierSerializer, responses=BulkTierResultSerializer)
+    @action(detail=False, methods=["post"], url_path="bulk-tier")
+    def bulk_tier(self, request):
+        """Set the tier of up to 1,000 customers at once. Ids the caller may not see (or
+        archived customers) are skipped, never changed; the answer counts each."""
+        serializer = BulkTierSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ids = set(serializer.validated_data["customers"])
+        customers = selectors.customers_visible_to(request.user).filter(pk__in=ids)
+        result = services.bulk_change_tier(customers=customers, tier=serializer.validated_data["tier"],
+                                           by=request.user, requested=len(ids))
+        return Response(BulkTierResultSerializer(result).data)
 
 
 class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

@@ -20,3 +20,10 @@ def sort_header(context, key: str, label: str) -> str:
     arrow = " ▲" if current == key else " ▼" if current == f"-{key}" else ""
     return format_html('<a class="link-body-emphasis text-decoration-none" href="?{}ordering={}{}">{}{}</a>',
                        kept, toggle, key, label, arrow)
+
+
+@register.simple_tag(takes_context=True)
+def filters_in_use(context) -> bool:
+    """Does the URL narrow the list (a search or any filter; the sort and the page do
+    not)? An empty list then says nothing matches, never "add your first customer"."""
+    return any(value for name, value in context["request"].GET.items() if name not in ("ordering", "page"))

@@ -65,6 +65,9 @@ ROUTES = [
           kwargs=lambda w: {"pk": w.customer.pk, "contact_pk": w.contact.pk}),
     # The quick search answers everyone signed in, with only what each may see.
     Route("crm:quick-search", PAGE, query="?q=Customer"),
+    # Bulk tier change: everyone signed in goes back to the list; only visible customers change.
+    Route("crm:customer-bulk-tier", expect(302, 302), method="post", mutates=True,
+          data=lambda w: {"customer": [w.customer.pk], "tier": "priority"}),
     # --- API -------------------------------------------------------------------------
     Route("customer-list", API),
     Route("customer-detail", API_OWNED, kwargs=_customer),
@@ -75,4 +78,6 @@ ROUTES = [
     Route("contact-list", API),
     Route("contact-detail", API_OWNED, kwargs=lambda w: {"pk": w.contact.pk}),
     Route("quick-search", API, query="?q=Customer"),
+    Route("customer-bulk-tier", API, method="post", mutates=True,
+          data=lambda w: {"customers": [w.customer.pk], "tier": "priority"}),
 ]

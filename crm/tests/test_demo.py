@@ -10,7 +10,8 @@ from django.db.models import Count, Q
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
-from crm.demo import DEMO_SALESPEOPLE
+from activities.models import Activity
+from crm.demo import DEMO_SALESPEOPLE, DEMO_TEAM_NAMES_ZH, INDUSTRIES_ZH, PROVINCES_ZH
 from crm.models import Contact, Customer, KeyPersonRole, Order, Role, Team, User
 from crm.normalize import normalize_company_name
 from funnel.models import Grade, GradeChange, GradeKind
@@ -172,6 +173,36 @@ def test_seed_demo_if_empty_is_a_no_op_the_second_time(demo):
 
     assert "left as it is" in output
     assert counts() == before
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@override_settings(DEMO_LANGUAGE="zh-hans")
+def test_seed_demo_in_chinese_uses_chinese_names_regions_and_industries():
+    """``DEMO_LANGUAGE=zh-hans make run``: a Chinese team sees a Chinese company."""
+    run("seed_demo", "--if-empty")
+
+    people = [user.display_name for user in User.objects.all()]
+    assert all(_chinese(name) and " " not in name for name in people), people
+    assert "王芳" in people
+    assert sorted(Team.objects.values_list("name", flat=True)) == sorted(DEMO_TEAM_NAMES_ZH.values())
+    customers = Customer.objects.all()
+    assert customers.count() > 250
+    assert all(_chinese(customer.name) for customer in customers)
+    assert set(customers.values_list("region", flat=True)) <= set(PROVINCES_ZH.values())
+    assert set(customers.values_list("industry", flat=True)) <= set(INDUSTRIES_ZH.values())
+    assert all(_chinese(name) for name in Contact.objects.values_list("name", flat=True))
+    assert all(_chinese(outcome) for outcome in Activity.objects.values_list("outcome", flat=True))
+
+
+def test_seed_demo_in_english_keeps_english_regions_and_industries():
+    run("seed_demo", "--language", "en")
+
+    assert set(Customer.objects.values_list("region", flat=True)) & {"Jiangsu", "Sichuan"}
+    assert not set(Customer.objects.values_list("industry", flat=True)) & set(INDUSTRIES_ZH.values())
+    assert User.objects.get(username="mgr_east").display_name == "Wang Fang"
 
 
 @override_settings(DEMO_USERS_ALLOWED=False)

@@ -166,6 +166,60 @@ def test_the_api_answers_typed_rows_and_400_for_bad_input(book, client_as):
         assert set(response.json()) == {"q"}
 
 
+@pytest.fixture
+def reachable(book):
+    """A contact on each of the other customers, reachable by name and by phone digits."""
+    for n, key in enumerate(("teammate", "sub", "other"), start=1):
+        ContactFactory(customer=book[key], name=f"Lin Mei {key}", phone=f"+86 138-0013-800{n}")
+    return book
+
+
+@pytest.mark.parametrize(
+    "role, expected",
+    [
+        ("salesperson", ["harbor"]),
+        ("teammate", ["teammate"]),
+        ("sub_salesperson", ["sub"]),
+        ("manager", ["harbor", "sub", "teammate"]),
+        ("other_salesperson", ["other"]),
+        ("other_manager", ["other"]),
+        ("admin", ["harbor", "other", "sub", "teammate"]),
+    ],
+)
+@pytest.mark.parametrize("q", ["Lin Mei", "0013-800", "harbor"])
+def test_the_page_and_the_api_never_return_another_owners_customer(reachable, client_as, role, expected, q):
+    """A name prefix, a phone fragment and a contact's name all match every customer of
+    the book; each role gets exactly the ones it may see, on the page and from the API."""
+    client = client_as(role)
+    keys = {customer.pk: key for key, customer in reachable.items() if isinstance(customer, Customer)}
+
+    page = client.get(reverse("crm:quick-search"), {"q": q}, **HTMX)
+    api = client.get(reverse("quick-search"), {"q": q}).json()["results"]
+
+    shown = sorted(
+        key for pk, key in keys.items() if reverse("crm:customer-detail", args=[pk]) in page.content.decode()
+    )
+    assert shown == expected
+    assert sorted(keys[hit["id"]] for hit in api) == expected
+
+
+def test_a_two_character_chinese_name_finds_only_what_the_user_may_see(book, personas):
+    """Too short for the trigram index: matched among the user's own rows first."""
+    ContactFactory(customer=book["harbor"], name="林军", role=KeyPersonRole.USER)
+    ContactFactory(customer=book["other"], name="林军", role=KeyPersonRole.USER)
+    CustomerFactory(owner=personas.teammate, name="林军贸易")
+
+    assert [
+        (hit.customer.name, hit.contact.name) for hit in selectors.quick_search(personas.salesperson, "林军")
+    ] == [("Harbor Point Logistics", "林军")]
+    assert names(selectors.quick_search(personas.manager, "林军")) == ["林军贸易", "Harbor Point Logistics"]
+    assert names(selectors.quick_search(personas.admin, "林军")) == [
+        "林军贸易",
+        "Harbor Point Logistics",
+        "West Harbor Trading",
+    ]
+
+
 # --- Queries ---------------------------------------------------------------------------------
 
 
