@@ -7,9 +7,12 @@
   violations are collected on ``page.console_errors`` / ``page.csp_violations``.
 * ``login(page, username, password)`` — signs in through the login form; reuse it from
   any journey with ``from e2e.conftest import login``.
+* ``matrix_world`` — the root conftest's personas (every username is its role, e.g.
+  ``manager``) with the role matrix's world of rows (``config/tests/test_routes.py``).
 
 A failing test leaves a full-page screenshot in ``test-results/``.
 """
+
 import os
 
 # Playwright's sync API keeps an asyncio loop running in this thread, which makes Django
@@ -73,7 +76,9 @@ def browser(playwright_driver):
     """One chromium for the whole e2e package (scoped so Playwright's loop stops after it)."""
     try:
         chromium = playwright_driver.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
         )
     except Exception as exc:  # noqa: BLE001 - any launch error means "no browser here"
         skip_or_fail(f"could not start {CHROMIUM}: {exc}")
@@ -100,8 +105,11 @@ def watched_page(context):
     browser_page.on("pageerror", lambda error: browser_page.page_errors.append(str(error)))
     browser_page.on(
         "response",
-        lambda response: browser_page.failed_responses.append(f"{response.status} {response.url}")
-        if response.status >= 400 else None,
+        lambda response: (
+            browser_page.failed_responses.append(f"{response.status} {response.url}")
+            if response.status >= 400
+            else None
+        ),
     )
     return browser_page
 
@@ -113,8 +121,14 @@ def phone_page(browser, live_server):
     contexts = []
 
     def make(**options):
-        options = {"locale": "en-US", "viewport": PHONE, "is_mobile": True, "has_touch": True,
-                   "device_scale_factor": 3, **options}
+        options = {
+            "locale": "en-US",
+            "viewport": PHONE,
+            "is_mobile": True,
+            "has_touch": True,
+            "device_scale_factor": 3,
+            **options,
+        }
         context = browser.new_context(base_url=live_server.url, **options)
         contexts.append(context)
         return watched_page(context)
@@ -164,3 +178,16 @@ def login(page, username: str, password: str) -> None:
         page.click("main form button[type=submit]")
     if page.locator("[data-testid=user-menu]").count() == 0:
         raise AssertionError(f"login as {username!r} failed; still at {page.url}")
+
+
+@pytest.fixture
+def matrix_world(transactional_db, personas):
+    """The role matrix's world, with the objects its routes build on first use (alerts,
+    handover tasks, the pool, conflicts) built now, so every page has rows to show."""
+    from config.tests.test_routes import build_world, declared_routes
+
+    world = build_world(personas)
+    for route in declared_routes().values():
+        if route.kwargs:
+            route.kwargs(world)
+    return world

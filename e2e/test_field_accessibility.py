@@ -5,7 +5,6 @@ feed, the quick search and the offline page. axe runs offline (axe-playwright-py
 ships axe-core); the counts per page are printed in every run."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,11 +15,10 @@ from crm.models import Role
 from crm.tests.factories import ContactFactory, CustomerFactory, TeamFactory, UserFactory
 from funnel.tests.factories import grade
 
+from .axe import serious_violations
 from .conftest import login
 
 PASSWORD = "correct-horse-battery"
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-           "resultTypes": ["violations"]}
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -33,27 +31,22 @@ def field_day(transactional_db):
     team.manager = manager
     team.save()
     salesperson = UserFactory(username="sales_east1", first_name="Wei", last_name="Zhang", team=team)
-    customer = CustomerFactory(owner=salesperson, name="Harbor Point Logistics", grade=grade("C"),
-                               address="88 Harbour Rd, Shanghai")
+    customer = CustomerFactory(
+        owner=salesperson, name="Harbor Point Logistics", grade=grade("C"), address="88 Harbour Rd, Shanghai"
+    )
     ContactFactory(customer=customer, name="Lin Mei", phone="+86 138 0013 8000")
     plan = services.open_plan(by=salesperson, day=timezone.localdate())
-    services.add_plan_item(plan=plan, by=salesperson, customer=customer, purpose=Purpose.SERVICE,
-                           kind=PlanItemKind.VISIT)
+    services.add_plan_item(
+        plan=plan, by=salesperson, customer=customer, purpose=Purpose.SERVICE, kind=PlanItemKind.VISIT
+    )
     visit, _created = visits.check_in(by=salesperson, customer=customer, fix=None, status="denied")
     return {"customer": customer, "visit": visit}
 
 
-def _serious(page) -> list[str]:
-    results = Axe().run(page, options=WCAG_AA)
-    return [f"{violation['id']} ({violation['impact']}): {violation['help']} at "
-            + "; ".join(" ".join(node["target"]) + " " + node.get("failureSummary", "")[-90:]
-                        for node in violation["nodes"][:3])
-            for violation in results.response["violations"] if violation["impact"] in {"serious", "critical"}]
-
-
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
-def test_the_field_pages_have_no_serious_accessibility_violation(phone_page, live_server, field_day, capsys,
-                                                                  language):
+def test_the_field_pages_have_no_serious_accessibility_violation(
+    phone_page, live_server, field_day, capsys, language
+):
     customer, visit = field_day["customer"], field_day["visit"]
     pages = {
         "sales_east1": [
@@ -74,8 +67,10 @@ def test_the_field_pages_have_no_serious_accessibility_violation(phone_page, liv
         login(page, username, PASSWORD)
         for url in urls:
             page.goto(url)
-            found[url] = _serious(page)
+            found[url] = serious_violations(page)
     with capsys.disabled():
-        print(f"\naxe ({language}), serious or critical per page: "
-              + ", ".join(f"{url} {len(violations)}" for url, violations in found.items()))
+        print(
+            f"\naxe ({language}), serious or critical per page: "
+            + ", ".join(f"{url} {len(violations)}" for url, violations in found.items())
+        )
     assert not any(found.values()), "\n".join(f"{url}: {v}" for url, vs in found.items() for v in vs)

@@ -1,11 +1,12 @@
 // Site-wide behaviour. No inline scripts anywhere: the Content-Security-Policy forbids them.
 (function () {
   "use strict";
-  // Language switch: submit as soon as a language is picked (the button stays for no-JS use).
+  // Language switch: submit as soon as a language is picked. The button is for no-JS use
+  // only: hidden, not merely invisible, so the keyboard never lands on it.
   document.querySelectorAll("[data-language-form]").forEach(function (form) {
     var select = form.querySelector("select");
     var button = form.querySelector("[data-language-submit]");
-    if (button) { button.classList.add("visually-hidden"); }
+    if (button) { button.hidden = true; }
     select.addEventListener("change", function () { form.submit(); });
   });
   // Confirm destructive actions: <form data-confirm="Are you sure?">.
