@@ -41,7 +41,7 @@ def grade_changes_timeline(customer, limit: int) -> list[TimelineEntry]:
         TimelineEntry(
             at=change.changed_at, kind="grade", icon="⇅",
             title=_("Grade %(from)s → %(to)s") % {
-                "from": change.from_grade.code if change.from_grade else "—", "to": change.to_grade.code,
+                "from": change.from_grade.label if change.from_grade else "—", "to": change.to_grade.label,
             },
             detail=change.note,
             actor=change.changed_by.display_name if change.changed_by else "",

@@ -31,6 +31,7 @@ from crm.demo import (
     DEMO_SALESPEOPLE,
     EAST_CITIES,
     TAG_NAMES,
+    TAG_NAMES_ZH,
     WEST_CITIES,
     Company,
     DemoNamer,
@@ -71,6 +72,8 @@ NOTES_DOWN = [("预算推迟到下季度", "Budget postponed to next quarter"),
               ("客户要求重新评估需求", "They want to re-assess their needs")]
 CUSTOMER_NOTES = ["年底有扩产计划", "Wants a site visit to our factory first", "通过展会认识,对新产品感兴趣",
                   "Parent company in Germany decides on budgets"]
+CUSTOMER_NOTES_ZH = ["年底有扩产计划", "希望先来我们工厂参观", "通过展会认识,对新产品感兴趣",
+                     "预算由德国母公司决定"]
 LOST_REASONS = [("价格高于竞争对手", "Competitor was cheaper"), ("预算取消", "Budget cancelled"),
                 ("选择了现有供应商", "Stayed with their current supplier"),
                 ("项目搁置", "Project put on hold"), ("我们的交付周期太长", "Our delivery time was too long")]
@@ -78,6 +81,8 @@ LOST_REASONS = [("价格高于竞争对手", "Competitor was cheaper"), ("预算
 OVERRIDE_REASONS = [("Budget approved, verbal yes from the GM", 15), ("Only vendor on the shortlist", 10),
                     ("Procurement froze all spending until next quarter", -20),
                     ("Their parent company prefers a competitor", -15)]
+OVERRIDE_REASONS_ZH = [("预算已批,总经理口头同意", 15), ("入围名单上只有我们一家", 10),
+                       ("采购冻结一切支出,直到下季度", -20), ("其母公司倾向竞争对手", -15)]
 
 
 @dataclass
@@ -331,9 +336,10 @@ def write(drafts: list[Draft], *, batch_size: int = 5000, history: bool = True) 
 
 @transaction.atomic
 def create_demo_customers(users: dict[str, User], now: datetime | None = None,
-                          seed: int = DEMO_SEED) -> dict[str, int]:
+                          seed: int = DEMO_SEED, *, chinese: bool = False) -> dict[str, int]:
     """About 300 customers of the demo salespeople (see ``DEMO_PROFILES``), a dozen in
-    the public pool, with contacts, orders and grade histories. Same data every run."""
+    the public pool, with contacts, orders and grade histories. Same data every run.
+    ``chinese``: every company, person, region, industry, tag and note in Chinese."""
     ensure_demo_allowed()
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -341,8 +347,9 @@ def create_demo_customers(users: dict[str, User], now: datetime | None = None,
     funnel = Funnel.load()
     clock = Clock(now)
     taken = set(Customer.objects.live().values_list("name_normalized", flat=True))
-    namer = DemoNamer(rng, taken=taken, mobile_prefix="139")
-    tags = [Tag.objects.get_or_create(name=name)[0] for name in TAG_NAMES]
+    namer = DemoNamer(rng, taken=taken, mobile_prefix="139", chinese_share=1.0 if chinese else 0.7,
+                      chinese_labels=chinese)
+    tags = [Tag.objects.get_or_create(name=name)[0] for name in (TAG_NAMES_ZH if chinese else TAG_NAMES)]
     managers = {username: users[f"mgr_{team.lower()}"]
                 for team, usernames in DEMO_SALESPEOPLE.items() for username in usernames}
     east = set(DEMO_SALESPEOPLE["East"])
@@ -394,7 +401,7 @@ def create_demo_customers(users: dict[str, User], now: datetime | None = None,
         if position >= len(funnel.open) - 2 or (position == len(funnel.open) - 3 and rng.random() < 0.3):
             customer.expected_signing_on = today + timedelta(days=rng.randint(7, 90))
         if rng.random() < 0.08:
-            customer.notes = rng.choice(CUSTOMER_NOTES)
+            customer.notes = rng.choice(CUSTOMER_NOTES_ZH if chinese else CUSTOMER_NOTES)
 
         orders: list[Order] = []
         if grade == funnel.won:
@@ -439,7 +446,8 @@ def create_demo_customers(users: dict[str, User], now: datetime | None = None,
     # A few salespeople's judgement differs from the grade's default probability.
     candidates = [d.customer for d in drafts if d.customer.owner_id and d.path[-1] in funnel.open[-3:]]
     chosen = rng.sample(candidates, min(len(OVERRIDE_REASONS), len(candidates)))
-    for customer, (reason, points) in zip(chosen, OVERRIDE_REASONS, strict=False):
+    overrides = OVERRIDE_REASONS_ZH if chinese else OVERRIDE_REASONS
+    for customer, (reason, points) in zip(chosen, overrides, strict=False):
         customer.probability_override = min(Decimal(95), max(Decimal(5), customer.grade.probability + points))
         customer.probability_override_reason = reason
     return write(drafts)

@@ -2,13 +2,13 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DateTimeField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Case, Count, DateTimeField, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from crm.models import Customer, CustomerTally, Team, Tier, User
+from crm.models import Customer, CustomerTally, Role, Team, Tier, User
 from crm.selectors import customer_tally_visible_to
 
 from . import clock
@@ -67,7 +67,8 @@ def grade_timeline(customer: Customer, limit: int) -> QuerySet[GradeChange]:
     """The customer page's grade moves, with only the columns its timeline shows."""
     return (GradeChange.objects.filter(customer=customer)
             .select_related("from_grade", "to_grade", "changed_by")
-            .only("changed_at", "note", "from_grade__code", "to_grade__code",
+            .only("changed_at", "note", "from_grade__code", "from_grade__kind", "to_grade__code",
+                  "to_grade__kind",
                   *(f"changed_by__{name}" for name in _PERSON_NAME))
             .order_by("-changed_at", "-pk")[:limit])
 
@@ -78,11 +79,20 @@ def grade_timeline(customer: Customer, limit: int) -> QuerySet[GradeChange]:
 
 def alerts_visible_to(user: User) -> QuerySet[StagnationAlert]:
     """Open stagnation alerts of live, owned customers ``user`` may see (owner and their
-    managers), oldest stagnation first, customer, owner and grade joined."""
+    managers), oldest stagnation first, customer, owner and grade joined: after each
+    scan, one per customer the funnel shows as stuck (snoozed ones included)."""
     return (StagnationAlert.objects.visible_to(user).open()
             .filter(customer__archived_at__isnull=True, customer__owner__isnull=False)
             .select_related("customer", "customer__owner", "customer__grade", "grade")
             .order_by("stagnant_from", "pk"))
+
+
+def alert_counts(alerts: QuerySet[StagnationAlert], today: date) -> dict[str, int]:
+    """Of these open alerts, how many (each a stuck customer), how many are snoozed on
+    ``today`` and how many are left to act on: one query."""
+    snoozed = Q(snoozed_until__gt=today)
+    counts = alerts.order_by().aggregate(stuck=Count("pk"), snoozed=Count("pk", filter=snoozed))
+    return {**counts, "to_act_on": counts["stuck"] - counts["snoozed"]}
 
 
 # What a grade badge reads of a grade (``formatting.grade_badge``: code, colour, name).
@@ -93,9 +103,11 @@ MY_DAY_ROW_CUSTOMER_FIELDS = ("customer__name", "customer__tier",
 
 
 def open_alerts_for(user: User) -> QuerySet[StagnationAlert]:
-    """The alerts "my day" shows: a salesperson's own stuck customers, a manager's team's;
-    only what its rows read (customer, grade badge, days in grade, owner's name)."""
-    return (alerts_visible_to(user).select_related(None).select_related("customer__owner", "customer__grade")
+    """The alerts "my day" shows: a salesperson's own stuck customers, a manager's team's,
+    but not those snoozed until a later day; only what its rows read (customer, grade
+    badge, days in grade, owner's name)."""
+    return (alerts_visible_to(user).to_act_on(timezone.localdate())
+            .select_related(None).select_related("customer__owner", "customer__grade")
             .only(*MY_DAY_ROW_CUSTOMER_FIELDS, "customer__grade_entered_at",
                   *(f"customer__owner__{name}" for name in _PERSON_NAME)))
 
@@ -157,6 +169,20 @@ def departing_candidates(user: User) -> QuerySet[User]:
     return (User.objects.visible_to(user).filter(is_active=True).exclude(pk=user.pk).select_related("team")
             .annotate(live_customers=Count("customers", filter=Q(customers__archived_at__isnull=True)))
             .order_by("team__name", "username"))
+
+
+def departure_takers(user: User, leaver: User, *, other_teams: bool = False) -> QuerySet[User]:
+    """Who the departure wizard offers to take over ``leaver``'s customers: the leaver's
+    teammates (same team) — they know the accounts and the area. ``other_teams`` (the
+    manager asked) adds everyone else ``user`` may hand customers to, teammates still
+    first. Admins never take customers; a leaver without a team gets everyone."""
+    people = assignable_owners(user).exclude(pk=leaver.pk).exclude(role=Role.ADMIN)
+    if leaver.team_id is None:
+        return people.order_by("team__name", "username")
+    if not other_teams:
+        return people.filter(team_id=leaver.team_id)
+    return people.order_by(
+        Case(When(team_id=leaver.team_id, then=0), default=1), "team__name", "username")
 
 
 def departure_customers(leaver: User) -> list[Customer]:

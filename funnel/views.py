@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,7 +20,6 @@ from django.views.generic import ListView
 
 from crm.filters import CustomerFilter
 from crm.forms import apply_service_errors
-from crm.models import Role
 from crm.selectors import customers_visible_to, teams_visible_to, users_visible_to
 
 from . import permissions, selectors, services
@@ -36,6 +36,7 @@ from .forms import (
     ReleaseForm,
     SettleForm,
     SinceForm,
+    SnoozeAlertForm,
 )
 from .models import FunnelSettings, HandoverStatus
 from .services import ReassignConflict, StaleWrite
@@ -152,8 +153,11 @@ class FilteredListView(ListView):
     def base_queryset(self):
         raise NotImplementedError
 
+    def filter_data(self):
+        return self.request.GET
+
     def get_queryset(self):
-        self.filterset = self.filterset_class(self.request.GET, request=self.request,
+        self.filterset = self.filterset_class(self.filter_data(), request=self.request,
                                               queryset=self.base_queryset())
         return self.filterset.qs
 
@@ -168,14 +172,57 @@ class FilteredListView(ListView):
 
 
 class AlertListView(FilteredListView):
-    """Open stagnation alerts the user may see, with the days each customer is stuck."""
+    """Open stagnation alerts the user may see — after each scan, one per customer the
+    funnel shows as stuck — those to act on first (snoozed ones on their own list), with
+    the days each customer is stuck and the row actions: log an activity, reassign
+    (managers), snooze."""
 
     template_name = "funnel/alert_list.html"
     context_object_name = "alerts"
     filterset_class = AlertFilter
 
+    def filter_data(self):
+        data = self.request.GET.copy()
+        data.setdefault("state", AlertFilter.TO_ACT_ON)
+        return data
+
     def base_queryset(self):
         return selectors.alerts_visible_to(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = context["today"]
+        every_state = self.filter_data().copy()
+        every_state["state"] = AlertFilter.ALL
+        every = AlertFilter(every_state, request=self.request, queryset=self.base_queryset()).qs
+        context.update(
+            counts=selectors.alert_counts(every, today),
+            state=self.filterset.form.cleaned_data.get("state") or AlertFilter.ALL,
+            snooze_form=SnoozeAlertForm(), snooze_min=today + timedelta(days=1),
+            snooze_max=today + timedelta(days=services.MAX_SNOOZE_DAYS),
+            snooze_default=today + timedelta(days=7),
+        )
+        return context
+
+
+class SnoozeAlertView(View):
+    """Snooze an alert the user sees (POST: a date and a reason); anyone else gets 404."""
+
+    def post(self, request, pk):
+        alert = get_object_or_404(selectors.alerts_visible_to(request.user), pk=pk)
+        form = SnoozeAlertForm(request.POST)
+        if form.is_valid():
+            try:
+                services.snooze_alert(alert=alert, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                messages.error(request, _messages_of(error))
+            else:
+                messages.success(request, _("%(name)s is snoozed until %(date)s.") % {
+                    "name": alert.customer.name,
+                    "date": date_format(form.cleaned_data["until"], "SHORT_DATE_FORMAT")})
+        else:
+            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(_next_url(request, reverse("funnel:alert-list")))
 
 
 # --- Public pool ---------------------------------------------------------------------------
@@ -313,7 +360,9 @@ def _bulk_form(request, visible, data=None):
 
 class BulkReassignView(View):
     """改派 many: filter the customers, tick them, choose the new owner and the reason.
-    The list shows at most 200 rows (narrow the filters for more)."""
+    The list shows at most 200 rows (narrow the filters for more). The customer list's
+    bulk bar sends its selection here: ``customer`` ids (or its filter) and ``tick=all``,
+    which ticks every row shown."""
 
     template_name = "funnel/bulk_reassign.html"
 
@@ -323,10 +372,16 @@ class BulkReassignView(View):
         filterset = CustomerFilter(request.GET, request=request, queryset=visible)
         ordered = filterset.qs.order_by("owner__username", "grade__order", "name", "pk")
         rows = list(ordered[:BULK_LIST_LIMIT + 1])
+        if form is not None:  # sent back with an error: the ticks stay
+            ticked = set(form.data.getlist("customers"))
+        elif request.GET.get("tick") == "all":  # from the customer list's selection
+            ticked = {str(customer.pk) for customer in rows}
+        else:
+            ticked = set()
         form = form or _bulk_form(request, visible)
         return {"filterset": filterset, "customers": rows[:BULK_LIST_LIMIT],
                 "capped": len(rows) > BULK_LIST_LIMIT, "form": form, "limit": BULK_LIST_LIMIT,
-                "query_string": request.GET.urlencode()}
+                "query_string": request.GET.urlencode(), "ticked": ticked}
 
     def get(self, request):
         return render(request, self.template_name, self._context(request))
@@ -358,7 +413,9 @@ class BulkReassignView(View):
                 len(result.moved)) % {"count": len(result.moved), "owner": data["owner"].display_name})
         for refusal in result.refused:
             messages.warning(request, refusal.message)
-        return HttpResponseRedirect(request.get_full_path())
+        query = request.GET.copy()
+        query.pop("tick", None)  # done: the rows shown again are not ticked again
+        return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
 
 
 # --- Handover ------------------------------------------------------------------------------------
@@ -434,43 +491,51 @@ class DepartureWizardView(View):
     template_name = "funnel/departure_wizard.html"
 
     def _setup(self, request, pk):
+        """The leaver, and whom to offer: their teammates, other teams only when the
+        manager asked (``other_teams=1``, kept through the steps)."""
         _require_manager(request)
         leaver = get_object_or_404(selectors.departing_candidates(request.user), pk=pk)
         if not permissions.can_run_departure(request.user, leaver):
             raise PermissionDenied
-        candidates = (selectors.assignable_owners(request.user).exclude(pk=leaver.pk)
-                      .exclude(role=Role.ADMIN))
-        return leaver, candidates
+        data = request.POST if request.method == "POST" else request.GET
+        other_teams = data.get("other_teams") == "1"
+        candidates = selectors.departure_takers(request.user, leaver, other_teams=other_teams)
+        return leaver, candidates, other_teams
 
-    def _render_split(self, request, leaver, teammates_form, form, proposal, status=200):
+    def _render_choice(self, request, leaver, teammates_form, customers, other_teams, status=200):
+        return render(request, self.template_name, {
+            "leaver": leaver, "teammates_form": teammates_form, "customers": customers,
+            "other_teams": other_teams,
+        }, status=status)
+
+    def _render_split(self, request, leaver, teammates_form, form, proposal, other_teams, status=200):
         teammates = form.teammates
         return render(request, self.template_name, {
             "leaver": leaver, "teammates_form": teammates_form, "teammates": teammates, "form": form,
             "customers": form.customers, "summary": _split_summary(form.customers, proposal, teammates),
             "locked_count": sum(1 for customer in form.customers if customer.grade.locked),
+            "other_teams": other_teams,
         }, status=status)
 
     def get(self, request, pk):
-        leaver, candidates = self._setup(request, pk)
+        leaver, candidates, other_teams = self._setup(request, pk)
         teammates_form = DepartureTeammatesForm(request.GET if "teammates" in request.GET else None,
                                                 candidates=candidates)
         customers = selectors.departure_customers(leaver)
         if not (teammates_form.is_bound and teammates_form.is_valid()):
-            return render(request, self.template_name,
-                          {"leaver": leaver, "teammates_form": teammates_form, "customers": customers})
+            return self._render_choice(request, leaver, teammates_form, customers, other_teams)
         teammates = list(teammates_form.cleaned_data["teammates"])
         proposal = selectors.propose_split(customers, teammates)
         form = DepartureForm(customers=customers, teammates=teammates, proposal=proposal,
                              may_force=permissions.can_force(request.user))
-        return self._render_split(request, leaver, teammates_form, form, proposal)
+        return self._render_split(request, leaver, teammates_form, form, proposal, other_teams)
 
     def post(self, request, pk):
-        leaver, candidates = self._setup(request, pk)
+        leaver, candidates, other_teams = self._setup(request, pk)
         teammates_form = DepartureTeammatesForm(request.POST, candidates=candidates)
         customers = selectors.departure_customers(leaver)
         if not teammates_form.is_valid():
-            return render(request, self.template_name, {
-                "leaver": leaver, "teammates_form": teammates_form, "customers": customers}, status=400)
+            return self._render_choice(request, leaver, teammates_form, customers, other_teams, status=400)
         form = DepartureForm(request.POST, customers=customers, proposal={},
                              teammates=list(teammates_form.cleaned_data["teammates"]),
                              may_force=permissions.can_force(request.user))
@@ -488,8 +553,9 @@ class DepartureWizardView(View):
                     len(result.moved),
                 ) % {"name": leaver.display_name, "count": len(result.moved)})
                 return redirect("funnel:departure-list")
-        chosen = form.assignments() if form.is_valid() else {}
-        return self._render_split(request, leaver, teammates_form, form, chosen, status=400)
+        # The split as the manager left it (not a new proposal): the summary keeps their numbers.
+        return self._render_split(request, leaver, teammates_form, form, form.assignments(), other_teams,
+                                  status=400)
 
 
 def _split_summary(customers, proposal, teammates) -> list[dict]:
@@ -502,7 +568,7 @@ def _split_summary(customers, proposal, teammates) -> list[dict]:
             row = rows[person.pk]
             row["count"] += 1
             row["weighted"] += customer.weighted_value
-            row["grades"][customer.grade.code] += 1
+            row["grades"][customer.grade.label] += 1
     return [{**row, "grades": dict(row["grades"])} for row in rows.values()]
 
 

@@ -312,6 +312,7 @@ class ConversionView(ReportView):
         headers = [
             _("Grade"),
             _("Entered"),
+            _("Left"),
             _("Moved up"),
             _("Conversion (%)"),
             _("Mean days in grade"),
@@ -328,6 +329,7 @@ class ConversionView(ReportView):
                 [
                     stage["grade"].code,
                     stage["entered"],
+                    stage["exits"],
                     stage["advanced"],
                     None if stage["rate"] is None else stage["rate"] * 100,
                     stage["mean_days"],

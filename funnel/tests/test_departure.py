@@ -58,10 +58,10 @@ def test_after_the_wizard_the_leaver_cannot_log_in_owns_nothing_and_nothing_was_
     client = client_as("manager")
     proposal_page = client.get(
         reverse("funnel:departure-wizard", args=[leaver.pk]),
-        {"teammates": [personas.teammate.pk, personas.sub_salesperson.pk]},
+        {"teammates": [personas.teammate.pk, personas.sub_salesperson.pk], "other_teams": "1"},
     )
 
-    response = _wizard_post(client, leaver, [personas.teammate, personas.sub_salesperson])
+    response = _wizard_post(client, leaver, [personas.teammate, personas.sub_salesperson], other_teams="1")
 
     assert proposal_page.status_code == 200 and "Book C1" in proposal_page.content.decode()
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -117,6 +117,81 @@ def test_a_locked_customer_makes_a_managers_wizard_change_nothing(personas, clie
     assert personas.salesperson.is_active
     assert Customer.objects.filter(owner=personas.salesperson, archived_at__isnull=True).count() == 6
     assert not Reassignment.objects.exists()
+
+
+def test_a_refused_locked_move_keeps_the_split_the_manager_chose(personas, client_as, book):
+    # given a locked customer, and a split that is not the proposal: all but one to the manager
+    locked = customer_at("B", personas.salesperson, name="Book B1")
+    customers = selectors.departure_customers(personas.salesperson)
+    chosen = {customer.pk: personas.manager for customer in customers}
+    chosen[locked.pk] = personas.teammate
+
+    # when the service refuses the locked customer
+    response = _wizard_post(
+        client_as("manager"), personas.salesperson, [personas.teammate, personas.manager], assignments=chosen
+    )
+
+    # then the page comes back with the manager's numbers, not a recomputed proposal
+    assert response.status_code == 400 and "locked grade B" in response.content.decode()
+    summary = {row["person"].username: (row["count"], row["weighted"]) for row in response.context["summary"]}
+    assert summary == {
+        "manager": (5, sum(c.weighted_value for c in customers if c.pk != locked.pk)),
+        "teammate": (1, locked.weighted_value),
+    }
+    form = response.context["form"]
+    assert {c.pk: form[form.field_name(c)].value() for c in customers} == {
+        pk: str(person.pk) for pk, person in chosen.items()
+    }
+
+
+def test_the_wizard_offers_teammates_first_and_other_teams_only_on_request(personas, client_as, book):
+    url = reverse("funnel:departure-wizard", args=[personas.salesperson.pk])
+    client = client_as("manager")
+
+    default = client.get(url)
+    asked = client.get(url, {"other_teams": "1"})
+
+    def offered(response):
+        names = {person.pk: person.username for person in User.objects.all()}
+        return [
+            names[int(str(value))]
+            for value, _label in response.context["teammates_form"].fields["teammates"].choices
+        ]
+
+    assert offered(default) == ["deactivated", "manager", "teammate"]
+    assert "Show people of other teams too" in default.content.decode()
+    # Asked: the teammates still come first, then the sub-team (admins never take customers).
+    assert offered(asked) == ["deactivated", "manager", "teammate", "sub_salesperson"]
+
+
+def test_someone_of_another_team_is_refused_unless_other_teams_were_asked_for(personas, client_as, book):
+    client = client_as("manager")
+
+    refused = _wizard_post(client, personas.salesperson, [personas.sub_salesperson])
+    applied = _wizard_post(client, personas.salesperson, [personas.sub_salesperson], other_teams="1")
+
+    assert refused.status_code == 400
+    assert applied.status_code == 302
+    assert Customer.objects.filter(owner=personas.sub_salesperson).count() == 5
+
+
+def test_departure_takers_puts_the_leavers_team_first(personas):
+    leaver = personas.other_salesperson  # team West
+
+    def usernames(**options):
+        return list(
+            selectors.departure_takers(personas.admin, leaver, **options).values_list("username", flat=True)
+        )
+
+    assert usernames() == ["other_manager"]
+    assert usernames(other_teams=True) == [
+        "other_manager",
+        "deactivated",
+        "manager",
+        "salesperson",
+        "teammate",
+        "sub_salesperson",
+    ]
 
 
 def test_an_admin_forces_the_locked_customers_with_a_reason(personas, client_as, book):

@@ -151,7 +151,7 @@ def test_the_departure_wizard_proposal_runs_the_same_queries_at_two_sizes(world,
         world,
         client_as("manager"),
         reverse("funnel:departure-wizard", args=[personas.salesperson.pk]),
-        {"teammates": [personas.teammate.pk, personas.sub_salesperson.pk]},
+        {"teammates": [personas.teammate.pk, personas.sub_salesperson.pk], "other_teams": "1"},
     )
 
 
