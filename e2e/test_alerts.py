@@ -12,6 +12,7 @@ from crm.tests.factories import TeamFactory, UserFactory
 from funnel.models import Grade
 from funnel.services import scan_stagnation
 from funnel.tests.builders import customer_at
+from funnel.tests.factories import grade
 
 from .conftest import login
 
@@ -27,7 +28,8 @@ def stuck(transactional_db):
     team.manager = manager
     team.save()
     seller = UserFactory(username="seller", team=team)
-    Grade.objects.filter(code="D").update(stagnation_days=14)
+    # grade() first: a transactional test may start with the grades flushed.
+    Grade.objects.filter(pk=grade("D").pk).update(stagnation_days=14)
     for name, days in (("Northwind Trading", 20), ("Contoso Foods", 16)):
         customer_at("D", seller, days_ago=days, name=name)
     scan_stagnation(on=timezone.localdate(), notify=False)
