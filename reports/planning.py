@@ -10,6 +10,11 @@ planned again with the conversion rates measured so far and the weeks left. The
 completion ratio of a week is the customers actually added at each grade that week
 ÷ the additions that week's plan asked for (capped per grade at the plan, so surplus
 at one grade does not hide a shortfall at another).
+
+Measured or assumed: a rate is measured once enough customers have left the grade; until
+then the ratio of the grade probabilities stands in, and every step, plan row and the
+period summary say which it was. The summary averages only the weeks' measured rates and
+names the weeks that had none, so stand-ins never pass for measurements.
 """
 
 import math
@@ -25,12 +30,14 @@ MIN_RATE = Decimal("0.01")
 class Step:
     code: str  # grade code
     rate: Decimal  # conversion from this grade to the next (A's: A→won), fraction 0..1
+    measured: bool = True  # False: too few customers left the grade, the rate is assumed
 
 
 @dataclass(frozen=True)
 class PlanRow:
     code: str
     rate: Decimal
+    measured: bool
     needed: int
     current: int
     shortfall: int
@@ -72,6 +79,7 @@ def backward_plan(
             PlanRow(
                 step.code,
                 Decimal(step.rate),
+                step.measured,
                 needed[step.code],
                 have,
                 shortfall,
@@ -92,6 +100,11 @@ class WeekInput:
     orders_before: int
     added: dict[str, int]
     orders_in_week: int
+
+    @property
+    def assumed(self) -> list[str]:
+        """Grades whose rate this week was assumed, not measured."""
+        return [step.code for step in self.steps if not step.measured]
 
 
 @dataclass(frozen=True)
@@ -125,14 +138,36 @@ def weekly_replan(
     return plans
 
 
-def average_rates(weeks: Sequence[WeekInput]) -> dict[str, Decimal]:
-    """Mean of the weekly measured rates per grade (the period-end summary)."""
-    sums: dict[str, Decimal] = {}
+@dataclass(frozen=True)
+class AverageRate:
+    code: str
+    average: Decimal | None  # mean of the measured weekly rates; None when no week measured one
+    measured_weeks: int
+    weeks_without_data: tuple  # week starts (dates) whose rate was assumed, not measured
+
+
+def average_rates(weeks: Sequence[WeekInput]) -> list[AverageRate]:
+    """Per grade (top first), the mean of the rates measured week by week (the period-end
+    summary); weeks whose rate was assumed are left out of the mean and named."""
+    measured: dict[str, list[Decimal]] = {}
+    missing: dict[str, list] = {}
     for week in weeks:
         for step in week.steps:
-            sums[step.code] = sums.get(step.code, ZERO) + Decimal(step.rate)
-    count = len(weeks) or 1
-    return {code: (value / count).quantize(Decimal("0.001")) for code, value in sums.items()}
+            measured.setdefault(step.code, [])
+            missing.setdefault(step.code, [])
+            if step.measured:
+                measured[step.code].append(Decimal(step.rate))
+            else:
+                missing[step.code].append(week.week_start)
+    return [
+        AverageRate(
+            code,
+            (sum(rates, ZERO) / len(rates)).quantize(Decimal("0.001")) if rates else None,
+            len(rates),
+            tuple(missing[code]),
+        )
+        for code, rates in measured.items()
+    ]
 
 
 def per_dial(*, dials: int, amount: Decimal, commission_rate: Decimal) -> tuple[Decimal, Decimal]:

@@ -73,7 +73,8 @@ def test_each_week_is_replanned_with_the_measured_rates_and_the_weeks_left():
     # week 2: all rates 50 % now → 10 orders need A 20, B 40, C 80, D 160, E 320
     assert [r.needed for r in second.rows] == [320, 160, 80, 40, 20]
     assert second.completion == D("0.000")
-    assert planning.average_rates(weeks)["C"] == D("0.450")
+    averages = {average.code: average for average in planning.average_rates(weeks)}
+    assert (averages["C"].average, averages["C"].measured_weeks) == (D("0.450"), 2)
 
 
 def test_revenue_and_commission_per_dial():
@@ -100,3 +101,30 @@ def test_weeks_left_count_the_whole_period_when_only_past_weeks_are_given():
     (plan,) = planning.weekly_replan(target_orders=10, weeks=[week], total_weeks=13)
     assert plan.weeks_left == 13
     assert plan.rows[0].weekly_additions == 31  # 400 prospects over 13 weeks, rounded up
+
+
+def test_the_summary_averages_only_measured_rates_and_names_the_weeks_without_data():
+    # given C measured at 40 % and 50 % in two weeks, assumed (no data) in the week between
+    def week(day, c_rate, measured):
+        steps = [planning.Step("C", D(c_rate), measured), planning.Step("B", D("0.75"), False)]
+        return planning.WeekInput(day, steps, {}, 0, {}, 0)
+
+    weeks = [
+        week(date(2026, 1, 5), "0.4", True),
+        week(date(2026, 1, 12), "0.667", False),
+        week(date(2026, 1, 19), "0.5", True),
+    ]
+    # when
+    c_rate, b_rate = planning.average_rates(weeks)
+    # then the stand-in 66.7 % is not averaged in, and its week is named
+    assert (c_rate.code, c_rate.average, c_rate.measured_weeks) == ("C", D("0.450"), 2)
+    assert c_rate.weeks_without_data == (date(2026, 1, 12),)
+    # a rate never measured in the period has no average at all
+    assert (b_rate.average, b_rate.measured_weeks, len(b_rate.weeks_without_data)) == (None, 0, 3)
+    assert weeks[1].assumed == ["C", "B"]
+
+
+def test_plan_rows_say_whether_their_rate_was_measured():
+    steps = [planning.Step("E", D("0.5"), False), *METHOD_STEPS[1:]]
+    rows = planning.backward_plan(target_orders=10, steps=steps, current={}, weeks_left=1)
+    assert [row.measured for row in rows] == [False, True, True, True, True]
