@@ -30,8 +30,18 @@ class GradeAdmin(SimpleHistoryAdmin):
     """Grades are configuration: the model's ``clean`` gives clear errors for bad
     probabilities or order, and saving re-times the stagnation clock when needed."""
 
-    list_display = ["code", "name", "name_zh", "order", "kind", "probability", "stagnation_days",
-                    "locked", "pool_return_days", "requires_decision_maker"]
+    list_display = [
+        "code",
+        "name",
+        "name_zh",
+        "order",
+        "kind",
+        "probability",
+        "stagnation_days",
+        "locked",
+        "pool_return_days",
+        "requires_decision_maker",
+    ]
     list_editable = []
     inlines = [HandoverStepInline]
     ordering = ["order"]
@@ -68,8 +78,16 @@ class FunnelSettingsAdmin(SingletonAdmin):
     """One row: day counting, pool caps and waits. Saving re-times stagnation clocks
     when the day counting changes."""
 
-    list_display = ["__str__", "day_count", "max_customers_per_salesperson", "claims_per_day",
-                    "reclaim_wait_days", "pool_warning_days", "grade_skip_rule"]
+    list_display = [
+        "__str__",
+        "day_count",
+        "max_customers_per_salesperson",
+        "claims_per_day",
+        "reclaim_wait_days",
+        "pool_warning_days",
+        "grade_skip_rule",
+        "concentration_share",
+    ]
 
     def save_model(self, request, obj, form, change):
         services.save_funnel_settings(settings_row=obj, by=request.user)
@@ -77,8 +95,16 @@ class FunnelSettingsAdmin(SingletonAdmin):
 
 @admin.register(StagnationAlert)
 class StagnationAlertAdmin(ReadOnlyAdmin):
-    list_display = ["customer", "grade", "owner", "stagnant_from", "raised_on", "closed_at", "close_reason",
-                    "snoozed_until"]
+    list_display = [
+        "customer",
+        "grade",
+        "owner",
+        "stagnant_from",
+        "raised_on",
+        "closed_at",
+        "close_reason",
+        "snoozed_until",
+    ]
     list_select_related = ["customer", "grade", "owner"]
     list_filter = ["grade", "close_reason"]
     date_hierarchy = "raised_on"
@@ -108,8 +134,15 @@ class HandoverTaskAdmin(ReadOnlyAdmin):
 
 @admin.register(ConflictClaim)
 class ConflictClaimAdmin(ReadOnlyAdmin):
-    list_display = ["claimed_as", "claimant", "holder", "first_contact_on", "status", "created_at",
-                    "settled_by"]
+    list_display = [
+        "claimed_as",
+        "claimant",
+        "holder",
+        "first_contact_on",
+        "status",
+        "created_at",
+        "settled_by",
+    ]
     list_select_related = ["claimant", "holder", "settled_by"]
     list_filter = ["status"]
     search_fields = ["claimed_as", "customer__name"]

@@ -1,4 +1,5 @@
 """The grades of the funnel (E→A, won, lost) and the history of every move between them."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -33,31 +34,46 @@ class Grade(models.Model):
     name = models.CharField(_("name (English)"), max_length=100)
     name_zh = models.CharField(_("name (Chinese)"), max_length=100, blank=True)
     order = models.PositiveSmallIntegerField(
-        _("order"), unique=True, help_text=_("Position in the funnel: 1 is the top (prospects)."),
+        _("order"),
+        unique=True,
+        help_text=_("Position in the funnel: 1 is the top (prospects)."),
     )
     kind = models.CharField(_("kind"), max_length=10, choices=GradeKind.choices, default=GradeKind.OPEN)
     probability = models.DecimalField(
-        _("win probability (%)"), max_digits=5, decimal_places=2,
+        _("win probability (%)"),
+        max_digits=5,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
     stagnation_days = models.PositiveSmallIntegerField(
-        _("stagnation limit (days)"), null=True, blank=True,
+        _("stagnation limit (days)"),
+        null=True,
+        blank=True,
         help_text=_("A customer longer than this at the grade raises a stagnation alert."),
     )
     locked = models.BooleanField(
-        _("locked"), default=False, help_text=_("No change of owner while a customer is at this grade."),
+        _("locked"),
+        default=False,
+        help_text=_("No change of owner while a customer is at this grade."),
     )
     pool_return_days = models.PositiveSmallIntegerField(
-        _("pool-return days"), null=True, blank=True,
+        _("pool-return days"),
+        null=True,
+        blank=True,
         help_text=_("Customers with no activity for this many days go back to the public pool."),
     )
     requires_decision_maker = models.BooleanField(
-        _("requires a decision maker"), default=False,
-        help_text=_("Customers at this grade are flagged when no decision maker is identified "
-                    "(C and above)."),
+        _("requires a decision maker"),
+        default=False,
+        help_text=_(
+            "Customers at this grade are flagged when no decision maker is identified (C and above)."
+        ),
     )
-    playbook = models.TextField(_("playbook (English)"), blank=True,
-                                help_text=_("What to do at this grade; shown on the customer page."))
+    playbook = models.TextField(
+        _("playbook (English)"),
+        blank=True,
+        help_text=_("What to do at this grade; shown on the customer page."),
+    )
     playbook_zh = models.TextField(_("playbook (Chinese)"), blank=True)
 
     history = HistoricalRecords()
@@ -68,12 +84,15 @@ class Grade(models.Model):
         verbose_name = _("grade")
         verbose_name_plural = _("grades")
         constraints = [
-            models.CheckConstraint(condition=Q(probability__gte=0, probability__lte=100),
-                                   name="grade_probability_0_100"),
-            models.CheckConstraint(condition=~Q(kind=GradeKind.WON) | Q(probability=100),
-                                   name="grade_won_is_100"),
-            models.CheckConstraint(condition=~Q(kind=GradeKind.LOST) | Q(probability=0),
-                                   name="grade_lost_is_0"),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=100), name="grade_probability_0_100"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=GradeKind.WON) | Q(probability=100), name="grade_won_is_100"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=GradeKind.LOST) | Q(probability=0), name="grade_lost_is_0"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,17 +153,25 @@ class GradeChange(models.Model):
 
     stays_when_merged = True
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="grade_changes",
-                                 verbose_name=_("customer"))
-    from_grade = models.ForeignKey(Grade, null=True, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name=_("from"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="grade_changes", verbose_name=_("customer")
+    )
+    from_grade = models.ForeignKey(
+        Grade, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("from")
+    )
     to_grade = models.ForeignKey(Grade, on_delete=models.PROTECT, related_name="+", verbose_name=_("to"))
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("by"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
+    )
     # The owner at the time of the move, so conversion stats stay with who did the work.
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                              related_name="+", verbose_name=_("owner"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
     note = models.TextField(_("note"), blank=True)
     days_in_previous = models.PositiveIntegerField(_("days in previous grade"), null=True)
 
@@ -157,12 +184,21 @@ class GradeChange(models.Model):
         # The grades (and owner) ride along in the index, so the reports' grouped counts
         # of moves over a time range (or a customer's moves) read the index alone.
         indexes = [
-            models.Index(fields=["customer", "changed_at"], name="gradechange_customer_idx",
-                         include=["from_grade", "to_grade"]),
-            models.Index(fields=["changed_at"], name="gradechange_changed_idx",
-                         include=["owner", "from_grade", "to_grade"]),
-            models.Index(fields=["owner", "changed_at"], name="gradechange_owner_idx",
-                         include=["from_grade", "to_grade"]),
+            models.Index(
+                fields=["customer", "changed_at"],
+                name="gradechange_customer_idx",
+                include=["from_grade", "to_grade"],
+            ),
+            models.Index(
+                fields=["changed_at"],
+                name="gradechange_changed_idx",
+                include=["owner", "from_grade", "to_grade"],
+            ),
+            models.Index(
+                fields=["owner", "changed_at"],
+                name="gradechange_owner_idx",
+                include=["from_grade", "to_grade"],
+            ),
             models.Index(fields=["to_grade", "changed_at"], name="gradechange_to_idx"),
         ]
 
@@ -191,44 +227,92 @@ class DayCount(models.TextChoices):
 
 class FunnelSettings(models.Model):
     """Company-wide funnel-management rules (one row, edited by admins): how stagnation
-    days are counted, and the public pool's caps and waits."""
+    days are counted, the public pool's caps and waits, and the concentration guard."""
 
     day_count = models.CharField(
-        _("count stagnation limits in"), max_length=10, choices=DayCount.choices, default=DayCount.CALENDAR,
+        _("count stagnation limits in"),
+        max_length=10,
+        choices=DayCount.choices,
+        default=DayCount.CALENDAR,
         help_text=_("Working days skip Saturdays and Sundays."),
     )
     max_customers_per_salesperson = models.PositiveIntegerField(
-        _("most open customers per salesperson"), null=True, blank=True, default=200,
+        _("most open customers per salesperson"),
+        null=True,
+        blank=True,
+        default=200,
         help_text=_("Claiming from the pool stops at this many open customers. Empty: no cap."),
     )
     claims_per_day = models.PositiveIntegerField(
-        _("claims per day"), null=True, blank=True, default=5,
+        _("claims per day"),
+        null=True,
+        blank=True,
+        default=5,
         help_text=_("How many customers one person may claim from the pool per day. Empty: no cap."),
     )
     reclaim_wait_days = models.PositiveSmallIntegerField(
-        _("wait before claiming back (days)"), default=30,
-        help_text=_("A previous owner who lost a customer to the pool may claim it back after this many "
-                    "days."),
+        _("wait before claiming back (days)"),
+        default=30,
+        help_text=_(
+            "A previous owner who lost a customer to the pool may claim it back after this many days."
+        ),
     )
     pool_warning_days = models.PositiveSmallIntegerField(
-        _("warn before pool return (days)"), default=3,
+        _("warn before pool return (days)"),
+        default=3,
         help_text=_("The owner is warned this many days before an idle customer goes back to the pool."),
     )
     conflict_recent_days = models.PositiveSmallIntegerField(
-        _("recent activity for conflicts (days)"), default=30,
+        _("recent activity for conflicts (days)"),
+        default=30,
         help_text=_("In a conflict, the earlier registration wins if it had activity within this many days."),
     )
 
     grade_skip_rule = models.BooleanField(
-        _("enforce the method when a customer skips grades"), default=True,
-        help_text=_("Moving up more than one grade at once needs a reason, and is refused past a grade "
-                    "that requires a decision maker the customer lacks."),
+        _("enforce the method when a customer skips grades"),
+        default=True,
+        help_text=_(
+            "Moving up more than one grade at once needs a reason, and is refused past a grade "
+            "that requires a decision maker the customer lacks."
+        ),
+    )
+
+    # The concentration guard (SPEC "Balance view"): no one salesperson or a few should
+    # hold 80 % or more (80%以上) of the team's won customers.
+    concentration_share = models.PositiveSmallIntegerField(
+        _("won-customer concentration limit (%)"),
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_(
+            "Warn when one salesperson or a few hold this share of the team's won customers or more."
+        ),
+    )
+    concentration_few_people = models.PositiveSmallIntegerField(
+        _("a few salespeople: at most (people)"),
+        default=2,
+        help_text=_("A group of at most this many people counts as a few."),
+    )
+    concentration_few_share_of_team = models.PositiveSmallIntegerField(
+        _("a few salespeople: at most (share of the team, %)"),
+        default=20,
+        validators=[MaxValueValidator(100)],
+        help_text=_("A group of at most this share of the team's people also counts as a few."),
     )
 
     class Meta:
         verbose_name = _("funnel settings")
         verbose_name_plural = _("funnel settings")
-        constraints = [models.CheckConstraint(condition=Q(pk=1), name="funnelsettings_singleton")]
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="funnelsettings_singleton"),
+            models.CheckConstraint(
+                condition=Q(concentration_share__gte=1, concentration_share__lte=100),
+                name="funnelsettings_concentration_share_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(concentration_few_share_of_team__lte=100),
+                name="funnelsettings_concentration_few_share_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
@@ -283,23 +367,36 @@ class StagnationAlert(models.Model):
 
     stays_when_merged = True  # of the duplicate's own stays; on the kept one they could collide
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="stagnation_alerts",
-                                 verbose_name=_("customer"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="stagnation_alerts", verbose_name=_("customer")
+    )
     grade = models.ForeignKey(Grade, on_delete=models.PROTECT, related_name="+", verbose_name=_("grade"))
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                              related_name="+", verbose_name=_("owner when raised"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner when raised"),
+    )
     grade_entered_at = models.DateTimeField(_("entered grade at"))
     stagnant_from = models.DateTimeField(_("stagnant from"))
     raised_on = models.DateField(_("raised on"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    close_reason = models.CharField(_("closed because"), max_length=20, choices=CloseReason.choices,
-                                    blank=True)
+    close_reason = models.CharField(
+        _("closed because"), max_length=20, choices=CloseReason.choices, blank=True
+    )
     snoozed_until = models.DateField(_("snoozed until"), null=True, blank=True)
     snooze_reason = models.CharField(_("snooze reason"), max_length=300, blank=True)
-    snoozed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("snoozed by"))
+    snoozed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("snoozed by"),
+    )
     snoozed_at = models.DateTimeField(_("snoozed at"), null=True, blank=True)
 
     objects = StagnationAlertQuerySet.as_manager()
@@ -309,18 +406,26 @@ class StagnationAlert(models.Model):
         verbose_name = _("stagnation alert")
         verbose_name_plural = _("stagnation alerts")
         constraints = [
-            models.UniqueConstraint(fields=["customer", "grade_entered_at"],
-                                    name="stagnationalert_one_per_stay"),
+            models.UniqueConstraint(
+                fields=["customer", "grade_entered_at"], name="stagnationalert_one_per_stay"
+            ),
         ]
         indexes = [
-            models.Index(fields=["stagnant_from"], name="stagnationalert_open_idx",
-                         condition=Q(closed_at__isnull=True)),
-            models.Index(fields=["notified_at"], name="stagnationalert_unnotified_idx",
-                         condition=Q(notified_at__isnull=True)),
+            models.Index(
+                fields=["stagnant_from"], name="stagnationalert_open_idx", condition=Q(closed_at__isnull=True)
+            ),
+            models.Index(
+                fields=["notified_at"],
+                name="stagnationalert_unnotified_idx",
+                condition=Q(notified_at__isnull=True),
+            ),
             # The scan reopens only these (a grade change ends the stay for good): it never
             # reads the ever-growing rest of the closed alerts.
-            models.Index(fields=["customer", "grade_entered_at"], name="stagnationalert_reopenable_idx",
-                         condition=Q(close_reason__in=["pool", "not_stuck"])),
+            models.Index(
+                fields=["customer", "grade_entered_at"],
+                name="stagnationalert_reopenable_idx",
+                condition=Q(close_reason__in=["pool", "not_stuck"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -374,19 +479,40 @@ class Reassignment(models.Model):
 
     stays_when_merged = True
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reassignments",
-                                 verbose_name=_("customer"))
-    from_owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("from"))
-    to_owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+", verbose_name=_("to"))
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                           related_name="+", verbose_name=_("by"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="reassignments", verbose_name=_("customer")
+    )
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("from"),
+    )
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("to"),
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
     at = models.DateTimeField(_("when"), default=timezone.now)
-    kind = models.CharField(_("kind"), max_length=20, choices=ReassignmentKind.choices,
-                            default=ReassignmentKind.REASSIGN)
-    grade = models.ForeignKey(Grade, null=True, on_delete=models.PROTECT, related_name="+",
-                              verbose_name=_("grade at the time"))
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=ReassignmentKind.choices, default=ReassignmentKind.REASSIGN
+    )
+    grade = models.ForeignKey(
+        Grade, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("grade at the time")
+    )
     reason = models.TextField(_("reason"), blank=True)
     forced = models.BooleanField(_("forced past a locked grade"), default=False)
 
@@ -397,8 +523,9 @@ class Reassignment(models.Model):
         verbose_name = _("reassignment")
         verbose_name_plural = _("reassignments")
         constraints = [
-            models.CheckConstraint(condition=~Q(forced=True) | ~Q(reason=""),
-                                   name="reassignment_forced_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(forced=True) | ~Q(reason=""), name="reassignment_forced_has_reason"
+            ),
         ]
         indexes = [
             models.Index(fields=["customer", "at"], name="reassignment_customer_idx"),
@@ -428,8 +555,9 @@ CHANNEL_COMPLETES: dict[str, frozenset[str]] = {
 class HandoverStep(models.Model):
     """One step of a grade's handover template: what the new owner does, within how many days."""
 
-    grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="handover_steps",
-                              verbose_name=_("grade"))
+    grade = models.ForeignKey(
+        Grade, on_delete=models.CASCADE, related_name="handover_steps", verbose_name=_("grade")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=HandoverKind.choices)
     description = models.CharField(_("description (English)"), max_length=300)
     description_zh = models.CharField(_("description (Chinese)"), max_length=300, blank=True)
@@ -473,25 +601,48 @@ class HandoverTask(models.Model):
 
     stays_when_merged = True  # with the duplicate's reassignment it was created for
 
-    reassignment = models.ForeignKey(Reassignment, on_delete=models.CASCADE, related_name="handover_tasks",
-                                     verbose_name=_("reassignment"))
-    step = models.ForeignKey(HandoverStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name=_("template step"))
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="handover_tasks",
-                                 verbose_name=_("customer"))
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                              related_name="handover_tasks", verbose_name=_("new owner"))
+    reassignment = models.ForeignKey(
+        Reassignment, on_delete=models.CASCADE, related_name="handover_tasks", verbose_name=_("reassignment")
+    )
+    step = models.ForeignKey(
+        HandoverStep,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("template step"),
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="handover_tasks", verbose_name=_("customer")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="handover_tasks",
+        verbose_name=_("new owner"),
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=HandoverKind.choices)
     description = models.CharField(_("description"), max_length=300)
     due_on = models.DateField(_("due on"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    status = models.CharField(_("status"), max_length=10, choices=HandoverStatus.choices,
-                              default=HandoverStatus.OPEN)
+    status = models.CharField(
+        _("status"), max_length=10, choices=HandoverStatus.choices, default=HandoverStatus.OPEN
+    )
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
-    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+", verbose_name=_("done by"))
-    done_via = models.CharField(_("done via"), max_length=20, blank=True,
-                                help_text=_("The activity channel that completed it, or \"tick\"."))
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("done by"),
+    )
+    done_via = models.CharField(
+        _("done via"),
+        max_length=20,
+        blank=True,
+        help_text=_('The activity channel that completed it, or "tick".'),
+    )
 
     objects = HandoverTaskQuerySet.as_manager()
 
@@ -502,8 +653,10 @@ class HandoverTask(models.Model):
         constraints = [
             # A reassignment copies each template step once, even if its service is retried.
             models.UniqueConstraint(fields=["reassignment", "step"], name="handovertask_once_per_step"),
-            models.CheckConstraint(condition=~Q(status=HandoverStatus.DONE) | Q(done_at__isnull=False),
-                                   name="handovertask_done_has_time"),
+            models.CheckConstraint(
+                condition=~Q(status=HandoverStatus.DONE) | Q(done_at__isnull=False),
+                name="handovertask_done_has_time",
+            ),
         ]
         indexes = [
             models.Index(fields=["owner", "status", "due_on"], name="handovertask_owner_idx"),
@@ -534,10 +687,12 @@ class PoolReturnWarning(models.Model):
 
     stays_when_merged = True  # of the duplicate's own stays; on the kept one they could collide
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="pool_warnings",
-                                 verbose_name=_("customer"))
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
-                              verbose_name=_("owner"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="pool_warnings", verbose_name=_("customer")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("owner")
+    )
     due_at = models.DateTimeField(_("returns to the pool at"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
@@ -547,12 +702,16 @@ class PoolReturnWarning(models.Model):
         verbose_name = _("pool-return warning")
         verbose_name_plural = _("pool-return warnings")
         constraints = [
-            models.UniqueConstraint(fields=["customer", "owner", "due_at"],
-                                    name="poolwarning_once_per_stretch"),
+            models.UniqueConstraint(
+                fields=["customer", "owner", "due_at"], name="poolwarning_once_per_stretch"
+            ),
         ]
         indexes = [
-            models.Index(fields=["notified_at"], name="poolwarning_unnotified_idx",
-                         condition=Q(notified_at__isnull=True)),
+            models.Index(
+                fields=["notified_at"],
+                name="poolwarning_unnotified_idx",
+                condition=Q(notified_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -595,22 +754,32 @@ class ConflictClaim(models.Model):
     """撞单: a salesperson refused a customer because a colleague already has it claims it,
     with their evidence; a manager over both settles it (admins across teams)."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="conflict_claims",
-                                 verbose_name=_("customer"))
-    claimant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                 verbose_name=_("claimant"))
-    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                               verbose_name=_("current owner"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="conflict_claims", verbose_name=_("customer")
+    )
+    claimant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("claimant")
+    )
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("current owner")
+    )
     # What the claimant typed (name, phone or e-mail): shown to them instead of the
     # customer's record, which they may not see.
     claimed_as = models.CharField(_("customer as entered"), max_length=200)
     first_contact_on = models.DateField(_("first contact"))
     evidence = models.TextField(_("evidence"))
     created_at = models.DateTimeField(_("raised at"), default=timezone.now)
-    status = models.CharField(_("status"), max_length=12, choices=ConflictStatus.choices,
-                              default=ConflictStatus.OPEN)
-    settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("settled by"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=ConflictStatus.choices, default=ConflictStatus.OPEN
+    )
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("settled by"),
+    )
     settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
     settlement_note = models.TextField(_("settlement note"), blank=True)
 
@@ -621,8 +790,10 @@ class ConflictClaim(models.Model):
         verbose_name = _("conflict claim")
         verbose_name_plural = _("conflict claims")
         constraints = [
-            models.CheckConstraint(condition=Q(status=ConflictStatus.OPEN) | Q(settled_at__isnull=False),
-                                   name="conflictclaim_settled_has_time"),
+            models.CheckConstraint(
+                condition=Q(status=ConflictStatus.OPEN) | Q(settled_at__isnull=False),
+                name="conflictclaim_settled_has_time",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "created_at"], name="conflictclaim_status_idx"),

@@ -1,6 +1,7 @@
 """API adapters of the funnel: grades, grade history, orders and the change-grade action;
 funnel management — alerts, handover tasks, the pool, conflicts, reassign / claim /
 release actions on customers and the balance report."""
+
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -39,6 +40,7 @@ from .serializers import (
     SettleSerializer,
     SnoozeAlertSerializer,
     StagnationAlertSerializer,
+    WonConcentrationSerializer,
 )
 
 
@@ -57,8 +59,9 @@ class GradeViewSet(viewsets.ModelViewSet):
     filter_backends = []
 
     def perform_create(self, serializer):
-        serializer.instance = services.save_grade(grade=Grade(**serializer.validated_data),
-                                                  by=self.request.user)
+        serializer.instance = services.save_grade(
+            grade=Grade(**serializer.validated_data), by=self.request.user
+        )
 
     def perform_update(self, serializer):
         grade = serializer.instance
@@ -69,8 +72,10 @@ class GradeViewSet(viewsets.ModelViewSet):
     def destroy(self, request, *args, **kwargs):
         grade = self.get_object()
         if grade.customers.exists():
-            return Response({"detail": "Customers are at this grade; move them first."},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"detail": "Customers are at this grade; move them first."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         services.delete_grade(grade=grade, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -87,8 +92,9 @@ class GradeChangeViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.grade_changes_visible_to(self.request.user).order_by("-changed_at", "-pk")
 
 
-class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                   viewsets.GenericViewSet):
+class OrderViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Orders of visible customers. Creating one records it and (by the company setting)
     moves the customer to won."""
 
@@ -110,9 +116,14 @@ class ChangeGradeView(APIView):
     """``POST /api/customers/{id}/change-grade/`` ``{grade, note, expected_grade?}``: 409
     (``StaleWrite``, nothing written) when the grade is no longer the one the caller saw."""
 
-    @extend_schema(request=ChangeGradeSerializer, tags=["customers"], responses={
-        200: CustomerGradeSerializer,
-        409: OpenApiResponse(description="Someone else changed the customer's grade meanwhile; reload")})
+    @extend_schema(
+        request=ChangeGradeSerializer,
+        tags=["customers"],
+        responses={
+            200: CustomerGradeSerializer,
+            409: OpenApiResponse(description="Someone else changed the customer's grade meanwhile; reload"),
+        },
+    )
     def post(self, request, pk):
         customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
         serializer = ChangeGradeSerializer(data=request.data)
@@ -189,8 +200,9 @@ class PoolViewSet(viewsets.ReadOnlyModelViewSet):
         return queryset if self.request.query_params.get("ordering") else queryset.order_by("name", "pk")
 
 
-class ConflictViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                      viewsets.GenericViewSet):
+class ConflictViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """``/api/conflicts/``: conflict claims of the caller (either side), of their team
     (managers) or all (admins). ``POST`` raises one; ``POST …/{id}/settle/`` settles it."""
 
@@ -198,9 +210,11 @@ class ConflictViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     filterset_class = ConflictFilter
 
     def get_queryset(self):
-        return selectors.conflicts_visible_to(self.request.user).select_related(
-            "customer__owner", "claimant", "holder", "settled_by").order_by(
-            "-created_at", "-pk")
+        return (
+            selectors.conflicts_visible_to(self.request.user)
+            .select_related("customer__owner", "claimant", "holder", "settled_by")
+            .order_by("-created_at", "-pk")
+        )
 
     def get_serializer_class(self):
         return ConflictCreateSerializer if self.action == "create" else ConflictSerializer
@@ -211,8 +225,10 @@ class ConflictViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         serializer.is_valid(raise_exception=True)
         conflict = services.raise_conflict(by=request.user, **serializer.validated_data)
         conflict = self.get_queryset().get(pk=conflict.pk)
-        return Response(ConflictSerializer(conflict, context=self.get_serializer_context()).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            ConflictSerializer(conflict, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(request=SettleSerializer, responses={200: ConflictSerializer})
     @action(detail=True, methods=["post"])
@@ -220,8 +236,9 @@ class ConflictViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         serializer = SettleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            conflict = services.settle_conflict(conflict=self.get_object(), by=request.user,
-                                                **serializer.validated_data)
+            conflict = services.settle_conflict(
+                conflict=self.get_object(), by=request.user, **serializer.validated_data
+            )
         except ReassignConflict as error:
             return _conflict_response(error)
         conflict = self.get_queryset().get(pk=conflict.pk)
@@ -243,8 +260,9 @@ class ReassignCustomerView(APIView):
     Managers within their team tree, admins anywhere; a locked grade is refused (400)
     unless an admin forces it; an owner changed meanwhile answers 409."""
 
-    @extend_schema(request=ReassignSerializer, responses={200: ReassignmentSerializer, 409: CONFLICT},
-                   tags=["customers"])
+    @extend_schema(
+        request=ReassignSerializer, responses={200: ReassignmentSerializer, 409: CONFLICT}, tags=["customers"]
+    )
     def post(self, request, pk):
         customer = _visible_customer(request, pk)
         if not manages_owners(request.user):
@@ -254,9 +272,14 @@ class ReassignCustomerView(APIView):
         data = serializer.validated_data
         expected = data.get("expected_owner", customer.owner_id)
         try:
-            record = services.reassign_customer(customer=customer, new_owner=data["owner"], by=request.user,
-                                                reason=data["reason"], force=data["force"],
-                                                expected_owner_id=expected)
+            record = services.reassign_customer(
+                customer=customer,
+                new_owner=data["owner"],
+                by=request.user,
+                reason=data["reason"],
+                force=data["force"],
+                expected_owner_id=expected,
+            )
         except ReassignConflict as error:
             return _conflict_response(error)
         return Response(_reassignment_output(record))
@@ -266,8 +289,9 @@ class BulkReassignView(APIView):
     """``POST /api/customers/bulk-reassign/`` ``{customers: [ids], owner, reason, force?}``:
     the allowed ones move, the refused ones are listed with their reason."""
 
-    @extend_schema(request=BulkReassignSerializer, responses={200: BulkReassignResultSerializer},
-                   tags=["customers"])
+    @extend_schema(
+        request=BulkReassignSerializer, responses={200: BulkReassignResultSerializer}, tags=["customers"]
+    )
     def post(self, request):
         if not manages_owners(request.user):
             raise PermissionDenied(_("Only managers and admins reassign customers."))
@@ -278,10 +302,18 @@ class BulkReassignView(APIView):
         unknown = sorted(set(data["customers"]) - {customer.pk for customer in customers})
         if unknown:
             raise NotFound(_("No such customers: %(ids)s") % {"ids": ", ".join(map(str, unknown))})
-        result = services.reassign(customers=customers, new_owner=data["owner"], by=request.user,
-                                   reason=data["reason"], force=data["force"])
-        moved = Reassignment.objects.filter(pk__in=[r.pk for r in result.moved]).prefetch_related(
-            "handover_tasks").order_by("customer_id")
+        result = services.reassign(
+            customers=customers,
+            new_owner=data["owner"],
+            by=request.user,
+            reason=data["reason"],
+            force=data["force"],
+        )
+        moved = (
+            Reassignment.objects.filter(pk__in=[r.pk for r in result.moved])
+            .prefetch_related("handover_tasks")
+            .order_by("customer_id")
+        )
         return Response(BulkReassignResultSerializer({"moved": moved, "refused": result.refused}).data)
 
 
@@ -302,15 +334,17 @@ class ClaimCustomerView(APIView):
 class ReleaseCustomerView(APIView):
     """``POST /api/customers/{id}/release/`` ``{reason}``: back to the public pool."""
 
-    @extend_schema(request=ReleaseSerializer, responses={200: ReassignmentSerializer, 409: CONFLICT},
-                   tags=["customers"])
+    @extend_schema(
+        request=ReleaseSerializer, responses={200: ReassignmentSerializer, 409: CONFLICT}, tags=["customers"]
+    )
     def post(self, request, pk):
         customer = _visible_customer(request, pk)
         serializer = ReleaseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            record = services.release_customer(customer=customer, by=request.user,
-                                               **serializer.validated_data)
+            record = services.release_customer(
+                customer=customer, by=request.user, **serializer.validated_data
+            )
         except ReassignConflict as error:
             return _conflict_response(error)
         return Response(_reassignment_output(record))
@@ -321,14 +355,19 @@ class BalanceReportView(APIView):
     grade, won customers, and the balance warnings (managers and admins)."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("team", int, required=False)], tags=["reports"],
-        responses=inline_serializer("BalanceReport", {
-            "team": serializers.IntegerField(allow_null=True),
-            "grades": serializers.ListField(child=serializers.CharField()),
-            "rows": serializers.ListField(child=serializers.DictField()),
-            "warnings": serializers.ListField(child=serializers.DictField()),
-            "team_won": serializers.IntegerField(),
-        }),
+        parameters=[OpenApiParameter("team", int, required=False)],
+        tags=["reports"],
+        responses=inline_serializer(
+            "BalanceReport",
+            {
+                "team": serializers.IntegerField(allow_null=True),
+                "grades": serializers.ListField(child=serializers.CharField()),
+                "rows": serializers.ListField(child=serializers.DictField()),
+                "warnings": serializers.ListField(child=serializers.DictField()),
+                "team_won": serializers.IntegerField(),
+                "concentration": WonConcentrationSerializer(allow_null=True),
+            },
+        ),
     )
     def get(self, request):
         if not manages_owners(request.user):
@@ -343,18 +382,36 @@ class BalanceReportView(APIView):
             if team is None:
                 raise NotFound
         data = selectors.balance(request.user, team=team, today=timezone.localdate())
-        return Response({
-            "team": team.pk if team else None,
-            "grades": [grade.code for grade in data["grades"]],
-            "rows": [{
-                "user": row["person"].pk, "name": row["person"].display_name,
-                "per_grade": {grade.code: {"count": cell["count"], "weighted": str(cell["weighted"])}
-                              for grade, cell in zip(data["grades"], row["cells"], strict=True)},
-                "open_count": row["open_count"], "open_weighted": str(row["open_weighted"]),
-                "won": row["won"],
-            } for row in data["rows"]],
-            "warnings": [{"kind": warning["kind"], "user": warning["person"].pk, "text": warning["text"],
-                          "customer": warning["customer"].pk if "customer" in warning else None}
-                         for warning in data["warnings"]],
-            "team_won": data["team_won"],
-        })
+        return Response(
+            {
+                "team": team.pk if team else None,
+                "grades": [grade.code for grade in data["grades"]],
+                "rows": [
+                    {
+                        "user": row["person"].pk,
+                        "name": row["person"].display_name,
+                        "per_grade": {
+                            grade.code: {"count": cell["count"], "weighted": str(cell["weighted"])}
+                            for grade, cell in zip(data["grades"], row["cells"], strict=True)
+                        },
+                        "open_count": row["open_count"],
+                        "open_weighted": str(row["open_weighted"]),
+                        "won": row["won"],
+                    }
+                    for row in data["rows"]
+                ],
+                "warnings": [
+                    {
+                        "kind": warning["kind"],
+                        "user": warning["person"].pk,
+                        "text": warning["text"],
+                        "customer": warning["customer"].pk if "customer" in warning else None,
+                    }
+                    for warning in data["warnings"]
+                ],
+                "team_won": data["team_won"],
+                "concentration": (
+                    WonConcentrationSerializer(data["concentration"]).data if data["concentration"] else None
+                ),
+            }
+        )

@@ -20,12 +20,14 @@ from funnel.models import FunnelSettings, HandoverStep
 from funnel.tests.factories import ensure_default_grades, grade
 
 _default_steps = importlib.import_module("funnel.migrations.0005_default_handover_steps")
+_won_step = importlib.import_module("funnel.migrations.0014_won_handover_step")
 
 
 def ensure_default_handover_steps() -> None:
     ensure_default_grades()
     if not HandoverStep.objects.exists():
         _default_steps.create_default_steps(apps, schema_editor=None)
+        _won_step.create_won_step(apps, schema_editor=None)
 
 
 def customer_at(

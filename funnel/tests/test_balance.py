@@ -33,7 +33,7 @@ def test_counts_and_weighted_value_per_grade(personas):
     assert personas.other_salesperson not in [row["person"] for row in data["rows"]]
 
 
-def test_warns_when_one_person_holds_more_than_80_percent_of_the_won_customers(personas):
+def test_warns_when_one_person_holds_80_percent_or_more_of_the_won_customers(personas):
     for _ in range(5):
         customer_at("WON", personas.salesperson)
     customer_at("WON", personas.teammate)
@@ -44,12 +44,15 @@ def test_warns_when_one_person_holds_more_than_80_percent_of_the_won_customers(p
     assert "5 of 6" in warnings[0]["text"]
 
 
-def test_no_won_share_warning_at_80_percent_or_less(personas):
+def test_exactly_80_percent_warns(personas):
     for _ in range(4):
         customer_at("WON", personas.salesperson)
     customer_at("WON", personas.teammate)
 
-    assert not selectors.balance(personas.manager, team=None, today=timezone.localdate())["warnings"]
+    warnings = selectors.balance(personas.manager, team=None, today=timezone.localdate())["warnings"]
+
+    assert [(w["kind"], w["person"]) for w in warnings] == [("won_share", personas.salesperson)]
+    assert "80.0 %" in warnings[0]["text"] and "4 of 5" in warnings[0]["text"]
 
 
 def test_warns_about_priority_customers_of_recent_hires(personas):

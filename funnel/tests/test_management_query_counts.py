@@ -12,7 +12,14 @@ from django.utils import timezone
 
 from crm.models import Customer
 from crm.tests.factories import bulk_customers
-from funnel.models import ConflictClaim, HandoverTask, Reassignment, ReassignmentKind, StagnationAlert
+from funnel.models import (
+    ConflictClaim,
+    FunnelSettings,
+    HandoverTask,
+    Reassignment,
+    ReassignmentKind,
+    StagnationAlert,
+)
 from funnel.tests.builders import ensure_default_handover_steps
 from funnel.tests.factories import grade
 
@@ -26,6 +33,7 @@ def world(personas):
     """``world.grow(n)`` gives the salesperson ``n`` more customers at D with an alert, a
     handover task and a conflict each, and the pool ``n`` more customers."""
     ensure_default_handover_steps()
+    FunnelSettings.load()  # the settings row exists in production; creating it is no page's cost
     state = {"start": 0}
     now = timezone.now()
 
