@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm.admin import AuditedAdminMixin, ReadOnlyAdmin, SingletonAdmin
 from crm.audit import Action
+from crm.glossary import cadence_label
 
 from .models import (
     Activity,
@@ -39,8 +41,17 @@ class CadenceRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Contact cadence per tier: a customer is due when its last call or visit is older."""
 
     audit_action = Action.SETTINGS_CHANGED
-    list_display = ["tier", "call_every_days", "visit_every_days"]
+    list_display = ["tier", "call_every_days", "call_cadence", "visit_every_days", "visit_cadence"]
     list_editable = ["call_every_days", "visit_every_days"]
+
+    @admin.display(description=_("call cadence"))
+    def call_cadence(self, rule):
+        """The days in the method's words (30 → monthly), as the customer page says them."""
+        return cadence_label(rule.call_every_days)
+
+    @admin.display(description=_("visit cadence"))
+    def visit_cadence(self, rule):
+        return cadence_label(rule.visit_every_days)
 
 
 @admin.register(ActivitySettings)

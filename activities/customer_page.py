@@ -17,6 +17,7 @@ from crm.extensions import (
     register_search_action,
     register_timeline_source,
 )
+from crm.glossary import cadence_label
 from crm.models import KeyPersonRole, User
 
 from . import permissions, selectors
@@ -24,7 +25,7 @@ from .forms import CustomerLocationForm
 from .models import ActivityKind, CadenceRule, CallStage, LocationSource, Purpose
 
 ICONS = {ActivityKind.CALL: "☎", ActivityKind.VISIT: "⌂", ActivityKind.EMAIL: "✉",
-         ActivityKind.MESSAGE: "✆", ActivityKind.MEETING: "◎"}
+         ActivityKind.MESSAGE: "✆", ActivityKind.FAX: "℻", ActivityKind.MEETING: "◎"}
 
 
 def contact_panel_context(request, customer) -> dict | None:
@@ -36,8 +37,13 @@ def contact_panel_context(request, customer) -> dict | None:
         rule = CadenceRule(pk=customer.cadence_id, tier=customer.tier,
                            call_every_days=customer.cadence_call_every_days,
                            visit_every_days=customer.cadence_visit_every_days)
-    flags = selectors.cadence_flags(customer, rule) if rule else {}
-    return {"customer": customer, "rule": rule, "flags": flags, "can_log": not customer.is_archived}
+    flags, cadence = {}, {}
+    if rule is not None:
+        flags = selectors.cadence_flags(customer, rule)
+        # In the method's words: 30 days is "monthly" (每月), not "every 30 days".
+        cadence = {"call": cadence_label(rule.call_every_days), "visit": cadence_label(rule.visit_every_days)}
+    return {"customer": customer, "rule": rule, "flags": flags, "cadence": cadence,
+            "can_log": not customer.is_archived}
 
 
 def activities_timeline(customer, limit: int) -> list[TimelineEntry]:

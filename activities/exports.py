@@ -4,6 +4,7 @@ formula neutralisation): the same filters as the page, only visible activities."
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
+from crm import glossary
 from crm.exporting import export_response
 
 from . import selectors
@@ -20,7 +21,7 @@ HEADERS = [
     _("Effective"),
     _("Objection"),
     _("Next follow-up"),
-    _("Competitor news"),
+    glossary.COMPETITOR_NEWS,
     _("Expense (CNY)"),
     _("Salesperson"),
 ]
@@ -45,7 +46,7 @@ class ActivityExportView(View):
                 a.duration_minutes,
                 a.outcome,
                 _("yes") if a.effective else _("no"),
-                a.objection.name if a.objection else "",
+                a.objection.display_name if a.objection else "",
                 a.next_follow_up_on,
                 a.competitor_news,
                 a.expense,

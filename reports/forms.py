@@ -5,10 +5,12 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm import glossary
 from crm.forms import BootstrapMixin
+from crm.models import Team, User
 from crm.selectors import teams_visible_to, users_visible_to
 
-from .models import ActivityCadence, ActivityTarget, Target
+from .models import ActivityCadence, ActivityTarget, MeetingKind, Target
 from .periods import PeriodKind, is_period_start, period_for, today
 
 
@@ -48,7 +50,7 @@ class CommissionForm(PeriodForm):
     SPANS = [("week", _("This week")), ("day", _("Today"))]
 
     commission = forms.DecimalField(
-        label=_("Commission rate (%)"),
+        label=glossary.in_percent(glossary.COMMISSION_RATE),
         min_value=Decimal(0),
         max_value=Decimal(100),
         decimal_places=2,
@@ -116,3 +118,36 @@ class WeeklyReportForm(BootstrapMixin, forms.Form):
     competitor_news = forms.CharField(
         label=_("Competitor news (manager's notes)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+
+
+# --- Sales meetings ------------------------------------------------------------------------
+
+
+class MeetingOpenForm(BootstrapMixin, forms.Form):
+    """Which meeting to open: a team the user holds meetings for, the kind and the day."""
+
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none())
+    kind = forms.ChoiceField(label=_("Meeting"), choices=MeetingKind.choices)
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+
+class MeetingNotesForm(BootstrapMixin, forms.Form):
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class ActionItemForm(BootstrapMixin, forms.Form):
+    """An action item; ``owner`` among the meeting's people (the service checks it too)."""
+
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
+    text = forms.CharField(label=_("Action"), max_length=300)
+    due_on = forms.DateField(label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from activities.models import Objection
+from crm import glossary
 from crm.tests.factories import CustomerFactory
 
 from .factories import log_call
@@ -16,10 +17,8 @@ catalog = importlib.import_module("activities.migrations.0002_objection_catalog"
 def test_the_seven_classic_objections_are_seeded_with_answers_in_both_languages():
     objections = list(Objection.objects.order_by("order"))
 
-    assert [o.name_zh for o in objections] == [
-        "请寄书面资料给我", "我们自己内部能够供应", "我们已经有了供应商", "我不是这项工作的负责人",
-        "我们没有这方面的预算", "你们的价格太高了", "过去用过你们的产品,但不满意",
-    ]
+    # in the method's own words (SPEC §6), as the glossary declares them
+    assert [(o.name, o.name_zh) for o in objections] == list(glossary.CLASSIC_OBJECTIONS)
     assert all(len(o.answer) > 80 and len(o.answer_zh) > 30 for o in objections)
     assert all(o.answer.rstrip().endswith((".", "?", '"')) for o in objections)
 
