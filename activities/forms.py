@@ -6,10 +6,11 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from crm.forms import BootstrapMixin
-from crm.models import Contact, Customer, KeyPersonRole
+from crm.models import Contact, Customer, KeyPersonRole, User
 
 from .models import (
     Activity,
@@ -24,8 +25,8 @@ from .models import (
     Purpose,
 )
 from .selectors import default_purpose
-from .services import REPORT_EDITABLE_FIELDS
-from .visits import Fix
+from .services import REPORT_EDITABLE_FIELDS, confirming_call_day
+from .visits import COACHING_NOTE_MAX_LENGTH, Fix
 
 
 class ObjectionSelect(forms.Select):
@@ -91,7 +92,8 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Activity
         fields = ["kind", "purpose", "contact", "started_at", "duration_minutes", "call_stage", "outcome",
-                  "effective", "objection", "next_follow_up_on", "competitor_news", "expense"]
+                  "effective", "objection", "proposal_sent", "next_follow_up_on", "competitor_news",
+                  "expense"]
         widgets = {
             "outcome": forms.Textarea(attrs={"rows": 2}),
             "competitor_news": forms.Textarea(attrs={"rows": 2}),
@@ -100,8 +102,10 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
             "contact": ContactSelect(attrs={"data-contact-select": ""}),
             "objection": ObjectionSelect(attrs={"data-objection-select": ""}),
             "kind": forms.Select(attrs={"data-kind-select": ""}),
+            "proposal_sent": forms.CheckboxInput(attrs={"data-proposal-sent": ""}),
         }
         help_texts = {"next_follow_up_on": _("Required for calls: agree the next contact.")}
+        labels = {"proposal_sent": _("A proposal or quotation went with it")}
 
     def __init__(self, *args, customer: Customer, **kwargs):
         self.customer = customer
@@ -127,6 +131,11 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
             self.initial.setdefault("effective", first is not None)
             self.initial.setdefault("purpose", default_purpose(customer))
             self.initial.setdefault("client_key", uuid.uuid4())
+        self.confirming_call_on = confirming_call_day(timezone.localdate())
+        self.fields["proposal_sent"].help_text = _(
+            "A fax, or an e-mail with a proposal, is confirmed by phone: leave the next follow-up "
+            "empty and a confirming call is set for %(date)s, the next working day."
+        ) % {"date": f"{date_format(self.confirming_call_on, 'D')} {date_format(self.confirming_call_on)}"}
         if not self.reached:
             # Shown as the service will store it (an unticked box is not sent).
             self.fields["effective"].disabled = True
@@ -308,12 +317,21 @@ class CheckInForm(BootstrapMixin, LocationFields):
         widget=forms.CheckboxInput(attrs={"value": "true"}),
         help_text=_("The customer's location is not known yet: tick this when you are at their door."),
     )
+    # Offline the queue leaves them out (a list does not fit its JSON of single values):
+    # they are added on the visit's page once it is sent.
+    companions = forms.ModelMultipleChoiceField(
+        label=_("Who came along"), queryset=User.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"data-offline-skip": ""}),
+        help_text=_("Your manager, or a colleague as mentor: they see the visit on their day and may "
+                    "write you a coaching note."),
+    )
     client_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, customer: Customer, plan_items: list[PlanItem], chosen_item: str = "",
-                 **kwargs):
+                 companions: list[User] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.customer = customer
+        set_people_choices(self.fields["companions"], companions)
         field = self.fields["plan_item"]
         field.queryset = PlanItem.objects.filter(pk__in=[item.pk for item in plan_items])
         # Explicit choices from the list: the select renders without another query.
@@ -336,7 +354,32 @@ class CheckInForm(BootstrapMixin, LocationFields):
         data = self.cleaned_data
         return {"fix": data["fix"], "status": data["location_status"], "purpose": data["purpose"],
                 "plan_item": data["plan_item"], "set_location": data["set_location"],
-                "client_key": data["client_key"]}
+                "client_key": data["client_key"], "companions": list(data["companions"])}
+
+
+def set_people_choices(field: forms.ModelChoiceField, people: list[User]) -> None:
+    """Offer ``people`` (read once by the view) without another query to render them."""
+    field.queryset = User.objects.filter(pk__in=[person.pk for person in people])
+    choices = [(person.pk, person.display_name) for person in people]
+    field.choices = choices if isinstance(field, forms.ModelMultipleChoiceField) else [("", "—"), *choices]
+
+
+class CompanionForm(BootstrapMixin, forms.Form):
+    """Add someone who went along on the visit (the service checks they may)."""
+
+    user = forms.ModelChoiceField(label=_("Add a companion"), queryset=User.objects.none())
+
+    def __init__(self, *args, candidates: list[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        set_people_choices(self.fields["user"], candidates)
+
+
+class CoachingNoteForm(BootstrapMixin, forms.Form):
+    coaching_note = forms.CharField(
+        label=_("Your coaching note"), required=False, max_length=COACHING_NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What went well, what to do differently next time: the salesperson reads it."),
+    )
 
 
 def _plan_item_label(item: PlanItem) -> str:

@@ -45,7 +45,7 @@ COLUMNS = (
     ),
     Column("customer", "Customer*", "客户名称*", required=True),
     Column("contact", "Contact", "联系人", help=gettext_lazy("Name of a contact of that customer.")),
-    Column("kind", "Channel*", "方式*", help=gettext_lazy("call, visit, email, message or meeting.")),
+    Column("kind", "Channel*", "方式*", help=gettext_lazy("call, visit, email, message, fax or meeting.")),
     Column("started_at", "When*", "时间*", help=gettext_lazy("2025-03-31 14:30")),
     Column("duration", "Duration (minutes)", "时长(分钟)"),
     Column(
@@ -88,6 +88,7 @@ KIND_WORDS = {
     "邮件": ActivityKind.EMAIL,
     "短信": ActivityKind.MESSAGE,
     "微信": ActivityKind.MESSAGE,
+    "传真": ActivityKind.FAX,
     "会议": ActivityKind.MEETING,
 }
 # Call stages are read as their names ("dialled"…), their labels or these words.

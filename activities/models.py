@@ -8,11 +8,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Contact, Customer, OwnedQuerySet, Tier
+from crm.models import Contact, Customer, OwnedQuerySet, Tier, owner_scope
 
 
 class ActivityKind(models.TextChoices):
@@ -20,6 +20,7 @@ class ActivityKind(models.TextChoices):
     VISIT = "visit", _("Visit")
     EMAIL = "email", _("E-mail")
     MESSAGE = "message", _("SMS / WeChat")
+    FAX = "fax", _("Fax")
     MEETING = "meeting", _("Meeting")
 
 
@@ -174,6 +175,12 @@ class Activity(models.Model):
     objection = models.ForeignKey(Objection, verbose_name=_("objection"), null=True, blank=True,
                                   db_index=False, on_delete=models.PROTECT, related_name="activities")
     next_follow_up_on = models.DateField(_("next follow-up"), null=True, blank=True)
+    # The method: a fax or a proposal sent by e-mail is confirmed by phone (传真发过去一定要电话确认).
+    proposal_sent = models.BooleanField(
+        _("proposal sent"), default=False,
+        help_text=_("A quotation or proposal went with it: a confirming call is suggested "
+                    "for the next working day."),
+    )
     competitor_news = models.TextField(_("competitor news"), blank=True)
     expense = models.DecimalField(_("expense (CNY)"), max_digits=10, decimal_places=2, default=Decimal(0),
                                   validators=[MinValueValidator(Decimal(0))])
@@ -218,6 +225,15 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.customer} · {self.started_at:%Y-%m-%d}"
+
+    @staticmethod
+    def confirms_by_phone(kind: str, proposal_sent: bool) -> bool:
+        """A fax, or an e-mail carrying a proposal, is followed by a confirming call."""
+        return kind == ActivityKind.FAX or (kind == ActivityKind.EMAIL and proposal_sent)
+
+    @property
+    def needs_confirming_call(self) -> bool:
+        return self.confirms_by_phone(self.kind, self.proposal_sent)
 
 
 # --- Daily plan and daily report -----------------------------------------------------
@@ -514,9 +530,24 @@ class CustomerLocation(models.Model):
         return f"{self.latitude}, {self.longitude}"
 
 
-class VisitQuerySet(OwnedQuerySet):
-    """A visit is visible when its customer is."""
+class CompanionVisibleQuerySet(OwnedQuerySet):
+    """Rows of a visit, visible when the visit's customer is and to the visit's
+    companions (陪同拜访): a mentor from the team sees the visit they joined, never the
+    customer's other work. ``visit_field`` leads from the row to its visit."""
 
+    visit_field = "pk"
+
+    def visible_to(self, user) -> models.QuerySet:
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        scope = owner_scope(user, self.owner_field)
+        if scope is None:
+            return self
+        joined = VisitCompanion.objects.filter(visit=OuterRef(self.visit_field), user=user)
+        return self.filter(scope | Q(Exists(joined)))
+
+
+class VisitQuerySet(CompanionVisibleQuerySet):
     owner_field = "customer__owner"
 
 
@@ -597,10 +628,42 @@ class Visit(models.Model):
         return self.checked_out_at is not None
 
 
-class VisitPhotoQuerySet(OwnedQuerySet):
-    """A photo is visible when its visit's customer is."""
+class VisitCompanion(models.Model):
+    """Someone who went along on a visit (陪同拜访): the salesperson's manager, or a
+    teammate as mentor (老带新). The companion alone writes the coaching note; the
+    salesperson and their managers read it. Added through
+    ``activities.visits.add_companion``, which checks who may go along."""
+
+    # Indexed by the unique (visit, user) constraint and the (user, visit) index.
+    visit = models.ForeignKey(Visit, verbose_name=_("visit"), on_delete=models.CASCADE, db_index=False,
+                              related_name="companions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("companion"), on_delete=models.PROTECT,
+                             db_index=False, related_name="visits_joined")
+    coaching_note = models.TextField(_("coaching note"), blank=True)
+    noted_at = models.DateTimeField(_("noted at"), null=True, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("added by"), null=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        verbose_name = _("visit companion")
+        verbose_name_plural = _("visit companions")
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "user"], name="visitcompanion_one_per_visit_and_user"),
+        ]
+        # "Visits you join today" and the weekly count per companion start from the person.
+        indexes = [models.Index(fields=["user", "visit"], name="visitcompanion_user_visit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.visit}"
+
+
+class VisitPhotoQuerySet(CompanionVisibleQuerySet):
+    """A photo is visible with its visit."""
 
     owner_field = "visit__customer__owner"
+    visit_field = "visit"
 
 
 def visit_photo_path(photo: "VisitPhoto", filename: str) -> str:

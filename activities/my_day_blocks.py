@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import User
 from funnel import selectors as funnel_selectors
 
+from . import selectors
 from .selectors import MY_DAY_ROWS
 
 
@@ -30,12 +31,32 @@ def extra_blocks(user: User) -> list[dict]:
     alerts, more_alerts = _rows(funnel_selectors.open_alerts_for(user))
     for alert in alerts:
         alert.row_id = f"alert-{alert.pk}"
+    joined = selectors.visits_joined(user, today)
     return [
         {"key": "handover", "title": _("Handover tasks"), "template": "activities/_my_day_handover.html",
          "items": tasks, "more": more_tasks},
         {"key": "alerts", "title": _("Alerts"), "template": "activities/_my_day_alerts.html",
          "items": alerts, "more": more_alerts},
+        # Shown only on a day the user goes along on someone's visit (陪同拜访).
+        *([{"key": "joined", "title": _("Visits you join today"),
+             "template": "activities/_my_day_joined.html", "items": joined, "more": False}]
+          if joined else []),
+        *(block for provider in _block_providers for block in provider(user)),
     ]
+
+
+# --- Blocks of higher apps -----------------------------------------------------------------
+# Apps above this one (reports: a meeting's action items) add blocks from their
+# AppConfig.ready(), in the same shape, each rendered from its own template.
+
+BlockProvider = Callable[[User], list[dict]]
+_block_providers: list[BlockProvider] = []
+
+
+def register_block_provider(provider: BlockProvider) -> None:
+    """``provider(user)`` → blocks (``{"key", "title", "template", "items", "more"}``), constant queries."""
+    if provider not in _block_providers:
+        _block_providers.append(provider)
 
 
 # --- Progress against targets --------------------------------------------------------------

@@ -1,4 +1,5 @@
 """Plain predicates: who may do what with plans, reports and activities (visibility comes first)."""
+
 from crm.models import User
 
 
@@ -26,3 +27,14 @@ def can_correct_location(user: User, customer) -> bool:
     """Set or correct where a customer is (for check-ins): its owner, or a manager or an
     admin who can see it (visibility is checked first)."""
     return customer.owner_id == user.pk or user.is_manager or user.is_admin
+
+
+def can_manage_companions(user: User, visit) -> bool:
+    """Add or remove who went along on a visit: the visitor, their manager or an admin."""
+    return visit.owner_id == user.pk or is_reviewer_of(user, visit.owner)
+
+
+def can_read_coaching(user: User, visit, companion) -> bool:
+    """A coaching note is for the salesperson: they read it, so do their managers and
+    admins, and its author; another companion (a mentor) does not."""
+    return user.pk in (visit.owner_id, companion.user_id) or is_reviewer_of(user, visit.owner)

@@ -55,6 +55,7 @@ from .models import (
     Purpose,
     ReportState,
     Visit,
+    VisitCompanion,
     VisitPhoto,
 )
 
@@ -548,10 +549,10 @@ TEAM_DAY_VISIT_FIELDS = (
 def visits_visible_to(user: User) -> QuerySet[Visit]:
     """Visits at the customers ``user`` may see (a visit is visible when its customer
     is), with the customer, the visitor and the plan item joined and the photos
-    prefetched: two queries for any number of visits."""
+    prefetched, and who went along (陪同拜访): three queries for any number of visits."""
     photos = VisitPhoto.objects.order_by("uploaded_at", "pk")
     return (Visit.objects.visible_to(user).select_related("customer", "owner", "plan_item")
-            .prefetch_related(Prefetch("photos", queryset=photos)))
+            .prefetch_related(Prefetch("photos", queryset=photos), companions_prefetch()))
 
 
 def visits_on(visits: QuerySet[Visit], day: date) -> QuerySet[Visit]:
@@ -598,9 +599,10 @@ def team_day(user: User, day: date, owner_id: int | None = None) -> TeamDay:
     check-out and duration, photo count and plan item — and each person's totals.
     ``owner_id`` narrows the visits to one of those people (none for anyone else).
 
-    Two queries whatever the number of people and visits (three with a manager's team
-    tree): the people with their totals as correlated counts, and the visits with their
-    photo count. The visits use the (owner, checked_in_at) index."""
+    Three queries whatever the number of people and visits (four with a manager's team
+    tree): the people with their totals as correlated counts, the visits with their
+    photo count, and who went along on them (陪同拜访). The visits use the (owner,
+    checked_in_at) index."""
     visits = visits_on(Visit.objects.visible_to(user), day)
     theirs = visits.filter(owner=OuterRef("pk"))
     planned = PlanItem.objects.filter(plan__owner=OuterRef("pk"), plan__date=day, kind=PlanItemKind.VISIT)
@@ -627,10 +629,77 @@ def team_day(user: User, day: date, owner_id: int | None = None) -> TeamDay:
         .select_related("customer", "owner", "plan_item")
         .only(*TEAM_DAY_VISIT_FIELDS)
         .annotate(photo_count=_count_of(VisitPhoto.objects.filter(visit=OuterRef("pk"))))
+        .prefetch_related(companions_prefetch())
         .order_by("checked_in_at", "pk")[: TEAM_DAY_ROWS + 1]
     )
     return TeamDay(day=day, people=people, visits=rows[:TEAM_DAY_ROWS], more=len(rows) > TEAM_DAY_ROWS,
                    owner_id=owner_id)
+
+
+# --- Accompanied visits (陪同拜访) ------------------------------------------------------------------
+
+
+def companion_candidates(owner: User) -> QuerySet[User]:
+    """Who may go along on ``owner``'s visits: the active people of the owner's team and
+    its sub-teams (a mentor, 老带新) and the managers of that team and of every team
+    above it — never the owner. Two queries (the team tree is small)."""
+    if owner.team_id is None:
+        return User.objects.none()
+    teams = {team_id: (parent_id, manager_id)
+             for team_id, parent_id, manager_id in Team.objects.values_list("id", "parent_id", "manager_id")}
+    children: dict[int | None, list[int]] = {}
+    for team_id, (parent_id, _manager_id) in teams.items():
+        children.setdefault(parent_id, []).append(team_id)
+    tree, stack = set(), [owner.team_id]
+    while stack:
+        team_id = stack.pop()
+        if team_id not in tree:
+            tree.add(team_id)
+            stack.extend(children.get(team_id, []))
+    managers, team_id, seen = set(), owner.team_id, set()
+    while team_id in teams and team_id not in seen:
+        seen.add(team_id)
+        parent_id, manager_id = teams[team_id]
+        managers.add(manager_id)
+        team_id = parent_id
+    return (User.objects.filter(Q(team_id__in=tree) | Q(pk__in=managers - {None}), is_active=True)
+            .exclude(pk=owner.pk).only("username", "first_name", "last_name", "role").order_by("username"))
+
+
+def companions_prefetch() -> Prefetch:
+    """A visit's companions with their names: one query for any number of visits."""
+    return Prefetch("companions", queryset=VisitCompanion.objects.select_related("user").only(
+        "visit_id", "user_id", "coaching_note", "noted_at", "added_at",
+        "user__username", "user__first_name", "user__last_name", "user__role"))
+
+
+def visits_joined(user: User, day: date) -> list[Visit]:
+    """"Visits you join today": the visits ``user`` goes along on that were checked in
+    on ``day``, in time order, each with ``user``'s own coaching note (``my_note``).
+    One query, on the (user, visit) index."""
+    return list(
+        visits_on(Visit.objects.filter(companions__user=user), day)
+        .select_related("customer", "owner")
+        .only("owner_id", "customer_id", "checked_in_at", "checked_out_at", "customer__name",
+              "owner__username", "owner__first_name", "owner__last_name")
+        .annotate(my_note=F("companions__coaching_note"))
+        .order_by("checked_in_at", "pk")[:MY_DAY_ROWS]
+    )
+
+
+def accompanied_visits(owners: Q, start: datetime, end: datetime) -> list[dict]:
+    """Per person who went along (a manager, a mentor), how many visits they accompanied
+    in [start, end), among the visits of the salespeople ``owners`` selects (a filter
+    on ``visit__owner``, already within what the viewer may see): the weekly report's
+    "accompanied visits". One grouped query; the most accompanied first."""
+    week = Q(visit__checked_in_at__gte=start, visit__checked_in_at__lt=end)
+    rows = (VisitCompanion.objects.filter(owners, week)
+            .values("user_id", "user__username", "user__first_name", "user__last_name", "user__role")
+            .annotate(visits=Count("visit_id", distinct=True))
+            .order_by("-visits", "user__username"))
+    return [{"user": row["user_id"], "role": row["user__role"], "visits": row["visits"],
+             "name": User.name_from(row["user__first_name"], row["user__last_name"], row["user__username"])}
+            for row in rows]
 
 
 # --- Visit pages: check-in, the visit, the customer page's location panel and action bar ---------

@@ -21,7 +21,9 @@ from django.utils.translation import gettext as _
 from crm import services as crm_services
 from crm.audit import Action, audit
 from crm.models import Contact, Customer, User
+from funnel import clock
 from funnel import services as funnel_services
+from funnel.models import DayCount
 
 from . import permissions, selectors
 from .models import (
@@ -84,13 +86,20 @@ def effective_for(*, kind: str, call_stage: int | None, contact: Contact | None,
     return requested
 
 
+def confirming_call_day(sent_on: date) -> date:
+    """The next working day after ``sent_on`` (Friday → Monday), by the funnel clock's
+    working-day rule: when a fax or a proposal e-mail sent that day is confirmed by phone."""
+    tomorrow = sent_on + timedelta(days=1)
+    return tomorrow + timedelta(days=clock.calendar_days_for(0, tomorrow.isoweekday(), DayCount.WORKING))
+
+
 @transaction.atomic
 def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, started_at: datetime | None = None,
                  duration_minutes: int = 0, contact: Contact | None = None, outcome: str = "",
                  effective: bool | None = None, objection: Objection | None = None,
                  next_follow_up_on: date | None = None, competitor_news: str = "",
                  expense: Decimal = Decimal(0), call_stage: int | None = None,
-                 client_key: uuid.UUID | None = None) -> Activity:
+                 proposal_sent: bool = False, client_key: uuid.UUID | None = None) -> Activity:
     """Log a call, visit, e-mail, message or meeting that ``by`` had with ``customer``.
 
     Anyone who can see the (live) customer may log one; it is credited to ``by``. A call
@@ -103,6 +112,11 @@ def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, start
     (``crm.services.record_contact``), completes the handover tasks the activity
     fulfils (``funnel.services.complete_handover_tasks``) and ticks the matching items
     of ``by``'s plan for that day as done — all in this transaction.
+
+    A fax, or an e-mail with ``proposal_sent``, is confirmed by phone (the method:
+    传真发过去一定要电话确认): without a follow-up date of the caller's own, the next
+    follow-up becomes the next working day (``confirming_call_day``) and
+    ``activity.confirming_call_on`` says so.
 
     ``client_key`` (made on the device, e.g. for a call logged offline) makes a resend
     harmless: the same key from the same person returns the activity it first made
@@ -139,13 +153,16 @@ def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, start
         errors["expense"] = _("An expense cannot be negative.")
     if errors:
         raise ValidationError(errors)
+    confirming_call_on = None
+    if next_follow_up_on is None and Activity.confirms_by_phone(kind, proposal_sent):
+        next_follow_up_on = confirming_call_on = confirming_call_day(selectors.local_date(started_at))
     effective = effective_for(kind=kind, call_stage=call_stage, contact=contact, requested=effective)
     activity = Activity(
         owner=by, customer=customer, contact=contact, kind=kind, started_at=started_at,
         duration_minutes=duration_minutes or 0, purpose=purpose, call_stage=call_stage,
         outcome=outcome.strip(), effective=effective, objection=objection,
         next_follow_up_on=next_follow_up_on, competitor_news=competitor_news.strip(),
-        expense=expense or Decimal(0), created_at=now, client_key=client_key,
+        expense=expense or Decimal(0), created_at=now, client_key=client_key, proposal_sent=proposal_sent,
     )
     activity.full_clean(exclude=["owner", "customer", "contact", "objection"])
     try:
@@ -158,6 +175,7 @@ def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, start
         existing.resent = True
         return existing
     activity.resent = False
+    activity.confirming_call_on = confirming_call_on
     crm_services.record_contact(customer=customer, at=started_at, channel=kind,
                                 next_follow_up_on=next_follow_up_on)
     funnel_services.complete_handover_tasks(customer=customer, channel=kind, by=by, at=started_at)

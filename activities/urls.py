@@ -42,6 +42,12 @@ urlpatterns = [
     path("visits/<int:pk>/check-out/", visit_views.CheckOutView.as_view(), name="visit-check-out"),
     path("visits/<int:pk>/photos/", visit_views.VisitPhotoAddView.as_view(), name="visit-photo-add"),
     path("visits/photos/<int:pk>/", visit_views.VisitPhotoView.as_view(), name="visit-photo"),
+    # Accompanied visits (陪同拜访): who went along, and their coaching notes.
+    path("visits/<int:pk>/companions/", visit_views.CompanionAddView.as_view(), name="visit-companion-add"),
+    path("visits/<int:pk>/companions/<int:user_id>/remove/", visit_views.CompanionRemoveView.as_view(),
+         name="visit-companion-remove"),
+    path("visits/<int:pk>/coaching-note/", visit_views.CoachingNoteView.as_view(),
+         name="visit-coaching-note"),
     # The managers' view of the team's check-ins of a day.
     path("visits/team/", team_views.TeamDayView.as_view(), name="team-day"),
     # The bell.

@@ -355,6 +355,10 @@ class LogActivityView(View):
     def _logged(self, request, customer, activity, row):
         message = _("%(kind)s with %(name)s logged.") % {"kind": activity.get_kind_display(),
                                                           "name": customer.name}
+        confirming_call_on = getattr(activity, "confirming_call_on", None)
+        if confirming_call_on is not None:
+            message += " " + _("Confirming call suggested for %(date)s, the next working day.") % {
+                "date": f"{date_format(confirming_call_on, 'D')} {date_format(confirming_call_on)}"}
         if is_htmx(request):
             customer.refresh_from_db()
             context = {"customer": customer, "activity": activity, "row": row, "message": message}

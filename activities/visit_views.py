@@ -23,7 +23,14 @@ from crm.forms import apply_service_errors
 from crm.selectors import customers_visible_to
 
 from . import permissions, selectors, visits
-from .forms import CheckInForm, CheckOutForm, CustomerLocationForm, VisitPhotoForm
+from .forms import (
+    CheckInForm,
+    CheckOutForm,
+    CoachingNoteForm,
+    CompanionForm,
+    CustomerLocationForm,
+    VisitPhotoForm,
+)
 from .models import ActivitySettings, CustomerLocation, LocationStatus, Visit, VisitPhoto
 
 
@@ -64,6 +71,12 @@ class CheckInView(View):
 
     template_name = "activities/visit_check_in.html"
 
+    @staticmethod
+    def _form(request, customer, **kwargs) -> CheckInForm:
+        items = selectors.check_in_plan_items(request.user, customer, timezone.localdate())
+        companions = list(selectors.companion_candidates(request.user))
+        return CheckInForm(customer=customer, plan_items=items, companions=companions, **kwargs)
+
     def _render(self, request, customer, form, status=200):
         has_location = CustomerLocation.objects.filter(customer=customer).exists()
         if has_location:
@@ -72,14 +85,12 @@ class CheckInView(View):
 
     def get(self, request, pk):
         customer = _live_customer(request, pk)
-        items = selectors.check_in_plan_items(request.user, customer, timezone.localdate())
-        form = CheckInForm(customer=customer, plan_items=items, chosen_item=request.GET.get("plan_item", ""))
+        form = self._form(request, customer, chosen_item=request.GET.get("plan_item", ""))
         return self._render(request, customer, form)
 
     def post(self, request, pk):
         customer = _live_customer(request, pk)
-        items = selectors.check_in_plan_items(request.user, customer, timezone.localdate())
-        form = CheckInForm(request.POST, customer=customer, plan_items=items)
+        form = self._form(request, customer, data=request.POST)
         if form.is_valid():
             try:
                 visit, created = visits.check_in(by=request.user, customer=customer, **form.service_kwargs())
@@ -98,7 +109,17 @@ class VisitDetailView(View):
     template_name = "activities/visit_detail.html"
 
     @classmethod
-    def render_page(cls, request, visit, *, check_out_form=None, photo_form=None, status=200):
+    def render_page(
+        cls,
+        request,
+        visit,
+        *,
+        check_out_form=None,
+        photo_form=None,
+        companion_form=None,
+        note_form=None,
+        status=200,
+    ):
         is_visitor = visit.owner_id == request.user.pk
         photos = list(visit.photos.all())
         can_add_photo = is_visitor and len(photos) < settings.VISIT_PHOTOS_PER_VISIT
@@ -106,6 +127,7 @@ class VisitDetailView(View):
             request,
             cls.template_name,
             {
+                **_companions_context(request, visit, companion_form, note_form),
                 "visit": visit,
                 "photos": photos,
                 "is_visitor": is_visitor,
@@ -123,6 +145,87 @@ class VisitDetailView(View):
 
     def get(self, request, pk):
         return self.render_page(request, _visible_visit(request, pk))
+
+
+def _companions_context(request, visit: Visit, companion_form, note_form) -> dict:
+    """Who went along, the notes the viewer may read, their own note's form, and the form
+    to add a companion for the visitor and their managers."""
+    user = request.user
+    companions = list(visit.companions.all())
+    for companion in companions:
+        companion.readable = permissions.can_read_coaching(user, visit, companion)
+    mine = next((companion for companion in companions if companion.user_id == user.pk), None)
+    can_manage = permissions.can_manage_companions(user, visit)
+    if can_manage and companion_form is None:
+        joined = {companion.user_id for companion in companions}
+        candidates = [p for p in selectors.companion_candidates(visit.owner) if p.pk not in joined]
+        companion_form = CompanionForm(candidates=candidates) if candidates else None
+    if mine is not None and note_form is None:
+        note_form = CoachingNoteForm(initial={"coaching_note": mine.coaching_note})
+    return {
+        "companions": companions,
+        "can_manage_companions": can_manage,
+        "companion_form": companion_form if can_manage else None,
+        "note_form": note_form if mine is not None else None,
+        "sees_customer": customers_visible_to(user).filter(pk=visit.customer_id).exists(),
+    }
+
+
+class CompanionAddView(View):
+    """The visitor or their manager adds someone who went along (陪同拜访)."""
+
+    def post(self, request, pk):
+        visit = _visible_visit(request, pk)
+        if not permissions.can_manage_companions(request.user, visit):
+            raise PermissionDenied(
+                _("Only the salesperson who made the visit or their manager may change who went along.")
+            )
+        form = CompanionForm(request.POST, candidates=list(selectors.companion_candidates(visit.owner)))
+        if form.is_valid():
+            try:
+                companion = visits.add_companion(by=request.user, visit=visit, user=form.cleaned_data["user"])
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(
+                    request, _("%(name)s went along on this visit.") % {"name": companion.user.display_name}
+                )
+                return redirect(reverse("activities:visit-detail", args=[visit.pk]) + "#companions")
+        return VisitDetailView.render_page(request, visit, companion_form=form, status=400)
+
+
+class CompanionRemoveView(View):
+    """Take a companion off the visit (the visitor, their manager, or the companion)."""
+
+    def post(self, request, pk, user_id):
+        visit = _visible_visit(request, pk)
+        companion = get_object_or_404(visit.companions.select_related("user"), user_id=user_id)
+        visits.remove_companion(by=request.user, visit=visit, user=companion.user)
+        messages.success(
+            request, _("%(name)s is no longer on this visit.") % {"name": companion.user.display_name}
+        )
+        return redirect(reverse("activities:visit-detail", args=[visit.pk]) + "#companions")
+
+
+class CoachingNoteView(View):
+    """A companion writes their coaching note; nobody else may (403)."""
+
+    def post(self, request, pk):
+        visit = _visible_visit(request, pk)
+        form = CoachingNoteForm(request.POST)
+        if form.is_valid():
+            try:
+                visits.write_coaching_note(
+                    by=request.user, visit=visit, note=form.cleaned_data["coaching_note"]
+                )
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, _("Coaching note saved."))
+                return redirect(reverse("activities:visit-detail", args=[visit.pk]) + "#companions")
+        if not visit.companions.filter(user=request.user).exists():
+            raise PermissionDenied(_("Only a companion on this visit may write a coaching note on it."))
+        return VisitDetailView.render_page(request, visit, note_form=form, status=400)
 
 
 def _visitor_only(request, visit: Visit) -> None:

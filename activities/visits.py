@@ -19,13 +19,15 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from crm import services as crm_services
 from crm.models import Customer, User
 
-from . import permissions, services
+from . import permissions, selectors, services
 from .models import (
     Activity,
     ActivityKind,
@@ -37,6 +39,7 @@ from .models import (
     PlanItemKind,
     Purpose,
     Visit,
+    VisitCompanion,
     VisitPhoto,
 )
 
@@ -46,6 +49,7 @@ EARTH_RADIUS_M = 6_371_008.8
 OFFLINE_SYNC_GRACE = timedelta(minutes=2)
 OFFLINE_CHECK_IN_MAX_AGE = timedelta(days=3)
 COORDINATE = Decimal("0.000001")
+COACHING_NOTE_MAX_LENGTH = 4000
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ def check_in(
     set_location: bool = False,
     client_key: uuid.UUID | None = None,
     recorded_at: datetime | None = None,
+    companions: list[User] | None = None,
     now: datetime | None = None,
 ) -> tuple[Visit, bool]:
     """``by`` checks in at ``customer`` (anyone who can see the live customer; the visit
@@ -138,7 +143,7 @@ def check_in(
     ``recorded_at`` is when the phone made a check-in that it queued offline: a check-in
     that arrives later than that (but within ``OFFLINE_CHECK_IN_MAX_AGE``) keeps the
     phone's time and records the server's as ``synced_at``, so the team's day shows
-    both."""
+    both. ``companions`` went along (陪同拜访; see ``add_companion`` for who may)."""
     if client_key is not None:
         existing = Visit.objects.filter(owner=by, client_key=client_key).first()
         if existing is not None:
@@ -177,6 +182,7 @@ def check_in(
     visit.save(update_fields=["activity"])
     if plan_item is not None:
         PlanItem.objects.filter(pk=plan_item.pk).update(done=True, activity=visit.activity)
+    _join(visit, companions or [], by=by, now=now)
     return visit, True
 
 
@@ -190,8 +196,10 @@ def _offline_time(recorded_at: datetime | None, received_at: datetime) -> dateti
         return received_at
     if recorded_at < received_at - OFFLINE_CHECK_IN_MAX_AGE:
         raise ValidationError(
-            {"recorded_at": _("This check-in was made more than %(days)s days ago; log the visit instead.")
-             % {"days": OFFLINE_CHECK_IN_MAX_AGE.days}}
+            {
+                "recorded_at": _("This check-in was made more than %(days)s days ago; log the visit instead.")
+                % {"days": OFFLINE_CHECK_IN_MAX_AGE.days}
+            }
         )
     return recorded_at
 
@@ -257,6 +265,97 @@ def check_out(
             fields["outcome"] = outcome.strip()
         Activity.objects.filter(pk=visit.activity_id).update(**fields)
     return visit
+
+
+# --- Accompanied visits (陪同拜访) and coaching -------------------------------------------------------
+
+
+def _join(visit: Visit, people: list[User], *, by: User, now: datetime) -> list[VisitCompanion]:
+    """Add ``people`` as companions of ``visit`` (the caller holds the transaction).
+    Each must be a candidate of the visitor (``selectors.companion_candidates``);
+    people already on the visit are skipped, and the unique constraint settles a race."""
+    if not people:
+        return []
+    allowed = set(
+        selectors.companion_candidates(visit.owner)
+        .filter(pk__in=[p.pk for p in people])
+        .values_list("pk", flat=True)
+    )
+    if any(person.pk not in allowed for person in people):
+        raise ValidationError(
+            {
+                "companions": _(
+                    "A companion must be an active colleague of the salesperson's team or a manager over it."
+                )
+            }
+        )
+    return VisitCompanion.objects.bulk_create(
+        [VisitCompanion(visit=visit, user=person, added_by=by, added_at=now) for person in people],
+        ignore_conflicts=True,
+    )
+
+
+def _ensure_can_manage_companions(by: User, visit: Visit) -> Visit:
+    visit = Visit.objects.select_related("owner").get(pk=visit.pk)
+    if not permissions.can_manage_companions(by, visit):
+        raise PermissionDenied(
+            _("Only the salesperson who made the visit or their manager may change who went along.")
+        )
+    return visit
+
+
+@transaction.atomic
+def add_companion(*, by: User, visit: Visit, user: User) -> VisitCompanion:
+    """``user`` went along on ``visit`` (陪同拜访): the salesperson's manager, or a teammate
+    as mentor (老带新) — an active person of the visitor's team tree or a manager over
+    it. Called by the visitor, their manager or an admin (others: ``PermissionDenied``).
+    Idempotent: adding someone twice returns the first row. The companion then sees
+    the visit on their "my day" and may write a coaching note."""
+    visit = _ensure_can_manage_companions(by, visit)
+    _join(visit, [user], by=by, now=timezone.now())
+    return VisitCompanion.objects.get(visit=visit, user=user)
+
+
+@transaction.atomic
+def remove_companion(*, by: User, visit: Visit, user: User) -> None:
+    """Take ``user`` off the visit's companions (a mistake), with their note; the visitor,
+    their manager, an admin, or the companion themselves. Removing twice is harmless."""
+    if by.pk != user.pk:
+        visit = _ensure_can_manage_companions(by, visit)
+    VisitCompanion.objects.filter(visit=visit, user=user).delete()
+
+
+@transaction.atomic
+def write_coaching_note(*, by: User, visit: Visit, note: str) -> VisitCompanion:
+    """The companion ``by`` writes (or rewrites) their coaching note on ``visit``; nobody
+    else may (``PermissionDenied``). The salesperson is told in the app. Saving the
+    same note again changes nothing and tells nobody twice."""
+    companion = VisitCompanion.objects.select_for_update().filter(visit=visit, user=by).first()
+    if companion is None:
+        raise PermissionDenied(_("Only a companion on this visit may write a coaching note on it."))
+    note = (note or "").strip()
+    if len(note) > COACHING_NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "coaching_note": _("A coaching note may be at most %(limit)s characters.")
+                % {"limit": COACHING_NOTE_MAX_LENGTH}
+            }
+        )
+    if note == companion.coaching_note:
+        return companion
+    companion.coaching_note, companion.noted_at = note, timezone.now()
+    companion.save(update_fields=["coaching_note", "noted_at"])
+    if note:
+        visit = Visit.objects.select_related("owner", "customer").get(pk=visit.pk)
+        crm_services.notify(
+            recipients=[visit.owner],
+            kind="coaching_note",
+            title=_("%(name)s wrote a coaching note on your visit to %(customer)s")
+            % {"name": by.display_name, "customer": visit.customer.name},
+            body=note,
+            url=reverse("activities:visit-detail", args=[visit.pk]) + "#companions",
+        )
+    return companion
 
 
 # --- The customer's location -----------------------------------------------------------------
@@ -336,8 +435,10 @@ def _resized_jpeg(upload) -> tuple[bytes, int, int]:
             image.load()
     except Image.DecompressionBombError:  # Pillow's hard stop (twice its warning), from the header
         raise ValidationError(
-            {"photo": _("This photo has more than %(limit)s megapixels; take it at a lower resolution.")
-             % {"limit": limit}}
+            {
+                "photo": _("This photo has more than %(limit)s megapixels; take it at a lower resolution.")
+                % {"limit": limit}
+            }
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning):
         raise ValidationError({"photo": refused}) from None

@@ -63,12 +63,16 @@ class ActivitySerializer(serializers.ModelSerializer):
     started_at = serializers.DateTimeField(required=False, help_text=_("Defaults to now."))
     client_key = serializers.UUIDField(required=False, allow_null=True, write_only=True,
                                        help_text=_("The idempotency key, if not sent as a header."))
+    needs_confirming_call = serializers.BooleanField(
+        read_only=True, help_text=_("A fax, or an e-mail with a proposal: confirm it by phone. Logged "
+                                    "without a next follow-up, it is set to the next working day."))
 
     class Meta:
         model = Activity
         fields = ["id", "customer", "customer_name", "owner", "owner_name", "contact", "kind", "started_at",
                   "duration_minutes", "purpose", "call_stage", "outcome", "effective", "objection",
-                  "next_follow_up_on", "competitor_news", "expense", "created_at", "client_key"]
+                  "proposal_sent", "needs_confirming_call", "next_follow_up_on", "competitor_news", "expense",
+                  "created_at", "client_key"]
         read_only_fields = ["owner", "created_at"]
 
     def __init__(self, *args, **kwargs):

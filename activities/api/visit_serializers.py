@@ -10,8 +10,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.filters import MAX_ID
+from crm.models import User
 
-from ..models import CustomerLocation, LocationStatus, PlanItem, Purpose, Visit, VisitPhoto
+from .. import permissions
+from ..models import CustomerLocation, LocationStatus, PlanItem, Purpose, Visit, VisitCompanion, VisitPhoto
+from ..visits import COACHING_NOTE_MAX_LENGTH
 from .serializers import VisibleCustomerField
 
 # Larger than any fix a phone reports (an IP-based guess is tens of kilometres), small
@@ -31,10 +34,33 @@ class VisitPhotoSerializer(serializers.ModelSerializer):
         return reverse("activities:visit-photo", args=[photo.pk])
 
 
+class VisitCompanionSerializer(serializers.ModelSerializer):
+    """Someone who went along (陪同拜访). The coaching note is for the salesperson, their
+    managers and its author: ``null`` for anyone else (another companion)."""
+
+    name = serializers.CharField(source="user.display_name", read_only=True)
+    role = serializers.CharField(source="user.role", read_only=True)
+    coaching_note = serializers.SerializerMethodField(
+        help_text=_("Null when the caller may not read it; empty when none is written yet.")
+    )
+
+    class Meta:
+        model = VisitCompanion
+        fields = ["user", "name", "role", "coaching_note", "noted_at"]
+        read_only_fields = fields
+
+    def get_coaching_note(self, companion: VisitCompanion) -> str | None:
+        request = self.context.get("request")
+        if request is None or not permissions.can_read_coaching(request.user, companion.visit, companion):
+            return None
+        return companion.coaching_note
+
+
 class VisitSerializer(serializers.ModelSerializer):
     owner_name = serializers.CharField(source="owner.display_name", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     photos = VisitPhotoSerializer(many=True, read_only=True)
+    companions = VisitCompanionSerializer(many=True, read_only=True)
     check_out_status = serializers.ChoiceField(
         choices=LocationStatus.choices,
         allow_blank=True,
@@ -69,6 +95,7 @@ class VisitSerializer(serializers.ModelSerializer):
             "check_out_distance_m",
             "duration_minutes",
             "photos",
+            "companions",
         ]
         read_only_fields = fields
 
@@ -163,6 +190,23 @@ class CheckInSerializer(FixSerializer):
             "When the phone made this check-in, if it was queued offline; the server's time otherwise."
         ),
     )
+    companions = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=User.objects.filter(is_active=True),
+        help_text=_("Who came along (陪同拜访): the salesperson's manager, or a colleague of the team."),
+    )
+
+
+class CompanionInputSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        help_text=_("A colleague of the salesperson's team, or a manager over it."),
+    )
+
+
+class CoachingNoteSerializer(serializers.Serializer):
+    coaching_note = serializers.CharField(allow_blank=True, max_length=COACHING_NOTE_MAX_LENGTH)
 
 
 class CheckOutSerializer(FixSerializer):
@@ -211,6 +255,11 @@ class TeamDayPersonSerializer(serializers.Serializer):
     planned_visits_checked_in = serializers.IntegerField()
 
 
+class TeamDayCompanionSerializer(serializers.Serializer):
+    user = serializers.IntegerField(source="user_id")
+    name = serializers.CharField(source="user.display_name")
+
+
 class TeamDayVisitSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     owner = serializers.IntegerField(source="owner_id")
@@ -229,6 +278,7 @@ class TeamDayVisitSerializer(serializers.Serializer):
         allow_null=True,
         help_text=_("The plan item this visit fulfils; none when unplanned."),
     )
+    companions = TeamDayCompanionSerializer(many=True, help_text=_("Who went along (陪同拜访)."))
 
 
 class TeamDaySerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ is; anything else answers 404), writes go through ``activities.visits`` (its
 ``PermissionDenied`` answers 403, its ``ValidationError`` 400 on the field)."""
 
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -22,10 +23,13 @@ from .idempotency import IDEMPOTENCY_KEY_PARAMETER, client_key
 from .visit_serializers import (
     CheckInSerializer,
     CheckOutSerializer,
+    CoachingNoteSerializer,
+    CompanionInputSerializer,
     CustomerLocationInputSerializer,
     CustomerLocationSerializer,
     TeamDayQuerySerializer,
     TeamDaySerializer,
+    VisitCompanionSerializer,
     VisitPhotoSerializer,
     VisitPhotoUploadSerializer,
     VisitSerializer,
@@ -98,6 +102,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             set_location=data["set_location"],
             client_key=key,
             recorded_at=data.get("recorded_at"),
+            companions=data.get("companions", []),
         )
         return self._visit_response(visit, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -132,6 +137,49 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer.is_valid(raise_exception=True)
         photo = visits.attach_photo(by=request.user, visit=visit, upload=serializer.validated_data["photo"])
         return Response(VisitPhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
+
+    def _companion_response(self, companion, status_code: int) -> Response:
+        companion = self.get_queryset().get(pk=companion.visit_id).companions.get(pk=companion.pk)
+        return Response(
+            VisitCompanionSerializer(companion, context=self.get_serializer_context()).data,
+            status=status_code,
+        )
+
+    @extend_schema(request=CompanionInputSerializer, responses={201: VisitCompanionSerializer})
+    @action(detail=True, methods=["post"], url_path="companions", url_name="companions")
+    def companions(self, request, pk=None):
+        """Someone went along (陪同拜访): the visitor, their manager or an admin adds them."""
+        visit = self.get_object()
+        serializer = CompanionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        companion = visits.add_companion(by=request.user, visit=visit, user=serializer.validated_data["user"])
+        return self._companion_response(companion, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"companions/(?P<user_id>\d+)",
+        url_name="companion-remove",
+    )
+    def companion_remove(self, request, pk=None, user_id=None):
+        """Take a companion off the visit: the visitor, their manager, an admin or the companion."""
+        visit = self.get_object()
+        companion = get_object_or_404(visit.companions.select_related("user"), user_id=user_id)
+        visits.remove_companion(by=request.user, visit=visit, user=companion.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=CoachingNoteSerializer, responses=VisitCompanionSerializer)
+    @action(detail=True, methods=["post"], url_path="coaching-note", url_name="coaching-note")
+    def coaching_note(self, request, pk=None):
+        """The caller's own coaching note on a visit they went along on (companions only: 403)."""
+        visit = self.get_object()
+        serializer = CoachingNoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        companion = visits.write_coaching_note(
+            by=request.user, visit=visit, note=serializer.validated_data["coaching_note"]
+        )
+        return self._companion_response(companion, status.HTTP_200_OK)
 
     @extend_schema(parameters=[TeamDayQuerySerializer], responses=TeamDaySerializer)
     @action(

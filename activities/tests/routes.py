@@ -73,6 +73,8 @@ def build_world(world) -> None:
     if not hasattr(world, "visit"):  # a visit (no location) by ``salesperson`` at their customer
         world.visit, _created = visits.check_in(by=salesperson, customer=customer, fix=None, status="denied")
     world.visit_photo = visits.attach_photo(by=salesperson, visit=world.visit, upload=photo_upload())
+    # Their manager went along (陪同拜访): the visit's one companion.
+    visits.add_companion(by=salesperson, visit=world.visit, user=world.personas.manager)
 
 
 def _pk(name):
@@ -90,6 +92,14 @@ def _comment(w):
 def _plan_add(w):
     """A day far ahead: no plan of the world's is there (each role gets a fresh world)."""
     return {"customer": w.customer.pk, "day": (timezone.localdate() + timedelta(days=300)).isoformat()}
+
+
+def _companion(w):
+    return {"pk": w.visit.pk, "user_id": w.personas.manager.pk}
+
+
+def _coaching_note(w):
+    return {"coaching_note": "Ask for the buyer."}
 
 
 def _calendar_ics(w):
@@ -201,6 +211,21 @@ ROUTES = [
           data=lambda w: {"location_status": "denied", "outcome": "Agreed on a trial order."}),
     Route("activities:visit-photo-add", PAGE_OWNER_POST, method="post", mutates=True, kwargs=_pk("visit"),
           data=lambda w: {"photo": photo_upload()}),
+    # Accompanied visits: the visitor, their manager or the admin changes who went along (a
+    # teammate is added; the manager, the world's companion, is removed); only a companion
+    # (the manager) writes a coaching note — the visitor and the admin see the visit: 403.
+    Route("activities:visit-companion-add", PAGE_OWNER_POST | {"manager": 302, "admin": 302}, method="post",
+          mutates=True, kwargs=_pk("visit"), data=lambda w: {"user": w.personas.teammate.pk}),
+    Route("activities:visit-companion-remove", PAGE_OWNER_POST | {"manager": 302, "admin": 302},
+          method="post", mutates=True, kwargs=_companion),
+    Route("activities:visit-coaching-note", expect(404, 302, salesperson=403, manager=302, admin=403),
+          method="post", mutates=True, kwargs=_pk("visit"), data=_coaching_note),
+    Route("visit-companions", expect(404, 401, salesperson=201, manager=201, admin=201), method="post",
+          mutates=True, kwargs=_pk("visit"), data=lambda w: {"user": w.personas.teammate.pk}),
+    Route("visit-companion-remove", expect(404, 401, salesperson=204, manager=204, admin=204),
+          method="delete", mutates=True, kwargs=_companion),
+    Route("visit-coaching-note", expect(404, 401, salesperson=403, manager=200, admin=403), method="post",
+          mutates=True, kwargs=_pk("visit"), data=_coaching_note),
     Route("activities:customer-location", expect(404, 302, salesperson=302, manager=302, admin=302),
           method="post", mutates=True, kwargs=lambda w: {"pk": w.customer.pk},
           data=lambda w: {"latitude": "31.230416", "longitude": "121.473701"}),

@@ -680,11 +680,11 @@ def test_the_team_day_page_for_a_manager(grow, client_as, django_assert_num_quer
 
     # 1 session, 2 user, 3 the team tree (visible team ids), 4 the people with their
     # totals (correlated counts), 5 the check-ins with their photo counts (customer,
-    # visitor and plan item joined), 6 the notification bell.
+    # visitor and plan item joined), 6 who went along, 7 the notification bell.
     responses = same_queries_for_10_and_1000(
         grow,
         django_assert_num_queries,
-        6,
+        7,
         lambda: client.get(reverse("activities:team-day"), {"date": DAY.isoformat()}),
     )
 
@@ -695,23 +695,24 @@ def test_the_team_day_page_for_a_manager(grow, client_as, django_assert_num_quer
 def test_the_team_day_api_for_a_manager(grow, client_as, django_assert_num_queries):
     client = signed_in(client_as, "manager")
 
-    # 1 session, 2 user, 3 the team tree, 4 the people with their totals, 5 the check-ins.
+    # 1 session, 2 user, 3 the team tree, 4 the people with their totals, 5 the check-ins,
+    # 6 who went along.
     responses = same_queries_for_10_and_1000(
         grow,
         django_assert_num_queries,
-        5,
+        6,
         lambda: client.get(reverse("visit-team-day"), {"date": DAY.isoformat()}),
     )
 
     assert [len(r.json()["visits"]) for r in responses] == [10, 500]
 
 
-@pytest.mark.parametrize(("role", "expected"), [("salesperson", 5), ("manager", 6)])
+@pytest.mark.parametrize(("role", "expected"), [("salesperson", 6), ("manager", 7)])
 def test_the_visit_api_list(grow, client_as, django_assert_num_queries, role, expected):
     client = signed_in(client_as, role)
 
     # 1 session, 2 user, (the team tree for a manager), count (capped), the page of visits
-    # (customer, visitor, plan item joined), their photos (one prefetch).
+    # (customer, visitor, plan item joined), their photos and companions (two prefetches).
     responses = same_queries_for_10_and_1000(
         grow, django_assert_num_queries, expected, lambda: client.get(reverse("visit-list"))
     )
@@ -767,12 +768,15 @@ def test_the_schema_types_every_visits_operation_and_documents_the_idempotency_k
         ("/api/visits/{id}/photos/", "post"),
         ("/api/visits/team-day/", "get"),
         ("/api/visits/customer-location/", "post"),
+        ("/api/visits/{id}/companions/", "post"),
+        ("/api/visits/{id}/companions/{user_id}/", "delete"),
+        ("/api/visits/{id}/coaching-note/", "post"),
     }
     untyped = []
     for (path, method), operation in operations.items():
         for status, response in operation["responses"].items():
             if status.startswith("2"):
-                for media in response["content"].values():
+                for media in response.get("content", {}).values():  # 204: no body
                     untyped += _untyped_objects(spec, media["schema"], f"{method} {path} {status}", set())
         for media in operation.get("requestBody", {}).get("content", {}).values():
             untyped += _untyped_objects(spec, media["schema"], f"{method} {path} body", set())
