@@ -155,6 +155,8 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("targets", report_api.TargetViewSet, basename="target")
 router.register("activity-targets", report_api.ActivityTargetViewSet, basename="activitytarget")
 router.register("rollups/weekly", report_api.WeeklyRollupViewSet, basename="weeklyrollup")
+router.register("meetings", report_api.MeetingViewSet, basename="meeting")
+router.register("action-items", report_api.ActionItemViewSet, basename="actionitem")
 router.register("auth/tokens", ApiTokenViewSet, basename="apitoken")
 
 # Actions on customers that belong to higher apps (the funnel moves grades and owners).

@@ -25,6 +25,7 @@ NAVIGATION = [
     (_("Handover"), "funnel:handover-progress", {"manager", "admin"}),
     (_("Approvals"), "activities:approvals", {"manager", "admin"}),
     (_("Team day"), "activities:team-day", {"manager", "admin"}),
+    (_("Meetings"), "reports:meetings", {"manager", "admin"}),
 ]
 
 # The base template's other links (``site_urls.<key>``): brand, bell, user menu, language switch.

@@ -262,3 +262,125 @@ class WeeklyManagerReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} · {self.week_start}"
+
+
+# --- Sales meetings (销售会议: 早会、晚会、周会) ------------------------------------------------------
+
+
+class MeetingKind(models.TextChoices):
+    MORNING = "morning", _("Morning meeting")
+    EVENING = "evening", _("Evening meeting")
+    WEEKLY = "weekly", _("Weekly meeting")
+
+
+class Meeting(models.Model):
+    """One team's morning, evening or weekly meeting on a day (a weekly one on its week's
+    Monday). Opened by ``reports.meetings.open_meeting``: the unique (team, kind, date)
+    makes a double submit open the same meeting."""
+
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="meetings")
+    kind = models.CharField(_("meeting"), max_length=10, choices=MeetingKind.choices)
+    date = models.DateField(_("date"))
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("held by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "kind", "team"]
+        verbose_name = _("sales meeting")
+        verbose_name_plural = _("sales meetings")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "kind", "date"], name="meeting_team_kind_date_unique")
+        ]
+        indexes = [models.Index(fields=["team", "date"], name="meeting_team_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.team} · {self.get_kind_display()} · {self.date}"
+
+
+class AttendanceStatus(models.TextChoices):
+    PRESENT = "present", _("Present")
+    # The method allows a salesperson in the field to file their report instead.
+    REMOTE = "remote", _("Remote (filed the report)")
+    ABSENT = "absent", _("Absent")
+
+
+class MeetingAttendance(models.Model):
+    """Whether one person attended a meeting; one row per (meeting, person), upserted."""
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="attendance"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("salesperson"), on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(_("attendance"), max_length=10, choices=AttendanceStatus.choices)
+
+    class Meta:
+        ordering = ["meeting", "user"]
+        verbose_name = _("meeting attendance")
+        verbose_name_plural = _("meeting attendance")
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "user"], name="meetingattendance_meeting_user_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} · {self.user} · {self.get_status_display()}"
+
+
+class ActionItem(models.Model):
+    """What someone must do after a meeting, by a date. Open (``done_at`` empty) items show
+    on the owner's "my day" and at the next meetings of the same team and kind."""
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="action_items"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="action_items",
+    )
+    text = models.CharField(_("action"), max_length=300)
+    due_on = models.DateField(_("due on"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("action item")
+        verbose_name_plural = _("action items")
+        indexes = [
+            # "My day": the owner's open items by due date.
+            models.Index(
+                fields=["owner", "due_on"],
+                condition=Q(done_at__isnull=True),
+                name="actionitem_owner_open_idx",
+            ),
+            # The next meeting of a team and kind: the open items of its earlier meetings
+            # (the meetings come from their (team, kind, date) index; open items are few).
+            models.Index(
+                fields=["meeting"], condition=Q(done_at__isnull=True), name="actionitem_meeting_open_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text

@@ -20,3 +20,8 @@ def can_write_weekly_report(user: User, team: Team) -> bool:
 
 def can_calibrate(user: User) -> bool:
     return user.is_admin
+
+
+def can_run_meeting(user: User, team: Team) -> bool:
+    """Hold the team's sales meetings: the same people who write its weekly report."""
+    return can_write_weekly_report(user, team)

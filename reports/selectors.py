@@ -31,10 +31,12 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
 
+from activities import selectors as activities_selectors
 from activities.models import Activity, ActivityKind, CallStage, DailyReport, MarketReport, MarketReportKind
 from crm.models import Customer, CustomerTally, Order, Role, Team, User
 from crm.selectors import customer_tally_visible_to, customers_visible_to
-from funnel.models import Grade, GradeChange, GradeKind
+from funnel.models import FunnelSettings, Grade, GradeChange, GradeKind
+from funnel.selectors import WonConcentration, won_concentration
 
 from . import diagnosis, planning
 from .models import (
@@ -542,10 +544,10 @@ def _movement(flows: dict, monday: date, grades: dict[int, Grade]) -> dict:
 def funnel_dashboard(scope: Scope) -> dict:
     """Everything the funnel dashboard shows, in a fixed number of queries: grades (1),
     the live totals per owner and grade from the customer tally (1), stuck and new
-    customers (1), people of the scope (1), the stuck list (1), orders for the month,
-    quarter and year (1), targets (1), and the grade flows of the last 180 days —
-    rollup rows plus the live rest — which give both the conversion rates and this
-    week's movement (2)."""
+    customers (1), people of the scope and the concentration guard's settings (2), the
+    stuck list (1), orders for the month, quarter and year (1), targets (1), and the
+    grade flows of the last 180 days — rollup rows plus the live rest — which give both
+    the conversion rates and this week's movement (2)."""
     now = timezone.now()
     day = today()
     grades = list(Grade.objects.order_by("order"))
@@ -607,10 +609,9 @@ def funnel_dashboard(scope: Scope) -> dict:
     rates = conversion_rates(scope, rate_start, rate_end, grades, flows)
     recent_orders = targets.pop("recent_orders")
     layers = [
-        diagnosis.Layer(g.code, per_grade[g.pk]["count"], rate.rate)
+        diagnosis.Layer(g.code, per_grade[g.pk]["count"], rate.rate, rate.is_measured)
         for g, rate in zip(open_grades, rates, strict=True)
     ]
-    findings = diagnosis.diagnose(layers, recent_orders)
     return {
         "scope": scope,
         "grades": grades,
@@ -618,6 +619,7 @@ def funnel_dashboard(scope: Scope) -> dict:
         "quota": quota,
         "open_count": sum(per_grade[g.pk]["count"] for g in open_grades),
         "people": people,
+        "concentration": _won_concentration(people, grades),
         "teams": teams,
         "movement": _movement(flows, week_start(day), by_id),
         "week_start": week_start(day),
@@ -625,10 +627,21 @@ def funnel_dashboard(scope: Scope) -> dict:
         "stuck_count": sum(per_grade[g.pk]["stuck"] for g in open_grades),
         "periods": targets["periods"],
         "rates": rates,
-        "findings": findings,
-        "shape": diagnosis.shape(layers, recent_orders),
+        "diagnosis": diagnosis.diagnose(layers, recent_orders),
         "recent_orders": recent_orders,
     }
+
+
+def _won_concentration(people: list[dict], grades: list[Grade]) -> WonConcentration | None:
+    """The concentration guard over the scope's people (none for one salesperson's
+    funnel), from the per-person counts the dashboard has already, plus the settings row."""
+    if not people:
+        return None
+    won = [index for index, grade in enumerate(grades) if grade.kind == GradeKind.WON]
+    return won_concentration(
+        {entry["person"]: sum(entry["counts"][index] for index in won) for entry in people},
+        FunnelSettings.load(),
+    )
 
 
 def chart_data(dashboard: dict) -> dict:
@@ -701,7 +714,7 @@ def quota_vs_target(
     orders (one query) and targets (one), beside the new customers counted by the
     caller, plus the count of orders in the last 30 days (for the shape diagnosis)."""
     year = periods[-1]
-    recent_from = day - timedelta(days=30)
+    recent_from = day - timedelta(days=diagnosis.RECENT_ORDER_DAYS)
     aggregates = {}
     for period in periods:
         signed = Q(signed_on__gte=period.start, signed_on__lt=period.end)
@@ -953,7 +966,9 @@ def average_order(scope: Scope) -> Decimal | None:
 
 def backward_plan_report(scope: Scope, period: Period, target_orders: int) -> dict:
     """Needed vs current per grade and the weekly additions, then week by week the
-    re-planned numbers with the rates measured from the period start, and the summary.
+    re-planned numbers with the rates measured from the period start, and the summary —
+    the mean of the weeks' measured rates only. Every rate says whether it was measured or
+    assumed (the ratio of the grade probabilities, until ``MIN_RATE_SAMPLE`` customers left).
 
     Queries: grades (1), current counts (1), grade flows for the rates now (2) and by
     week since the period start (2), orders by week (1), rollup grade counts (1) — fixed.
@@ -977,7 +992,7 @@ def backward_plan_report(scope: Scope, period: Period, target_orders: int) -> di
         else now - timedelta(days=RATE_WINDOW_DAYS)
     )
     rates = conversion_rates(scope, rate_start, min(now, period.end_at), grades)
-    steps = [planning.Step(rate.grade.code, rate.rate) for rate in rates]
+    steps = [planning.Step(rate.grade.code, rate.rate, rate.is_measured) for rate in rates]
     weeks = period.weeks()
     this_week = week_start(today())
     weeks_left = max(len([w for w in weeks if w >= this_week]), 1)
@@ -1062,7 +1077,9 @@ def _weekly_history(
                 if left >= MIN_RATE_SAMPLE
                 else (grade.probability / nxt)
             )
-            steps.append(planning.Step(grade.code, Decimal(rate).quantize(Decimal("0.001"))))
+            steps.append(
+                planning.Step(grade.code, Decimal(rate).quantize(Decimal("0.001")), left >= MIN_RATE_SAMPLE)
+            )
         previous = monday - timedelta(days=7)
         counts = dict(snapshots[previous]) if previous in snapshots else dict(current)
         added = {by_code[g]: n for g, n in entered[monday].items() if g in by_code}
@@ -1340,6 +1357,7 @@ def weekly_report(scope: Scope, monday: date) -> dict:
             .order_by("date", "owner__username")[: LIST_LIMIT * 3]
         ),
         "manager_report": report,
+        "accompanied_visits": activities_selectors.accompanied_visits(scope.q("visit__owner"), start, end),
     }
 
 

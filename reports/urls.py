@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import meeting_views, views
 
 app_name = "reports"
 
@@ -23,4 +23,19 @@ urlpatterns = [
     *_with_export("weekly/", views.WeeklyReportView, "weekly"),
     path("targets/", views.TargetListView.as_view(), name="targets"),
     path("targets/<int:pk>/split/", views.TargetSplitView.as_view(), name="target-split"),
+    path("meetings/", meeting_views.MeetingListView.as_view(), name="meetings"),
+    path("meetings/<int:pk>/", meeting_views.MeetingView.as_view(), name="meeting"),
+    path("meetings/<int:pk>/notes/", meeting_views.MeetingNotesView.as_view(), name="meeting-notes"),
+    path(
+        "meetings/<int:pk>/attendance/",
+        meeting_views.MeetingAttendanceView.as_view(),
+        name="meeting-attendance",
+    ),
+    path(
+        "meetings/<int:pk>/action-items/",
+        meeting_views.ActionItemAddView.as_view(),
+        name="meeting-action-items",
+    ),
+    path("meetings/<int:pk>/export/", meeting_views.MeetingExportView.as_view(), name="meeting-export"),
+    path("action-items/<int:pk>/done/", meeting_views.ActionItemDoneView.as_view(), name="action-item-done"),
 ]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from crm import glossary
 from crm import services as crm_services
 from crm.exporting import table_response
 from crm.forms import apply_service_errors
@@ -26,7 +27,6 @@ from crm.selectors import teams_visible_to, users_visible_to
 from funnel.models import Grade
 
 from . import selectors, services
-from .diagnosis import finding_text
 from .forms import (
     ActivityTargetForm,
     BackwardPlanForm,
@@ -161,7 +161,6 @@ class FunnelDashboardView(ReportView):
             **dashboard,
             **_scope_choices(request, scope, people=whole),
             "chart": selectors.chart_data(dashboard),
-            "findings_text": [finding_text(f) for f in dashboard["findings"]],
             "status_labels": STATUS_LABELS,
         }
 
@@ -210,12 +209,16 @@ class FunnelDashboardView(ReportView):
             rows.append(
                 [entry["person"].display_name, "", entry["open"], "", entry["weighted"], entry["stuck"]]
             )
-        for text in context["findings_text"]:
+        for text in context["diagnosis"].lines:
             rows.append([_("Diagnosis"), text, "", "", "", ""])
         return headers, rows
 
 
 # --- Backward plan --------------------------------------------------------------------------
+
+
+def _rate_source(measured: bool) -> str:
+    return _("measured") if measured else _("assumed")
 
 
 class BackwardPlanView(ReportView):
@@ -256,6 +259,7 @@ class BackwardPlanView(ReportView):
             _("Current"),
             _("Shortfall"),
             _("Add per week"),
+            _("Rate measured or assumed"),
         ]
         if report is None:
             return headers, []
@@ -267,6 +271,7 @@ class BackwardPlanView(ReportView):
                 item["row"].current,
                 item["row"].shortfall,
                 item["row"].weekly_additions,
+                _rate_source(item["row"].measured),
             ]
             for item in report["plan"]
         ]
@@ -279,6 +284,22 @@ class BackwardPlanView(ReportView):
                     _("Planned additions"),
                     plan.planned_additions,
                     None if plan.completion is None else float(plan.completion * 100),
+                    (_("Rates assumed: %(grades)s") % {"grades": ", ".join(week.assumed)})
+                    if week.assumed
+                    else "",
+                ]
+            )
+        # The period summary: only the weeks' measured rates are averaged.
+        for average in report["average_rates"]:
+            rows.append(
+                [
+                    f"{average.code} →",
+                    _("Average conversion (%)"),
+                    None if average.average is None else average.average * 100,
+                    _("Weeks measured"),
+                    average.measured_weeks,
+                    _("Weeks without data"),
+                    ", ".join(str(day) for day in average.weeks_without_data),
                 ]
             )
         return headers, rows
@@ -458,15 +479,15 @@ class ActivityReportView(ReportView):
     def table(self, context):
         headers = [
             _("Salesperson"),
-            _("Dials"),
-            _("Connected"),
-            _("Appointments"),
-            _("Presentations"),
+            glossary.DIALS,
+            glossary.CALLS_COMPLETED,
+            glossary.APPOINTMENTS,
+            glossary.PRESENTATIONS,
             _("Visits"),
-            _("Orders"),
-            _("Amount"),
-            _("Revenue per dial"),
-            _("Commission per dial"),
+            glossary.CALL_ORDERS,
+            glossary.CALL_SALES_TOTAL,
+            glossary.SALES_PER_DIAL,
+            glossary.COMMISSION_PER_DIAL,
             _("Hours"),
             _("Sales per hour"),
             _("Expense"),
@@ -564,7 +585,7 @@ class WeeklyReportView(ReportView):
     def table(self, context):
         headers = [
             _("Salesperson"),
-            _("New customers"),
+            glossary.NEW_CUSTOMERS,
             _("Upgrades"),
             _("Orders"),
             _("Amount"),
@@ -572,8 +593,8 @@ class WeeklyReportView(ReportView):
             _("Collections"),
             _("Calls"),
             _("Visits"),
-            _("Effective-visit rate (%)"),
-            _("Transaction rate (%)"),
+            glossary.in_percent(glossary.EFFECTIVE_VISIT_RATE),
+            glossary.in_percent(glossary.TRANSACTION_RATE),
             _("Reports late"),
             _("Quota"),
         ]

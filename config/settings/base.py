@@ -299,9 +299,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Several models have a "state"; name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
+        "ActivityKindEnum": "activities.models.ActivityKind",
         "ImportStateEnum": "crm.models.ImportState",
         "LocationStatusEnum": "activities.models.LocationStatus",
         "LocationSourceEnum": "activities.models.LocationSource",
+        "MeetingKindEnum": "reports.models.MeetingKind",
+        "PlanItemKindEnum": "activities.models.PlanItemKind",
         "SourceEnum": "crm.models.Source",
     },
     "POSTPROCESSING_HOOKS": [

@@ -4,8 +4,11 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from crm import glossary
+from crm.filters import MAX_ID
 from crm.selectors import teams_visible_to, users_visible_to
-from reports.models import ActivityTarget, Target, WeeklyRollup
+from reports import diagnosis
+from reports.models import ActionItem, ActivityTarget, Meeting, MeetingAttendance, Target, WeeklyRollup
 from reports.periods import PeriodKind
 
 
@@ -57,6 +60,12 @@ class WeeklyRollupSerializer(serializers.ModelSerializer):
     class Meta:
         model = WeeklyRollup
         fields = "__all__"
+        # The weekly report's own words, as its page and export say them.
+        extra_kwargs = {
+            "new_customers": {"label": glossary.NEW_CUSTOMERS},
+            "effective_visit_rate": {"label": glossary.in_percent(glossary.EFFECTIVE_VISIT_RATE)},
+            "transaction_rate": {"label": glossary.in_percent(glossary.TRANSACTION_RATE)},
+        }
 
 
 class ReportQuerySerializer(serializers.Serializer):
@@ -85,9 +94,213 @@ class BackwardPlanQuerySerializer(ReportQuerySerializer):
 class ActivityFunnelQuerySerializer(ReportQuerySerializer):
     """The commission is a percent: a finite number from 0 to 100 (default 5)."""
 
-    commission = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100,
-                                          default=Decimal(5))
+    commission = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        default=Decimal(5),
+        label=glossary.in_percent(glossary.COMMISSION_RATE),
+    )
 
 
 class WeeklyQuerySerializer(ReportQuerySerializer):
     week = serializers.DateField(required=False)
+
+
+# --- Output: the funnel shape diagnosis and the backward plan (shape only) ----------------
+
+
+class RateUsedSerializer(serializers.Serializer):
+    """A conversion rate a report rests on, and whether it was measured or assumed."""
+
+    code = serializers.CharField(help_text="The grade the rate leads out of (A's: A→won).")
+    rate = serializers.DecimalField(max_digits=6, decimal_places=3, help_text="Fraction 0..1.")
+    measured = serializers.BooleanField(
+        help_text="False: too few customers left the grade, the ratio of the grade probabilities is "
+        "assumed instead."
+    )
+
+
+class DiagnosisLayerSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text='A grade code, or "orders" (the last 30 days\' orders).')
+    count = serializers.IntegerField()
+    actual_share = serializers.DecimalField(
+        max_digits=4, decimal_places=3, allow_null=True, help_text="Share of the open funnel now, 0..1."
+    )
+    ideal_share = serializers.DecimalField(
+        max_digits=4, decimal_places=3, allow_null=True, help_text="Share at the current conversion rates."
+    )
+    expected = serializers.IntegerField(help_text="What the funnel's scale asks of it at the current rates.")
+    ratio = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="count ÷ expected.")
+    status = serializers.ChoiceField(choices=diagnosis.STATUSES)
+
+
+class DiagnosisAdviceSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    params = serializers.DictField()
+    text = serializers.CharField(help_text="In the caller's language.")
+
+
+class DiagnosisRuleSerializer(serializers.Serializer):
+    """One number behind the verdict: a grade's share of the funnel vs its share at the
+    current rates ("share"), the customers the recent orders need at a grade ("need"), or
+    the orders the last grade should give ("yield")."""
+
+    kind = serializers.ChoiceField(choices=diagnosis.RULE_KINDS)
+    code = serializers.CharField()
+    count = serializers.IntegerField()
+    actual_share = serializers.DecimalField(max_digits=4, decimal_places=3, allow_null=True)
+    ideal_share = serializers.DecimalField(max_digits=4, decimal_places=3, allow_null=True)
+    needed = serializers.IntegerField(allow_null=True)
+    orders = serializers.IntegerField(allow_null=True)
+    rate = serializers.DecimalField(max_digits=6, decimal_places=3, allow_null=True)
+    text = serializers.CharField(help_text="In the caller's language.")
+
+
+class DiagnosisSerializer(serializers.Serializer):
+    """The funnel shape diagnosis (``reports.diagnosis.Diagnosis``)."""
+
+    verdict = serializers.ChoiceField(choices=diagnosis.VERDICTS)
+    picture = serializers.IntegerField(allow_null=True, help_text="The method's picture 1–4, if any.")
+    grade = serializers.CharField(allow_blank=True, help_text="The grade the verdict names.")
+    text = serializers.CharField(help_text="The verdict in the caller's language.")
+    advice = DiagnosisAdviceSerializer(many=True)
+    rules = DiagnosisRuleSerializer(many=True)
+    layers = DiagnosisLayerSerializer(many=True)
+    orders = DiagnosisLayerSerializer(allow_null=True)
+    rates = RateUsedSerializer(many=True)
+    assumed = serializers.ListField(child=serializers.CharField(), help_text="Grades whose rate is assumed.")
+
+
+class PlanRowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=6, decimal_places=3)
+    measured = serializers.BooleanField(
+        help_text="False: the rate is assumed (ratio of the grade probabilities)."
+    )
+    needed = serializers.IntegerField()
+    current = serializers.IntegerField()
+    shortfall = serializers.IntegerField()
+    weekly_additions = serializers.IntegerField()
+
+
+class PlanWeekSerializer(serializers.Serializer):
+    """One week re-planned with the rates measured since the period began."""
+
+    week_start = serializers.DateField(source="week.week_start")
+    weeks_left = serializers.IntegerField(source="plan.weeks_left")
+    remaining_target = serializers.IntegerField(source="plan.remaining_target")
+    planned_additions = serializers.IntegerField(source="plan.planned_additions")
+    actual_additions = serializers.IntegerField(source="plan.actual_additions")
+    orders = serializers.IntegerField(source="week.orders_in_week")
+    completion = serializers.DecimalField(
+        max_digits=6, decimal_places=3, source="plan.completion", allow_null=True
+    )
+    rates = RateUsedSerializer(many=True, source="week.steps")
+
+
+class AverageRateSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    average = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        allow_null=True,
+        help_text="Mean of the weeks' measured rates; null when no week of the period measured one.",
+    )
+    measured_weeks = serializers.IntegerField()
+    weeks_without_data = serializers.ListField(
+        child=serializers.DateField(), help_text="Weeks whose rate was assumed: left out of the mean."
+    )
+
+
+class BackwardPlanSerializer(serializers.Serializer):
+    scope = serializers.DictField()
+    period = serializers.DictField()
+    target_orders = serializers.IntegerField()
+    weeks_left = serializers.IntegerField()
+    plan = PlanRowSerializer(many=True)
+    weeks = PlanWeekSerializer(many=True)
+    average_rates = AverageRateSerializer(many=True)
+    orders_so_far = serializers.IntegerField()
+    finished = serializers.BooleanField()
+
+
+# --- Sales meetings --------------------------------------------------------------------------
+
+
+class MeetingAttendanceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MeetingAttendance
+        fields = ["user", "status"]
+
+
+class AttendanceInputSerializer(serializers.Serializer):
+    """``{"attendance": [{"user": id, "status": "present|remote|absent"}, …]}``."""
+
+    attendance = MeetingAttendanceSerializer(many=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any id: the service answers 400 on ``user`` for someone outside the meeting's team.
+        self.fields["attendance"].child.fields["user"] = serializers.IntegerField(
+            min_value=1, max_value=MAX_ID
+        )
+
+
+class ActionItemSerializer(serializers.ModelSerializer):
+    team = serializers.IntegerField(source="meeting.team_id", read_only=True)
+    kind = serializers.CharField(source="meeting.kind", read_only=True)
+
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id",
+            "meeting",
+            "team",
+            "kind",
+            "owner",
+            "text",
+            "due_on",
+            "created_at",
+            "done_at",
+            "done_by",
+        ]
+        read_only_fields = ["meeting", "created_at", "done_at", "done_by"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any id: the service answers 400 on ``owner`` for someone outside the meeting's team.
+        self.fields["owner"] = serializers.IntegerField(source="owner_id", min_value=1, max_value=MAX_ID)
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    """A meeting with its minutes. ``POST`` opens one (team, kind, date): again the same."""
+
+    attendance = MeetingAttendanceSerializer(many=True, read_only=True)
+    action_items = ActionItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "id",
+            "team",
+            "kind",
+            "date",
+            "held_by",
+            "notes",
+            "attendance",
+            "action_items",
+            "updated_at",
+        ]
+        read_only_fields = ["held_by", "updated_at"]
+        validators = []  # the service opens the existing meeting on (team, kind, date)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["team"].queryset = teams_visible_to(request.user)
+        if self.instance is not None:  # an update changes the notes only
+            for name in ("team", "kind", "date"):
+                self.fields[name].read_only = True

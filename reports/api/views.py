@@ -8,24 +8,31 @@ from decimal import Decimal
 import django_filters
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm import glossary
 from crm.filters import IdFilter, IdFilterSet
-from reports import selectors, services
-from reports.diagnosis import finding_text
-from reports.models import ActivityTarget, Target, WeeklyRollup
+from crm.models import User
+from reports import meetings, selectors, services
+from reports.models import ActionItem, ActivityTarget, Meeting, Target, WeeklyRollup
 from reports.periods import PeriodKind, last_complete_week, period_for, today, week_start
 from reports.permissions import can_set_target
 from reports.planning import orders_for_amount
 
 from .serializers import (
+    ActionItemSerializer,
     ActivityFunnelQuerySerializer,
     ActivityTargetSerializer,
+    AttendanceInputSerializer,
     BackwardPlanQuerySerializer,
+    BackwardPlanSerializer,
+    DiagnosisSerializer,
+    MeetingSerializer,
     ReportQuerySerializer,
     TargetSerializer,
     WeeklyQuerySerializer,
@@ -132,6 +139,33 @@ class ReportAPIView(APIView):
         return period_for(params.get("period") or default, params.get("on") or today())
 
 
+# Each number's label in the caller's language, from the glossary the pages and exports
+# read: an API client shows the method's words without keeping its own list.
+CALL_FUNNEL_LABELS = {
+    "dials": glossary.DIALS,
+    "connected": glossary.CALLS_COMPLETED,
+    "appointments": glossary.APPOINTMENTS,
+    "presentations": glossary.PRESENTATIONS,
+    "orders": glossary.CALL_ORDERS,
+    "amount": glossary.CALL_SALES_TOTAL,
+    "revenue_per_dial": glossary.SALES_PER_DIAL,
+    "commission_rate": glossary.in_percent(glossary.COMMISSION_RATE),
+    "commission_per_dial": glossary.COMMISSION_PER_DIAL,
+}
+WEEKLY_LABELS = {
+    "new_customers": glossary.NEW_CUSTOMERS,
+    "effective_visit_rate": glossary.EFFECTIVE_VISIT_RATE,
+    "transaction_rate": glossary.TRANSACTION_RATE,
+    "average_sales": glossary.AVERAGE_WEEKLY_SALES_PER_PERSON,
+    "competitor_news": glossary.COMPETITOR_NEWS,
+    "exceptional_customers": glossary.EXCEPTIONAL_CUSTOMERS,
+}
+
+
+def _labels(terms: dict) -> dict:
+    return {key: str(term) for key, term in terms.items()}
+
+
 def _scope_json(scope) -> dict:
     return {
         "kind": scope.kind,
@@ -142,13 +176,6 @@ def _scope_json(scope) -> dict:
 
 def _period_json(period) -> dict:
     return {"kind": period.kind, "start": period.start, "end": period.end, "label": period.label}
-
-
-def _findings(findings) -> list:
-    return [
-        {"code": f.code, "params": {k: str(v) for k, v in f.params.items()}, "text": finding_text(f)}
-        for f in findings
-    ]
 
 
 class FunnelReportView(ReportAPIView):
@@ -203,36 +230,36 @@ class FunnelReportView(ReportAPIView):
                     }
                     for t in data["teams"]
                 ],
-                "findings": _findings(data["findings"]),
+                "diagnosis": DiagnosisSerializer(data["diagnosis"]).data,
             }
         )
 
 
 class DiagnosisReportView(ReportAPIView):
-    """``GET /api/reports/diagnosis/``: the funnel shape diagnosis with its inputs."""
+    """``GET /api/reports/diagnosis/``: the funnel shape diagnosis — verdict, advice, the
+    numbers it rests on, each grade's share against its share at the current rates, and
+    which rates are measured or assumed."""
 
-    @extend_schema(tags=["reports"], responses=OpenApiTypes.OBJECT, parameters=SCOPE_PARAMETERS[:2])
+    @extend_schema(
+        tags=["reports"],
+        responses=inline_serializer(
+            "DiagnosisReport",
+            {
+                "scope": serializers.DictField(),
+                "recent_orders": serializers.IntegerField(),
+                "diagnosis": DiagnosisSerializer(),
+            },
+        ),
+        parameters=SCOPE_PARAMETERS[:2],
+    )
     def get(self, request):
         params = self.params(request)
         data = selectors.funnel_dashboard(self.scope(request, params))
         return Response(
             {
                 "scope": _scope_json(data["scope"]),
-                "layers": [
-                    {
-                        "code": s.code,
-                        "count": s.count,
-                        "ideal_share": s.ideal_share,
-                        "actual_share": s.actual_share,
-                        "ratio": s.ratio,
-                    }
-                    for s in data["shape"]
-                ],
-                "rates": [
-                    {"code": r.grade.code, "rate": r.rate, "measured": r.is_measured} for r in data["rates"]
-                ],
                 "recent_orders": data["recent_orders"],
-                "findings": _findings(data["findings"]),
+                "diagnosis": DiagnosisSerializer(data["diagnosis"]).data,
             }
         )
 
@@ -245,7 +272,7 @@ class BackwardPlanReportView(ReportAPIView):
 
     @extend_schema(
         tags=["reports"],
-        responses=OpenApiTypes.OBJECT,
+        responses=BackwardPlanSerializer,
         parameters=SCOPE_PARAMETERS
         + [
             OpenApiParameter("target_orders", int),
@@ -264,38 +291,15 @@ class BackwardPlanReportView(ReportAPIView):
             target = orders_for_amount(params["target_amount"], average)
         report = selectors.backward_plan_report(scope, self.period(params, PeriodKind.QUARTER), target)
         return Response(
-            {
-                "scope": _scope_json(scope),
-                "period": _period_json(report["period"]),
-                "target_orders": target,
-                "weeks_left": report["weeks_left"],
-                "plan": [
-                    {
-                        "code": i["row"].code,
-                        "rate": i["row"].rate,
-                        "measured": i["rate"].is_measured,
-                        "needed": i["row"].needed,
-                        "current": i["row"].current,
-                        "shortfall": i["row"].shortfall,
-                        "weekly_additions": i["row"].weekly_additions,
-                    }
-                    for i in report["plan"]
-                ],
-                "weeks": [
-                    {
-                        "week_start": w.week_start,
-                        "weeks_left": p.weeks_left,
-                        "remaining_target": p.remaining_target,
-                        "planned_additions": p.planned_additions,
-                        "actual_additions": p.actual_additions,
-                        "orders": w.orders_in_week,
-                        "completion": p.completion,
-                    }
-                    for w, p in report["weekly"]
-                ],
-                "average_rates": report["average_rates"],
-                "orders_so_far": report["orders_so_far"],
-            }
+            BackwardPlanSerializer(
+                {
+                    **report,
+                    "scope": _scope_json(scope),
+                    "period": _period_json(report["period"]),
+                    "plan": [item["row"] for item in report["plan"]],
+                    "weeks": [{"week": week, "plan": plan} for week, plan in report["weekly"]],
+                }
+            ).data
         )
 
 
@@ -387,7 +391,10 @@ class ActivityFunnelReportView(ReportAPIView):
     @extend_schema(
         tags=["reports"],
         responses=OpenApiTypes.OBJECT,
-        parameters=SCOPE_PARAMETERS + [OpenApiParameter("commission", Decimal)],
+        parameters=[
+            *SCOPE_PARAMETERS,
+            OpenApiParameter("commission", Decimal, description=CALL_FUNNEL_LABELS["commission_rate"]),
+        ],
     )
     def get(self, request):
         params = self.params(request)
@@ -407,6 +414,7 @@ class ActivityFunnelReportView(ReportAPIView):
                 "commission_rate": commission,
                 "people": [{"id": r["person"].pk, **row_json(r)} for r in funnel["rows"]],
                 "total": row_json(funnel["total"]),
+                "labels": _labels(CALL_FUNNEL_LABELS),
                 **negotiations,
             }
         )
@@ -453,5 +461,124 @@ class WeeklyReportAPIView(ReportAPIView):
                 ],
                 "late_reports": [{"owner": r.owner_id, "date": r.date} for r in report["late_reports"]],
                 "next_week_plan": saved.next_week_plan if saved else "",
+                "accompanied_visits": report["accompanied_visits"],
+                "labels": _labels(WEEKLY_LABELS),
             }
         )
+
+
+# --- Sales meetings --------------------------------------------------------------------------
+
+
+class MeetingFilter(IdFilterSet):
+    team = IdFilter(field_name="team")
+    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = Meeting
+        fields = ["kind", "date"]
+
+
+class MeetingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Sales meetings of the caller's teams, with their minutes (the members of a team read
+    them; its managers and admins write). ``POST`` ``{team, kind, date}`` opens a meeting
+    (201), or answers the existing one (200); ``PATCH`` ``{notes}``; ``attendance/`` and
+    ``action-items/`` record the minutes."""
+
+    serializer_class = MeetingSerializer
+    queryset = Meeting.objects.none()
+    filterset_class = MeetingFilter
+    ordering_fields = ["date"]
+    search_fields = []
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            meetings.meetings_visible_to(self.request.user)
+            .prefetch_related("attendance", "action_items__meeting")
+            .order_by("-date", "kind", "pk")
+        )
+
+    def _output(self, meeting, code):
+        meeting = self.get_queryset().get(pk=meeting.pk)
+        return Response(self.get_serializer(meeting).data, status=code)
+
+    @extend_schema(
+        responses={
+            201: MeetingSerializer,
+            200: OpenApiResponse(MeetingSerializer, description="Already open."),
+        }
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        meeting, created = meetings.open_meeting(
+            by=request.user, team=data["team"], kind=data["kind"], day=data["date"]
+        )
+        return self._output(meeting, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def update(self, request, *args, **kwargs):
+        meeting = self.get_object()
+        serializer = self.get_serializer(meeting, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        notes = serializer.validated_data.get("notes", meeting.notes)
+        meetings.save_notes(meeting=meeting, by=request.user, notes=notes)
+        return self._output(meeting, status.HTTP_200_OK)
+
+    @extend_schema(request=AttendanceInputSerializer, responses=MeetingSerializer)
+    @action(detail=True, methods=["post"])
+    def attendance(self, request, pk=None):
+        meeting = self.get_object()
+        serializer = AttendanceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        statuses = {row["user"]: row["status"] for row in serializer.validated_data["attendance"]}
+        meetings.record_attendance(meeting=meeting, by=request.user, statuses=statuses)
+        return self._output(meeting, status.HTTP_200_OK)
+
+    @extend_schema(request=ActionItemSerializer, responses={201: ActionItemSerializer})
+    @action(detail=True, methods=["post"], url_path="action-items", url_name="action-items")
+    def action_items(self, request, pk=None):
+        meeting = self.get_object()
+        serializer = ActionItemSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        item = meetings.add_action_item(
+            meeting=meeting,
+            by=request.user,
+            owner=User.objects.filter(pk=data["owner_id"]).first(),
+            text=data["text"],
+            due_on=data["due_on"],
+        )
+        return Response(ActionItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class ActionItemFilter(IdFilterSet):
+    owner = IdFilter(field_name="owner")
+    meeting = IdFilter(field_name="meeting")
+    open = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", label="Open (not done)")
+
+    class Meta:
+        model = ActionItem
+        fields = ["due_on"]
+
+
+class ActionItemViewSet(viewsets.ReadOnlyModelViewSet):
+    """Action items of the caller's teams' meetings and their own; ``done/`` closes one
+    (its owner or the team's managers; done twice keeps the first)."""
+
+    serializer_class = ActionItemSerializer
+    queryset = ActionItem.objects.none()
+    filterset_class = ActionItemFilter
+    ordering_fields = ["due_on"]
+    search_fields = []
+
+    def get_queryset(self):
+        return meetings.action_items_visible_to(self.request.user).order_by("due_on", "pk")
+
+    @extend_schema(request=None, responses=ActionItemSerializer)
+    @action(detail=True, methods=["post"])
+    def done(self, request, pk=None):
+        item = meetings.complete_action_item(item=self.get_object(), by=request.user)
+        return Response(ActionItemSerializer(item).data)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from config.tests.route_matrix import API, API_MANAGERS, API_OWNED, PAGE, PAGE_MANAGERS, Route, expect
 from funnel.tests.factories import grade
-from reports.models import ActivityTarget, Target, WeeklyRollup
+from reports.models import ActionItem, ActivityTarget, Meeting, Target, WeeklyRollup
 from reports.periods import last_complete_week, today
 
 # Exports: salespeople are refused unless the admin allows it (crm's export policy).
@@ -18,6 +18,16 @@ PAGE_EXPORT = expect(403, 302, manager=200, other_manager=200, admin=200)
 PAGE_CALIBRATE = expect(403, 302, admin=302)
 # Splitting East's team target: its manager and admins; another team's manager cannot see it.
 PAGE_SPLIT = expect(403, 302, manager=200, admin=200, other_manager=404)
+# East's morning meeting: East's tree reads it, its manager and admins hold it, West gets 404.
+PAGE_MEETING = expect(200, 302, other_salesperson=404, other_manager=404)
+MEETING_WRITE = expect(403, 302, manager=302, admin=302, other_salesperson=404, other_manager=404)
+MEETING_EXPORT = expect(403, 302, manager=200, admin=200, other_salesperson=404, other_manager=404)
+API_MEETING = expect(200, 401, other_salesperson=404, other_manager=404)
+API_MEETING_WRITE = expect(403, 401, manager=200, admin=200, other_salesperson=404, other_manager=404)
+# The salesperson's action item: they and the meeting's holders close it; teammates may not.
+ACTION_ITEM_DONE = expect(
+    403, 302, salesperson=302, manager=302, admin=302, other_salesperson=404, other_manager=404
+)
 
 
 def build_world(world) -> None:
@@ -37,6 +47,12 @@ def build_world(world) -> None:
     )
     world.activity_target, _ = ActivityTarget.objects.get_or_create(
         owner=salesperson, cadence="day", defaults={"calls": 20, "visits": 2}
+    )
+    world.meeting, _ = Meeting.objects.get_or_create(
+        team=salesperson.team, kind="morning", date=today(), defaults={"held_by": salesperson.team.manager}
+    )
+    world.action_item, _ = ActionItem.objects.get_or_create(
+        meeting=world.meeting, owner=salesperson, text="Call back Acme", due_on=today()
     )
     world.rollup, _ = WeeklyRollup.objects.get_or_create(
         salesperson=salesperson,
@@ -70,6 +86,40 @@ ROUTES = [
     Route("reports:weekly-export", PAGE_MANAGERS),
     Route("reports:targets", PAGE),
     Route("reports:target-split", PAGE_SPLIT, kwargs=lambda w: {"pk": w.team_target.pk}),
+    Route("reports:meetings", PAGE),
+    Route("reports:meeting", PAGE_MEETING, kwargs=lambda w: {"pk": w.meeting.pk}),
+    Route(
+        "reports:meeting-notes",
+        MEETING_WRITE,
+        method="post",
+        mutates=True,
+        kwargs=lambda w: {"pk": w.meeting.pk},
+        data=lambda w: {"notes": "Focus on C customers"},
+    ),
+    Route(
+        "reports:meeting-attendance",
+        MEETING_WRITE,
+        method="post",
+        mutates=True,
+        kwargs=lambda w: {"pk": w.meeting.pk},
+        data=lambda w: {f"status_{w.personas.salesperson.pk}": "present"},
+    ),
+    Route(
+        "reports:meeting-action-items",
+        MEETING_WRITE,
+        method="post",
+        mutates=True,
+        kwargs=lambda w: {"pk": w.meeting.pk},
+        data=lambda w: {"owner": w.personas.salesperson.pk, "text": "Visit Acme", "due_on": str(today())},
+    ),
+    Route("reports:meeting-export", MEETING_EXPORT, kwargs=lambda w: {"pk": w.meeting.pk}),
+    Route(
+        "reports:action-item-done",
+        ACTION_ITEM_DONE,
+        method="post",
+        mutates=True,
+        kwargs=lambda w: {"pk": w.action_item.pk},
+    ),
     # --- API -------------------------------------------------------------------------
     Route("target-list", API),
     Route("target-detail", API_OWNED, kwargs=lambda w: {"pk": w.target.pk}),
@@ -84,4 +134,31 @@ ROUTES = [
     Route("report-quota", API),
     Route("report-activity-funnel", API),
     Route("report-weekly", API_MANAGERS),
+    Route("meeting-list", API),
+    Route("meeting-detail", API_MEETING, kwargs=lambda w: {"pk": w.meeting.pk}),
+    Route(
+        "meeting-attendance",
+        API_MEETING_WRITE,
+        method="post",
+        mutates=True,
+        kwargs=lambda w: {"pk": w.meeting.pk},
+        data=lambda w: {"attendance": [{"user": w.personas.salesperson.pk, "status": "remote"}]},
+    ),
+    Route(
+        "meeting-action-items",
+        expect(403, 401, manager=201, admin=201, other_salesperson=404, other_manager=404),
+        method="post",
+        mutates=True,
+        kwargs=lambda w: {"pk": w.meeting.pk},
+        data=lambda w: {"owner": w.personas.salesperson.pk, "text": "Visit Acme", "due_on": str(today())},
+    ),
+    Route("actionitem-list", API),
+    Route("actionitem-detail", API_MEETING, kwargs=lambda w: {"pk": w.action_item.pk}),
+    Route(
+        "actionitem-done",
+        expect(403, 401, salesperson=200, manager=200, admin=200, other_salesperson=404, other_manager=404),
+        method="post",
+        mutates=True,
+        kwargs=lambda w: {"pk": w.action_item.pk},
+    ),
 ]
