@@ -270,16 +270,39 @@ def my_day(user: User, today: date | None = None, now: datetime | None = None) -
     for customer in cadence:  # due, so its tier has a rule
         flags = cadence_flags(customer, rules[customer.tier], now)
         customer.call_due, customer.visit_due = flags["call_due"], flags["visit_due"]
+    report, pending_reviews = _report_and_pending_reviews(user, today)
     day = MyDay(
-        today=today, plan=plan_with_items(user, today),
-        report=DailyReport.objects.filter(owner=user, date=today).first(),
+        today=today, plan=plan_with_items(user, today), report=report, pending_reviews=pending_reviews,
         follow_ups=follow_ups[:MY_DAY_ROWS], follow_ups_more=len(follow_ups) > MY_DAY_ROWS,
         cadence=cadence[:MY_DAY_ROWS], cadence_more=len(cadence) > MY_DAY_ROWS,
         counts=activity_counts(user, today),
     )
-    if user.is_manager or user.is_admin:
-        day.pending_reviews = pending_review_count(user, today)
     return day
+
+
+def _report_and_pending_reviews(user: User, day: date) -> tuple[DailyReport | None, int | None]:
+    """``user``'s own report of ``day`` and, for a reviewer, how many plans and reports of
+    ``day`` wait for their review (``None`` for a salesperson): one query, a UNION of
+    tagged rows, whatever the team's size. The report comes back with its pk and state,
+    all "my day" shows of it."""
+    own = DailyReport.objects.filter(owner=user, date=day).order_by()
+    rows = own.values_list(Value("own"), "pk", "state")
+    if user.is_manager or user.is_admin:
+        people = reviewees_of(user).values("pk")
+        rows = rows.union(
+            DailyPlan.objects.filter(owner__in=people, date=day, state=PlanState.SUBMITTED).order_by()
+            .values_list(Value("review"), "pk", "state"),
+            DailyReport.objects.filter(owner__in=people, date=day, state=ReportState.SUBMITTED).order_by()
+            .values_list(Value("review"), "pk", "state"),
+            all=True,
+        )
+    report, pending = None, 0
+    for tag, pk, state in rows:
+        if tag == "own":
+            report = DailyReport(pk=pk, owner=user, date=day, state=state)
+        else:
+            pending += 1
+    return report, pending if (user.is_manager or user.is_admin) else None
 
 
 def activity_counts(owner: User, day: date) -> dict:
@@ -411,13 +434,6 @@ def reviewees_of(user: User) -> QuerySet[User]:
         return User.objects.none()
     return people.filter(is_active=True).exclude(pk=user.pk).select_related("team").order_by("team__name",
                                                                                                 "username")
-
-
-def pending_review_count(user: User, day: date) -> int:
-    """Plans and reports of ``day`` waiting for ``user``'s review (two COUNTs)."""
-    people = reviewees_of(user).values("pk")
-    return (DailyPlan.objects.filter(owner__in=people, date=day, state=PlanState.SUBMITTED).count()
-            + DailyReport.objects.filter(owner__in=people, date=day, state=ReportState.SUBMITTED).count())
 
 
 @dataclass

@@ -406,7 +406,7 @@ def _grow(personas, meeting, count: int) -> None:
         )
 
 
-QUERIES = {MeetingKind.MORNING: 21, MeetingKind.EVENING: 25, MeetingKind.WEEKLY: 36}
+QUERIES = {MeetingKind.MORNING: 21, MeetingKind.EVENING: 25, MeetingKind.WEEKLY: 35}
 
 
 @pytest.mark.parametrize("kind", [MeetingKind.MORNING, MeetingKind.EVENING, MeetingKind.WEEKLY])
