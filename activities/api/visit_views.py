@@ -4,6 +4,7 @@ is; anything else answers 404), writes go through ``activities.visits`` (its
 ``PermissionDenied`` answers 403, its ``ValidationError`` 400 on the field)."""
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -152,7 +153,11 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         visit = self.get_object()
         serializer = CompanionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        companion = visits.add_companion(by=request.user, visit=visit, user=serializer.validated_data["user"])
+        try:
+            user = serializer.validated_data["user"]
+            companion = visits.add_companion(by=request.user, visit=visit, user=user)
+        except DjangoValidationError as error:  # the service names its list; this body has one "user"
+            raise ValidationError({"user": error.messages}) from None
         return self._companion_response(companion, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})

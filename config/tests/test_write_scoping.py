@@ -28,6 +28,7 @@ from drf_spectacular.settings import spectacular_settings
 from rest_framework import serializers
 
 from activities import services as activity_services
+from activities import visits
 from activities.models import (
     Activity,
     CustomerLocation,
@@ -106,6 +107,7 @@ def world(personas):
         their_contact=ContactFactory(customer=theirs, name="Their Person"),
         plan=plan,
         report=activity_services.open_report(by=personas.salesperson, day=today),
+        visit=visits.check_in(by=personas.salesperson, customer=mine, fix=None, status="denied")[0],
         month=month,
         target=save_target(
             by=personas.manager,
@@ -250,6 +252,27 @@ API_REFERENCES: dict[str, Attempt] = {
         lambda w: {"customer": w.mine.pk, "plan_item": w.their_item.pk},
         400,
     ),
+    "POST /api/visits/check-in/ companions": Attempt(
+        "salesperson",
+        "post",
+        _url("visit-check-in"),
+        lambda w: {"customer": w.mine.pk, "companions": [w.p.other_salesperson.pk]},
+        400,
+    ),
+    "POST /api/visits/{id}/companions/ user": Attempt(
+        "salesperson",
+        "post",
+        _url("visit-companions", "visit.pk"),
+        lambda w: {"user": w.p.other_salesperson.pk},
+        400,
+    ),
+    "POST /api/meetings/ team": Attempt(
+        "manager",
+        "post",
+        _url("meeting-list"),
+        lambda w: {"team": w.west.pk, "kind": "morning", "date": date.today().isoformat()},
+        400,
+    ),
     "POST /api/visits/customer-location/ customer": Attempt(
         "salesperson",
         "post",
@@ -306,8 +329,13 @@ CATALOG_REFERENCES = {
 READ_ONLY_ON_UPDATE = {
     f"{method} {path} {field}"
     for method in ("PUT", "PATCH")
-    for path, fields in (("/api/customers/{id}/", ("owner", "grade")), ("/api/contacts/{id}/", ("customer",)))
+    for path, fields in (
+        ("/api/customers/{id}/", ("owner", "grade")),
+        ("/api/contacts/{id}/", ("customer",)),
+        ("/api/meetings/{id}/", ("team",)),
+    )
     for field in fields
+    if (method, path) != ("PUT", "/api/meetings/{id}/")  # meetings take PATCH only
 }
 
 
@@ -533,7 +561,7 @@ IGNORED_FIELDS: dict[str, Sent] = {
         _url("activity-list"),
         lambda w: _activity(w, owner=w.p.teammate.pk, created_at=EARLIER),
         201,
-        lambda w: Activity.objects.get(),
+        lambda w: Activity.objects.latest("pk"),  # the world holds a visit's activity too
         lambda w: {"owner_id": w.p.salesperson.pk, "customer_id": w.mine.pk},
     ),
     "API plan: owner, state, approval": Sent(
