@@ -230,10 +230,16 @@ def test_a_refused_entry_shows_the_servers_message_and_logout_clears_the_copies(
     assert page.evaluate(OUTBOX) == []
 
     # Logging out clears the pages kept on the phone (the login page's styles may come back).
+    asked = []  # logging out never asks "leave the page?"
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
     page.locator(".navbar-toggler").click()
     page.locator("[data-testid=user-menu]").click()
     page.locator("[data-testid=logout]").click()
-    page.wait_for_url(re.compile(r"/accounts/login/"))
+    try:
+        page.wait_for_url(re.compile(r"/accounts/login/"))
+    except PlaywrightError as error:
+        raise AssertionError(f"logout stayed on {page.url}; dialogs: {asked}") from error
+    assert asked == []
     assert [url for url in page.evaluate(KEPT_PAGES) if not url.startswith("/static/")] == []
     assert page.page_errors == []
     assert csp_violations(page) == []

@@ -253,8 +253,14 @@
   window.addEventListener("submit", function (event) {
     var form = event.target;
     if (form instanceof HTMLFormElement && form.hasAttribute("data-offline-logout")) {
+      // Logging out drops the drafts on purpose: no pending save may bring one back, and
+      // leaving must not ask.
+      states.forEach(function (state) {
+        if (state.timer) { window.clearTimeout(state.timer); state.timer = null; }
+        setDirty(state, false);
+      });
       userKeys().forEach(remove);
-      states.forEach(function (state) { setDirty(state, false); });
+      window.removeEventListener("beforeunload", onBeforeUnload);
       return;
     }
     var state = stateOf(form);
