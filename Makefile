@@ -35,9 +35,10 @@ test: install
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-## make lint: ruff, bandit (fails on high severity) and pip-audit (fails on any known
+## make lint: ruff format (checked) and ruff, bandit (fails on high severity) and pip-audit (fails on any known
 ## vulnerability; only an unreachable vulnerability service is a warning, not a failure)
 lint: install
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/bandit -c bandit.yaml -r crm funnel activities reports config -lll -q
 	$(BIN)/python .ci/dependency_audit.py

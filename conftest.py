@@ -4,6 +4,7 @@ The personas form two teams with a sub-team, so every visibility test can ask th
 same question of each role: salesperson, teammate, their manager, another team's
 salesperson and manager, an admin, a deactivated user and an anonymous visitor.
 """
+
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -18,8 +19,15 @@ from crm.tests.factories import TeamFactory, UserFactory
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 ROLES = (
-    "anonymous", "salesperson", "teammate", "sub_salesperson", "manager",
-    "other_salesperson", "other_manager", "admin", "deactivated",
+    "anonymous",
+    "salesperson",
+    "teammate",
+    "sub_salesperson",
+    "manager",
+    "other_salesperson",
+    "other_manager",
+    "admin",
+    "deactivated",
 )
 
 
@@ -130,8 +138,11 @@ def url_reversals(monkeypatch) -> list:
     page's links cost the same whatever its number of rows."""
     reversals = []
     original = URLResolver._reverse_with_prefix
-    monkeypatch.setattr(URLResolver, "_reverse_with_prefix",
-                        lambda *args, **kwargs: reversals.append(1) or original(*args, **kwargs))
+    monkeypatch.setattr(
+        URLResolver,
+        "_reverse_with_prefix",
+        lambda *args, **kwargs: reversals.append(1) or original(*args, **kwargs),
+    )
     return reversals
 
 

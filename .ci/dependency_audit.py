@@ -5,12 +5,19 @@ service (no network, or a PyPI mirror that does not serve the per-version adviso
 data, so *no* package could be audited), it prints a clear warning and does not fail:
 that is the only case let through, and it is detected explicitly.
 """
+
 import json
 import subprocess  # noqa: S404 - runs pip-audit with fixed arguments
 import sys
 
-NETWORK_ERRORS = ("ConnectionError", "Max retries exceeded", "Name or service not known",
-                  "Temporary failure in name resolution", "timed out", "Network is unreachable")
+NETWORK_ERRORS = (
+    "ConnectionError",
+    "Max retries exceeded",
+    "Name or service not known",
+    "Temporary failure in name resolution",
+    "timed out",
+    "Network is unreachable",
+)
 
 
 def warn(message: str) -> None:
@@ -20,7 +27,10 @@ def warn(message: str) -> None:
 def main() -> int:
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "pip_audit", "--format", "json", "--progress-spinner", "off"],
-        capture_output=True, text=True, check=False, timeout=600,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
     )
     try:
         report = json.loads(result.stdout)
@@ -37,18 +47,25 @@ def main() -> int:
     for dep in vulnerable:
         for vuln in dep["vulns"]:
             fixes = ", ".join(vuln.get("fix_versions", [])) or "no fix yet"
-            print(f"VULNERABLE: {dep['name']} {dep['version']}: {vuln['id']} (fixed in {fixes})",
-                  file=sys.stderr)
+            print(
+                f"VULNERABLE: {dep['name']} {dep['version']}: {vuln['id']} (fixed in {fixes})",
+                file=sys.stderr,
+            )
     if vulnerable:
         return 1
     if dependencies and not audited:
-        warn(f"pip-audit's vulnerability service answered for none of the {len(dependencies)} installed "
-             f"packages ({dependencies[0]['skip_reason']}); they were NOT checked. Run `make lint` where "
-             "pypi.org's JSON API is reachable.")
+        warn(
+            f"pip-audit's vulnerability service answered for none of the {len(dependencies)} installed "
+            f"packages ({dependencies[0]['skip_reason']}); they were NOT checked. Run `make lint` where "
+            "pypi.org's JSON API is reachable."
+        )
         return 0
     skipped = [dep["name"] for dep in dependencies if "skip_reason" in dep]
-    print(f"pip-audit: {len(audited)} packages audited, no known vulnerabilities"
-          + (f" ({len(skipped)} not on PyPI, not audited: {', '.join(skipped)})" if skipped else "") + ".")
+    print(
+        f"pip-audit: {len(audited)} packages audited, no known vulnerabilities"
+        + (f" ({len(skipped)} not on PyPI, not audited: {', '.join(skipped)})" if skipped else "")
+        + "."
+    )
     return 0
 
 

@@ -118,8 +118,16 @@ class VisitPhotoInline(admin.TabularInline):
 class VisitAdmin(ReadOnlyAdmin):
     """Check-ins are written by the salesperson's phone only (``activities.visits``)."""
 
-    list_display = ["checked_in_at", "owner", "customer", "check_in_status", "distance_m",
-                    "far_from_customer", "checked_out_at", "duration_minutes"]
+    list_display = [
+        "checked_in_at",
+        "owner",
+        "customer",
+        "check_in_status",
+        "distance_m",
+        "far_from_customer",
+        "checked_out_at",
+        "duration_minutes",
+    ]
     list_select_related = ["owner", "customer"]
     list_filter = ["check_in_status", "far_from_customer"]
     date_hierarchy = "checked_in_at"

@@ -1,4 +1,5 @@
 """Filters of the activity, plan and report lists, shared by the pages and the API."""
+
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
@@ -34,8 +35,12 @@ class ActivityFilter(django_filters.FilterSet):
     date_from = django_filters.DateFilter(field_name="started_at", lookup_expr="date__gte", label=_("From"))
     date_to = django_filters.DateFilter(field_name="started_at", lookup_expr="date__lte", label=_("To"))
     ordering = django_filters.OrderingFilter(
-        fields=(("started_at", "started_at"), ("customer__name", "customer"), ("kind", "kind"),
-                ("owner__username", "owner")),
+        fields=(
+            ("started_at", "started_at"),
+            ("customer__name", "customer"),
+            ("kind", "kind"),
+            ("owner__username", "owner"),
+        ),
         label=_("Sort"),
     )
 

@@ -1,4 +1,5 @@
 """Forms validate shape; the services in ``services.py`` apply the rules."""
+
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -61,8 +62,11 @@ class ContactSelect(forms.Select):
 
 def quick_follow_up_dates(today) -> list[tuple[str, object]]:
     """The quick picks next to "next follow-up": tomorrow, in three days, next week."""
-    return [(_("Tomorrow"), today + timedelta(days=1)), (_("+3 days"), today + timedelta(days=3)),
-            (_("Next week"), today + timedelta(days=7))]
+    return [
+        (_("Tomorrow"), today + timedelta(days=1)),
+        (_("+3 days"), today + timedelta(days=3)),
+        (_("Next week"), today + timedelta(days=7)),
+    ]
 
 
 class ActivityForm(BootstrapMixin, forms.ModelForm):
@@ -70,18 +74,24 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
     essentials; what it leaves out takes its default (now, no duration, no expense)."""
 
     started_at = forms.DateTimeField(
-        label=_("When"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                                      format="%Y-%m-%dT%H:%M"),
+        label=_("When"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("Leave empty for now."),
     )
     # activities.js unticks and disables "effective" while the stage is below connected.
     call_stage = forms.TypedChoiceField(
-        label=_("How far did the call get?"), choices=CallStage.choices, coerce=int, required=False,
-        empty_value=None, initial=CallStage.CONNECTED,
+        label=_("How far did the call get?"),
+        choices=CallStage.choices,
+        coerce=int,
+        required=False,
+        empty_value=None,
+        initial=CallStage.CONNECTED,
         widget=forms.Select(attrs={"data-call-stage-select": "", "data-connected-from": CallStage.CONNECTED}),
     )
     effective = forms.BooleanField(
-        label=_("Effective (reached a key person with a clear purpose)"), required=False,
+        label=_("Effective (reached a key person with a clear purpose)"),
+        required=False,
         widget=forms.CheckboxInput(attrs={"data-effective": ""}),
         help_text=_("Never for a call that was only dialled: nobody was reached."),
     )
@@ -91,14 +101,27 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = Activity
-        fields = ["kind", "purpose", "contact", "started_at", "duration_minutes", "call_stage", "outcome",
-                  "effective", "objection", "proposal_sent", "next_follow_up_on", "competitor_news",
-                  "expense"]
+        fields = [
+            "kind",
+            "purpose",
+            "contact",
+            "started_at",
+            "duration_minutes",
+            "call_stage",
+            "outcome",
+            "effective",
+            "objection",
+            "proposal_sent",
+            "next_follow_up_on",
+            "competitor_news",
+            "expense",
+        ]
         widgets = {
             "outcome": forms.Textarea(attrs={"rows": 2}),
             "competitor_news": forms.Textarea(attrs={"rows": 2}),
-            "next_follow_up_on": forms.DateInput(attrs={"type": "date", "data-follow-up": ""},
-                                                 format="%Y-%m-%d"),
+            "next_follow_up_on": forms.DateInput(
+                attrs={"type": "date", "data-follow-up": ""}, format="%Y-%m-%d"
+            ),
             "contact": ContactSelect(attrs={"data-contact-select": ""}),
             "objection": ObjectionSelect(attrs={"data-objection-select": ""}),
             "kind": forms.Select(attrs={"data-kind-select": ""}),
@@ -168,8 +191,9 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
         data = super().clean()
         if data.get("kind") == ActivityKind.CALL:
             if not data.get("next_follow_up_on") and "next_follow_up_on" not in self.errors:
-                self.add_error("next_follow_up_on",
-                               _("Agree the next contact: every call needs a next follow-up date."))
+                self.add_error(
+                    "next_follow_up_on", _("Agree the next contact: every call needs a next follow-up date.")
+                )
             if data.get("call_stage") in (None, ""):
                 data["call_stage"] = CallStage.CONNECTED
             if data["call_stage"] < CallStage.CONNECTED:
@@ -181,8 +205,10 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
         return data
 
     def service_kwargs(self) -> dict:
-        return {**{name: self.cleaned_data[name] for name in self.Meta.fields},
-                "client_key": self.cleaned_data.get("client_key")}
+        return {
+            **{name: self.cleaned_data[name] for name in self.Meta.fields},
+            "client_key": self.cleaned_data.get("client_key"),
+        }
 
 
 class PlanItemForm(BootstrapMixin, forms.ModelForm):
@@ -220,8 +246,10 @@ class CustomerIdsField(forms.Field):
     """Repeated ``customer`` ids (a selection of the customer list, or one row's button)."""
 
     widget = forms.MultipleHiddenInput
-    default_error_messages = {"required": _("Choose at least one customer."),
-                              "invalid": _("Unknown customer.")}
+    default_error_messages = {
+        "required": _("Choose at least one customer."),
+        "invalid": _("Unknown customer."),
+    }
 
     def to_python(self, value) -> list[int]:
         values = value if isinstance(value, list | tuple) else [value] if value else []
@@ -242,8 +270,12 @@ class PlanAddForm(forms.Form):
 class ReviewForm(forms.Form):
     """Approve / sign off (comment optional) or return (comment required)."""
 
-    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}))
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )
 
 
 class DailyReportForm(BootstrapMixin, forms.ModelForm):
@@ -270,9 +302,10 @@ class MarketReportForm(BootstrapMixin, forms.ModelForm):
 
 
 class DateForm(forms.Form):
-    date = forms.DateField(label=_("Date"),
-                           widget=forms.DateInput(attrs={"type": "date", "class": "form-control"},
-                                                  format="%Y-%m-%d"))
+    date = forms.DateField(
+        label=_("Date"),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
 
 
 # --- Field visits (外勤签到) --------------------------------------------------------------------
@@ -287,8 +320,9 @@ class LocationFields(forms.Form):
     latitude = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     longitude = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     accuracy = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
-    location_status = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput,
-                                      initial=LocationStatus.UNAVAILABLE)
+    location_status = forms.CharField(
+        required=False, max_length=12, widget=forms.HiddenInput, initial=LocationStatus.UNAVAILABLE
+    )
 
     def clean(self):
         data = super().clean()
@@ -310,25 +344,41 @@ class CheckInForm(BootstrapMixin, LocationFields):
 
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
-    plan_item = forms.ModelChoiceField(label=_("Plan item"), queryset=PlanItem.objects.none(), required=False,
-                                       empty_label=_("— not planned —"))
+    plan_item = forms.ModelChoiceField(
+        label=_("Plan item"),
+        queryset=PlanItem.objects.none(),
+        required=False,
+        empty_label=_("— not planned —"),
+    )
     set_location = forms.BooleanField(
-        label=_("This is the customer's location"), required=False,
+        label=_("This is the customer's location"),
+        required=False,
         widget=forms.CheckboxInput(attrs={"value": "true"}),
         help_text=_("The customer's location is not known yet: tick this when you are at their door."),
     )
     # Offline the queue leaves them out (a list does not fit its JSON of single values):
     # they are added on the visit's page once it is sent.
     companions = forms.ModelMultipleChoiceField(
-        label=_("Who came along"), queryset=User.objects.none(), required=False,
+        label=_("Who came along"),
+        queryset=User.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"data-offline-skip": ""}),
-        help_text=_("Your manager, or a colleague as mentor: they see the visit on their day and may "
-                    "write you a coaching note."),
+        help_text=_(
+            "Your manager, or a colleague as mentor: they see the visit on their day and may "
+            "write you a coaching note."
+        ),
     )
     client_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, customer: Customer, plan_items: list[PlanItem], chosen_item: str = "",
-                 companions: list[User] = (), **kwargs):
+    def __init__(
+        self,
+        *args,
+        customer: Customer,
+        plan_items: list[PlanItem],
+        chosen_item: str = "",
+        companions: list[User] = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.customer = customer
         set_people_choices(self.fields["companions"], companions)
@@ -339,10 +389,14 @@ class CheckInForm(BootstrapMixin, LocationFields):
         if not self.is_bound:
             # The item asked for (my day's "Check in"), else the first open visit of the day.
             item = next((i for i in plan_items if str(i.pk) == chosen_item), None) or next(
-                (i for i in plan_items if i.kind == PlanItemKind.VISIT and not i.done), None)
-            self.initial.update(customer=customer.pk, plan_item=item.pk if item else None,
-                                purpose=item.purpose if item else default_purpose(customer),
-                                client_key=uuid.uuid4())
+                (i for i in plan_items if i.kind == PlanItemKind.VISIT and not i.done), None
+            )
+            self.initial.update(
+                customer=customer.pk,
+                plan_item=item.pk if item else None,
+                purpose=item.purpose if item else default_purpose(customer),
+                client_key=uuid.uuid4(),
+            )
 
     def clean_customer(self):
         customer = self.cleaned_data["customer"]
@@ -352,9 +406,15 @@ class CheckInForm(BootstrapMixin, LocationFields):
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
-        return {"fix": data["fix"], "status": data["location_status"], "purpose": data["purpose"],
-                "plan_item": data["plan_item"], "set_location": data["set_location"],
-                "client_key": data["client_key"], "companions": list(data["companions"])}
+        return {
+            "fix": data["fix"],
+            "status": data["location_status"],
+            "purpose": data["purpose"],
+            "plan_item": data["plan_item"],
+            "set_location": data["set_location"],
+            "client_key": data["client_key"],
+            "companions": list(data["companions"]),
+        }
 
 
 def set_people_choices(field: forms.ModelChoiceField, people: list[User]) -> None:
@@ -376,7 +436,9 @@ class CompanionForm(BootstrapMixin, forms.Form):
 
 class CoachingNoteForm(BootstrapMixin, forms.Form):
     coaching_note = forms.CharField(
-        label=_("Your coaching note"), required=False, max_length=COACHING_NOTE_MAX_LENGTH,
+        label=_("Your coaching note"),
+        required=False,
+        max_length=COACHING_NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What went well, what to do differently next time: the salesperson reads it."),
     )
@@ -389,17 +451,22 @@ def _plan_item_label(item: PlanItem) -> str:
 
 
 class CheckOutForm(BootstrapMixin, LocationFields):
-    outcome = forms.CharField(label=_("Outcome"), required=False, max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 3}),
-                              help_text=_("What was agreed; it goes on the visit in the timeline."))
+    outcome = forms.CharField(
+        label=_("Outcome"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What was agreed; it goes on the visit in the timeline."),
+    )
 
 
 class VisitPhotoForm(BootstrapMixin, forms.Form):
     """One photo from the phone's camera (``capture="environment"``: the back camera).
     The service checks it is a real image and shrinks it before it is stored."""
 
-    photo = forms.FileField(label=_("Photo"), widget=forms.FileInput(
-        attrs={"accept": "image/*", "capture": "environment"}))
+    photo = forms.FileField(
+        label=_("Photo"), widget=forms.FileInput(attrs={"accept": "image/*", "capture": "environment"})
+    )
 
     @classmethod
     def refused(cls, error: ValidationError) -> "VisitPhotoForm":
@@ -413,10 +480,20 @@ class VisitPhotoForm(BootstrapMixin, forms.Form):
 class CustomerLocationForm(BootstrapMixin, forms.Form):
     """Where the customer is: typed, or filled from the phone ("use my current position")."""
 
-    latitude = forms.CharField(label=_("Latitude"), max_length=40, widget=forms.TextInput(
-        attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "31.230416"}))
-    longitude = forms.CharField(label=_("Longitude"), max_length=40, widget=forms.TextInput(
-        attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "121.473701"}))
+    latitude = forms.CharField(
+        label=_("Latitude"),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "31.230416"}
+        ),
+    )
+    longitude = forms.CharField(
+        label=_("Longitude"),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "121.473701"}
+        ),
+    )
     accuracy = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     @staticmethod
@@ -431,12 +508,14 @@ class CustomerLocationForm(BootstrapMixin, forms.Form):
         return value
 
     def clean_latitude(self):
-        return self._coordinate(self.cleaned_data["latitude"], 90,
-                                _("Enter a latitude between -90 and 90, e.g. 31.230416."))
+        return self._coordinate(
+            self.cleaned_data["latitude"], 90, _("Enter a latitude between -90 and 90, e.g. 31.230416.")
+        )
 
     def clean_longitude(self):
-        return self._coordinate(self.cleaned_data["longitude"], 180,
-                                _("Enter a longitude between -180 and 180, e.g. 121.473701."))
+        return self._coordinate(
+            self.cleaned_data["longitude"], 180, _("Enter a longitude between -180 and 180, e.g. 121.473701.")
+        )
 
     def clean(self):
         data = super().clean()

@@ -1,6 +1,7 @@
 """Activities and the daily routine: calls and visits, the objection catalog, contact
 cadence, daily plans and reports, escalations (market situation / complaint), visit
 check-ins with photos, and the private calendar feed."""
+
 import uuid
 from datetime import time
 from decimal import Decimal
@@ -58,7 +59,8 @@ class Objection(models.Model):
     answer_zh = models.TextField(_("suggested answer (Chinese)"), blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     active = models.BooleanField(
-        _("active"), default=True,
+        _("active"),
+        default=True,
         help_text=_("Inactive objections are no longer offered; logged ones keep them."),
     )
 
@@ -91,10 +93,16 @@ class CadenceRule(models.Model):
 
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, unique=True)
     call_every_days = models.PositiveSmallIntegerField(
-        _("call every (days)"), null=True, blank=True, validators=[MinValueValidator(1)],
+        _("call every (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
     )
     visit_every_days = models.PositiveSmallIntegerField(
-        _("visit every (days)"), null=True, blank=True, validators=[MinValueValidator(1)],
+        _("visit every (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
     )
 
     class Meta:
@@ -102,10 +110,14 @@ class CadenceRule(models.Model):
         verbose_name = _("contact cadence rule")
         verbose_name_plural = _("contact cadence")
         constraints = [
-            models.CheckConstraint(condition=Q(call_every_days__isnull=True) | Q(call_every_days__gte=1),
-                                   name="cadence_call_days_gte_1"),
-            models.CheckConstraint(condition=Q(visit_every_days__isnull=True) | Q(visit_every_days__gte=1),
-                                   name="cadence_visit_days_gte_1"),
+            models.CheckConstraint(
+                condition=Q(call_every_days__isnull=True) | Q(call_every_days__gte=1),
+                name="cadence_call_days_gte_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(visit_every_days__isnull=True) | Q(visit_every_days__gte=1),
+                name="cadence_visit_days_gte_1",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -116,11 +128,13 @@ class ActivitySettings(models.Model):
     """Company-wide settings of the daily routine (one row, edited by admins)."""
 
     report_cutoff = models.TimeField(
-        _("daily report cut-off"), default=time(21, 0),
+        _("daily report cut-off"),
+        default=time(21, 0),
         help_text=_("A daily report first submitted after this time (company time zone) of its day is late."),
     )
     check_in_flag_distance_m = models.PositiveIntegerField(
-        _("check-in distance flag (metres)"), default=500,
+        _("check-in distance flag (metres)"),
+        default=500,
         help_text=_("A visit check-in farther than this from the customer's known location is flagged."),
     )
 
@@ -150,45 +164,89 @@ class Activity(models.Model):
     # The foreign keys have no index of their own: owner and customer lead the composite
     # indexes below, and the rarely set ones get partial indexes. A million rows carry
     # six indexes instead of nine, which halves the cost of bulk inserts (imports).
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("salesperson"),
-                              on_delete=models.PROTECT, db_index=False,
-                              related_name="activities", help_text=_("Who did it; credited in rollups."))
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT,
-                                 db_index=False, related_name="activities")
-    contact = models.ForeignKey(Contact, verbose_name=_("contact"), null=True, blank=True, db_index=False,
-                                on_delete=models.SET_NULL, related_name="activities")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="activities",
+        help_text=_("Who did it; credited in rollups."),
+    )
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="activities",
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
     kind = models.CharField(_("channel"), max_length=10, choices=ActivityKind.choices)
     started_at = models.DateTimeField(_("when"))
     duration_minutes = models.PositiveSmallIntegerField(
-        _("duration (minutes)"), default=0, validators=[MaxValueValidator(24 * 60)],
+        _("duration (minutes)"),
+        default=0,
+        validators=[MaxValueValidator(24 * 60)],
     )
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
     call_stage = models.PositiveSmallIntegerField(
-        _("call stage"), choices=CallStage.choices, null=True, blank=True,
+        _("call stage"),
+        choices=CallStage.choices,
+        null=True,
+        blank=True,
         help_text=_("How far the call got: dialled, connected, appointment set, presentation given."),
     )
     outcome = models.TextField(_("outcome"), blank=True)
     effective = models.BooleanField(
-        _("effective"), default=False,
+        _("effective"),
+        default=False,
         help_text=_("Reached a key person with a clear purpose."),
     )
-    objection = models.ForeignKey(Objection, verbose_name=_("objection"), null=True, blank=True,
-                                  db_index=False, on_delete=models.PROTECT, related_name="activities")
+    objection = models.ForeignKey(
+        Objection,
+        verbose_name=_("objection"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="activities",
+    )
     next_follow_up_on = models.DateField(_("next follow-up"), null=True, blank=True)
     # The method: a fax or a proposal sent by e-mail is confirmed by phone (传真发过去一定要电话确认).
     proposal_sent = models.BooleanField(
-        _("proposal sent"), default=False,
-        help_text=_("A quotation or proposal went with it: a confirming call is suggested "
-                    "for the next working day."),
+        _("proposal sent"),
+        default=False,
+        help_text=_(
+            "A quotation or proposal went with it: a confirming call is suggested for the next working day."
+        ),
     )
     competitor_news = models.TextField(_("competitor news"), blank=True)
-    expense = models.DecimalField(_("expense (CNY)"), max_digits=10, decimal_places=2, default=Decimal(0),
-                                  validators=[MinValueValidator(Decimal(0))])
+    expense = models.DecimalField(
+        _("expense (CNY)"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0))],
+    )
     created_at = models.DateTimeField(_("logged at"), default=timezone.now, editable=False)
     # The spreadsheet import that created this activity (issue 7); none when logged here.
-    import_batch = models.ForeignKey("crm.ImportBatch", verbose_name=_("import"), null=True, blank=True,
-                                     editable=False, db_index=False, on_delete=models.SET_NULL,
-                                     related_name="activities")
+    import_batch = models.ForeignKey(
+        "crm.ImportBatch",
+        verbose_name=_("import"),
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
     # Made on the device (offline logging): a resend with the same key finds this row
     # instead of creating a second one.
     client_key = models.UUIDField(_("idempotency key"), null=True, blank=True, editable=False)
@@ -201,10 +259,14 @@ class Activity(models.Model):
         verbose_name_plural = _("activities")
         constraints = [
             models.CheckConstraint(condition=Q(expense__gte=0), name="activity_expense_gte_0"),
-            models.CheckConstraint(condition=Q(duration_minutes__lte=24 * 60),
-                                   name="activity_duration_lte_1_day"),
-            models.UniqueConstraint(fields=["owner", "client_key"], condition=Q(client_key__isnull=False),
-                                    name="activity_one_per_client_key"),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__lte=24 * 60), name="activity_duration_lte_1_day"
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "client_key"],
+                condition=Q(client_key__isnull=False),
+                name="activity_one_per_client_key",
+            ),
             # Only calls have a call stage, and every call has one.
             models.CheckConstraint(
                 condition=(Q(kind=ActivityKind.CALL) & Q(call_stage__isnull=False))
@@ -217,10 +279,14 @@ class Activity(models.Model):
             models.Index(fields=["owner", "started_at"], name="activity_owner_started_idx"),
             models.Index(fields=["owner", "kind", "started_at"], name="activity_owner_kind_idx"),
             models.Index(fields=["contact"], condition=Q(contact__isnull=False), name="activity_contact_idx"),
-            models.Index(fields=["objection"], condition=Q(objection__isnull=False),
-                         name="activity_objection_idx"),
-            models.Index(fields=["import_batch"], condition=Q(import_batch__isnull=False),
-                         name="activity_import_batch_idx"),
+            models.Index(
+                fields=["objection"], condition=Q(objection__isnull=False), name="activity_objection_idx"
+            ),
+            models.Index(
+                fields=["import_batch"],
+                condition=Q(import_batch__isnull=False),
+                name="activity_import_batch_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -266,8 +332,14 @@ class ReviewedDay(models.Model):
     date = models.DateField(_("date"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), null=True,
-                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     review_comment = models.TextField(_("manager's comment"), blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -290,9 +362,12 @@ class DailyPlan(ReviewedDay):
 
     EDITABLE_STATES = (PlanState.DRAFT, PlanState.RETURNED)
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("salesperson"),
-                              on_delete=models.PROTECT,
-                              related_name="daily_plans")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        on_delete=models.PROTECT,
+        related_name="daily_plans",
+    )
     state = models.CharField(_("state"), max_length=10, choices=PlanState.choices, default=PlanState.DRAFT)
 
     class Meta(ReviewedDay.Meta):
@@ -313,20 +388,29 @@ class PlanItem(models.Model):
     """One customer on a day's plan. ``done`` turns on when an activity with that
     customer is logged by the plan's owner on that day (or is ticked by hand)."""
 
-    plan = models.ForeignKey(DailyPlan, on_delete=models.CASCADE, related_name="items",
-                             verbose_name=_("plan"))
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT,
-                                 related_name="plan_items")
-    kind = models.CharField(_("visit or call"), max_length=10, choices=PlanItemKind.choices,
-                            default=PlanItemKind.VISIT)
+    plan = models.ForeignKey(
+        DailyPlan, on_delete=models.CASCADE, related_name="items", verbose_name=_("plan")
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="plan_items"
+    )
+    kind = models.CharField(
+        _("visit or call"), max_length=10, choices=PlanItemKind.choices, default=PlanItemKind.VISIT
+    )
     area = models.CharField(_("area"), max_length=100, blank=True)
     starts_at = models.TimeField(_("from"), null=True, blank=True)
     ends_at = models.TimeField(_("to"), null=True, blank=True)
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
     note = models.CharField(_("note"), max_length=300, blank=True)
     done = models.BooleanField(_("done"), default=False)
-    activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                 verbose_name=_("logged activity"))
+    activity = models.ForeignKey(
+        Activity,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("logged activity"),
+    )
 
     class Meta:
         ordering = ["starts_at", "pk"]
@@ -334,7 +418,8 @@ class PlanItem(models.Model):
         verbose_name_plural = _("plan items")
         constraints = [
             models.CheckConstraint(
-                condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True)
+                condition=Q(starts_at__isnull=True)
+                | Q(ends_at__isnull=True)
                 | Q(ends_at__gt=models.F("starts_at")),
                 name="planitem_ends_after_start",
             ),
@@ -359,11 +444,15 @@ class DailyReport(ReviewedDay):
 
     EDITABLE_STATES = (ReportState.DRAFT, ReportState.RETURNED)
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("salesperson"),
-                              on_delete=models.PROTECT,
-                              related_name="daily_reports")
-    state = models.CharField(_("state"), max_length=10, choices=ReportState.choices,
-                             default=ReportState.DRAFT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        on_delete=models.PROTECT,
+        related_name="daily_reports",
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=ReportState.choices, default=ReportState.DRAFT
+    )
     # Filled in from the day's records (refreshed on every save until submitted).
     calls = models.PositiveIntegerField(_("calls"), default=0)
     connected_calls = models.PositiveIntegerField(_("connected calls"), default=0)
@@ -377,16 +466,28 @@ class DailyReport(ReviewedDay):
     planned_visits_checked_in = models.PositiveIntegerField(_("planned visits checked in"), default=0)
     check_ins = models.PositiveIntegerField(_("visit check-ins"), default=0)
     orders_count = models.PositiveIntegerField(_("orders"), default=0)
-    orders_amount = models.DecimalField(_("order amount (CNY)"), max_digits=14, decimal_places=2,
-                                        default=Decimal(0))
+    orders_amount = models.DecimalField(
+        _("order amount (CNY)"), max_digits=14, decimal_places=2, default=Decimal(0)
+    )
     # What the salesperson adds.
-    attendance = models.CharField(_("attendance"), max_length=10, choices=Attendance.choices,
-                                  default=Attendance.PRESENT)
+    attendance = models.CharField(
+        _("attendance"), max_length=10, choices=Attendance.choices, default=Attendance.PRESENT
+    )
     complaints_handled = models.PositiveIntegerField(_("complaints handled"), default=0)
-    money_collected = models.DecimalField(_("money collected (CNY)"), max_digits=14, decimal_places=2,
-                                          default=Decimal(0), validators=[MinValueValidator(Decimal(0))])
-    order_target = models.DecimalField(_("order target for the day (CNY)"), max_digits=14, decimal_places=2,
-                                       default=Decimal(0), validators=[MinValueValidator(Decimal(0))])
+    money_collected = models.DecimalField(
+        _("money collected (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    order_target = models.DecimalField(
+        _("order target for the day (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0))],
+    )
     competitor_info = models.TextField(_("competitor information"), blank=True)
     customer_feedback = models.TextField(_("customer feedback"), blank=True)
     lessons = models.TextField(_("lessons of the day"), blank=True)
@@ -415,14 +516,17 @@ STATE_LABELS = {**dict(PlanState.choices), **dict(ReportState.choices)}
 class ReviewEvent(models.Model):
     """Append-only history of a plan's or a report's states: who moved it, when, why."""
 
-    plan = models.ForeignKey(DailyPlan, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="events")
-    report = models.ForeignKey(DailyReport, null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="events")
+    plan = models.ForeignKey(
+        DailyPlan, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    report = models.ForeignKey(
+        DailyReport, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
     from_state = models.CharField(_("from"), max_length=10)
     to_state = models.CharField(_("to"), max_length=10)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
-                           verbose_name=_("by"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
+    )
     at = models.DateTimeField(_("at"), default=timezone.now)
     comment = models.TextField(_("comment"), blank=True)
 
@@ -461,12 +565,21 @@ class MarketReportKind(models.TextChoices):
 class MarketReport(models.Model):
     """市场状况反映表 / 客诉: reaches the author's manager at once (in-app and e-mail)."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reported by"),
-                              on_delete=models.PROTECT,
-                              related_name="market_reports")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported by"),
+        on_delete=models.PROTECT,
+        related_name="market_reports",
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=MarketReportKind.choices)
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="market_reports")
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="market_reports",
+    )
     title = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("what happened"))
     created_at = models.DateTimeField(_("reported at"), default=timezone.now)
@@ -505,25 +618,46 @@ class CustomerLocation(models.Model):
     """Where a customer is, for field visits: set by the first confirmed check-in, or
     corrected by the owner or a manager. Check-ins are measured against it."""
 
-    customer = models.OneToOneField(Customer, verbose_name=_("customer"), primary_key=True,
-                                    on_delete=models.CASCADE, related_name="field_location")
-    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6,
-                                   validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6,
-                                    validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    customer = models.OneToOneField(
+        Customer,
+        verbose_name=_("customer"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="field_location",
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
     source = models.CharField(_("source"), max_length=10, choices=LocationSource.choices)
-    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("set by"), null=True,
-                               on_delete=models.SET_NULL, related_name="+")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("set by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     set_at = models.DateTimeField(_("set at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("customer location")
         verbose_name_plural = _("customer locations")
         constraints = [
-            models.CheckConstraint(condition=Q(latitude__gte=-90) & Q(latitude__lte=90),
-                                   name="customerlocation_latitude_range"),
-            models.CheckConstraint(condition=Q(longitude__gte=-180) & Q(longitude__lte=180),
-                                   name="customerlocation_longitude_range"),
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90) & Q(latitude__lte=90), name="customerlocation_latitude_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__gte=-180) & Q(longitude__lte=180),
+                name="customerlocation_longitude_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -556,14 +690,32 @@ class Visit(models.Model):
     time and the browser's location at both ends. Checking in logs the visit activity
     (``activity``) and ticks the plan item it fulfils; checking out stores the duration."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("salesperson"),
-                              on_delete=models.PROTECT, db_index=False, related_name="visits")
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT,
-                                 db_index=False, related_name="visits")
-    activity = models.OneToOneField(Activity, verbose_name=_("activity"), null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="visit")
-    plan_item = models.ForeignKey("PlanItem", verbose_name=_("plan item"), null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="visits")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="visits",
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, db_index=False, related_name="visits"
+    )
+    activity = models.OneToOneField(
+        Activity,
+        verbose_name=_("activity"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="visit",
+    )
+    plan_item = models.ForeignKey(
+        "PlanItem",
+        verbose_name=_("plan item"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="visits",
+    )
     client_key = models.UUIDField(_("idempotency key"), null=True, blank=True, editable=False)
 
     checked_in_at = models.DateTimeField(_("checked in at"))
@@ -571,10 +723,12 @@ class Visit(models.Model):
     # ``checked_in_at`` is the phone's time of the check-in and this the server's.
     synced_at = models.DateTimeField(_("sent from the phone at"), null=True, blank=True)
     check_in_status = models.CharField(_("check-in location"), max_length=12, choices=LocationStatus.choices)
-    check_in_latitude = models.DecimalField(_("check-in latitude"), max_digits=9, decimal_places=6,
-                                            null=True, blank=True)
-    check_in_longitude = models.DecimalField(_("check-in longitude"), max_digits=9, decimal_places=6,
-                                             null=True, blank=True)
+    check_in_latitude = models.DecimalField(
+        _("check-in latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    check_in_longitude = models.DecimalField(
+        _("check-in longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
     check_in_accuracy_m = models.PositiveIntegerField(_("check-in accuracy (m)"), null=True, blank=True)
     # Metres from the customer's known location at check-in; none when either is unknown.
     distance_m = models.PositiveIntegerField(_("distance from the customer (m)"), null=True, blank=True)
@@ -582,15 +736,19 @@ class Visit(models.Model):
     set_customer_location = models.BooleanField(_("set the customer's location"), default=False)
 
     checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
-    check_out_status = models.CharField(_("check-out location"), max_length=12,
-                                        choices=LocationStatus.choices, blank=True)
-    check_out_latitude = models.DecimalField(_("check-out latitude"), max_digits=9, decimal_places=6,
-                                             null=True, blank=True)
-    check_out_longitude = models.DecimalField(_("check-out longitude"), max_digits=9, decimal_places=6,
-                                              null=True, blank=True)
+    check_out_status = models.CharField(
+        _("check-out location"), max_length=12, choices=LocationStatus.choices, blank=True
+    )
+    check_out_latitude = models.DecimalField(
+        _("check-out latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    check_out_longitude = models.DecimalField(
+        _("check-out longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
     check_out_accuracy_m = models.PositiveIntegerField(_("check-out accuracy (m)"), null=True, blank=True)
-    check_out_distance_m = models.PositiveIntegerField(_("check-out distance from the customer (m)"),
-                                                       null=True, blank=True)
+    check_out_distance_m = models.PositiveIntegerField(
+        _("check-out distance from the customer (m)"), null=True, blank=True
+    )
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
 
     objects = VisitQuerySet.as_manager()
@@ -600,18 +758,27 @@ class Visit(models.Model):
         verbose_name = _("visit check-in")
         verbose_name_plural = _("visit check-ins")
         constraints = [
-            models.UniqueConstraint(fields=["owner", "client_key"], condition=Q(client_key__isnull=False),
-                                    name="visit_one_per_client_key"),
+            models.UniqueConstraint(
+                fields=["owner", "client_key"],
+                condition=Q(client_key__isnull=False),
+                name="visit_one_per_client_key",
+            ),
             models.CheckConstraint(
                 condition=Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=F("checked_in_at")),
                 name="visit_check_out_after_check_in",
             ),
             # A location is stored exactly when the browser gave a fix.
             models.CheckConstraint(
-                condition=(Q(check_in_status="fixed") & Q(check_in_latitude__isnull=False)
-                           & Q(check_in_longitude__isnull=False))
-                | (~Q(check_in_status="fixed") & Q(check_in_latitude__isnull=True)
-                   & Q(check_in_longitude__isnull=True)),
+                condition=(
+                    Q(check_in_status="fixed")
+                    & Q(check_in_latitude__isnull=False)
+                    & Q(check_in_longitude__isnull=False)
+                )
+                | (
+                    ~Q(check_in_status="fixed")
+                    & Q(check_in_latitude__isnull=True)
+                    & Q(check_in_longitude__isnull=True)
+                ),
                 name="visit_check_in_location_iff_fixed",
             ),
         ]
@@ -635,14 +802,25 @@ class VisitCompanion(models.Model):
     ``activities.visits.add_companion``, which checks who may go along."""
 
     # Indexed by the unique (visit, user) constraint and the (user, visit) index.
-    visit = models.ForeignKey(Visit, verbose_name=_("visit"), on_delete=models.CASCADE, db_index=False,
-                              related_name="companions")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("companion"), on_delete=models.PROTECT,
-                             db_index=False, related_name="visits_joined")
+    visit = models.ForeignKey(
+        Visit, verbose_name=_("visit"), on_delete=models.CASCADE, db_index=False, related_name="companions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("companion"),
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="visits_joined",
+    )
     coaching_note = models.TextField(_("coaching note"), blank=True)
     noted_at = models.DateTimeField(_("noted at"), null=True, blank=True)
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("added by"), null=True,
-                                 on_delete=models.SET_NULL, related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     added_at = models.DateTimeField(_("added at"), default=timezone.now)
 
     class Meta:
@@ -677,13 +855,19 @@ class VisitPhoto(models.Model):
     see the customer."""
 
     visit = models.ForeignKey(Visit, verbose_name=_("visit"), on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(_("photo"), upload_to=visit_photo_path, width_field="width",
-                              height_field="height")
+    image = models.ImageField(
+        _("photo"), upload_to=visit_photo_path, width_field="width", height_field="height"
+    )
     width = models.PositiveIntegerField(_("width"), default=0)
     height = models.PositiveIntegerField(_("height"), default=0)
     size_bytes = models.PositiveIntegerField(_("size (bytes)"), default=0)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
     objects = VisitPhotoQuerySet.as_manager()
@@ -705,11 +889,16 @@ class CalendarFeed(models.Model):
     HMAC of the user and ``nonce``: it can be shown again at any time, a database dump
     alone does not reveal it, and a new nonce kills every old URL."""
 
-    owner = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
-                                 related_name="calendar_feed")
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+    )
     nonce = models.CharField(max_length=64)
     include_team = models.BooleanField(
-        _("include my team's items"), default=False,
+        _("include my team's items"),
+        default=False,
         help_text=_("Managers: also show the plan items and follow-ups of the people you manage."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

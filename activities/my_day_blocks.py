@@ -4,6 +4,7 @@ Each block is ``{"key", "title", "template", "items", "more"}``; ``activities/my
 renders them after the cadence block. Each costs one query, whatever the data, and
 shows at most ``MY_DAY_ROWS`` rows.
 """
+
 from collections.abc import Callable
 from datetime import date
 
@@ -33,14 +34,34 @@ def extra_blocks(user: User) -> list[dict]:
         alert.row_id = f"alert-{alert.pk}"
     joined = selectors.visits_joined(user, today)
     return [
-        {"key": "handover", "title": _("Handover tasks"), "template": "activities/_my_day_handover.html",
-         "items": tasks, "more": more_tasks},
-        {"key": "alerts", "title": _("Alerts"), "template": "activities/_my_day_alerts.html",
-         "items": alerts, "more": more_alerts},
+        {
+            "key": "handover",
+            "title": _("Handover tasks"),
+            "template": "activities/_my_day_handover.html",
+            "items": tasks,
+            "more": more_tasks,
+        },
+        {
+            "key": "alerts",
+            "title": _("Alerts"),
+            "template": "activities/_my_day_alerts.html",
+            "items": alerts,
+            "more": more_alerts,
+        },
         # Shown only on a day the user goes along on someone's visit (陪同拜访).
-        *([{"key": "joined", "title": _("Visits you join today"),
-             "template": "activities/_my_day_joined.html", "items": joined, "more": False}]
-          if joined else []),
+        *(
+            [
+                {
+                    "key": "joined",
+                    "title": _("Visits you join today"),
+                    "template": "activities/_my_day_joined.html",
+                    "items": joined,
+                    "more": False,
+                }
+            ]
+            if joined
+            else []
+        ),
         *(block for provider in _block_providers for block in provider(user)),
     ]
 

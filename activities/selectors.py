@@ -2,6 +2,7 @@
 
 Every function here runs a fixed number of queries, whatever the number of rows.
 """
+
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import reduce
@@ -60,8 +61,10 @@ from .models import (
 )
 
 TIER_ORDER = Case(
-    When(tier=Tier.PRIORITY, then=Value(0)), When(tier=Tier.NORMAL, then=Value(1)),
-    default=Value(2), output_field=IntegerField(),
+    When(tier=Tier.PRIORITY, then=Value(0)),
+    When(tier=Tier.NORMAL, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
 )
 
 # Counted as effective: ticked, and not a call that was only dialled. The service never
@@ -92,8 +95,11 @@ def activities_visible_to(user: User) -> QuerySet[Activity]:
 def activities_of_owner_on(owner: User, day: date) -> QuerySet[Activity]:
     """What ``owner`` did on ``day`` (their own work, for their daily report)."""
     start, end = day_bounds(day)
-    return (Activity.objects.filter(owner=owner, started_at__gte=start, started_at__lt=end)
-            .select_related("customer", "contact", "objection").order_by("started_at", "pk"))
+    return (
+        Activity.objects.filter(owner=owner, started_at__gte=start, started_at__lt=end)
+        .select_related("customer", "contact", "objection")
+        .order_by("started_at", "pk")
+    )
 
 
 def customer_activities(customer: Customer, limit: int) -> list[Activity]:
@@ -104,13 +110,27 @@ def customer_activities(customer: Customer, limit: int) -> list[Activity]:
     action bar all take what they need from this one query (``customer_visits``)."""
     read = getattr(customer, "_newest_activities", None)
     if read is None or read[0] < limit:
-        rows = list(Activity.objects.filter(customer=customer)
-                    .select_related("owner", "contact", "objection", "visit")
-                    .only("started_at", "kind", "purpose", "call_stage", "effective", "outcome",
-                          "next_follow_up_on", "contact__name", "objection__name", "objection__name_zh",
-                          "owner__username", "owner__first_name", "owner__last_name",
-                          *(f"visit__{name}" for name in CUSTOMER_PAGE_VISIT_FIELDS))
-                    .order_by("-started_at", "-pk")[:limit])
+        rows = list(
+            Activity.objects.filter(customer=customer)
+            .select_related("owner", "contact", "objection", "visit")
+            .only(
+                "started_at",
+                "kind",
+                "purpose",
+                "call_stage",
+                "effective",
+                "outcome",
+                "next_follow_up_on",
+                "contact__name",
+                "objection__name",
+                "objection__name_zh",
+                "owner__username",
+                "owner__first_name",
+                "owner__last_name",
+                *(f"visit__{name}" for name in CUSTOMER_PAGE_VISIT_FIELDS),
+            )
+            .order_by("-started_at", "-pk")[:limit]
+        )
         read = customer._newest_activities = (limit, rows)
     return read[1][:limit]
 
@@ -144,8 +164,10 @@ def rule_annotations() -> dict[str, Subquery]:
     """The customer's cadence rule (id and days, by its tier) as subqueries, for a page
     that reads one customer: no separate query for the rules."""
     rule = CadenceRule.objects.filter(tier=OuterRef("tier"))
-    return {f"cadence_{name}": Subquery(rule.values(name)[:1])
-            for name in ("id", "call_every_days", "visit_every_days")}
+    return {
+        f"cadence_{name}": Subquery(rule.values(name)[:1])
+        for name in ("id", "call_every_days", "visit_every_days")
+    }
 
 
 def cadence_flags(customer: Customer, rule: CadenceRule, now: datetime | None = None) -> dict[str, bool]:
@@ -155,8 +177,10 @@ def cadence_flags(customer: Customer, rule: CadenceRule, now: datetime | None = 
     def due(last: datetime | None, days: int | None) -> bool:
         return bool(days) and (last is None or last <= now - timedelta(days=days))
 
-    return {"call_due": due(customer.last_call_at, rule.call_every_days),
-            "visit_due": due(customer.last_visit_at, rule.visit_every_days)}
+    return {
+        "call_due": due(customer.last_call_at, rule.call_every_days),
+        "visit_due": due(customer.last_visit_at, rule.visit_every_days),
+    }
 
 
 def _flag(condition: Q | None) -> Case | Value:
@@ -165,8 +189,9 @@ def _flag(condition: Q | None) -> Case | Value:
     return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
-def with_cadence(customers: QuerySet[Customer], now: datetime | None = None,
-                 rules: dict[str, CadenceRule] | None = None) -> QuerySet[Customer]:
+def with_cadence(
+    customers: QuerySet[Customer], now: datetime | None = None, rules: dict[str, CadenceRule] | None = None
+) -> QuerySet[Customer]:
     """Annotate ``call_due`` and ``visit_due`` by the tier's cadence rule (one query for
     the rules; the comparison is SQL on the indexed last-call / last-visit dates)."""
     now = now or timezone.now()
@@ -186,19 +211,29 @@ def cadence_due(customers: QuerySet[Customer], now: datetime | None = None) -> Q
     return with_cadence(_due_customers(customers, now, rules), now, rules)
 
 
-def _due_customers(customers: QuerySet[Customer], now: datetime,
-                   rules: dict[str, CadenceRule]) -> QuerySet[Customer]:
+def _due_customers(
+    customers: QuerySet[Customer], now: datetime, rules: dict[str, CadenceRule]
+) -> QuerySet[Customer]:
     """``cadence_due`` without the ``call_due`` / ``visit_due`` columns: "my day" works
     them out in memory for its 51 rows (``cadence_flags``); the flags' SQL, in SELECT and
     again in WHERE, took about as long to build as the query takes to run."""
-    due = [condition for condition in (_due_condition(rules, now, "last_call_at", "call_every_days"),
-                                       _due_condition(rules, now, "last_visit_at", "visit_every_days"))
-           if condition is not None]
+    due = [
+        condition
+        for condition in (
+            _due_condition(rules, now, "last_call_at", "call_every_days"),
+            _due_condition(rules, now, "last_visit_at", "visit_every_days"),
+        )
+        if condition is not None
+    ]
     if not due:
         return customers.none()
-    return (customers.filter(archived_at__isnull=True).exclude(grade__kind=GradeKind.LOST)
-            .filter(reduce(or_, due)).annotate(tier_rank=TIER_ORDER)
-            .order_by("tier_rank", F("last_activity_at").asc(nulls_first=True), "pk"))
+    return (
+        customers.filter(archived_at__isnull=True)
+        .exclude(grade__kind=GradeKind.LOST)
+        .filter(reduce(or_, due))
+        .annotate(tier_rank=TIER_ORDER)
+        .order_by("tier_rank", F("last_activity_at").asc(nulls_first=True), "pk")
+    )
 
 
 def cadence_due_for(user: User, now: datetime | None = None) -> QuerySet[Customer]:
@@ -227,14 +262,22 @@ class MyDay:
 # What a "my day" row (and ``/api/my-day/``) reads of a customer and its grade: loading
 # only these keeps the up to 100 customers and grades of the page cheap to fetch and build.
 MY_DAY_CUSTOMER_FIELDS = (
-    "name", "tier", "last_activity_at", "last_call_at", "last_visit_at", "next_follow_up_on",
+    "name",
+    "tier",
+    "last_activity_at",
+    "last_call_at",
+    "last_visit_at",
+    "next_follow_up_on",
     *(f"grade__{name}" for name in GRADE_BADGE_FIELDS),
 )
 
 
 def _own_live_customers(user: User) -> QuerySet[Customer]:
-    return (Customer.objects.filter(owner=user, archived_at__isnull=True).select_related("grade")
-            .only(*MY_DAY_CUSTOMER_FIELDS))
+    return (
+        Customer.objects.filter(owner=user, archived_at__isnull=True)
+        .select_related("grade")
+        .only(*MY_DAY_CUSTOMER_FIELDS)
+    )
 
 
 def follow_ups_due(user: User, today: date) -> QuerySet[Customer]:
@@ -246,12 +289,19 @@ def plan_with_items(owner: User, day: date) -> DailyPlan | None:
     """The plan of ``owner`` on ``day`` with its items, each with the first check-in that
     fulfilled it (``check_in_visit_id``, ``checked_in_at``; ``None`` when none did)."""
     check_in = Visit.objects.filter(plan_item=OuterRef("pk")).order_by("checked_in_at", "pk")
-    items = (PlanItem.objects.select_related("customer", "customer__grade")
-             .annotate(check_in_visit_id=Subquery(check_in.values("pk")[:1]),
-                       checked_in_at=Subquery(check_in.values("checked_in_at")[:1]))
-             .order_by("starts_at", "pk"))
-    return (DailyPlan.objects.filter(owner=owner, date=day)
-            .prefetch_related(Prefetch("items", queryset=items)).first())
+    items = (
+        PlanItem.objects.select_related("customer", "customer__grade")
+        .annotate(
+            check_in_visit_id=Subquery(check_in.values("pk")[:1]),
+            checked_in_at=Subquery(check_in.values("checked_in_at")[:1]),
+        )
+        .order_by("starts_at", "pk")
+    )
+    return (
+        DailyPlan.objects.filter(owner=owner, date=day)
+        .prefetch_related(Prefetch("items", queryset=items))
+        .first()
+    )
 
 
 def my_day(user: User, today: date | None = None, now: datetime | None = None) -> MyDay:
@@ -272,9 +322,14 @@ def my_day(user: User, today: date | None = None, now: datetime | None = None) -
         customer.call_due, customer.visit_due = flags["call_due"], flags["visit_due"]
     report, pending_reviews = _report_and_pending_reviews(user, today)
     day = MyDay(
-        today=today, plan=plan_with_items(user, today), report=report, pending_reviews=pending_reviews,
-        follow_ups=follow_ups[:MY_DAY_ROWS], follow_ups_more=len(follow_ups) > MY_DAY_ROWS,
-        cadence=cadence[:MY_DAY_ROWS], cadence_more=len(cadence) > MY_DAY_ROWS,
+        today=today,
+        plan=plan_with_items(user, today),
+        report=report,
+        pending_reviews=pending_reviews,
+        follow_ups=follow_ups[:MY_DAY_ROWS],
+        follow_ups_more=len(follow_ups) > MY_DAY_ROWS,
+        cadence=cadence[:MY_DAY_ROWS],
+        cadence_more=len(cadence) > MY_DAY_ROWS,
         counts=activity_counts(user, today),
     )
     return day
@@ -290,9 +345,11 @@ def _report_and_pending_reviews(user: User, day: date) -> tuple[DailyReport | No
     if user.is_manager or user.is_admin:
         people = reviewees_of(user).values("pk")
         rows = rows.union(
-            DailyPlan.objects.filter(owner__in=people, date=day, state=PlanState.SUBMITTED).order_by()
+            DailyPlan.objects.filter(owner__in=people, date=day, state=PlanState.SUBMITTED)
+            .order_by()
             .values_list(Value("review"), "pk", "state"),
-            DailyReport.objects.filter(owner__in=people, date=day, state=ReportState.SUBMITTED).order_by()
+            DailyReport.objects.filter(owner__in=people, date=day, state=ReportState.SUBMITTED)
+            .order_by()
             .values_list(Value("review"), "pk", "state"),
             all=True,
         )
@@ -342,8 +399,7 @@ def reports_visible_to(user: User) -> QuerySet[DailyReport]:
 def plan_for_detail(user: User, pk: int) -> DailyPlan:
     """One visible plan with its items and history; ``DailyPlan.DoesNotExist`` when not visible."""
     items = PlanItem.objects.select_related("customer", "customer__grade").order_by("starts_at", "pk")
-    return (plans_visible_to(user).prefetch_related(Prefetch("items", queryset=items), "events__by")
-            .get(pk=pk))
+    return plans_visible_to(user).prefetch_related(Prefetch("items", queryset=items), "events__by").get(pk=pk)
 
 
 # --- Quick daily planning --------------------------------------------------------------------
@@ -363,8 +419,11 @@ def default_purpose(customer: Customer) -> str:
     grade = customer.grade if customer.grade_id else None  # none: the offline form's blank customer
     if grade is not None and grade.kind == GradeKind.WON:
         return Purpose.SERVICE
-    if (grade is not None and grade.kind == GradeKind.OPEN
-            and grade.probability >= ORDER_PURPOSE_FROM_PROBABILITY):
+    if (
+        grade is not None
+        and grade.kind == GradeKind.OPEN
+        and grade.probability >= ORDER_PURPOSE_FROM_PROBABILITY
+    ):
         return Purpose.ORDER
     return Purpose.SERVICE if customer.order_count else Purpose.NEW_DEVELOPMENT
 
@@ -393,27 +452,40 @@ def plan_picker(user: User, plan: DailyPlan, q: str = "", limit: int = PICKER_RO
     today = timezone.localdate()
     now = timezone.now() + timedelta(days=max((plan.date - today).days, 0))
     rules = cadence_rules()
-    cadence = [condition for condition in (_due_condition(rules, now, "last_call_at", "call_every_days"),
-                                           _due_condition(rules, now, "last_visit_at", "visit_every_days"))
-               if condition is not None]
+    cadence = [
+        condition
+        for condition in (
+            _due_condition(rules, now, "last_call_at", "call_every_days"),
+            _due_condition(rules, now, "last_visit_at", "visit_every_days"),
+        )
+        if condition is not None
+    ]
     follow_up = Q(next_follow_up_on__lte=plan.date)
     cadence_due = ~Q(grade__kind=GradeKind.LOST) & reduce(or_, cadence) if cadence else None
     whens = [When(follow_up, then=Value(PickerReason.FOLLOW_UP))]
     if cadence_due is not None:
         whens.append(When(cadence_due, then=Value(PickerReason.CADENCE)))
-    customers = (Customer.objects.visible_to(user).live()
-                 .exclude(pk__in=PlanItem.objects.filter(plan=plan).values("customer_id"))
-                 .select_related("grade")
-                 .annotate(pick_rank=Case(*whens, default=Value(PickerReason.OTHER),
-                                          output_field=IntegerField()), tier_rank=TIER_ORDER))
+    customers = (
+        Customer.objects.visible_to(user)
+        .live()
+        .exclude(pk__in=PlanItem.objects.filter(plan=plan).values("customer_id"))
+        .select_related("grade")
+        .annotate(
+            pick_rank=Case(*whens, default=Value(PickerReason.OTHER), output_field=IntegerField()),
+            tier_rank=TIER_ORDER,
+        )
+    )
     value = clean_search_text(q)
     if len(value) >= QUICK_SEARCH_MIN_LENGTH:
         area = Customer.objects.filter(region__icontains=value).order_by().values("pk")
         customers = customers.filter(pk__in=customer_ids_matching(value).union(area))
     else:
         customers = customers.filter(owner=user, pick_rank__lt=PickerReason.OTHER)
-    rows = list(customers.order_by("pick_rank", F("next_follow_up_on").asc(nulls_last=True), "tier_rank",
-                                       "name", "pk")[:limit])
+    rows = list(
+        customers.order_by(
+            "pick_rank", F("next_follow_up_on").asc(nulls_last=True), "tier_rank", "name", "pk"
+        )[:limit]
+    )
     for customer in rows:
         customer.default_purpose = default_purpose(customer)
     return rows
@@ -432,8 +504,12 @@ def reviewees_of(user: User) -> QuerySet[User]:
         people = User.objects.filter(team_id__in=user.visible_team_ids)
     else:
         return User.objects.none()
-    return people.filter(is_active=True).exclude(pk=user.pk).select_related("team").order_by("team__name",
-                                                                                                "username")
+    return (
+        people.filter(is_active=True)
+        .exclude(pk=user.pk)
+        .select_related("team")
+        .order_by("team__name", "username")
+    )
 
 
 @dataclass
@@ -459,8 +535,10 @@ def approvals(user: User, day: date) -> list[ApprovalRow]:
     """One row per reviewee for ``day``: their plan and report (or ``None``) — three queries."""
     people = list(reviewees_of(user))
     ids = [person.pk for person in people]
-    plans = {plan.owner_id: plan for plan in DailyPlan.objects.filter(owner_id__in=ids, date=day)
-             .prefetch_related(_approval_items())}
+    plans = {
+        plan.owner_id: plan
+        for plan in DailyPlan.objects.filter(owner_id__in=ids, date=day).prefetch_related(_approval_items())
+    }
     reports = {report.owner_id: report for report in DailyReport.objects.filter(owner_id__in=ids, date=day)}
     return [ApprovalRow(person, plans.get(person.pk), reports.get(person.pk)) for person in people]
 
@@ -511,24 +589,32 @@ def day_figures(owner: User, day: date) -> dict:
         visits=Count("pk", filter=Q(kind=ActivityKind.VISIT)),
         other_activities=Count("pk", filter=~Q(kind__in=[ActivityKind.CALL, ActivityKind.VISIT])),
         effective_activities=Count("pk", filter=COUNTED_EFFECTIVE),
-        expenses=Coalesce(Sum("expense"), Value(0),
-                          output_field=DecimalField(max_digits=12, decimal_places=2)),
+        expenses=Coalesce(
+            Sum("expense"), Value(0), output_field=DecimalField(max_digits=12, decimal_places=2)
+        ),
     )
     items = (
         PlanItem.objects.filter(plan__owner=owner, plan__date=day)
         .annotate(checked_in=Exists(Visit.objects.filter(plan_item=OuterRef("pk"))))
         .aggregate(
-            plan_items_planned=Count("pk"), plan_items_done=Count("pk", filter=Q(done=True)),
+            plan_items_planned=Count("pk"),
+            plan_items_done=Count("pk", filter=Q(done=True)),
             planned_visits=Count("pk", filter=Q(kind=PlanItemKind.VISIT)),
             planned_visits_checked_in=Count("pk", filter=Q(kind=PlanItemKind.VISIT, checked_in=True)),
         )
     )
     check_ins = Visit.objects.filter(owner=owner, checked_in_at__gte=start, checked_in_at__lt=end).count()
     money = DecimalField(max_digits=14, decimal_places=2)
-    orders = Order.objects.filter(owner=owner).filter(Q(signed_on=day) | Q(collected_on=day)).aggregate(
-        orders_count=Count("pk", filter=Q(signed_on=day)),
-        orders_amount=Coalesce(Sum("amount", filter=Q(signed_on=day)), Value(0), output_field=money),
-        collected=Coalesce(Sum("collected_amount", filter=Q(collected_on=day)), Value(0), output_field=money),
+    orders = (
+        Order.objects.filter(owner=owner)
+        .filter(Q(signed_on=day) | Q(collected_on=day))
+        .aggregate(
+            orders_count=Count("pk", filter=Q(signed_on=day)),
+            orders_amount=Coalesce(Sum("amount", filter=Q(signed_on=day)), Value(0), output_field=money),
+            collected=Coalesce(
+                Sum("collected_amount", filter=Q(collected_on=day)), Value(0), output_field=money
+            ),
+        )
     )
     return {**activity, **items, "check_ins": check_ins, **orders}
 
@@ -544,8 +630,9 @@ def notifications_of(user: User) -> QuerySet[Notification]:
     """A user's own notifications, newest first (nobody reads another's)."""
     if not user.is_authenticated:
         return Notification.objects.none()
-    return (Notification.objects.filter(recipient=user).select_related("customer")
-            .order_by("-created_at", "-pk"))
+    return (
+        Notification.objects.filter(recipient=user).select_related("customer").order_by("-created_at", "-pk")
+    )
 
 
 # --- Visits (外勤签到) ------------------------------------------------------------------------
@@ -554,11 +641,25 @@ def notifications_of(user: User) -> QuerySet[Notification]:
 TEAM_DAY_ROWS = 500
 # What a row of the team's day reads of a visit, its customer, visitor and plan item.
 TEAM_DAY_VISIT_FIELDS = (
-    "owner_id", "customer_id", "plan_item_id", "checked_in_at", "synced_at", "check_in_status",
-    "check_in_accuracy_m", "distance_m", "far_from_customer", "set_customer_location", "checked_out_at",
+    "owner_id",
+    "customer_id",
+    "plan_item_id",
+    "checked_in_at",
+    "synced_at",
+    "check_in_status",
+    "check_in_accuracy_m",
+    "distance_m",
+    "far_from_customer",
+    "set_customer_location",
+    "checked_out_at",
     "duration_minutes",
-    "customer__name", "owner__username", "owner__first_name", "owner__last_name",
-    "plan_item__starts_at", "plan_item__ends_at", "plan_item__purpose",
+    "customer__name",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "plan_item__starts_at",
+    "plan_item__ends_at",
+    "plan_item__purpose",
 )
 
 
@@ -567,8 +668,11 @@ def visits_visible_to(user: User) -> QuerySet[Visit]:
     is), with the customer, the visitor and the plan item joined and the photos
     prefetched, and who went along (陪同拜访): three queries for any number of visits."""
     photos = VisitPhoto.objects.order_by("uploaded_at", "pk")
-    return (Visit.objects.visible_to(user).select_related("customer", "owner", "plan_item")
-            .prefetch_related(Prefetch("photos", queryset=photos), companions_prefetch()))
+    return (
+        Visit.objects.visible_to(user)
+        .select_related("customer", "owner", "plan_item")
+        .prefetch_related(Prefetch("photos", queryset=photos), companions_prefetch())
+    )
 
 
 def visits_on(visits: QuerySet[Visit], day: date) -> QuerySet[Visit]:
@@ -630,7 +734,8 @@ def team_day(user: User, day: date, owner_id: int | None = None) -> TeamDay:
             no_location=_count_of(theirs.exclude(check_in_status=LocationStatus.FIXED)),
             planned_visits=_count_of(planned),
             planned_visits_checked_in=_count_of(
-                planned.filter(Exists(Visit.objects.filter(plan_item=OuterRef("pk"))))),
+                planned.filter(Exists(Visit.objects.filter(plan_item=OuterRef("pk"))))
+            ),
         )
         # Admins rarely visit: they are listed only on a day they checked in somewhere.
         .filter(Q(is_active=True, role__in=[Role.SALESPERSON, Role.MANAGER]) | Q(check_ins__gt=0))
@@ -648,8 +753,9 @@ def team_day(user: User, day: date, owner_id: int | None = None) -> TeamDay:
         .prefetch_related(companions_prefetch())
         .order_by("checked_in_at", "pk")[: TEAM_DAY_ROWS + 1]
     )
-    return TeamDay(day=day, people=people, visits=rows[:TEAM_DAY_ROWS], more=len(rows) > TEAM_DAY_ROWS,
-                   owner_id=owner_id)
+    return TeamDay(
+        day=day, people=people, visits=rows[:TEAM_DAY_ROWS], more=len(rows) > TEAM_DAY_ROWS, owner_id=owner_id
+    )
 
 
 # --- Accompanied visits (陪同拜访) ------------------------------------------------------------------
@@ -661,8 +767,10 @@ def companion_candidates(owner: User) -> QuerySet[User]:
     above it — never the owner. Two queries (the team tree is small)."""
     if owner.team_id is None:
         return User.objects.none()
-    teams = {team_id: (parent_id, manager_id)
-             for team_id, parent_id, manager_id in Team.objects.values_list("id", "parent_id", "manager_id")}
+    teams = {
+        team_id: (parent_id, manager_id)
+        for team_id, parent_id, manager_id in Team.objects.values_list("id", "parent_id", "manager_id")
+    }
     children: dict[int | None, list[int]] = {}
     for team_id, (parent_id, _manager_id) in teams.items():
         children.setdefault(parent_id, []).append(team_id)
@@ -678,26 +786,49 @@ def companion_candidates(owner: User) -> QuerySet[User]:
         parent_id, manager_id = teams[team_id]
         managers.add(manager_id)
         team_id = parent_id
-    return (User.objects.filter(Q(team_id__in=tree) | Q(pk__in=managers - {None}), is_active=True)
-            .exclude(pk=owner.pk).only("username", "first_name", "last_name", "role").order_by("username"))
+    return (
+        User.objects.filter(Q(team_id__in=tree) | Q(pk__in=managers - {None}), is_active=True)
+        .exclude(pk=owner.pk)
+        .only("username", "first_name", "last_name", "role")
+        .order_by("username")
+    )
 
 
 def companions_prefetch() -> Prefetch:
     """A visit's companions with their names: one query for any number of visits."""
-    return Prefetch("companions", queryset=VisitCompanion.objects.select_related("user").only(
-        "visit_id", "user_id", "coaching_note", "noted_at", "added_at",
-        "user__username", "user__first_name", "user__last_name", "user__role"))
+    return Prefetch(
+        "companions",
+        queryset=VisitCompanion.objects.select_related("user").only(
+            "visit_id",
+            "user_id",
+            "coaching_note",
+            "noted_at",
+            "added_at",
+            "user__username",
+            "user__first_name",
+            "user__last_name",
+            "user__role",
+        ),
+    )
 
 
 def visits_joined(user: User, day: date) -> list[Visit]:
-    """"Visits you join today": the visits ``user`` goes along on that were checked in
+    """ "Visits you join today": the visits ``user`` goes along on that were checked in
     on ``day``, in time order, each with ``user``'s own coaching note (``my_note``).
     One query, on the (user, visit) index."""
     return list(
         visits_on(Visit.objects.filter(companions__user=user), day)
         .select_related("customer", "owner")
-        .only("owner_id", "customer_id", "checked_in_at", "checked_out_at", "customer__name",
-              "owner__username", "owner__first_name", "owner__last_name")
+        .only(
+            "owner_id",
+            "customer_id",
+            "checked_in_at",
+            "checked_out_at",
+            "customer__name",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+        )
         .annotate(my_note=F("companions__coaching_note"))
         .order_by("checked_in_at", "pk")[:MY_DAY_ROWS]
     )
@@ -709,34 +840,60 @@ def accompanied_visits(owners: Q, start: datetime, end: datetime) -> list[dict]:
     on ``visit__owner``, already within what the viewer may see): the weekly report's
     "accompanied visits". One grouped query; the most accompanied first."""
     week = Q(visit__checked_in_at__gte=start, visit__checked_in_at__lt=end)
-    rows = (VisitCompanion.objects.filter(owners, week)
-            .values("user_id", "user__username", "user__first_name", "user__last_name", "user__role")
-            .annotate(visits=Count("visit_id", distinct=True))
-            .order_by("-visits", "user__username"))
-    return [{"user": row["user_id"], "role": row["user__role"], "visits": row["visits"],
-             "name": User.name_from(row["user__first_name"], row["user__last_name"], row["user__username"])}
-            for row in rows]
+    rows = (
+        VisitCompanion.objects.filter(owners, week)
+        .values("user_id", "user__username", "user__first_name", "user__last_name", "user__role")
+        .annotate(visits=Count("visit_id", distinct=True))
+        .order_by("-visits", "user__username")
+    )
+    return [
+        {
+            "user": row["user_id"],
+            "role": row["user__role"],
+            "visits": row["visits"],
+            "name": User.name_from(row["user__first_name"], row["user__last_name"], row["user__username"]),
+        }
+        for row in rows
+    ]
 
 
 # --- Visit pages: check-in, the visit, the customer page's location panel and action bar ---------
 
 CUSTOMER_PAGE_VISITS = 5
-CUSTOMER_PAGE_VISIT_FIELDS = ("owner_id", "customer_id", "activity_id", "checked_in_at", "checked_out_at",
-                              "check_in_status", "distance_m", "far_from_customer")
+CUSTOMER_PAGE_VISIT_FIELDS = (
+    "owner_id",
+    "customer_id",
+    "activity_id",
+    "checked_in_at",
+    "checked_out_at",
+    "check_in_status",
+    "distance_m",
+    "far_from_customer",
+)
 
 
 def check_in_plan_items(user: User, customer: Customer, day: date) -> list[PlanItem]:
     """``user``'s plan items for ``customer`` on ``day`` (the check-in form's choices):
     visits before calls, open ones before done ones."""
     visits_first = Case(When(kind=PlanItemKind.VISIT, then=Value(0)), default=Value(1))
-    return list(PlanItem.objects.filter(plan__owner=user, plan__date=day, customer=customer)
-                .order_by(visits_first, "done", "starts_at", "pk"))
+    return list(
+        PlanItem.objects.filter(plan__owner=user, plan__date=day, customer=customer).order_by(
+            visits_first, "done", "starts_at", "pk"
+        )
+    )
 
 
 def location_annotations() -> dict[str, F]:
     """The customer's known location (and who set it) on the customer page's one query."""
-    fields = ("latitude", "longitude", "source", "set_at", "set_by__username", "set_by__first_name",
-              "set_by__last_name")
+    fields = (
+        "latitude",
+        "longitude",
+        "source",
+        "set_at",
+        "set_by__username",
+        "set_by__first_name",
+        "set_by__last_name",
+    )
     return {f"location_{name.replace('__', '_')}": F(f"field_location__{name}") for name in fields}
 
 
@@ -762,6 +919,14 @@ def customer_visits(user: User, customer: Customer, day: date | None = None) -> 
         if visit is not None:
             visit.owner = activity.owner  # the visitor logged the visit activity
             checked_in.append(visit)
-    open_visit = next((visit for visit in checked_in if visit.owner_id == user.pk
-                       and visit.checked_out_at is None and start <= visit.checked_in_at < end), None)
+    open_visit = next(
+        (
+            visit
+            for visit in checked_in
+            if visit.owner_id == user.pk
+            and visit.checked_out_at is None
+            and start <= visit.checked_in_at < end
+        ),
+        None,
+    )
     return CustomerVisits(recent=checked_in[:CUSTOMER_PAGE_VISITS], open_visit=open_visit)

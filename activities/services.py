@@ -7,6 +7,7 @@ State machines (``DailyPlan``: draft → submitted → approved | returned → s
 conditional UPDATE on the expected state, so two reviewers clicking at once leave
 exactly one decision and one history row.
 """
+
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -46,13 +47,28 @@ from .models import (
 # Clocks differ a little between phones and the server: "now" may be this far ahead.
 FUTURE_TOLERANCE = timedelta(minutes=10)
 REPORT_EDITABLE_FIELDS = (
-    "attendance", "complaints_handled", "money_collected", "order_target", "competitor_info",
-    "customer_feedback", "lessons",
+    "attendance",
+    "complaints_handled",
+    "money_collected",
+    "order_target",
+    "competitor_info",
+    "customer_feedback",
+    "lessons",
 )
 FIGURE_FIELDS = (
-    "calls", "connected_calls", "visits", "other_activities", "effective_activities", "expenses",
-    "plan_items_planned", "plan_items_done", "planned_visits", "planned_visits_checked_in", "check_ins",
-    "orders_count", "orders_amount",
+    "calls",
+    "connected_calls",
+    "visits",
+    "other_activities",
+    "effective_activities",
+    "expenses",
+    "plan_items_planned",
+    "plan_items_done",
+    "planned_visits",
+    "planned_visits_checked_in",
+    "check_ins",
+    "orders_count",
+    "orders_amount",
 )
 
 
@@ -70,8 +86,9 @@ def visible_live_customer(by: User, customer: Customer, field: str = "customer")
 # --- Activities ---------------------------------------------------------------------------
 
 
-def effective_for(*, kind: str, call_stage: int | None, contact: Contact | None,
-                  requested: bool | None) -> bool:
+def effective_for(
+    *, kind: str, call_stage: int | None, contact: Contact | None, requested: bool | None
+) -> bool:
     """Whether an activity counts as effective: a key person reached with a purpose.
 
     A call that never got past the dial (``CallStage.DIALLED``) reached nobody, so it is
@@ -94,12 +111,25 @@ def confirming_call_day(sent_on: date) -> date:
 
 
 @transaction.atomic
-def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, started_at: datetime | None = None,
-                 duration_minutes: int = 0, contact: Contact | None = None, outcome: str = "",
-                 effective: bool | None = None, objection: Objection | None = None,
-                 next_follow_up_on: date | None = None, competitor_news: str = "",
-                 expense: Decimal = Decimal(0), call_stage: int | None = None,
-                 proposal_sent: bool = False, client_key: uuid.UUID | None = None) -> Activity:
+def log_activity(
+    *,
+    by: User,
+    customer: Customer,
+    kind: str,
+    purpose: str,
+    started_at: datetime | None = None,
+    duration_minutes: int = 0,
+    contact: Contact | None = None,
+    outcome: str = "",
+    effective: bool | None = None,
+    objection: Objection | None = None,
+    next_follow_up_on: date | None = None,
+    competitor_news: str = "",
+    expense: Decimal = Decimal(0),
+    call_stage: int | None = None,
+    proposal_sent: bool = False,
+    client_key: uuid.UUID | None = None,
+) -> Activity:
     """Log a call, visit, e-mail, message or meeting that ``by`` had with ``customer``.
 
     Anyone who can see the (live) customer may log one; it is credited to ``by``. A call
@@ -158,11 +188,23 @@ def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, start
         next_follow_up_on = confirming_call_on = confirming_call_day(selectors.local_date(started_at))
     effective = effective_for(kind=kind, call_stage=call_stage, contact=contact, requested=effective)
     activity = Activity(
-        owner=by, customer=customer, contact=contact, kind=kind, started_at=started_at,
-        duration_minutes=duration_minutes or 0, purpose=purpose, call_stage=call_stage,
-        outcome=outcome.strip(), effective=effective, objection=objection,
-        next_follow_up_on=next_follow_up_on, competitor_news=competitor_news.strip(),
-        expense=expense or Decimal(0), created_at=now, client_key=client_key, proposal_sent=proposal_sent,
+        owner=by,
+        customer=customer,
+        contact=contact,
+        kind=kind,
+        started_at=started_at,
+        duration_minutes=duration_minutes or 0,
+        purpose=purpose,
+        call_stage=call_stage,
+        outcome=outcome.strip(),
+        effective=effective,
+        objection=objection,
+        next_follow_up_on=next_follow_up_on,
+        competitor_news=competitor_news.strip(),
+        expense=expense or Decimal(0),
+        created_at=now,
+        client_key=client_key,
+        proposal_sent=proposal_sent,
     )
     activity.full_clean(exclude=["owner", "customer", "contact", "objection"])
     try:
@@ -176,12 +218,16 @@ def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, start
         return existing
     activity.resent = False
     activity.confirming_call_on = confirming_call_on
-    crm_services.record_contact(customer=customer, at=started_at, channel=kind,
-                                next_follow_up_on=next_follow_up_on)
+    crm_services.record_contact(
+        customer=customer, at=started_at, channel=kind, next_follow_up_on=next_follow_up_on
+    )
     funnel_services.complete_handover_tasks(customer=customer, channel=kind, by=by, at=started_at)
     # Set-based: every open item for this customer on that day's plan is now done.
     PlanItem.objects.filter(
-        plan__owner=by, plan__date=selectors.local_date(started_at), customer=customer, done=False,
+        plan__owner=by,
+        plan__date=selectors.local_date(started_at),
+        customer=customer,
+        done=False,
     ).update(done=True, activity=activity)
     return activity
 
@@ -192,16 +238,32 @@ def log_activity(*, by: User, customer: Customer, kind: str, purpose: str, start
 REVIEW_DECISIONS = {PlanState.APPROVED, PlanState.RETURNED, ReportState.SIGNED_OFF, ReportState.RETURNED}
 
 
-def _record(*, plan: DailyPlan | None = None, report: DailyReport | None = None, from_state: str,
-            to_state: str, by: User, at: datetime, comment: str = "") -> ReviewEvent:
+def _record(
+    *,
+    plan: DailyPlan | None = None,
+    report: DailyReport | None = None,
+    from_state: str,
+    to_state: str,
+    by: User,
+    at: datetime,
+    comment: str = "",
+) -> ReviewEvent:
     """Append the state change to the plan's/report's history; a manager's decision also
     goes to the security audit log (approvals are audited events)."""
     if to_state in REVIEW_DECISIONS:
-        audit(actor=by, action=Action.APPROVAL, obj=plan or report,
-              detail={"kind": "daily_plan" if plan else "daily_report", "decision": to_state,
-                      "comment": comment[:200]})
-    return ReviewEvent.objects.create(plan=plan, report=report, from_state=from_state, to_state=to_state,
-                                      by=by, at=at, comment=comment)
+        audit(
+            actor=by,
+            action=Action.APPROVAL,
+            obj=plan or report,
+            detail={
+                "kind": "daily_plan" if plan else "daily_report",
+                "decision": to_state,
+                "comment": comment[:200],
+            },
+        )
+    return ReviewEvent.objects.create(
+        plan=plan, report=report, from_state=from_state, to_state=to_state, by=by, at=at, comment=comment
+    )
 
 
 def _ensure_owner(by: User, row) -> None:
@@ -246,22 +308,41 @@ def _ensure_plan_editable(by: User, plan: DailyPlan) -> DailyPlan:
     _ensure_owner(by, plan)
     plan = DailyPlan.objects.select_for_update().get(pk=plan.pk)
     if not plan.is_editable:
-        raise ValidationError(_("This plan is %(state)s; only a draft or a returned plan can be changed.")
-                              % {"state": plan.get_state_display().lower()})
+        raise ValidationError(
+            _("This plan is %(state)s; only a draft or a returned plan can be changed.")
+            % {"state": plan.get_state_display().lower()}
+        )
     return plan
 
 
 @transaction.atomic
-def add_plan_item(*, plan: DailyPlan, by: User, customer: Customer, purpose: str,
-                  kind: str = PlanItemKind.VISIT, area: str = "", starts_at: time | None = None,
-                  ends_at: time | None = None, note: str = "") -> PlanItem:
+def add_plan_item(
+    *,
+    plan: DailyPlan,
+    by: User,
+    customer: Customer,
+    purpose: str,
+    kind: str = PlanItemKind.VISIT,
+    area: str = "",
+    starts_at: time | None = None,
+    ends_at: time | None = None,
+    note: str = "",
+) -> PlanItem:
     """Put a customer ``by`` may see on their own draft or returned plan."""
     plan = _ensure_plan_editable(by, plan)
     customer = visible_live_customer(by, customer)
     if starts_at and ends_at and ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The time slot must end after it starts.")})
-    item = PlanItem(plan=plan, customer=customer, kind=kind, area=(area or customer.region).strip(),
-                    starts_at=starts_at, ends_at=ends_at, purpose=purpose, note=note.strip())
+    item = PlanItem(
+        plan=plan,
+        customer=customer,
+        kind=kind,
+        area=(area or customer.region).strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        purpose=purpose,
+        note=note.strip(),
+    )
     item.full_clean(exclude=["plan", "customer", "activity"])
     item.save()
     return item
@@ -284,8 +365,9 @@ class PlanAddResult:
 
 
 @transaction.atomic
-def add_customers_to_plan(*, by: User, customer_ids: list[int], day: date,
-                          kind: str = PlanItemKind.VISIT) -> PlanAddResult:
+def add_customers_to_plan(
+    *, by: User, customer_ids: list[int], day: date, kind: str = PlanItemKind.VISIT
+) -> PlanAddResult:
     """Put customers on ``by``'s own plan for ``day`` in one click (my day, the customer
     list's selection, the customer page): the plan is opened as a draft if needed, each
     new item takes the customer's region as its area and the purpose its grade suggests
@@ -300,24 +382,40 @@ def add_customers_to_plan(*, by: User, customer_ids: list[int], day: date,
     if not ids:
         raise ValidationError({"customer": _("Choose at least one customer.")})
     if len(ids) > PLAN_ADD_LIMIT:
-        raise ValidationError({"customer": _("Add at most %(limit)s customers to a plan at once.")
-                                           % {"limit": PLAN_ADD_LIMIT}})
+        raise ValidationError(
+            {"customer": _("Add at most %(limit)s customers to a plan at once.") % {"limit": PLAN_ADD_LIMIT}}
+        )
     if kind not in PlanItemKind.values:
         raise ValidationError({"kind": _("Choose a visit or a call.")})
     plan = _ensure_plan_editable(by, open_plan(by=by, day=day))
-    customers = list(Customer.objects.visible_to(by).live().filter(pk__in=ids).select_related("grade")
-                     .order_by("name", "pk"))
+    customers = list(
+        Customer.objects.visible_to(by)
+        .live()
+        .filter(pk__in=ids)
+        .select_related("grade")
+        .order_by("name", "pk")
+    )
     if not customers:
         raise ValidationError({"customer": _("Unknown customer.")})
-    planned = set(PlanItem.objects.filter(plan=plan, customer__in=customers)
-                  .values_list("customer_id", flat=True))
-    added = PlanItem.objects.bulk_create([
-        PlanItem(plan=plan, customer=customer, kind=kind, area=customer.region.strip(),
-                 purpose=selectors.default_purpose(customer))
-        for customer in customers if customer.pk not in planned
-    ])
-    return PlanAddResult(plan=plan, added=added, already_planned=len(planned),
-                         unknown=len(ids) - len(customers))
+    planned = set(
+        PlanItem.objects.filter(plan=plan, customer__in=customers).values_list("customer_id", flat=True)
+    )
+    added = PlanItem.objects.bulk_create(
+        [
+            PlanItem(
+                plan=plan,
+                customer=customer,
+                kind=kind,
+                area=customer.region.strip(),
+                purpose=selectors.default_purpose(customer),
+            )
+            for customer in customers
+            if customer.pk not in planned
+        ]
+    )
+    return PlanAddResult(
+        plan=plan, added=added, already_planned=len(planned), unknown=len(ids) - len(customers)
+    )
 
 
 @transaction.atomic
@@ -344,9 +442,14 @@ def submit_plan(*, plan: DailyPlan, by: User) -> DailyPlan:
     if not PlanItem.objects.filter(plan=plan).exists():
         raise ValidationError(_("Add at least one customer to the plan before submitting it."))
     now = timezone.now()
-    previous = _transition(DailyPlan, plan, from_states=DailyPlan.EDITABLE_STATES,
-                           to_state=PlanState.SUBMITTED, refused=_("This plan has already been submitted."),
-                           submitted_at=now)
+    previous = _transition(
+        DailyPlan,
+        plan,
+        from_states=DailyPlan.EDITABLE_STATES,
+        to_state=PlanState.SUBMITTED,
+        refused=_("This plan has already been submitted."),
+        submitted_at=now,
+    )
     _record(plan=plan, from_state=previous, to_state=PlanState.SUBMITTED, by=by, at=now)
     return plan
 
@@ -357,11 +460,19 @@ def approve_plan(*, plan: DailyPlan, by: User, comment: str = "") -> DailyPlan:
     twice is refused: there is one approval."""
     _ensure_reviewer(by, plan)
     now = timezone.now()
-    previous = _transition(DailyPlan, plan, from_states=(PlanState.SUBMITTED,), to_state=PlanState.APPROVED,
-                           refused=_("Only a submitted plan can be approved."),
-                           reviewed_at=now, reviewed_by=by, review_comment=comment.strip())
-    _record(plan=plan, from_state=previous, to_state=PlanState.APPROVED, by=by, at=now,
-            comment=comment.strip())
+    previous = _transition(
+        DailyPlan,
+        plan,
+        from_states=(PlanState.SUBMITTED,),
+        to_state=PlanState.APPROVED,
+        refused=_("Only a submitted plan can be approved."),
+        reviewed_at=now,
+        reviewed_by=by,
+        review_comment=comment.strip(),
+    )
+    _record(
+        plan=plan, from_state=previous, to_state=PlanState.APPROVED, by=by, at=now, comment=comment.strip()
+    )
     return plan
 
 
@@ -374,14 +485,23 @@ def return_plan(*, plan: DailyPlan, by: User, comment: str) -> DailyPlan:
     if not comment:
         raise ValidationError({"comment": _("Say why the plan is returned.")})
     now = timezone.now()
-    previous = _transition(DailyPlan, plan, from_states=(PlanState.SUBMITTED,), to_state=PlanState.RETURNED,
-                           refused=_("Only a submitted plan can be returned."),
-                           reviewed_at=now, reviewed_by=by, review_comment=comment)
+    previous = _transition(
+        DailyPlan,
+        plan,
+        from_states=(PlanState.SUBMITTED,),
+        to_state=PlanState.RETURNED,
+        refused=_("Only a submitted plan can be returned."),
+        reviewed_at=now,
+        reviewed_by=by,
+        review_comment=comment,
+    )
     _record(plan=plan, from_state=previous, to_state=PlanState.RETURNED, by=by, at=now, comment=comment)
     crm_services.notify(
-        recipients=[plan.owner], kind="plan_returned",
+        recipients=[plan.owner],
+        kind="plan_returned",
         title=_("Your plan for %(date)s was returned") % {"date": plan.date.isoformat()},
-        body=comment, url=reverse("activities:plan-detail", args=[plan.pk]),
+        body=comment,
+        url=reverse("activities:plan-detail", args=[plan.pk]),
     )
     return plan
 
@@ -416,7 +536,8 @@ def open_report(*, by: User, day: date) -> DailyReport:
     report.money_collected = figures["collected"]
     report.competitor_info = "\n".join(
         f"{activity.customer.name}: {activity.competitor_news}"
-        for activity in selectors.activities_of_owner_on(by, day) if activity.competitor_news
+        for activity in selectors.activities_of_owner_on(by, day)
+        if activity.competitor_news
     )
     try:
         with transaction.atomic():
@@ -430,8 +551,10 @@ def _ensure_report_editable(by: User, report: DailyReport) -> DailyReport:
     _ensure_owner(by, report)
     report = DailyReport.objects.select_for_update().select_related("owner").get(pk=report.pk)
     if not report.is_editable:
-        raise ValidationError(_("This report is %(state)s; only a draft or a returned report can be changed.")
-                              % {"state": report.get_state_display().lower()})
+        raise ValidationError(
+            _("This report is %(state)s; only a draft or a returned report can be changed.")
+            % {"state": report.get_state_display().lower()}
+        )
     return report
 
 
@@ -464,9 +587,14 @@ def submit_report(*, report: DailyReport, by: User) -> DailyReport:
     report.save(update_fields=list(FIGURE_FIELDS))
     first = report.first_submitted_at or now
     previous = _transition(
-        DailyReport, report, from_states=DailyReport.EDITABLE_STATES, to_state=ReportState.SUBMITTED,
+        DailyReport,
+        report,
+        from_states=DailyReport.EDITABLE_STATES,
+        to_state=ReportState.SUBMITTED,
         refused=_("This report has already been submitted."),
-        submitted_at=now, first_submitted_at=first, is_late=first > report_cutoff(report.date),
+        submitted_at=now,
+        first_submitted_at=first,
+        is_late=first > report_cutoff(report.date),
     )
     _record(report=report, from_state=previous, to_state=ReportState.SUBMITTED, by=by, at=now)
     return report
@@ -478,12 +606,24 @@ def sign_off_report(*, report: DailyReport, by: User, comment: str = "") -> Dail
     with an optional comment. Signing off twice is refused."""
     _ensure_reviewer(by, report)
     now = timezone.now()
-    previous = _transition(DailyReport, report, from_states=(ReportState.SUBMITTED,),
-                           to_state=ReportState.SIGNED_OFF,
-                           refused=_("Only a submitted report can be signed off."),
-                           reviewed_at=now, reviewed_by=by, review_comment=comment.strip())
-    _record(report=report, from_state=previous, to_state=ReportState.SIGNED_OFF, by=by, at=now,
-            comment=comment.strip())
+    previous = _transition(
+        DailyReport,
+        report,
+        from_states=(ReportState.SUBMITTED,),
+        to_state=ReportState.SIGNED_OFF,
+        refused=_("Only a submitted report can be signed off."),
+        reviewed_at=now,
+        reviewed_by=by,
+        review_comment=comment.strip(),
+    )
+    _record(
+        report=report,
+        from_state=previous,
+        to_state=ReportState.SIGNED_OFF,
+        by=by,
+        at=now,
+        comment=comment.strip(),
+    )
     return report
 
 
@@ -495,15 +635,23 @@ def return_report(*, report: DailyReport, by: User, comment: str) -> DailyReport
     if not comment:
         raise ValidationError({"comment": _("Say why the report is returned.")})
     now = timezone.now()
-    previous = _transition(DailyReport, report, from_states=(ReportState.SUBMITTED,),
-                           to_state=ReportState.RETURNED,
-                           refused=_("Only a submitted report can be returned."),
-                           reviewed_at=now, reviewed_by=by, review_comment=comment)
+    previous = _transition(
+        DailyReport,
+        report,
+        from_states=(ReportState.SUBMITTED,),
+        to_state=ReportState.RETURNED,
+        refused=_("Only a submitted report can be returned."),
+        reviewed_at=now,
+        reviewed_by=by,
+        review_comment=comment,
+    )
     _record(report=report, from_state=previous, to_state=ReportState.RETURNED, by=by, at=now, comment=comment)
     crm_services.notify(
-        recipients=[report.owner], kind="report_returned",
+        recipients=[report.owner],
+        kind="report_returned",
         title=_("Your report for %(date)s was returned") % {"date": report.date.isoformat()},
-        body=comment, url=reverse("activities:report-detail", args=[report.pk]),
+        body=comment,
+        url=reverse("activities:report-detail", args=[report.pk]),
     )
     return report
 
@@ -512,8 +660,9 @@ def return_report(*, report: DailyReport, by: User, comment: str) -> DailyReport
 
 
 @transaction.atomic
-def file_market_report(*, by: User, kind: str, title: str, body: str,
-                       customer: Customer | None = None) -> MarketReport:
+def file_market_report(
+    *, by: User, kind: str, title: str, body: str, customer: Customer | None = None
+) -> MarketReport:
     """A market-situation report or a complaint (市场状况反映表 / 客诉) by any signed-in
     user, about a customer they can see or none. It reaches their manager at once:
     an in-app notification now and an e-mail through the outbox after commit."""
@@ -523,13 +672,17 @@ def file_market_report(*, by: User, kind: str, title: str, body: str,
         raise ValidationError({"title" if not title.strip() else "body": _("This field is required.")})
     if customer is not None:
         customer = visible_live_customer(by, customer)
-    report = MarketReport.objects.create(owner=by, kind=kind, title=title.strip()[:200], body=body.strip(),
-                                         customer=customer)
+    report = MarketReport.objects.create(
+        owner=by, kind=kind, title=title.strip()[:200], body=body.strip(), customer=customer
+    )
     about = f" · {customer.name}" if customer is not None else ""
     crm_services.notify(
-        recipients=selectors.managers_of(by), kind=f"escalation_{kind}",
+        recipients=selectors.managers_of(by),
+        kind=f"escalation_{kind}",
         title=f"{MarketReportKind(kind).label}: {report.title}{about}",
         body=_("%(name)s reports:") % {"name": by.display_name} + f"\n\n{report.body}",
-        url=reverse("activities:market-report-detail", args=[report.pk]), customer=customer, email=True,
+        url=reverse("activities:market-report-detail", args=[report.pk]),
+        customer=customer,
+        email=True,
     )
     return report

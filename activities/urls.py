@@ -1,4 +1,5 @@
 """Pages of the daily routine (included at the site root; "my day" itself is ``home``)."""
+
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
@@ -36,18 +37,23 @@ urlpatterns = [
     # Field visits (外勤签到): check in at a customer, the visit (check out, photos), its
     # photos (served only to those who see the customer), the customer's location.
     path("customers/<int:pk>/check-in/", visit_views.CheckInView.as_view(), name="visit-check-in"),
-    path("customers/<int:pk>/location/", visit_views.CustomerLocationView.as_view(),
-         name="customer-location"),
+    path(
+        "customers/<int:pk>/location/", visit_views.CustomerLocationView.as_view(), name="customer-location"
+    ),
     path("visits/<int:pk>/", visit_views.VisitDetailView.as_view(), name="visit-detail"),
     path("visits/<int:pk>/check-out/", visit_views.CheckOutView.as_view(), name="visit-check-out"),
     path("visits/<int:pk>/photos/", visit_views.VisitPhotoAddView.as_view(), name="visit-photo-add"),
     path("visits/photos/<int:pk>/", visit_views.VisitPhotoView.as_view(), name="visit-photo"),
     # Accompanied visits (陪同拜访): who went along, and their coaching notes.
     path("visits/<int:pk>/companions/", visit_views.CompanionAddView.as_view(), name="visit-companion-add"),
-    path("visits/<int:pk>/companions/<int:user_id>/remove/", visit_views.CompanionRemoveView.as_view(),
-         name="visit-companion-remove"),
-    path("visits/<int:pk>/coaching-note/", visit_views.CoachingNoteView.as_view(),
-         name="visit-coaching-note"),
+    path(
+        "visits/<int:pk>/companions/<int:user_id>/remove/",
+        visit_views.CompanionRemoveView.as_view(),
+        name="visit-companion-remove",
+    ),
+    path(
+        "visits/<int:pk>/coaching-note/", visit_views.CoachingNoteView.as_view(), name="visit-coaching-note"
+    ),
     # The managers' view of the team's check-ins of a day.
     path("visits/team/", team_views.TeamDayView.as_view(), name="team-day"),
     # The bell.
@@ -56,9 +62,15 @@ urlpatterns = [
     path("notifications/read-all/", views.NotificationReadAllView.as_view(), name="notifications-read-all"),
     # The private calendar feed: the page with its address, and the .ics (public by its token).
     path("calendar/", calendar_views.CalendarFeedView.as_view(), name="calendar-feed"),
-    path("calendar/regenerate/", calendar_views.RegenerateCalendarFeedView.as_view(),
-         name="calendar-feed-regenerate"),
+    path(
+        "calendar/regenerate/",
+        calendar_views.RegenerateCalendarFeedView.as_view(),
+        name="calendar-feed-regenerate",
+    ),
     path("calendar/team/", calendar_views.CalendarFeedTeamView.as_view(), name="calendar-feed-team"),
-    path("calendar/<int:feed_id>/<str:token>.ics",
-         login_not_required(calendar_views.CalendarIcsView.as_view()), name="calendar-ics"),
+    path(
+        "calendar/<int:feed_id>/<str:token>.ics",
+        login_not_required(calendar_views.CalendarIcsView.as_view()),
+        name="calendar-ics",
+    ),
 ]

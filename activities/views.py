@@ -5,6 +5,7 @@ every action also works as a plain POST that redirects (no JavaScript needed).
 Validation errors answer 422 to htmx (swapped in place, see ``htmx-config`` in
 ``base.html``) and 400 to a plain form post; a forbidden action answers 403.
 """
+
 import re
 from collections.abc import Callable
 from datetime import date
@@ -58,8 +59,9 @@ def is_htmx(request) -> bool:
 def safe_next(request, default: str) -> str:
     """Where to go after a plain POST: the ``next`` the page asked for, if it is ours."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -94,13 +96,17 @@ class MyDayView(View):
                 customer.row_id = f"{prefix}-{customer.pk}"
         blocks = extra_blocks(request.user)
         _label_rows(request.user, quote(request.path), day, blocks)
-        return render(request, "activities/my_day.html", {
-            "day": day,
-            "extra_blocks": blocks,
-            "target_progress": target_progress(request.user, day.today),
-            "can_review": permissions.can_review(request.user),
-            **_plan_add_context(request.path),
-        })
+        return render(
+            request,
+            "activities/my_day.html",
+            {
+                "day": day,
+                "extra_blocks": blocks,
+                "target_progress": target_progress(request.user, day.today),
+                "can_review": permissions.can_review(request.user),
+                **_plan_add_context(request.path),
+            },
+        )
 
 
 def _plan_add_context(next_path: str) -> dict:
@@ -146,12 +152,19 @@ def _my_day_live(request, customer, logged_row: str) -> dict:
     texts = _RowTexts(quote(reverse("home")))
     plan_rows = _live_plan_rows(user, customer, today, wanted, texts)
     due_rows, gone = _live_due_rows(customer, today, wanted, texts)
-    due = {key: {"count": min(count, selectors.MY_DAY_ROWS), "more": count > selectors.MY_DAY_ROWS}
-           for key, count in selectors.due_counts(user, today).items()}
-    return {"live": True, "live_rows": plan_rows + due_rows, "due": due,
-            "deleted_rows": gone + _done_task_rows(user, wanted),
-            "counts": selectors.activity_counts(user, today),
-            "target_progress": target_progress(user, today), **_plan_add_context(reverse("home"))}
+    due = {
+        key: {"count": min(count, selectors.MY_DAY_ROWS), "more": count > selectors.MY_DAY_ROWS}
+        for key, count in selectors.due_counts(user, today).items()
+    }
+    return {
+        "live": True,
+        "live_rows": plan_rows + due_rows,
+        "due": due,
+        "deleted_rows": gone + _done_task_rows(user, wanted),
+        "counts": selectors.activity_counts(user, today),
+        "target_progress": target_progress(user, today),
+        **_plan_add_context(reverse("home")),
+    }
 
 
 def _live_plan_rows(user, customer, today: date, wanted: set[str], texts: "_RowTexts") -> list[dict]:
@@ -170,8 +183,9 @@ def _live_plan_rows(user, customer, today: date, wanted: set[str], texts: "_RowT
     return rows
 
 
-def _live_due_rows(customer, today: date, wanted: set[str],
-                   texts: "_RowTexts") -> tuple[list[dict], list[str]]:
+def _live_due_rows(
+    customer, today: date, wanted: set[str], texts: "_RowTexts"
+) -> tuple[list[dict], list[str]]:
     """The customer's follow-up and cadence rows: updated while still due there, else gone."""
     rule = selectors.cadence_rules().get(customer.tier) if f"cadence-{customer.pk}" in wanted else None
     flags = selectors.cadence_flags(customer, rule) if rule else {}
@@ -200,8 +214,9 @@ def _done_task_rows(user, wanted: set[str]) -> list[str]:
     tasks = {int(row.split("-")[1]): row for row in wanted if row.startswith("handover-")}
     if not tasks:
         return []
-    open_ids = set(funnel_selectors.open_handover_tasks_for(user).filter(pk__in=tasks)
-                   .values_list("pk", flat=True))
+    open_ids = set(
+        funnel_selectors.open_handover_tasks_for(user).filter(pk__in=tasks).values_list("pk", flat=True)
+    )
     return [row for pk, row in tasks.items() if pk not in open_ids]
 
 
@@ -248,7 +263,8 @@ class _RowTexts:
         if item.check_in_visit_id:
             item.checked_in_href = self.visit_url(item.check_in_visit_id)
             item.checked_in_text = self.checked_in % {
-                "time": time_format(timezone.localtime(item.checked_in_at), "H:i")}
+                "time": time_format(timezone.localtime(item.checked_in_at), "H:i")
+            }
         elif item.kind == PlanItemKind.VISIT:
             item.check_in_href = f"{self.check_in_url(item.customer_id)}?plan_item={item.pk}"
 
@@ -260,19 +276,29 @@ class _RowTexts:
         return f"{start}–{time_format(ends_at, 'H:i')}" if ends_at else start
 
     def days_overdue(self, days: int) -> str:
-        """"3 days overdue", or "" when not overdue."""
+        """ "3 days overdue", or "" when not overdue."""
         if days <= 0:
             return ""
-        return self._once(("overdue", days), lambda: ngettext(
-            "%(days)s day overdue", "%(days)s days overdue", days) % {"days": localize(days)})
+        return self._once(
+            ("overdue", days),
+            lambda: (
+                ngettext("%(days)s day overdue", "%(days)s days overdue", days) % {"days": localize(days)}
+            ),
+        )
 
     def due_on(self, day: date) -> str:
-        return self._once(("due", day), lambda: _("due %(date)s") % {
-            "date": date_format(day, "SHORT_DATE_FORMAT")})
+        return self._once(
+            ("due", day), lambda: _("due %(date)s") % {"date": date_format(day, "SHORT_DATE_FORMAT")}
+        )
 
     def stuck(self, days: int) -> str:
-        return self._once(("stuck", days), lambda: ngettext(
-            "Stuck: %(days)s day in grade", "Stuck: %(days)s days in grade", days) % {"days": localize(days)})
+        return self._once(
+            ("stuck", days),
+            lambda: (
+                ngettext("Stuck: %(days)s day in grade", "Stuck: %(days)s days in grade", days)
+                % {"days": localize(days)}
+            ),
+        )
 
     def last_call(self, at) -> str:
         return self.last_call_ago % {"when": timesince(at)} if at else self.never_called
@@ -290,8 +316,11 @@ class ActivityListView(ListView):
     context_object_name = "activities"
 
     def get_queryset(self):
-        self.filterset = ActivityFilter(self.request.GET, request=self.request,
-                                        queryset=selectors.activities_visible_to(self.request.user))
+        self.filterset = ActivityFilter(
+            self.request.GET,
+            request=self.request,
+            queryset=selectors.activities_visible_to(self.request.user),
+        )
         queryset = self.filterset.qs
         if not self.request.GET.get("ordering"):
             queryset = queryset.order_by("-started_at", "-pk")
@@ -301,8 +330,11 @@ class ActivityListView(ListView):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.copy()
         query.pop("page", None)
-        context.update(filterset=self.filterset, query_string=query.urlencode(),
-                       show_owner=not self.request.user.is_salesperson)
+        context.update(
+            filterset=self.filterset,
+            query_string=query.urlencode(),
+            show_owner=not self.request.user.is_salesperson,
+        )
         return context
 
 
@@ -319,9 +351,13 @@ class LogActivityView(View):
         return customer, (row if ROW_ID.match(row) else f"customer-{customer.pk}")
 
     def _context(self, request, customer, form, row):
-        return {"customer": customer, "form": form, "row": row,
-                "quick_dates": quick_follow_up_dates(timezone.localdate()),
-                "next": safe_next(request, reverse("crm:customer-detail", args=[customer.pk]))}
+        return {
+            "customer": customer,
+            "form": form,
+            "row": row,
+            "quick_dates": quick_follow_up_dates(timezone.localdate()),
+            "next": safe_next(request, reverse("crm:customer-detail", args=[customer.pk])),
+        }
 
     def get(self, request, pk):
         customer, row = self._setup(request, pk)
@@ -353,12 +389,15 @@ class LogActivityView(View):
         return render(request, self.full_template, context, status=400)
 
     def _logged(self, request, customer, activity, row):
-        message = _("%(kind)s with %(name)s logged.") % {"kind": activity.get_kind_display(),
-                                                          "name": customer.name}
+        message = _("%(kind)s with %(name)s logged.") % {
+            "kind": activity.get_kind_display(),
+            "name": customer.name,
+        }
         confirming_call_on = getattr(activity, "confirming_call_on", None)
         if confirming_call_on is not None:
             message += " " + _("Confirming call suggested for %(date)s, the next working day.") % {
-                "date": f"{date_format(confirming_call_on, 'D')} {date_format(confirming_call_on)}"}
+                "date": f"{date_format(confirming_call_on, 'D')} {date_format(confirming_call_on)}"
+            }
         if is_htmx(request):
             customer.refresh_from_db()
             context = {"customer": customer, "activity": activity, "row": row, "message": message}
@@ -381,13 +420,18 @@ class PlansView(View):
         own = {"owner": request.user}
         plans = list(selectors.plans_visible_to(request.user).filter(**own).order_by("-date")[:30])
         reports = list(selectors.reports_visible_to(request.user).filter(**own).order_by("-date")[:30])
-        return render(request, "activities/plans.html", {
-            "today": today,
-            "today_plan": next((p for p in plans if p.date == today), None),
-            "today_report": next((r for r in reports if r.date == today), None),
-            "plans": plans, "reports": reports,
-            "date_form": DateForm(initial={"date": today}),
-        })
+        return render(
+            request,
+            "activities/plans.html",
+            {
+                "today": today,
+                "today_plan": next((p for p in plans if p.date == today), None),
+                "today_report": next((r for r in reports if r.date == today), None),
+                "plans": plans,
+                "reports": reports,
+                "date_form": DateForm(initial={"date": today}),
+            },
+        )
 
 
 class OpenPlanView(View):
@@ -428,12 +472,18 @@ class PlanDetailView(View):
         editable = is_owner and plan.is_editable
         if item_form is None and editable:
             item_form = PlanItemForm(customers=_plannable_customers(request.user))
-        return render(request, self.template_name, {
-            "plan": plan, "is_owner": is_owner,
-            "is_reviewer": permissions.is_reviewer_of(request.user, plan.owner),
-            "review_form": ReviewForm(),
-            **(_add_item_context(request, plan, item_form) if editable else {"item_form": None}),
-        }, status=status)
+        return render(
+            request,
+            self.template_name,
+            {
+                "plan": plan,
+                "is_owner": is_owner,
+                "is_reviewer": permissions.is_reviewer_of(request.user, plan.owner),
+                "review_form": ReviewForm(),
+                **(_add_item_context(request, plan, item_form) if editable else {"item_form": None}),
+            },
+            status=status,
+        )
 
 
 def _plannable_customers(user):
@@ -449,8 +499,13 @@ def _add_item_context(request, plan: DailyPlan, form: PlanItemForm) -> dict:
     if chosen is not None:
         chosen.default_purpose = selectors.default_purpose(chosen)
         picker = [chosen, *(customer for customer in picker if customer.pk != chosen.pk)]
-    return {"item_form": form, "picker": picker, "picker_q": q, "chosen_id": chosen.pk if chosen else None,
-            "plan": plan}
+    return {
+        "item_form": form,
+        "picker": picker,
+        "picker_q": q,
+        "chosen_id": chosen.pk if chosen else None,
+        "plan": plan,
+    }
 
 
 class PlanPickerView(View):
@@ -460,10 +515,15 @@ class PlanPickerView(View):
         plan = _visible_plan(request, pk)
         if not permissions.is_owner(request.user, plan):
             raise PermissionDenied
-        return render(request, "activities/_plan_picker.html", {
-            "picker": selectors.plan_picker(request.user, plan, q=request.GET.get("q", "")),
-            "picker_q": request.GET.get("q", ""), "plan": plan,
-        })
+        return render(
+            request,
+            "activities/_plan_picker.html",
+            {
+                "picker": selectors.plan_picker(request.user, plan, q=request.GET.get("q", "")),
+                "picker_q": request.GET.get("q", ""),
+                "plan": plan,
+            },
+        )
 
 
 class AddPlanItemView(View):
@@ -485,8 +545,12 @@ class AddPlanItemView(View):
                 messages.success(request, message)
                 return redirect("activities:plan-detail", pk=plan.pk)
         if is_htmx(request):
-            response = render(request, "activities/_plan_item_form.html",
-                              _add_item_context(request, _visible_plan(request, pk), form), status=422)
+            response = render(
+                request,
+                "activities/_plan_item_form.html",
+                _add_item_context(request, _visible_plan(request, pk), form),
+                status=422,
+            )
             response["HX-Retarget"], response["HX-Reswap"] = "#plan-add", "outerHTML"
             return response
         return PlanDetailView().get(request, pk, item_form=form, status=400)
@@ -508,13 +572,17 @@ class PlanAddCustomersView(View):
     def post(self, request):
         form = PlanAddForm(request.POST)
         if not form.is_valid():
-            return self._refused(request, " ".join(
-                str(error) for errors in form.errors.values() for error in errors))
+            return self._refused(
+                request, " ".join(str(error) for errors in form.errors.values() for error in errors)
+            )
         day = form.cleaned_data["day"] or selectors.next_plan_day()
         try:
             result = services.add_customers_to_plan(
-                by=request.user, customer_ids=form.cleaned_data["customer"], day=day,
-                kind=form.cleaned_data["kind"] or PlanItemKind.VISIT)
+                by=request.user,
+                customer_ids=form.cleaned_data["customer"],
+                day=day,
+                kind=form.cleaned_data["kind"] or PlanItemKind.VISIT,
+            )
         except ValidationError as error:
             return self._refused(request, _error_text(error))
         message = plan_added_message(result)
@@ -533,25 +601,39 @@ class PlanAddCustomersView(View):
 
 
 def plan_added_message(result: services.PlanAddResult) -> str:
-    """"2 customers added to your plan for 8 Dec 2026. 1 was already on it." """
+    """ "2 customers added to your plan for 8 Dec 2026. 1 was already on it." """
     when = date_format(result.plan.date, "DATE_FORMAT")
     added = len(result.added)
     if added == 1 and not result.already_planned:
-        parts = [_("%(name)s added to your plan for %(date)s.") % {"name": result.added[0].customer.name,
-                                                                   "date": when}]
+        parts = [
+            _("%(name)s added to your plan for %(date)s.")
+            % {"name": result.added[0].customer.name, "date": when}
+        ]
     elif added:
-        parts = [ngettext("%(count)s customer added to your plan for %(date)s.",
-                          "%(count)s customers added to your plan for %(date)s.", added)
-                 % {"count": added, "date": when}]
+        parts = [
+            ngettext(
+                "%(count)s customer added to your plan for %(date)s.",
+                "%(count)s customers added to your plan for %(date)s.",
+                added,
+            )
+            % {"count": added, "date": when}
+        ]
     else:
         parts = [_("Already on your plan for %(date)s.") % {"date": when}]
     if added and result.already_planned:
-        parts.append(ngettext("%(count)s was already on it.", "%(count)s were already on it.",
-                              result.already_planned) % {"count": result.already_planned})
+        parts.append(
+            ngettext("%(count)s was already on it.", "%(count)s were already on it.", result.already_planned)
+            % {"count": result.already_planned}
+        )
     if result.unknown:
-        parts.append(ngettext("%(count)s could not be added (archived or not yours).",
-                              "%(count)s could not be added (archived or not yours).", result.unknown)
-                     % {"count": result.unknown})
+        parts.append(
+            ngettext(
+                "%(count)s could not be added (archived or not yours).",
+                "%(count)s could not be added (archived or not yours).",
+                result.unknown,
+            )
+            % {"count": result.unknown}
+        )
     return " ".join(parts)
 
 
@@ -582,9 +664,12 @@ class PlanItemDoneView(View):
 
 def _action_error(request, error: ValidationError, status: int = 400):
     """A refused transition on a plain POST: a short page that says why (never a 500)."""
-    return render(request, "activities/action_error.html", {"message": _error_text(error),
-                                                             "back": safe_next(request, reverse("home"))},
-                  status=status)
+    return render(
+        request,
+        "activities/action_error.html",
+        {"message": _error_text(error), "back": safe_next(request, reverse("home"))},
+        status=status,
+    )
 
 
 class ReportDetailView(View):
@@ -594,15 +679,21 @@ class ReportDetailView(View):
         is_owner = permissions.is_owner(request.user, report)
         if form is None and is_owner and report.is_editable:
             form = DailyReportForm(instance=report)
-        return render(request, self.template_name, {
-            "report": report, "is_owner": is_owner,
-            "is_reviewer": permissions.is_reviewer_of(request.user, report.owner),
-            "form": form if is_owner and report.is_editable else None,
-            "activities": selectors.activities_of_owner_on(report.owner, report.date),
-            "plan": selectors.plan_with_items(report.owner, report.date),
-            "review_form": ReviewForm(),
-            "cutoff": services.report_cutoff(report.date),
-        }, status=status)
+        return render(
+            request,
+            self.template_name,
+            {
+                "report": report,
+                "is_owner": is_owner,
+                "is_reviewer": permissions.is_reviewer_of(request.user, report.owner),
+                "form": form if is_owner and report.is_editable else None,
+                "activities": selectors.activities_of_owner_on(report.owner, report.date),
+                "plan": selectors.plan_with_items(report.owner, report.date),
+                "review_form": ReviewForm(),
+                "cutoff": services.report_cutoff(report.date),
+            },
+            status=status,
+        )
 
     def get(self, request, pk):
         return self._render(request, _visible_report(request, pk))
@@ -688,9 +779,12 @@ class TransitionView(View):
         approval = selectors.approval_row(request.user, row.owner_id, row.date)
         if approval is None:
             return HttpResponse(status=204 if status == 200 else status)
-        return render(request, "activities/_approval_row.html",
-                      {"row": approval, "back": safe_next(request, reverse("activities:approvals")), **extra},
-                      status=status)
+        return render(
+            request,
+            "activities/_approval_row.html",
+            {"row": approval, "back": safe_next(request, reverse("activities:approvals")), **extra},
+            status=status,
+        )
 
 
 class SubmitPlanView(TransitionView):
@@ -732,11 +826,17 @@ class ApprovalsView(View):
             raise PermissionDenied
         day = _parse_day(request.GET.get("date"), timezone.localdate())
         rows = selectors.approvals(request.user, day)
-        return render(request, "activities/approvals.html", {
-            "day": day, "rows": rows, "review_form": ReviewForm(),
-            "missing_plans": [row.person for row in rows if row.plan_missing],
-            "missing_reports": [row.person for row in rows if row.report_missing],
-        })
+        return render(
+            request,
+            "activities/approvals.html",
+            {
+                "day": day,
+                "rows": rows,
+                "review_form": ReviewForm(),
+                "missing_plans": [row.person for row in rows if row.plan_missing],
+                "missing_reports": [row.person for row in rows if row.report_missing],
+            },
+        )
 
 
 # --- Escalations --------------------------------------------------------------------------
@@ -748,8 +848,11 @@ class MarketReportListView(ListView):
     context_object_name = "market_reports"
 
     def get_queryset(self):
-        self.filterset = MarketReportFilter(self.request.GET, request=self.request,
-                                            queryset=selectors.market_reports_visible_to(self.request.user))
+        self.filterset = MarketReportFilter(
+            self.request.GET,
+            request=self.request,
+            queryset=selectors.market_reports_visible_to(self.request.user),
+        )
         return self.filterset.qs.order_by("-created_at", "-pk")
 
     def get_context_data(self, **kwargs):
@@ -817,7 +920,8 @@ class NotificationReadView(View):
         notification = get_object_or_404(selectors.notifications_of(request.user), pk=pk)
         crm_services.mark_notifications_read(user=request.user, ids=[notification.pk])
         if request.POST.get("follow") == "1" and url_has_allowed_host_and_scheme(
-                notification.url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            notification.url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             return redirect(notification.url)
         return redirect(safe_next(request, reverse("activities:notifications")))
 

@@ -1,6 +1,7 @@
 """Customer-list throughput: gunicorn (2 workers, production-like: DEBUG off) on a free
 port of 127.0.0.1, loaded by locust headless from a second process with a fixed number
 of users and no think time (a bounded, closed-loop load)."""
+
 import csv
 import os
 import socket
@@ -54,20 +55,53 @@ def measure_throughput(*, session_key: str, path: str, users: int, seconds: int)
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DEBUG": "false", "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
     server = subprocess.Popen(  # noqa: S603 - fixed argv
-        [str(BIN / "gunicorn"), "config.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning"], cwd=settings.BASE_DIR, env=env,
+        [
+            str(BIN / "gunicorn"),
+            "config.wsgi",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
     )
     try:
         _wait_until_up(f"{base}/healthz")
         with tempfile.TemporaryDirectory() as folder:
             prefix = str(Path(folder) / "load")
             load = subprocess.run(  # noqa: S603 - fixed argv
-                [str(BIN / "locust"), "-f", str(LOCUSTFILE), "--headless", "--users", str(users),
-                 "--spawn-rate", str(users), "--run-time", f"{seconds}s", "--host", base, "--csv", prefix,
-                 "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5"],
-                env={**env, "BENCH_PATH": path,
-                     "BENCH_COOKIE": f"{settings.SESSION_COOKIE_NAME}={session_key}"},
-                check=False, capture_output=True, text=True,
+                [
+                    str(BIN / "locust"),
+                    "-f",
+                    str(LOCUSTFILE),
+                    "--headless",
+                    "--users",
+                    str(users),
+                    "--spawn-rate",
+                    str(users),
+                    "--run-time",
+                    f"{seconds}s",
+                    "--host",
+                    base,
+                    "--csv",
+                    prefix,
+                    "--only-summary",
+                    "--loglevel",
+                    "WARNING",
+                    "--stop-timeout",
+                    "5",
+                ],
+                env={
+                    **env,
+                    "BENCH_PATH": path,
+                    "BENCH_COOKIE": f"{settings.SESSION_COOKIE_NAME}={session_key}",
+                },
+                check=False,
+                capture_output=True,
+                text=True,
             )
             if load.returncode not in (0, 1):  # 1: some requests failed, counted below
                 raise RuntimeError(f"locust failed:\n{load.stderr}")
@@ -76,5 +110,10 @@ def measure_throughput(*, session_key: str, path: str, users: int, seconds: int)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return Throughput(float(total["Requests/s"]), float(total["50%"]), float(total["95%"]),
-                      int(total["Request Count"]), int(total["Failure Count"]))
+    return Throughput(
+        float(total["Requests/s"]),
+        float(total["50%"]),
+        float(total["95%"]),
+        int(total["Request Count"]),
+        int(total["Failure Count"]),
+    )

@@ -20,6 +20,7 @@ them, and the dashboards read them), then VACUUM ANALYZE. Then:
 Prints one Markdown table with each row's budget and result, and writes it to
 ``bench/results/<timestamp>.md``.
 """
+
 import argparse
 import logging
 import os
@@ -39,10 +40,22 @@ import django  # noqa: E402
 import psycopg2  # noqa: E402
 from psycopg2 import sql  # noqa: E402
 
-PG_SETTINGS = ("jit", "shared_buffers", "work_mem", "effective_cache_size", "random_page_cost",
-               "max_parallel_workers_per_gather", "synchronous_commit")
-JOB_BUDGETS_S = {"stagnation scan": 3, "pool return": 3, "weekly rollup, one week": 10,
-                 "26-week backfill": 180, "20,000-row import": 60}
+PG_SETTINGS = (
+    "jit",
+    "shared_buffers",
+    "work_mem",
+    "effective_cache_size",
+    "random_page_cost",
+    "max_parallel_workers_per_gather",
+    "synchronous_commit",
+)
+JOB_BUDGETS_S = {
+    "stagnation scan": 3,
+    "pool return": 3,
+    "weekly rollup, one week": 10,
+    "26-week backfill": 180,
+    "20,000-row import": 60,
+}
 MIN_THROUGHPUT = 50  # requests/s, customer list, 2 gunicorn workers
 FLOOR_RATIO = 4  # the company funnel dashboard against its raw-SQL floor
 
@@ -73,8 +86,10 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("make bench measures PostgreSQL, the production database its budgets are about; SQLite is "
-                 "refused. Set DATABASE_URL=postgres://USER@HOST:5432/DBNAME (created if missing).")
+        sys.exit(
+            "make bench measures PostgreSQL, the production database its budgets are about; SQLite is "
+            "refused. Set DATABASE_URL=postgres://USER@HOST:5432/DBNAME (created if missing)."
+        )
     ensure_database(url)
     django.setup()
     started = time.monotonic()
@@ -99,9 +114,11 @@ def prepare(args: argparse.Namespace) -> None:
     table = Customer._meta.db_table
     holds_data = table in connection.introspection.table_names() and Customer.objects.exists()
     if holds_data and not args.reuse:
-        sys.exit(f"{connection.settings_dict['NAME']} already holds customers. Pass --reuse "
-                 "(make bench BENCH_ARGS=--reuse) to migrate it and measure its data as they are, or point "
-                 "DATABASE_URL at a new database to generate the organisation.")
+        sys.exit(
+            f"{connection.settings_dict['NAME']} already holds customers. Pass --reuse "
+            "(make bench BENCH_ARGS=--reuse) to migrate it and measure its data as they are, or point "
+            "DATABASE_URL at a new database to generate the organisation."
+        )
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # served by WhiteNoise, as deployed
     started = time.monotonic()
@@ -113,8 +130,10 @@ def prepare(args: argparse.Namespace) -> None:
         cursor.execute("VACUUM ANALYZE")
         # ...whose generated gigabyte is on disk: otherwise the checkpointer writes it out
         # while the pages are measured (superusers and pg_checkpoint members only).
-        cursor.execute("SELECT pg_has_role('pg_checkpoint', 'member') OR rolsuper FROM pg_roles "
-                       "WHERE rolname = current_user")
+        cursor.execute(
+            "SELECT pg_has_role('pg_checkpoint', 'member') OR rolsuper FROM pg_roles "
+            "WHERE rolname = current_user"
+        )
         if cursor.fetchone()[0]:
             cursor.execute("CHECKPOINT")
     print(f"Prepared in {timedelta(seconds=round(time.monotonic() - started))}.")
@@ -132,45 +151,71 @@ def measure_all(args: argparse.Namespace) -> str:
     settings.MFA_REQUIRED_ROLES = []  # the personas sign in without a second factor
     logging.getLogger("axes").setLevel(logging.WARNING)  # one line per sign-in otherwise
     people = cases.personas()
-    floors = {"funnel aggregate": floor_funnel(args.runs),
-              "first page": floor_first_page(people["salesperson"], args.runs)}
-    rows = [row("floor: funnel aggregate (count, weighted value by open grade)", "SQL",
-                floors["funnel aggregate"]),
-            row("floor: one owner's first customer page", "SQL", floors["first page"])]
+    floors = {
+        "funnel aggregate": floor_funnel(args.runs),
+        "first page": floor_first_page(people["salesperson"], args.runs),
+    }
+    rows = [
+        row(
+            "floor: funnel aggregate (count, weighted value by open grade)", "SQL", floors["funnel aggregate"]
+        ),
+        row("floor: one owner's first customer page", "SQL", floors["first page"]),
+    ]
     clients = {role: cases.client_for(user) for role, user in people.items()}
     for page in cases.pages(people):
         print(f"  {page.label} as {page.role} …", flush=True)
         rows.append(page_row(page, cases.measure(clients[page.role], page.url, args.runs), floors))
     for label, seconds in run_jobs(people):
-        rows.append(row(label, "job", None, measured=f"{seconds:.2f} s", budget=f"≤ {JOB_BUDGETS_S[label]} s",
-                        ok=seconds <= JOB_BUDGETS_S[label]))
+        rows.append(
+            row(
+                label,
+                "job",
+                None,
+                measured=f"{seconds:.2f} s",
+                budget=f"≤ {JOB_BUDGETS_S[label]} s",
+                ok=seconds <= JOB_BUDGETS_S[label],
+            )
+        )
     rows.append(throughput_row(people["salesperson"], args))
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
         version = cursor.fetchone()[0].split(" on ")[0]
-        cursor.execute("SELECT name, current_setting(name) FROM unnest(%s::text[]) AS name",
-                       [list(PG_SETTINGS)])
+        cursor.execute(
+            "SELECT name, current_setting(name) FROM unnest(%s::text[]) AS name", [list(PG_SETTINGS)]
+        )
         shown = [f"{name}={value}" for name, value in cursor.fetchall()]
     failed = [line for line in rows if line.endswith("| FAIL |")]
     budgets = [line for line in rows if line.endswith(("| pass |", "| FAIL |"))]
-    return "\n".join([
-        f"## Funnel CRM benchmark, {timezone.now():%Y-%m-%d %H:%M} UTC",
-        "",
-        f"{Customer.objects.count():,} customers, {Activity.objects.count():,} activities; {version}; "
-        f"{', '.join(shown)}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}. "
-        f"Pages: {args.runs} requests each, server time in-process. × floor: median over the floor's median.",
-        "",
-        "| measurement | as | median | p95 | SQL queries | × floor | budget | result |",
-        "|---|---|---:|---:|---:|---:|---|---|",
-        *rows,
-        "",
-        f"{len(failed)} of {len(budgets)} budgets missed."
-        if failed else "Every budget met.",
-    ])
+    return "\n".join(
+        [
+            f"## Funnel CRM benchmark, {timezone.now():%Y-%m-%d %H:%M} UTC",
+            "",
+            f"{Customer.objects.count():,} customers, {Activity.objects.count():,} activities; {version}; "
+            f"{', '.join(shown)}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}. "
+            f"Pages: {args.runs} requests each, server time in-process. "
+            "× floor: median over the floor's median.",
+            "",
+            "| measurement | as | median | p95 | SQL queries | × floor | budget | result |",
+            "|---|---|---:|---:|---:|---:|---|---|",
+            *rows,
+            "",
+            f"{len(failed)} of {len(budgets)} budgets missed." if failed else "Every budget met.",
+        ]
+    )
 
 
-def row(label: str, role: str, timing=None, *, measured: str = "", p95: str = "", queries: str = "",
-        ratio: str = "", budget: str = "", ok: bool | None = None) -> str:
+def row(
+    label: str,
+    role: str,
+    timing=None,
+    *,
+    measured: str = "",
+    p95: str = "",
+    queries: str = "",
+    ratio: str = "",
+    budget: str = "",
+    ok: bool | None = None,
+) -> str:
     if timing is not None:
         measured, p95 = f"{timing.median_ms:.1f} ms", f"{timing.p95_ms:.1f} ms"
     result = "" if ok is None else "pass" if ok else "FAIL"
@@ -193,8 +238,9 @@ def page_row(page, timing, floors: dict) -> str:
             budget.insert(1, f"≤ {FLOOR_RATIO}× floor")
             ok = ok and times <= FLOOR_RATIO
     label = page.label if timing.status == 200 else f"{page.label} (HTTP {timing.status})"
-    return row(label, page.role, timing, queries=str(timing.queries), ratio=ratio, budget=", ".join(budget),
-               ok=ok)
+    return row(
+        label, page.role, timing, queries=str(timing.queries), ratio=ratio, budget=", ".join(budget), ok=ok
+    )
 
 
 def time_sql(query: str, params: list, runs: int):
@@ -226,7 +272,8 @@ def floor_funnel(runs: int):
         "sum(c.expected_value * coalesce(c.probability_override, g.probability) / 100) "
         f'FROM "{customer}" c JOIN "{grade}" g ON g.id = c.grade_id '
         "WHERE g.kind = %s AND c.archived_at IS NULL GROUP BY g.id",
-        [GradeKind.OPEN], runs,
+        [GradeKind.OPEN],
+        runs,
     )
 
 
@@ -240,7 +287,8 @@ def floor_first_page(owner, runs: int):
     return time_sql(
         f'SELECT c.*, g.* FROM "{customer}" c JOIN "{grade}" g ON g.id = c.grade_id '  # noqa: S608
         "WHERE c.owner_id = %s AND c.archived_at IS NULL ORDER BY c.name, c.id LIMIT 50",
-        [owner.pk], runs,
+        [owner.pk],
+        runs,
     )
 
 
@@ -264,8 +312,9 @@ def run_jobs(people: dict) -> list[tuple[str, float]]:
     settings.IMPORT_SYNC_MAX_BYTES = len(workbook)  # in this process, not through the worker
 
     def import_rows() -> None:
-        batch = imports.start_import(by=manager, kind="customers",
-                                     upload=SimpleUploadedFile("bench.xlsx", workbook))
+        batch = imports.start_import(
+            by=manager, kind="customers", upload=SimpleUploadedFile("bench.xlsx", workbook)
+        )
         batch = imports.confirm_import(batch=batch, by=manager)
         if batch.state != ImportState.DONE or batch.created_count != 20_000:
             raise RuntimeError(f"The import ended {batch.state}: {batch.message}")
@@ -273,8 +322,10 @@ def run_jobs(people: dict) -> list[tuple[str, float]]:
     jobs: list[tuple[str, Callable[[], object]]] = [
         ("stagnation scan", lambda: funnel_services.scan_stagnation(on=day)),
         ("pool return", lambda: funnel_services.return_idle_customers(on=day)),
-        ("weekly rollup, one week",
-         lambda: report_services.compute_weekly_rollups(week=last_complete_week(day))),
+        (
+            "weekly rollup, one week",
+            lambda: report_services.compute_weekly_rollups(week=last_complete_week(day)),
+        ),
         ("26-week backfill", lambda: call_command("backfill_rollups", weeks=26, verbosity=0)),
         ("20,000-row import", import_rows),
     ]
@@ -301,13 +352,21 @@ def throughput_row(user, args: argparse.Namespace) -> str:
 
     print("  customer list under load …", flush=True)
     session = client_for(user).session.session_key
-    result = measure_throughput(session_key=session, path=reverse("crm:customer-list"), users=args.load_users,
-                                seconds=args.load_seconds)
-    return row(f"customer list throughput, gunicorn 2 workers, {args.load_users} locust users, "
-               f"{result.requests:,} requests, {result.failures} failed", "salesperson",
-               measured=f"{result.requests_per_s:.1f} req/s", p95=f"{result.p95_ms:.0f} ms",
-               budget=f"≥ {MIN_THROUGHPUT} req/s",
-               ok=result.requests_per_s >= MIN_THROUGHPUT and result.failures == 0)
+    result = measure_throughput(
+        session_key=session,
+        path=reverse("crm:customer-list"),
+        users=args.load_users,
+        seconds=args.load_seconds,
+    )
+    return row(
+        f"customer list throughput, gunicorn 2 workers, {args.load_users} locust users, "
+        f"{result.requests:,} requests, {result.failures} failed",
+        "salesperson",
+        measured=f"{result.requests_per_s:.1f} req/s",
+        p95=f"{result.p95_ms:.0f} ms",
+        budget=f"≥ {MIN_THROUGHPUT} req/s",
+        ok=result.requests_per_s >= MIN_THROUGHPUT and result.failures == 0,
+    )
 
 
 if __name__ == "__main__":

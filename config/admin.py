@@ -1,4 +1,5 @@
 """Admin for the API tokens: admins see who holds tokens and revoke them (never their keys)."""
+
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -31,5 +32,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
         tokens = list(queryset.select_related("user"))
         for token in tokens:
             revoke_token(token=token, by=request.user, reason="admin")
-        self.message_user(request, ngettext("%d API token revoked.", "%d API tokens revoked.", len(tokens))
-                          % len(tokens), messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%d API token revoked.", "%d API tokens revoked.", len(tokens)) % len(tokens),
+            messages.SUCCESS,
+        )

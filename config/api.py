@@ -1,4 +1,5 @@
 """The API router every app's viewsets are registered on, token login and error shape."""
+
 from axes.handlers.proxy import AxesProxyHandler
 from django.http import Http404
 from django.urls import path
@@ -42,9 +43,12 @@ from .tokens_api import ApiTokenViewSet, LogoutView
 
 class TokenRequestSerializer(AuthTokenSerializer):
     name = serializers.CharField(
-        max_length=DEVICE_NAME_MAX, required=False, allow_blank=True,
+        max_length=DEVICE_NAME_MAX,
+        required=False,
+        allow_blank=True,
         help_text="The device or script the token is for (listed on the security page); "
-                  "default: the User-Agent.")
+        "default: the User-Agent.",
+    )
 
 
 class IssuedTokenSerializer(serializers.Serializer):
@@ -65,11 +69,17 @@ class ObtainTokenView(APIView):
     permission_classes = (AllowAny,)
     serializer_class = TokenRequestSerializer
 
-    @extend_schema(tags=["auth"], request=TokenRequestSerializer, responses={
-        200: IssuedTokenSerializer,
-        429: OpenApiResponse(description="Too many failed log-ins: this username is locked for a while, or "
-                                         "this address or the whole site is over its limit (Retry-After)."),
-    })
+    @extend_schema(
+        tags=["auth"],
+        request=TokenRequestSerializer,
+        responses={
+            200: IssuedTokenSerializer,
+            429: OpenApiResponse(
+                description="Too many failed log-ins: this username is locked for a while, or "
+                "this address or the whole site is over its limit (Retry-After)."
+            ),
+        },
+    )
     def post(self, request, *args, **kwargs):
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         try:
@@ -86,13 +96,16 @@ class ObtainTokenView(APIView):
             raise
         user = serializer.validated_data["user"]
         if user_requires_second_factor(user):
-            audit(actor=user, action=Action.TOKEN_ISSUED, outcome=Outcome.DENIED,
-                  detail={"via": "api password"})
-            raise exceptions.PermissionDenied(_(
-                "This account uses two-factor authentication, so the API does not issue tokens for a "
-                "password alone. Sign in to the web app and issue a token on your security page "
-                "(/accounts/security/)."
-            ))
+            audit(
+                actor=user, action=Action.TOKEN_ISSUED, outcome=Outcome.DENIED, detail={"via": "api password"}
+            )
+            raise exceptions.PermissionDenied(
+                _(
+                    "This account uses two-factor authentication, so the API does not issue tokens for a "
+                    "password alone. Sign in to the web app and issue a token on your security page "
+                    "(/accounts/security/)."
+                )
+            )
         # The right password: earlier failures of this username are forgotten, as at the page.
         AxesProxyHandler.reset_attempts(username=user.get_username())
         name = serializer.validated_data.get("name") or request.META.get("HTTP_USER_AGENT", "")
@@ -127,8 +140,12 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError({"non_field_errors": exc.detail})
     if isinstance(exc, exceptions.NotFound | exceptions.PermissionDenied) and "request" in context:
         request = context["request"]
-        record_access_denied(request, status=exc.status_code, kwargs=context.get("kwargs") or {},
-                             view_name=request.resolver_match.view_name if request.resolver_match else "")
+        record_access_denied(
+            request,
+            status=exc.status_code,
+            kwargs=context.get("kwargs") or {},
+            view_name=request.resolver_match.view_name if request.resolver_match else "",
+        )
     return drf_exception_handler(exc, context)
 
 
@@ -174,11 +191,17 @@ extra_urlpatterns = [
     path("reports/backward-plan/", report_api.BackwardPlanReportView.as_view(), name="report-backward-plan"),
     path("reports/conversion/", report_api.ConversionReportView.as_view(), name="report-conversion"),
     path("reports/quota/", report_api.QuotaReportView.as_view(), name="report-quota"),
-    path("reports/activity-funnel/", report_api.ActivityFunnelReportView.as_view(),
-         name="report-activity-funnel"),
+    path(
+        "reports/activity-funnel/",
+        report_api.ActivityFunnelReportView.as_view(),
+        name="report-activity-funnel",
+    ),
     path("reports/weekly/", report_api.WeeklyReportAPIView.as_view(), name="report-weekly"),
     path("search/", QuickSearchView.as_view(), name="quick-search"),
     path("calendar-feed/", calendar_api.CalendarFeedView.as_view(), name="calendar-feed"),
-    path("calendar-feed/regenerate/", calendar_api.RegenerateCalendarFeedView.as_view(),
-         name="calendar-feed-regenerate"),
+    path(
+        "calendar-feed/regenerate/",
+        calendar_api.RegenerateCalendarFeedView.as_view(),
+        name="calendar-feed-regenerate",
+    ),
 ]

@@ -13,6 +13,7 @@ plain dump removed: chunks of 4 MiB, each a Fernet token (AES-128-CBC + HMAC-SHA
 carrying its index and an end mark, so a chunk altered, dropped, reordered or cut off
 is refused on restore, and memory stays bounded whatever the database's size.
 """
+
 import hashlib
 import os
 import shutil
@@ -67,8 +68,9 @@ def _pg_command(program: str, settings_dict: dict) -> tuple[list[str], dict[str,
 
 
 def _run(args: list[str], env: dict[str, str], stdout: BinaryIO | None = None) -> None:
-    result = subprocess.run(args, env=env, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: S603 - fixed arguments
-                            check=False)
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        args, env=env, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE, check=False
+    )
     if result.returncode != 0:
         stderr = result.stderr.decode(errors="replace").strip()
         raise BackupError(f"{Path(args[0]).name} failed ({result.returncode}): {stderr}")
@@ -86,9 +88,11 @@ def _fernet(key: str) -> Fernet:
     try:
         return Fernet(key.encode())
     except ValueError as error:
-        raise BackupError("BACKUP_ENCRYPTION_KEY is not a Fernet key (32 url-safe base64-encoded bytes); "
-                          "make one with: python -c 'from cryptography.fernet import Fernet; "
-                          "print(Fernet.generate_key().decode())'") from error
+        raise BackupError(
+            "BACKUP_ENCRYPTION_KEY is not a Fernet key (32 url-safe base64-encoded bytes); "
+            "make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        ) from error
 
 
 def encrypt_file(source: Path, target: Path, key: str) -> None:
@@ -122,12 +126,13 @@ def decrypt_file(source: Path, target: BinaryIO, key: str) -> None:
             try:
                 plain = fernet.decrypt(token)
             except InvalidToken as error:
-                raise BackupError(f"{source.name}: wrong BACKUP_ENCRYPTION_KEY, or the file was altered."
-                                  ) from error
-            chunk_index, last = _CHUNK_HEADER.unpack(plain[:_CHUNK_HEADER.size])
+                raise BackupError(
+                    f"{source.name}: wrong BACKUP_ENCRYPTION_KEY, or the file was altered."
+                ) from error
+            chunk_index, last = _CHUNK_HEADER.unpack(plain[: _CHUNK_HEADER.size])
             if chunk_index != index:
                 raise BackupError(f"{source.name} was altered: its chunks are out of order.")
-            target.write(plain[_CHUNK_HEADER.size:])
+            target.write(plain[_CHUNK_HEADER.size :])
             if last:
                 if encrypted.read(1):
                     raise BackupError(f"{source.name} was altered: data follows its last chunk.")
@@ -171,7 +176,7 @@ def backup(directory: Path, alias: str = "default", key: str = "") -> Path:
 
 
 def _dump_suffix(path: Path) -> str:
-    """".dump" or ".sqlite3", for an encrypted backup too ("….dump.enc")."""
+    """ ".dump" or ".sqlite3", for an encrypted backup too ("….dump.enc")."""
     return path.with_suffix("").suffix if path.suffix == ENCRYPTED else path.suffix
 
 
@@ -183,8 +188,9 @@ def _plain(source: Path, key: str) -> Iterator[Path]:
         yield source
         return
     if not key:
-        raise BackupError(f"{source.name} is encrypted: set BACKUP_ENCRYPTION_KEY to the key it was made "
-                          "with.")
+        raise BackupError(
+            f"{source.name} is encrypted: set BACKUP_ENCRYPTION_KEY to the key it was made with."
+        )
     descriptor, name = tempfile.mkstemp(prefix="funnel-restore-", suffix=_dump_suffix(source))  # 0600
     try:
         with os.fdopen(descriptor, "wb") as plain:
@@ -213,8 +219,20 @@ def _restore(vendor: str, alias: str, source: Path, database_name: str | None) -
     if vendor == "postgresql":
         args, env = _pg_command("pg_restore", connection.settings_dict)
         connection.close()
-        _run([*args, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
-              "--dbname", database_name or connection.settings_dict["NAME"], str(source)], env)
+        _run(
+            [
+                *args,
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "--exit-on-error",
+                "--dbname",
+                database_name or connection.settings_dict["NAME"],
+                str(source),
+            ],
+            env,
+        )
     else:
         if database_name:
             raise BackupError("--database-name is for PostgreSQL; copy the SQLite file instead.")

@@ -1,4 +1,5 @@
 """The Celery app: configured from Django settings (``CELERY_*``), tasks found in each app."""
+
 import os
 
 from celery import Celery

@@ -1,4 +1,5 @@
 """System checks of the deployment that Django's own ``check --deploy`` does not make."""
+
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.checks import Error, register
@@ -16,9 +17,12 @@ def static_files_collected(app_configs, **kwargs) -> list[Error]:
     storage = storages["staticfiles"]
     if not isinstance(storage, ManifestFilesMixin) or storage.manifest_storage.exists(storage.manifest_name):
         return []
-    return [Error(
-        f"Static files are not collected: {storage.manifest_name} is missing from STATIC_ROOT "
-        f"({settings.STATIC_ROOT}), so every page would answer 500.",
-        hint="Run `python manage.py collectstatic --no-input` (the Docker image runs it when it is built).",
-        id="config.E001",
-    )]
+    return [
+        Error(
+            f"Static files are not collected: {storage.manifest_name} is missing from STATIC_ROOT "
+            f"({settings.STATIC_ROOT}), so every page would answer 500.",
+            hint="Run `python manage.py collectstatic --no-input` "
+            "(the Docker image runs it when it is built).",
+            id="config.E001",
+        )
+    ]

@@ -2,6 +2,7 @@
 
 Every page shows the same links, so they are reversed (and the navigation's labels
 translated) once per role, language and URL configuration, not on every request."""
+
 from collections import Counter
 from functools import lru_cache
 
@@ -49,8 +50,10 @@ def navigation(request):
     the language switch's choices (code, name in that language)."""
     # What the links depend on, as the caches' key; reverse() reads the same from the request.
     where = (get_language(), get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
-    context = {"site_urls": _site_urls(*where),
-               "language_choices": _language_choices(tuple(code for code, _name in settings.LANGUAGES))}
+    context = {
+        "site_urls": _site_urls(*where),
+        "language_choices": _language_choices(tuple(code for code, _name in settings.LANGUAGES)),
+    }
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {**context, "nav_items": []}
@@ -58,17 +61,25 @@ def navigation(request):
     current_app = request.resolver_match.namespace if request.resolver_match else None
     links, per_app = _nav_links(user.role, *where)
     # A page that is not itself a nav item lights up its app's item, when the app has only one.
-    items = [{"label": label, "url": url,
-              "active": name == current or (app == current_app and per_app[current_app] == 1)}
-             for label, url, name, app in links]
+    items = [
+        {
+            "label": label,
+            "url": url,
+            "active": name == current or (app == current_app and per_app[current_app] == 1),
+        }
+        for label, url, name, app in links
+    ]
     return {**context, "nav_items": items}
 
 
 @lru_cache(maxsize=64)
 def _nav_links(role: str, language: str, script_prefix: str, urlconf: str) -> tuple[list, Counter]:
     """(label, url, url name, app) of the items ``role`` sees, and the number of items per app."""
-    links = [(str(label), reverse(name), name, name.split(":")[0])
-             for label, name, roles in NAVIGATION if role in roles]
+    links = [
+        (str(label), reverse(name), name, name.split(":")[0])
+        for label, name, roles in NAVIGATION
+        if role in roles
+    ]
     return links, Counter(app for _label, _url, _name, app in links)
 
 
@@ -88,6 +99,8 @@ def notifications(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": SimpleLazyObject(
-        lambda: Notification.objects.unread().filter(recipient=user).count(),
-    )}
+    return {
+        "unread_notifications": SimpleLazyObject(
+            lambda: Notification.objects.unread().filter(recipient=user).count(),
+        )
+    }

@@ -18,6 +18,7 @@ A multipart body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (a photo) is not pa
 here to find its field (its view refuses oversized uploads before reading them): the
 ``X-Form-Token`` header counts there.
 """
+
 import logging
 import re
 
@@ -50,8 +51,11 @@ class FormTokenMiddleware:
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.method != "POST" or request.path_info.startswith("/api/") \
-                or not request.user.is_authenticated:
+        if (
+            request.method != "POST"
+            or request.path_info.startswith("/api/")
+            or not request.user.is_authenticated
+        ):
             return None
         token = _token(request)
         if not TOKEN.fullmatch(token):
@@ -90,8 +94,9 @@ def _token(request) -> str:
 def _back(request) -> str:
     """The page the form was on, when it is one of this site's; else home."""
     referer = request.headers.get("Referer", "")
-    if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return referer
     return reverse("home")
 

@@ -6,6 +6,7 @@ Before any worker starts, Django's system checks run and an error stops the serv
 gunicorn's ``Server`` header names no version (it says ``gunicorn``); the WSGI
 application adds none.
 """
+
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")

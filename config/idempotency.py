@@ -42,6 +42,7 @@ same form again draws a new one.
 A view whose answer holds a secret that must not be stored (a new calendar feed
 address) sets ``idempotent_replay = False``: the key is ignored there.
 """
+
 import hashlib
 import logging
 import re
@@ -76,8 +77,12 @@ def serves(view_func) -> bool:
     """Whether this view's POSTs honour the key: a DRF view that authenticates its caller
     (not the token login) and whose answers may be stored."""
     view_class = getattr(view_func, "cls", None)
-    return view_class is not None and issubclass(view_class, APIView) \
-        and bool(_authentication_classes(view_func)) and getattr(view_class, "idempotent_replay", True)
+    return (
+        view_class is not None
+        and issubclass(view_class, APIView)
+        and bool(_authentication_classes(view_func))
+        and getattr(view_class, "idempotent_replay", True)
+    )
 
 
 def _authentication_classes(view_func) -> list:
@@ -105,13 +110,16 @@ class IdempotencyMiddleware:
             return None
         key = request.headers[HEADER]
         if not re.fullmatch(KEY_PATTERN, key):
-            return JsonResponse({HEADER: [_("Send 1 to 255 visible ASCII characters (a UUID, say) as the "
-                                            "Idempotency-Key.")]}, status=400)
+            return JsonResponse(
+                {HEADER: [_("Send 1 to 255 visible ASCII characters (a UUID, say) as the Idempotency-Key.")]},
+                status=400,
+            )
         body_sha256 = _body_sha256(request)
         if body_sha256 is None:
             return None
-        claim, answer = _claim(user=user, key=key, method=request.method, path=request.get_full_path(),
-                               body_sha256=body_sha256)
+        claim, answer = _claim(
+            user=user, key=key, method=request.method, path=request.get_full_path(), body_sha256=body_sha256
+        )
         request.idempotency_claim = claim
         return answer
 
@@ -196,8 +204,9 @@ def _claim(*, user, key: str, method: str, path: str, body_sha256: str):
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                return IdempotentRequest.objects.create(user=user, key=key, method=method, path=path,
-                                                        body_sha256=body_sha256), None
+                return IdempotentRequest.objects.create(
+                    user=user, key=key, method=method, path=path, body_sha256=body_sha256
+                ), None
         except IntegrityError:
             pass  # claimed before: its row is committed (the unique index waited for it)
         first = IdempotentRequest.objects.filter(user=user, key=key).first()
@@ -209,7 +218,9 @@ def _claim(*, user, key: str, method: str, path: str, body_sha256: str):
             return None, _replay(first)
         abandoned = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_ABANDONED_SECONDS)
         if first.created_at < abandoned and IdempotentRequest.objects.filter(
-                pk=first.pk, completed_at__isnull=True, created_at=first.created_at,
+            pk=first.pk,
+            completed_at__isnull=True,
+            created_at=first.created_at,
         ).update(created_at=timezone.now()):
             return first, None  # its request died unanswered: this one runs instead
         break
@@ -225,8 +236,9 @@ def _refusal(status: int, detail: str, *, retry_after: int | None = None) -> Jso
 
 
 def _replay(first: IdempotentRequest) -> HttpResponse:
-    response = HttpResponse(bytes(first.response_body), status=first.status_code,
-                            content_type=first.content_type or None)
+    response = HttpResponse(
+        bytes(first.response_body), status=first.status_code, content_type=first.content_type or None
+    )
     response[REPLAYED_HEADER] = "true"
     response["Cache-Control"] = "no-store"  # the caller's data, as the first answer was
     return response
@@ -240,8 +252,11 @@ def _settle(claim: IdempotentRequest, response) -> None:
             IdempotentRequest.objects.filter(pk=claim.pk).delete()
             return
         IdempotentRequest.objects.filter(pk=claim.pk).update(
-            status_code=status, response_body=response.content, content_type=response.get("Content-Type", ""),
-            completed_at=timezone.now())
+            status_code=status,
+            response_body=response.content,
+            content_type=response.get("Content-Type", ""),
+            completed_at=timezone.now(),
+        )
     except DatabaseError as error:
         # The client still gets the view's answer; a resend waits (409) until the claim is abandoned.
         log.warning("Idempotency-Key %s of user %s not settled: %s", claim.key, claim.user_id, error)

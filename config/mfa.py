@@ -6,6 +6,7 @@ is sent to the verification step (``SecondFactorRequiredMiddleware``) for every 
 until a code is accepted; the password-only token endpoint refuses them, and they take
 API tokens from their security page instead, after the second factor.
 """
+
 import time
 from base64 import b32encode
 
@@ -66,8 +67,9 @@ def on_user_logged_in(sender, request, user, **kwargs):
 
 def _safe_next(request, default: str = "home") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return reverse(default)
 
@@ -85,8 +87,9 @@ def _mark_verified(request, device) -> None:
 
 def _new_recovery_codes(user: User) -> list[str]:
     """Replace the user's recovery codes with fresh ones (each works once)."""
-    device, _created = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_DEVICE_NAME,
-                                                          defaults={"confirmed": True})
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+    )
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(settings.MFA_RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
@@ -95,11 +98,20 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=gettext_lazy("Code"), max_length=16, strip=True,
-        help_text=gettext_lazy("The 6-digit code from your authenticator app, "
-                               "or one of your recovery codes."),
-        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "one-time-code",
-                                      "autofocus": True, "spellcheck": "false"}),
+        label=gettext_lazy("Code"),
+        max_length=16,
+        strip=True,
+        help_text=gettext_lazy(
+            "The 6-digit code from your authenticator app, or one of your recovery codes."
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "class": "form-control",
+                "autocomplete": "one-time-code",
+                "autofocus": True,
+                "spellcheck": "false",
+            }
+        ),
     )
 
 
@@ -125,16 +137,23 @@ class SecondFactorVerifyView(View):
             if device is not None:
                 _mark_verified(request, device)
                 used_recovery = isinstance(device, StaticDevice)
-                audit(actor=request.user, action=Action.MFA_VERIFIED,
-                      detail={"method": "recovery_code" if used_recovery else "totp"})
+                audit(
+                    actor=request.user,
+                    action=Action.MFA_VERIFIED,
+                    detail={"method": "recovery_code" if used_recovery else "totp"},
+                )
                 if used_recovery:
-                    messages.warning(request, _("You used a recovery code; %(left)d are left. "
-                                                "Renew them on your security page.")
-                                     % {"left": device.token_set.count()})
+                    messages.warning(
+                        request,
+                        _("You used a recovery code; %(left)d are left. Renew them on your security page.")
+                        % {"left": device.token_set.count()},
+                    )
                 return redirect(_safe_next(request))
             audit(actor=request.user, action=Action.MFA_FAILED, outcome=Outcome.FAILURE)
-            form.add_error("code", _("This code is not valid. Codes change every 30 seconds; "
-                                     "each recovery code works once."))
+            form.add_error(
+                "code",
+                _("This code is not valid. Codes change every 30 seconds; each recovery code works once."),
+            )
         return render(request, self.template_name, {"form": form, "next": _safe_next(request)})
 
     @staticmethod
@@ -168,12 +187,18 @@ class SecondFactorSetupView(View):
 
     def _render(self, request, device: TOTPDevice, form: CodeForm):
         uri = device.config_url
-        return render(request, self.template_name, {
-            "form": form, "next": _safe_next(request), "otpauth_uri": uri,
-            "qr_data_uri": segno.make(uri, error="m").svg_data_uri(scale=5),
-            "secret": _grouped_base32(device.bin_key),
-            "required": role_requires_second_factor(request.user),
-        })
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "next": _safe_next(request),
+                "otpauth_uri": uri,
+                "qr_data_uri": segno.make(uri, error="m").svg_data_uri(scale=5),
+                "secret": _grouped_base32(device.bin_key),
+                "required": role_requires_second_factor(request.user),
+            },
+        )
 
     def get(self, request):
         return self._render(request, self._device(request), CodeForm())
@@ -193,39 +218,53 @@ class SecondFactorSetupView(View):
                     audit(actor=request.user, action=Action.MFA_ENROLLED)
                 del request.session[SETUP_KEY_SESSION_KEY]
                 _mark_verified(request, device)
-                return render(request, "registration/mfa_recovery_codes.html",
-                              {"codes": codes, "next": _safe_next(request), "first_time": True})
-            form.add_error("code", _("This code is not valid. Check the time on your phone and try "
-                                     "the next code."))
+                return render(
+                    request,
+                    "registration/mfa_recovery_codes.html",
+                    {"codes": codes, "next": _safe_next(request), "first_time": True},
+                )
+            form.add_error(
+                "code", _("This code is not valid. Check the time on your phone and try the next code.")
+            )
         return self._render(request, device, form)
 
 
 def _grouped_base32(key: bytes) -> str:
     text = b32encode(key).decode().rstrip("=")
-    return " ".join(text[i:i + 4] for i in range(0, len(text), 4))
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 class TokenNameForm(forms.Form):
     name = forms.CharField(
-        label=gettext_lazy("Device or script"), max_length=DEVICE_NAME_MAX, required=False, strip=True,
-        help_text=gettext_lazy("So you can tell your tokens apart, e.g. \"Laptop export script\"."),
+        label=gettext_lazy("Device or script"),
+        max_length=DEVICE_NAME_MAX,
+        required=False,
+        strip=True,
+        help_text=gettext_lazy('So you can tell your tokens apart, e.g. "Laptop export script".'),
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
     )
 
 
-def account_security(request, *, new_token: str | None = None, form: TokenNameForm | None = None,
-                     status: int = 200):
+def account_security(
+    request, *, new_token: str | None = None, form: TokenNameForm | None = None, status: int = 200
+):
     """The user's security page: two-factor status and API tokens (one per device)."""
-    return render(request, "registration/account_security.html", {
-        "enrolled": user_has_device(request.user),
-        "required": role_requires_second_factor(request.user),
-        "recovery_codes_left": StaticToken.objects.filter(
-            device__user=request.user, device__name=RECOVERY_DEVICE_NAME).count(),
-        "tokens": list(tokens_of(request.user)),
-        "token_form": form or TokenNameForm(),
-        "token_ttl_days": knox_settings.TOKEN_TTL.days,
-        "new_token": new_token,
-    }, status=status)
+    return render(
+        request,
+        "registration/account_security.html",
+        {
+            "enrolled": user_has_device(request.user),
+            "required": role_requires_second_factor(request.user),
+            "recovery_codes_left": StaticToken.objects.filter(
+                device__user=request.user, device__name=RECOVERY_DEVICE_NAME
+            ).count(),
+            "tokens": list(tokens_of(request.user)),
+            "token_form": form or TokenNameForm(),
+            "token_ttl_days": knox_settings.TOKEN_TTL.days,
+            "new_token": new_token,
+        },
+        status=status,
+    )
 
 
 @require_POST
@@ -244,8 +283,9 @@ def revoke_api_token(request, pk: int):
     """The owner revokes one of their tokens; anyone else's id is a 404."""
     token = get_object_or_404(tokens_of(request.user), pk=pk)
     revoke_token(token=token, by=request.user, reason="owner")
-    messages.success(request, _("The token “%(name)s” no longer works.")
-                     % {"name": token.name or _("Unnamed device")})
+    messages.success(
+        request, _("The token “%(name)s” no longer works.") % {"name": token.name or _("Unnamed device")}
+    )
     return redirect("account-security")
 
 
@@ -257,8 +297,11 @@ def renew_recovery_codes(request):
     with transaction.atomic():
         codes = _new_recovery_codes(request.user)
         audit(actor=request.user, action=Action.RECOVERY_CODES)
-    return render(request, "registration/mfa_recovery_codes.html",
-                  {"codes": codes, "next": reverse("account-security"), "first_time": False})
+    return render(
+        request,
+        "registration/mfa_recovery_codes.html",
+        {"codes": codes, "next": reverse("account-security"), "first_time": False},
+    )
 
 
 @require_POST

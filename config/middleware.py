@@ -1,4 +1,5 @@
 """Cross-cutting HTTP behaviour that is not any one app's business."""
+
 import time
 
 from axes.helpers import get_client_ip_address
@@ -30,8 +31,11 @@ class NoStoreForUsersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if getattr(request, "user", None) is not None and request.user.is_authenticated \
-                and not response.get("Cache-Control", "").startswith("private"):
+        if (
+            getattr(request, "user", None) is not None
+            and request.user.is_authenticated
+            and not response.get("Cache-Control", "").startswith("private")
+        ):
             response["Cache-Control"] = "no-store"
         return response
 
@@ -86,9 +90,14 @@ def record_access_denied(request, *, status: int, view_name: str, kwargs: dict) 
     if not kwargs or not request.user.is_authenticated:
         return
     object_id = kwargs.get("pk", next(iter(kwargs.values())))
-    audit(actor=request.user, action=Action.ACCESS_DENIED, outcome=Outcome.DENIED,
-          object_type=view_name, object_id=str(object_id),
-          detail={"status": status, "method": request.method, "path": request.path[:300]})
+    audit(
+        actor=request.user,
+        action=Action.ACCESS_DENIED,
+        outcome=Outcome.DENIED,
+        object_type=view_name,
+        object_id=str(object_id),
+        detail={"status": status, "method": request.method, "path": request.path[:300]},
+    )
 
 
 class AuditContextMiddleware:
@@ -111,16 +120,31 @@ class AuditContextMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, PermissionDenied | Http404) and request.resolver_match is not None:
             match = request.resolver_match
-            record_access_denied(request, status=403 if isinstance(exception, PermissionDenied) else 404,
-                                 view_name=match.view_name, kwargs=match.kwargs)
+            record_access_denied(
+                request,
+                status=403 if isinstance(exception, PermissionDenied) else 404,
+                view_name=match.view_name,
+                kwargs=match.kwargs,
+            )
 
 
 class SecondFactorRequiredMiddleware:
     """Signed in with a password but not yet with the second factor, where one is
     required: pages redirect to the verification step, API calls answer 403."""
 
-    EXEMPT_URL_NAMES = {"mfa-verify", "mfa-setup", "logout", "login", "set_language", "healthz",
-                        "admin:logout", "pwa-service-worker", "pwa-manifest", "pwa-offline", "favicon"}
+    EXEMPT_URL_NAMES = {
+        "mfa-verify",
+        "mfa-setup",
+        "logout",
+        "login",
+        "set_language",
+        "healthz",
+        "admin:logout",
+        "pwa-service-worker",
+        "pwa-manifest",
+        "pwa-offline",
+        "favicon",
+    }
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -135,6 +159,12 @@ class SecondFactorRequiredMiddleware:
         if request.resolver_match.view_name in self.EXEMPT_URL_NAMES:
             return None
         if _is_api_view(view_func):
-            return JsonResponse({"detail": _("Two-factor authentication is required: finish signing in "
-                                             "with your code first.")}, status=403)
+            return JsonResponse(
+                {
+                    "detail": _(
+                        "Two-factor authentication is required: finish signing in with your code first."
+                    )
+                },
+                status=403,
+            )
         return redirect_to_login(request.get_full_path(), reverse("mfa-verify"))

@@ -1,5 +1,6 @@
 """API tokens (one per device, only a hash of the key at rest: django-rest-knox) and the
 claimed Idempotency-Keys of API writes."""
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone

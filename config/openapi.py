@@ -64,23 +64,31 @@ def document_idempotency_key(result, generator, request, public):
     from .idempotency import HEADER, KEY_PATTERN, serves
 
     # drf-spectacular names a path's ``pk`` ``id`` (SCHEMA_COERCE_PATH_PK) after listing endpoints.
-    callbacks = {(path.replace("{pk}", "{id}"), method.lower()): callback
-                 for path, _regex, method, callback in generator.endpoints}
+    callbacks = {
+        (path.replace("{pk}", "{id}"), method.lower()): callback
+        for path, _regex, method, callback in generator.endpoints
+    }
     for path, path_item in result["paths"].items():
         operation = path_item.get("post")
         if operation is None or not serves(callbacks.get((path, "post"))):
             continue
         parameters = operation.setdefault("parameters", [])
         if not any(parameter["in"] == "header" and parameter["name"] == HEADER for parameter in parameters):
-            parameters.append({
-                "in": "header", "name": HEADER, "required": False,
-                "schema": {"type": "string", "pattern": f"^{KEY_PATTERN}$"},
-                "description": "A key the client made for this write (a UUID, say). Sending the same request "
-                               "with it again answers with the first answer (header `Idempotent-Replayed: "
-                               "true`) instead of writing twice; kept 24 hours.",
-            })
+            parameters.append(
+                {
+                    "in": "header",
+                    "name": HEADER,
+                    "required": False,
+                    "schema": {"type": "string", "pattern": f"^{KEY_PATTERN}$"},
+                    "description": "A key the client made for this write (a UUID, say). "
+                    "Sending the same request with it again answers with the first answer "
+                    "(header `Idempotent-Replayed: true`) instead of writing twice; kept 24 hours.",
+                }
+            )
         responses = operation["responses"]
-        responses.setdefault("409", {"description": "The first request with this Idempotency-Key is still "
-                                                    "running (Retry-After)"})
+        responses.setdefault(
+            "409",
+            {"description": "The first request with this Idempotency-Key is still running (Retry-After)"},
+        )
         responses.setdefault("422", {"description": "This Idempotency-Key was used with another request"})
     return result

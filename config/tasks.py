@@ -1,4 +1,5 @@
 """Infrastructure tasks of the API layer."""
+
 from datetime import timedelta
 
 from celery import shared_task

@@ -20,6 +20,7 @@ Counters 1–2 live in the cache (``crm.ratelimit``); the per-username lock in A
 ``AccessAttempt`` rows. All three apply to the log-in page, the admin's log-in and the
 token endpoint.
 """
+
 from datetime import datetime, timedelta
 
 from axes.backends import AxesStandaloneBackend
@@ -54,8 +55,12 @@ LOGIN_VIEW_NAMES = frozenset({"login", "admin:login", "api-token"})
 def _limits(ip: str) -> list[tuple[str, str, int, int]]:
     """(scope, counter key, limit, window seconds) of the failure counters."""
     return [
-        ("address", f"login-failures:ip:{ip}", settings.LOGIN_FAILURES_PER_IP,
-         settings.LOGIN_FAILURES_PER_IP_WINDOW),
+        (
+            "address",
+            f"login-failures:ip:{ip}",
+            settings.LOGIN_FAILURES_PER_IP,
+            settings.LOGIN_FAILURES_PER_IP_WINDOW,
+        ),
         ("all", "login-failures:all", settings.LOGIN_FAILURES_GLOBAL, settings.LOGIN_FAILURES_GLOBAL_WINDOW),
     ]
 
@@ -101,19 +106,25 @@ class LoginRateLimitMiddleware:
             return None
         scope, retry_after, window = refusal
         if ratelimit.hit(f"login-throttled:{scope}:{_client_ip()}", window=window).count == 1:
-            audit(actor=None, action=Action.LOGIN_THROTTLED, outcome=Outcome.DENIED,
-                  detail={"scope": scope, "retry_after": retry_after, "path": request.path[:300]})
+            audit(
+                actor=None,
+                action=Action.LOGIN_THROTTLED,
+                outcome=Outcome.DENIED,
+                detail={"scope": scope, "retry_after": retry_after, "path": request.path[:300]},
+            )
         minutes = max(1, round(retry_after / 60))
         if scope == "address":
-            message = ngettext("Too many failed sign-in attempts from your network. Try again in %(minutes)d "
-                               "minute.",
-                               "Too many failed sign-in attempts from your network. Try again in %(minutes)d "
-                               "minutes.", minutes)
+            message = ngettext(
+                "Too many failed sign-in attempts from your network. Try again in %(minutes)d minute.",
+                "Too many failed sign-in attempts from your network. Try again in %(minutes)d minutes.",
+                minutes,
+            )
         else:
-            message = ngettext("Too many failed sign-in attempts on this site right now. Try again in "
-                               "%(minutes)d minute.",
-                               "Too many failed sign-in attempts on this site right now. Try again in "
-                               "%(minutes)d minutes.", minutes)
+            message = ngettext(
+                "Too many failed sign-in attempts on this site right now. Try again in %(minutes)d minute.",
+                "Too many failed sign-in attempts on this site right now. Try again in %(minutes)d minutes.",
+                minutes,
+            )
         message %= {"minutes": minutes}
         if request.resolver_match.view_name == "api-token":
             response = JsonResponse({"detail": message}, status=429)
@@ -178,12 +189,17 @@ def _tell_locked_user(username: str | None, failures: int) -> None:
         return
     until = timezone.localtime(timezone.now() + lock_duration(failures))
     notify(
-        recipients=[user], kind="login_locked", email=True, url=reverse("account-security"),
-        title=_("Someone failed to sign in as you %(count)d times; your account is locked until "
-                "%(until)s.") % {"count": failures, "until": date_format(until, "DATETIME_FORMAT")},
-        body=_("If this was not you, nothing is lost: your password was not accepted. With two-factor "
-               "authentication you can still sign in (your password, then your code); otherwise ask an "
-               "admin to unlock your account, and consider changing your password."),
+        recipients=[user],
+        kind="login_locked",
+        email=True,
+        url=reverse("account-security"),
+        title=_("Someone failed to sign in as you %(count)d times; your account is locked until %(until)s.")
+        % {"count": failures, "until": date_format(until, "DATETIME_FORMAT")},
+        body=_(
+            "If this was not you, nothing is lost: your password was not accepted. With two-factor "
+            "authentication you can still sign in (your password, then your code); otherwise ask an "
+            "admin to unlock your account, and consider changing your password."
+        ),
     )
 
 
@@ -204,9 +220,14 @@ def lockout_response(request, original_response=None, credentials=None):
     """``AXES_LOCKOUT_CALLABLE``: the lockout page, 429, with ``Retry-After`` and the time
     the lock ends."""
     until = locked_until(request, credentials)
-    response = render(request, settings.AXES_LOCKOUT_TEMPLATE, {
-        "locked_until": timezone.localtime(until) if until else None,
-    }, status=429)
+    response = render(
+        request,
+        settings.AXES_LOCKOUT_TEMPLATE,
+        {
+            "locked_until": timezone.localtime(until) if until else None,
+        },
+        status=429,
+    )
     seconds = retry_after_seconds(until)
     if seconds is not None:
         response["Retry-After"] = str(seconds)
@@ -233,4 +254,3 @@ def _second_factor_will_follow(username: str | None, password: str | None) -> bo
         return False
     user = User.objects.filter(username=username, is_active=True).first()
     return user is not None and user_requires_second_factor(user) and user.check_password(password)
-

@@ -6,6 +6,7 @@ once. It expires ``REST_KNOX["TOKEN_TTL"]`` (30 days) after its last use, and is
 ``POST /api/auth/logout/``, when the user's password changes (any path: the password
 hook below), when the user is deactivated, and by an admin (admin action).
 """
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -67,8 +68,7 @@ def issue_token(*, user: User, name: str = "", via: str) -> tuple[ApiToken, str]
 def revoke_token(*, token: ApiToken, by: User | None, reason: str) -> None:
     """Delete one token (its owner, logout, an admin). Idempotent: a token already gone
     is left gone."""
-    audit(actor=by, action=Action.TOKEN_REVOKED, obj=token,
-          detail={"reason": reason, "owner": token.user_id})
+    audit(actor=by, action=Action.TOKEN_REVOKED, obj=token, detail={"reason": reason, "owner": token.user_id})
     ApiToken.objects.filter(pk=token.pk).delete()
 
 
@@ -78,8 +78,13 @@ def revoke_tokens_of(*, user: User, by: User | None, reason: str) -> int:
     how many. Writes one audit row when there were any."""
     count, _by_model = ApiToken.objects.filter(user=user).delete()
     if count:
-        audit(actor=by, action=Action.TOKEN_REVOKED, object_type="crm.user", object_id=str(user.pk),
-              detail={"reason": reason, "owner": user.pk, "count": count})
+        audit(
+            actor=by,
+            action=Action.TOKEN_REVOKED,
+            object_type="crm.user",
+            object_id=str(user.pk),
+            detail={"reason": reason, "owner": user.pk, "count": count},
+        )
     return count
 
 

@@ -3,6 +3,7 @@
 ``POST /api/auth/token/`` (issuing) stays in ``config.api`` with the lockout and the
 second-factor rule; the services are in ``config.tokens``.
 """
+
 from django.contrib.auth import logout
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets

@@ -1,4 +1,5 @@
 """Root URLs: pages of each app, the API under /api/, admin, health and i18n."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -32,8 +33,9 @@ urlpatterns = [
     path("accounts/password/", views.FunnelPasswordChangeView.as_view(), name="password_change"),
     path("accounts/security/", mfa.account_security, name="account-security"),
     path("accounts/security/api-token/", mfa.issue_api_token, name="account-api-token"),
-    path("accounts/security/api-tokens/<int:pk>/revoke/", mfa.revoke_api_token,
-         name="account-api-token-revoke"),
+    path(
+        "accounts/security/api-tokens/<int:pk>/revoke/", mfa.revoke_api_token, name="account-api-token-revoke"
+    ),
     path("accounts/2fa/verify/", mfa.SecondFactorVerifyView.as_view(), name="mfa-verify"),
     path("accounts/2fa/setup/", mfa.SecondFactorSetupView.as_view(), name="mfa-setup"),
     path("accounts/2fa/recovery-codes/", mfa.renew_recovery_codes, name="mfa-recovery-codes"),

@@ -1,4 +1,5 @@
 """Project-level pages: login/password wrappers and the health check (home is "my day": activities)."""
+
 import sys
 
 from django.contrib import messages
@@ -103,8 +104,9 @@ def server_error(request):
     if not request.path.startswith("/api/"):
         return defaults.server_error(request)
     if isinstance(error, OperationalError | InterfaceError):
-        response = JsonResponse({"detail": _("The database is unavailable; try again in a minute.")},
-                                status=503)
+        response = JsonResponse(
+            {"detail": _("The database is unavailable; try again in a minute.")}, status=503
+        )
         response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
         return response
     return JsonResponse({"detail": str(APIException.default_detail)}, status=500)

@@ -26,8 +26,12 @@ class AuditedAdminMixin:
         return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
-        audit(actor=request.user, action=self.audit_action, obj=obj,
-              detail={"change": "changed", "message": str(message)})
+        audit(
+            actor=request.user,
+            action=self.audit_action,
+            obj=obj,
+            detail={"change": "changed", "message": str(message)},
+        )
         return super().log_change(request, obj, message)
 
     def log_deletions(self, request, queryset):
@@ -170,8 +174,17 @@ class SecurityEventAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = ["export_csv"]
-    EXPORT_COLUMNS = ("created_at", "username", "ip", "action", "outcome", "object_type", "object_id",
-                      "object_repr", "detail")
+    EXPORT_COLUMNS = (
+        "created_at",
+        "username",
+        "ip",
+        "action",
+        "outcome",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "detail",
+    )
 
     def has_add_permission(self, request):
         return False
@@ -184,9 +197,18 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Export selected events (CSV)"))
     def export_csv(self, request, queryset):
-        rows = [[*(getattr(event, column) for column in self.EXPORT_COLUMNS[:-1]),
-                 json.dumps(event.detail, ensure_ascii=False, sort_keys=True)] for event in queryset]
-        audit(actor=request.user, action=Action.EXPORT,
-              detail={"kind": "security_events", "file_format": "csv", "rows": len(rows)})
-        return table_response(headers=self.EXPORT_COLUMNS, rows=rows, file_format="csv",
-                              filename="security-events")
+        rows = [
+            [
+                *(getattr(event, column) for column in self.EXPORT_COLUMNS[:-1]),
+                json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
+            ]
+            for event in queryset
+        ]
+        audit(
+            actor=request.user,
+            action=Action.EXPORT,
+            detail={"kind": "security_events", "file_format": "csv", "rows": len(rows)},
+        )
+        return table_response(
+            headers=self.EXPORT_COLUMNS, rows=rows, file_format="csv", filename="security-events"
+        )

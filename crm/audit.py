@@ -11,6 +11,7 @@ argument; outside a request (Celery, commands) it is empty.
 The grade and owner history (``funnel`` ``GradeChange``, ``Reassignment``) is
 append-only in PostgreSQL too; ``history_purge`` is the one documented way through.
 """
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,9 +28,18 @@ Action = SecurityAction
 Outcome = SecurityOutcome
 
 
-def audit(*, actor: User | None, action: str, obj: models.Model | None = None,
-          outcome: str = SecurityOutcome.SUCCESS, ip: str | None = None, detail: dict | None = None,
-          username: str = "", object_type: str = "", object_id: str = "") -> SecurityEvent:
+def audit(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    outcome: str = SecurityOutcome.SUCCESS,
+    ip: str | None = None,
+    detail: dict | None = None,
+    username: str = "",
+    object_type: str = "",
+    object_id: str = "",
+) -> SecurityEvent:
     """Append one security event. Any caller, any app; joins the caller's transaction.
 
     ``obj`` names the object acted on (its type, id and text are copied, so the row
@@ -59,7 +69,8 @@ def audit(*, actor: User | None, action: str, obj: models.Model | None = None,
         head = _lock_chain_head()
         event.prev_hash = head.last_hash
         event.row_hash = audit_chain.row_hash(
-            {name: getattr(event, name) for name in audit_chain.HASHED_FIELDS}, head.last_hash)
+            {name: getattr(event, name) for name in audit_chain.HASHED_FIELDS}, head.last_hash
+        )
         event.save(force_insert=True)
         AuditChainHead.objects.filter(pk=head.pk).update(last_event_id=event.pk, last_hash=event.row_hash)
     return event
@@ -74,7 +85,8 @@ def _lock_chain_head() -> AuditChainHead:
         last_event_id, last_hash = newest or (None, audit_chain.GENESIS)
         # Two first writers at once: one inserts, the other waits for it and inserts nothing.
         AuditChainHead.objects.bulk_create(
-            [AuditChainHead(pk=1, last_event_id=last_event_id, last_hash=last_hash)], ignore_conflicts=True)
+            [AuditChainHead(pk=1, last_event_id=last_event_id, last_hash=last_hash)], ignore_conflicts=True
+        )
         head = AuditChainHead.objects.select_for_update().get(pk=1)
     return head
 
@@ -149,22 +161,35 @@ def _on_login(sender, request, user, **kwargs):
 
 def _on_logout(sender, request, user, **kwargs):
     if user is not None:
-        audit(actor=user, action=SecurityAction.LOGOUT,
-              detail={"reason": getattr(request, "logout_reason", "user")})
+        audit(
+            actor=user,
+            action=SecurityAction.LOGOUT,
+            detail={"reason": getattr(request, "logout_reason", "user")},
+        )
 
 
 def _on_login_failed(sender, credentials, request=None, **kwargs):
     # Django cleanses the password out of ``credentials``; only the username is kept.
     username = str(credentials.get("username", ""))
     user = User.objects.filter(username=username).first() if username else None
-    audit(actor=user, username=username, action=SecurityAction.LOGIN_FAILED, outcome=SecurityOutcome.FAILURE,
-          detail={"path": request.path} if request is not None else {})
+    audit(
+        actor=user,
+        username=username,
+        action=SecurityAction.LOGIN_FAILED,
+        outcome=SecurityOutcome.FAILURE,
+        detail={"path": request.path} if request is not None else {},
+    )
 
 
 def _on_locked_out(sender, request, username, ip_address, **kwargs):
     user = User.objects.filter(username=username).first() if username else None
-    audit(actor=user, username=username or "", action=SecurityAction.LOCKOUT, outcome=SecurityOutcome.DENIED,
-          ip=ip_address)
+    audit(
+        actor=user,
+        username=username or "",
+        action=SecurityAction.LOCKOUT,
+        outcome=SecurityOutcome.DENIED,
+        ip=ip_address,
+    )
 
 
 def connect_signals() -> None:

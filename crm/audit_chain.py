@@ -14,6 +14,7 @@ since the rows were written, unless they also recomputed every hash after their 
 and the chain head. Against that, keep the head hash that ``verify_audit`` prints
 somewhere else (the backups, the operations log) and compare.
 """
+
 import hashlib
 import ipaddress
 import json
@@ -24,8 +25,18 @@ from datetime import UTC, datetime
 GENESIS = "0" * 64
 
 # The hashed fields, by column name, in the order they are read for verification.
-HASHED_FIELDS = ("created_at", "actor_id", "username", "ip", "action", "outcome", "object_type",
-                 "object_id", "object_repr", "detail")
+HASHED_FIELDS = (
+    "created_at",
+    "actor_id",
+    "username",
+    "ip",
+    "action",
+    "outcome",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "detail",
+)
 
 
 def _canonical_ip(value: str | None) -> str | None:
@@ -48,8 +59,9 @@ def canonical(values: Mapping[str, object], prev_hash: str) -> bytes:
         detail=json.loads(json.dumps(values["detail"] or {})),
         prev_hash=prev_hash,
     )
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode()
+    return json.dumps(
+        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
 def row_hash(values: Mapping[str, object], prev_hash: str) -> str:
@@ -76,8 +88,11 @@ def _rows(queryset, batch_size: int) -> Iterator[dict]:
     """The events in id order, read in batches by key (no OFFSET, no server cursor)."""
     last_id = 0
     while True:
-        batch = list(queryset.filter(pk__gt=last_id).order_by("pk")
-                     .values("pk", "prev_hash", "row_hash", *HASHED_FIELDS)[:batch_size])
+        batch = list(
+            queryset.filter(pk__gt=last_id)
+            .order_by("pk")
+            .values("pk", "prev_hash", "row_hash", *HASHED_FIELDS)[:batch_size]
+        )
         yield from batch
         if len(batch) < batch_size:
             return
@@ -98,16 +113,24 @@ def verify(queryset, head: tuple[int | None, str] | None, batch_size: int = 2000
         return Verification(count, previous_hash, Finding(event_id, kind, message))
 
     def inserted(event_id, message: str = "") -> Verification:
-        return found(event_id, "inserted",
-                     message or f"event {event_id} was inserted: the chain runs past it")
+        return found(
+            event_id, "inserted", message or f"event {event_id} was inserted: the chain runs past it"
+        )
 
     def removed(event_id) -> Verification:
         if previous_id is None:
-            return found(event_id, "removed", f"the chain breaks before event {event_id}: the first events "
-                                              "were removed")
-        return found(event_id, "removed", f"the chain breaks before event {event_id}: it links to a row that "
-                                          f"is gone (events after event {previous_id} were removed, or event "
-                                          f"{previous_id} was edited and its hash recomputed)")
+            return found(
+                event_id,
+                "removed",
+                f"the chain breaks before event {event_id}: the first events were removed",
+            )
+        return found(
+            event_id,
+            "removed",
+            f"the chain breaks before event {event_id}: it links to a row that "
+            f"is gone (events after event {previous_id} were removed, or event "
+            f"{previous_id} was edited and its hash recomputed)",
+        )
 
     for row in _rows(queryset, batch_size):
         if pending is not None:
@@ -116,8 +139,9 @@ def verify(queryset, head: tuple[int | None, str] | None, batch_size: int = 2000
         if not row["row_hash"]:
             return inserted(row["pk"], f"event {row['pk']} has no hash: it was not written by the audit log")
         if row_hash(row, row["prev_hash"]) != row["row_hash"]:
-            return found(row["pk"], "edited", f"event {row['pk']} was edited: its content no longer matches "
-                                              "its hash")
+            return found(
+                row["pk"], "edited", f"event {row['pk']} was edited: its content no longer matches its hash"
+            )
         if row["prev_hash"] != previous_hash:
             if row["prev_hash"] == before_previous_hash:
                 return inserted(previous_id)
@@ -130,7 +154,11 @@ def verify(queryset, head: tuple[int | None, str] | None, batch_size: int = 2000
         return inserted(pending["pk"]) if head_hash == previous_hash else removed(pending["pk"])
     if head_hash is not None and head_hash != previous_hash:
         if head_id is not None and (previous_id is None or head_id > previous_id):
-            return found(head_id, "removed", f"the newest events were removed: the log ends at event "
-                                             f"{previous_id}, its head at event {head_id}")
+            return found(
+                head_id,
+                "removed",
+                f"the newest events were removed: the log ends at event "
+                f"{previous_id}, its head at event {head_id}",
+            )
         return inserted(previous_id, f"event {previous_id} was added after the chain head (event {head_id})")
     return Verification(count, previous_hash)

@@ -1,4 +1,5 @@
 """Set-based writing of many rows, for imports and generated data."""
+
 import csv
 import io
 import sqlite3
@@ -27,8 +28,11 @@ class TableWriter:
         # Only quoted identifiers from the model's metadata go into the SQL; values are parameters.
         self.columns = [quote(field.column) for field in fields]
         # In COPY's CSV format an empty unquoted value is NULL, except in these columns.
-        self.not_null_text = [quote(field.column) for field in fields
-                              if isinstance(field, models.CharField | models.TextField) and not field.null]
+        self.not_null_text = [
+            quote(field.column)
+            for field in fields
+            if isinstance(field, models.CharField | models.TextField) and not field.null
+        ]
         self.head = f"INSERT INTO {quote(self.table)} ({', '.join(self.columns)}) VALUES "  # noqa: S608
         self.placeholder = f"({', '.join(['%s'] * len(fields))})"
         self.returning = f" RETURNING {quote(self.pk_column)}"
@@ -40,11 +44,20 @@ class TableWriter:
                 largest = limit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(fields)
         self.per_statement = max(1, min(batch_size, largest))
         # SQLite stores datetimes (naive UTC) and times as text: adapt them as Django would.
-        self.adapters = [] if connection.vendor != "sqlite" else [
-            (i, connection.ops.adapt_datetimefield_value if isinstance(field, models.DateTimeField)
-             else connection.ops.adapt_timefield_value)
-            for i, field in enumerate(fields) if isinstance(field, models.DateTimeField | models.TimeField)
-        ]
+        self.adapters = (
+            []
+            if connection.vendor != "sqlite"
+            else [
+                (
+                    i,
+                    connection.ops.adapt_datetimefield_value
+                    if isinstance(field, models.DateTimeField)
+                    else connection.ops.adapt_timefield_value,
+                )
+                for i, field in enumerate(fields)
+                if isinstance(field, models.DateTimeField | models.TimeField)
+            ]
+        )
 
     def _values(self, row: dict) -> list:
         defaults = self.defaults
@@ -62,7 +75,7 @@ class TableWriter:
         with self.connection.cursor() as wrapper:
             cursor = wrapper.cursor
             for start in range(0, len(rows), self.per_statement):
-                chunk = rows[start:start + self.per_statement]
+                chunk = rows[start : start + self.per_statement]
                 params: list = []
                 for row in chunk:
                     values = self._values(row)
@@ -83,8 +96,10 @@ class TableWriter:
         with self.connection.cursor() as cursor:
             ids: list[int] = []
             if returning:
-                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                               [quote(self.table), self.pk_column, len(rows)])
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [quote(self.table), self.pk_column, len(rows)],
+                )
                 ids = [row[0] for row in cursor.fetchall()]
                 columns = [quote(self.pk_column), *columns]
             # CSV, quoted in C by the csv module: None is written empty, which COPY reads as
@@ -107,4 +122,3 @@ class TableWriter:
                 with raw.copy(sql) as copy:
                     copy.write(buffer.getvalue())
         return ids
-

@@ -1,5 +1,6 @@
 """Tables out to CSV/Excel, safely: text that a spreadsheet would run as a formula is
 neutralised (CSV/formula injection), and every export is recorded by the caller."""
+
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,8 +31,15 @@ def neutralise(value):
     return value
 
 
-def export_response(request, *, kind: str, queryset, headers: Sequence[str],
-                    row: Callable[[object], Sequence], filename: str | None = None) -> HttpResponse:
+def export_response(
+    request,
+    *,
+    kind: str,
+    queryset,
+    headers: Sequence[str],
+    row: Callable[[object], Sequence],
+    filename: str | None = None,
+) -> HttpResponse:
     """The one export path for every list (customers, contacts, activities…).
 
     ``queryset`` must already be scoped by the viewer's visibility rule and filtered;
@@ -46,13 +54,15 @@ def export_response(request, *, kind: str, queryset, headers: Sequence[str],
     crm_settings = services.ensure_may_export(request.user)
     rows = [row(record) for record in queryset[: crm_settings.export_row_cap]]
     filters = {key: value for key, value in request.GET.items() if key != "file_format"}
-    services.record_export(user=request.user, kind=kind, file_format=file_format,
-                           row_count=len(rows), filters=filters)
+    services.record_export(
+        user=request.user, kind=kind, file_format=file_format, row_count=len(rows), filters=filters
+    )
     return table_response(headers=headers, rows=rows, file_format=file_format, filename=filename or kind)
 
 
-def table_response(*, headers: Sequence[str], rows: Iterable[Sequence], file_format: str,
-                   filename: str) -> HttpResponse:
+def table_response(
+    *, headers: Sequence[str], rows: Iterable[Sequence], file_format: str, filename: str
+) -> HttpResponse:
     dataset = tablib.Dataset(headers=[str(h) for h in headers])
     for row in rows:
         dataset.append([neutralise(value) for value in row])

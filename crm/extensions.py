@@ -4,6 +4,7 @@ customer means, without crm importing them.
 Apps register in their ``AppConfig.ready()``: the funnel adds grade changes and
 reassignments to the timeline, activities add calls and visits, and so on.
 """
+
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from datetime import datetime
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str            # "grade", "order", "edit", "activity", "reassignment" …
+    kind: str  # "grade", "order", "edit", "activity", "reassignment" …
     title: str
     detail: str = ""
     actor: str = ""
@@ -45,7 +46,7 @@ class CustomerPanel:
     key: str
     template_name: str
     context: Callable[[object, object], dict | None]
-    column: str = "main"   # "main", "side" or "actions" (right under the header: quick actions)
+    column: str = "main"  # "main", "side" or "actions" (right under the header: quick actions)
     order: int = 50
 
 

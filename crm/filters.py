@@ -1,4 +1,5 @@
 """The customer list's filters, shared by the page, its export and the API."""
+
 import django_filters
 from django import forms
 from django.db import models
@@ -54,13 +55,20 @@ class CustomerIdsField(forms.Field):
         values = list(value or [])
         if len(values) > BULK_LIMIT:
             raise forms.ValidationError(
-                _("Pick at most %(limit)d customers at once.") % {"limit": BULK_LIMIT}, code="too_many")
+                _("Pick at most %(limit)d customers at once.") % {"limit": BULK_LIMIT}, code="too_many"
+            )
         one = forms.IntegerField(min_value=1, max_value=MAX_ID)
         return sorted({one.clean(item) for item in values})
 
 
-@extend_schema_field({"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": BULK_LIMIT,
-                      "description": "Only these customers (the parameter repeated)."})
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 1},
+        "maxItems": BULK_LIMIT,
+        "description": "Only these customers (the parameter repeated).",
+    }
+)
 class CustomerIdsFilter(django_filters.Filter):
     """Only the customers picked (none picked: no filter)."""
 
@@ -82,8 +90,12 @@ def _owners(request):
     builds 200 of them on every request."""
     if request is None:
         return User.objects.none()
-    return (User.objects.visible_to(request.user).filter(is_active=True).order_by("username")
-            .only("pk", "username", "first_name", "last_name"))
+    return (
+        User.objects.visible_to(request.user)
+        .filter(is_active=True)
+        .order_by("username")
+        .only("pk", "username", "first_name", "last_name")
+    )
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -96,8 +108,9 @@ class StableOrderingFilter(django_filters.OrderingFilter):
 
 
 class CustomerFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(method="filter_search", label=_("Search"),
-                                       help_text=_("Name, contact name or phone"))
+    search = django_filters.CharFilter(
+        method="filter_search", label=_("Search"), help_text=_("Name, contact name or phone")
+    )
     tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"))
     source = django_filters.ChoiceFilter(choices=Source.choices, label=_("Source"))
     owner = django_filters.ModelChoiceFilter(queryset=_owners, label=_("Owner"))
@@ -107,10 +120,16 @@ class CustomerFilter(django_filters.FilterSet):
     customer = CustomerIdsFilter(label=_("Customers"))
     ordering = StableOrderingFilter(
         fields=(
-            ("name", "name"), ("grade__order", "grade"), ("grade_entered_at", "grade_entered_at"),
-            ("tier", "tier"), ("owner__username", "owner"), ("expected_value", "expected_value"),
-            ("weighted_value", "weighted_value"), ("last_activity_at", "last_activity"),
-            ("next_follow_up_on", "next_follow_up"), ("created_at", "created"),
+            ("name", "name"),
+            ("grade__order", "grade"),
+            ("grade_entered_at", "grade_entered_at"),
+            ("tier", "tier"),
+            ("owner__username", "owner"),
+            ("expected_value", "expected_value"),
+            ("weighted_value", "weighted_value"),
+            ("last_activity_at", "last_activity"),
+            ("next_follow_up_on", "next_follow_up"),
+            ("created_at", "created"),
         ),
         label=_("Sort"),
     )

@@ -1,4 +1,5 @@
 """Forms validate shape; the services in ``services.py`` apply the rules."""
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
@@ -112,8 +113,9 @@ class TagsField(forms.CharField):
 
 
 class CustomerForm(BootstrapMixin, forms.ModelForm):
-    tags = TagsField(label=_("Tags"), required=False,
-                     help_text=_("Comma-separated, e.g. state-owned, price-sensitive"))
+    tags = TagsField(
+        label=_("Tags"), required=False, help_text=_("Comma-separated, e.g. state-owned, price-sensitive")
+    )
 
     class Meta:
         model = Customer
@@ -163,9 +165,14 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
 
 
 class ProbabilityOverrideForm(BootstrapMixin, forms.Form):
-    probability = forms.DecimalField(label=_("Probability (%)"), min_value=0, max_value=100,
-                                     decimal_places=2, required=False,
-                                     help_text=_("Leave empty to go back to the grade's default."))
+    probability = forms.DecimalField(
+        label=_("Probability (%)"),
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+        required=False,
+        help_text=_("Leave empty to go back to the grade's default."),
+    )
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
     def clean(self):
@@ -176,10 +183,12 @@ class ProbabilityOverrideForm(BootstrapMixin, forms.Form):
 
 
 class MergeForm(BootstrapMixin, forms.Form):
-    other = forms.ModelChoiceField(queryset=Customer.objects.none(),
-                                   label=_("Duplicate to merge into this one"))
+    other = forms.ModelChoiceField(
+        queryset=Customer.objects.none(), label=_("Duplicate to merge into this one")
+    )
     confirm = forms.BooleanField(
-        label=_("I understand the duplicate will be archived and all its records moved here."))
+        label=_("I understand the duplicate will be archived and all its records moved here.")
+    )
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,4 +1,5 @@
 """Links to many rows' pages at the cost of one URL reversal."""
+
 from collections.abc import Callable
 
 from django.urls import reverse

@@ -1,4 +1,5 @@
 """Users and teams, and the customer records they own: customers, contacts, orders."""
+
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
@@ -20,12 +21,20 @@ class Team(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent team"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     manager = models.ForeignKey(
-        "crm.User", verbose_name=_("manager"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="managed_teams",
+        "crm.User",
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
     )
 
     class Meta:
@@ -68,8 +77,12 @@ class User(AbstractUser):
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.SALESPERSON)
     team = models.ForeignKey(
-        Team, verbose_name=_("team"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="members",
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
     )
     hire_date = models.DateField(_("hire date"), null=True, blank=True)
 
@@ -181,7 +194,8 @@ class OutboxMessage(models.Model):
     class Meta:
         indexes = [
             models.Index(
-                fields=["created_at"], name="outbox_pending_idx",
+                fields=["created_at"],
+                name="outbox_pending_idx",
                 condition=Q(published_at__isnull=True),
             ),
         ]
@@ -312,7 +326,11 @@ class Customer(models.Model):
     email_normalized = models.CharField(max_length=254, editable=False, blank=True)
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     annual_revenue = models.DecimalField(
-        _("annual revenue"), max_digits=16, decimal_places=2, null=True, blank=True,
+        _("annual revenue"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal(0))],
         help_text=_("Purchasing power, in CNY."),
     )
@@ -320,7 +338,10 @@ class Customer(models.Model):
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.NORMAL)
     expected_value = models.DecimalField(
-        _("expected yearly value"), max_digits=14, decimal_places=2, default=Decimal(0),
+        _("expected yearly value"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal(0),
         validators=[MinValueValidator(Decimal(0))],
         help_text=_("Expected deal value per year, in CNY."),
     )
@@ -329,26 +350,41 @@ class Customer(models.Model):
     notes = models.TextField(_("notes"), blank=True)
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="customers", db_index=False,  # owner-first indexes below
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
+        db_index=False,  # owner-first indexes below
         help_text=_("Empty means the customer is in the public pool."),
     )
-    grade = models.ForeignKey("funnel.Grade", verbose_name=_("grade"), on_delete=models.PROTECT,
-                              related_name="customers", db_index=False)  # customer_grade_entered_idx
+    grade = models.ForeignKey(
+        "funnel.Grade",
+        verbose_name=_("grade"),
+        on_delete=models.PROTECT,
+        related_name="customers",
+        db_index=False,
+    )  # customer_grade_entered_idx
     grade_entered_at = models.DateTimeField(_("entered grade at"), default=timezone.now)
     # When this stay at the grade turns stagnant (entered + the grade's limit); kept by
     # the grade services so "stagnant" is an indexed comparison, not a join per row.
     stagnant_from = models.DateTimeField(_("stagnant from"), null=True, blank=True, editable=False)
     probability_override = models.DecimalField(
-        _("probability override (%)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        _("probability override (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
     probability_override_reason = models.CharField(_("override reason"), max_length=300, blank=True)
     # expected_value × probability, stored because lists sort on it (an index, not a
     # sort of every row). ``save()`` keeps it; set-based writes call
     # ``crm.services.refresh_weighted_values`` (e.g. when a grade's probability changes).
-    weighted_value = models.DecimalField(_("weighted value"), max_digits=18, decimal_places=2,
-                                         default=Decimal(0), editable=False)
+    weighted_value = models.DecimalField(
+        _("weighted value"), max_digits=18, decimal_places=2, default=Decimal(0), editable=False
+    )
     lost_reason = models.CharField(_("lost reason"), max_length=300, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
     # Kept by activity logging; the contact cadence compares them with the tier's rule.
@@ -357,27 +393,53 @@ class Customer(models.Model):
     next_follow_up_on = models.DateField(_("next follow-up"), null=True, blank=True)
     order_count = models.PositiveIntegerField(_("orders"), default=0, editable=False)
     lifecycle = models.CharField(
-        _("lifecycle"), max_length=20, choices=Lifecycle.choices, default=Lifecycle.PROSPECT, editable=False,
+        _("lifecycle"),
+        max_length=20,
+        choices=Lifecycle.choices,
+        default=Lifecycle.PROSPECT,
+        editable=False,
     )
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from", editable=False,
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        editable=False,
         db_index=False,  # a partial index below: almost every customer has none
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # The spreadsheet import that created this customer (traceability); none when typed in.
     import_batch = models.ForeignKey(
-        "crm.ImportBatch", verbose_name=_("import"), null=True, blank=True, editable=False,
-        on_delete=models.SET_NULL, related_name="customers", db_index=False,  # partial index below
+        "crm.ImportBatch",
+        verbose_name=_("import"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+        db_index=False,  # partial index below
     )
 
-    history = HistoricalRecords(excluded_fields=["name_normalized", "phone_digits", "email_normalized",
-                                                 "weighted_value", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=[
+            "name_normalized",
+            "phone_digits",
+            "email_normalized",
+            "weighted_value",
+            "updated_at",
+        ]
+    )
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -388,12 +450,14 @@ class Customer(models.Model):
             # Two live customers may not share a normalized name: the duplicate check
             # in the services gives the friendly message, this closes the race.
             models.UniqueConstraint(
-                fields=["name_normalized"], condition=Q(archived_at__isnull=True),
+                fields=["name_normalized"],
+                condition=Q(archived_at__isnull=True),
                 name="customer_live_name_unique",
             ),
             # ...nor a phone (by its digits): the same company under two spellings.
             models.UniqueConstraint(
-                fields=["phone_digits"], condition=Q(archived_at__isnull=True) & ~Q(phone_digits=""),
+                fields=["phone_digits"],
+                condition=Q(archived_at__isnull=True) & ~Q(phone_digits=""),
                 name="customer_live_phone_unique",
             ),
             models.CheckConstraint(condition=Q(expected_value__gte=0), name="customer_expected_value_gte_0"),
@@ -407,46 +471,74 @@ class Customer(models.Model):
             # The default list: an owner's live customers by name / grade / follow-up.
             models.Index(fields=["owner", "archived_at", "name"], name="customer_owner_name_idx"),
             # ...and a manager's or admin's, whose many owners one index on owner cannot order.
-            models.Index(fields=["name", "id"], condition=Q(archived_at__isnull=True),
-                         name="customer_live_name_idx"),
+            models.Index(
+                fields=["name", "id"], condition=Q(archived_at__isnull=True), name="customer_live_name_idx"
+            ),
             # Covering: the funnel dashboard's GROUP BY owner, grade reads only this index
             # (an index-only scan), and an owner's grade filter sorts by days in grade.
-            models.Index(fields=["owner", "grade", "grade_entered_at"], name="customer_owner_grade_idx",
-                         include=["archived_at", "expected_value", "weighted_value", "stagnant_from",
-                                  "created_at"]),
+            models.Index(
+                fields=["owner", "grade", "grade_entered_at"],
+                name="customer_owner_grade_idx",
+                include=["archived_at", "expected_value", "weighted_value", "stagnant_from", "created_at"],
+            ),
             models.Index(fields=["grade", "grade_entered_at"], name="customer_grade_entered_idx"),
             models.Index(fields=["owner", "next_follow_up_on"], name="customer_owner_follow_up_idx"),
             # ...and a team's or the company's most overdue follow-ups (weekly report, sorted lists).
-            models.Index(fields=["next_follow_up_on", "id"], condition=Q(archived_at__isnull=True),
-                         name="customer_live_follow_up_idx"),
+            models.Index(
+                fields=["next_follow_up_on", "id"],
+                condition=Q(archived_at__isnull=True),
+                name="customer_live_follow_up_idx",
+            ),
             models.Index(fields=["owner", "last_activity_at"], name="customer_owner_activity_idx"),
             models.Index(fields=["tier", "last_activity_at"], name="customer_tier_activity_idx"),
             models.Index(fields=["owner", "stagnant_from"], name="customer_owner_stagnant_idx"),
             # Stuck live customers across the company, with their owner and grade: the
             # dashboards' stuck counts (index-only), their stuck lists, the stagnation scan.
-            models.Index(fields=["stagnant_from"], include=["owner", "grade"],
-                         condition=Q(archived_at__isnull=True), name="customer_live_stagnant_idx"),
+            models.Index(
+                fields=["stagnant_from"],
+                include=["owner", "grade"],
+                condition=Q(archived_at__isnull=True),
+                name="customer_live_stagnant_idx",
+            ),
             # An owner's live customers of a tier (the list's tier filter, its capped count).
-            models.Index(fields=["owner", "tier"], condition=Q(archived_at__isnull=True),
-                         name="customer_owner_tier_live_idx"),
+            models.Index(
+                fields=["owner", "tier"],
+                condition=Q(archived_at__isnull=True),
+                name="customer_owner_tier_live_idx",
+            ),
             models.Index(fields=["owner", "tier", "last_call_at"], name="customer_owner_call_idx"),
             models.Index(fields=["owner", "tier", "last_visit_at"], name="customer_owner_visit_idx"),
             # New customers by creation time, with their owner and grade: the dashboards'
             # new-customer counts and this week's creations read the index alone.
             models.Index(fields=["created_at"], include=["owner", "grade"], name="customer_created_idx"),
             # Lists sorted by weighted value: a manager's or admin's, and one owner's.
-            models.Index(models.F("weighted_value").desc(), "id", condition=Q(archived_at__isnull=True),
-                         name="customer_live_weighted_idx"),
-            models.Index("owner", models.F("weighted_value").desc(), "id",
-                         condition=Q(archived_at__isnull=True), name="customer_owner_weighted_idx"),
+            models.Index(
+                models.F("weighted_value").desc(),
+                "id",
+                condition=Q(archived_at__isnull=True),
+                name="customer_live_weighted_idx",
+            ),
+            models.Index(
+                "owner",
+                models.F("weighted_value").desc(),
+                "id",
+                condition=Q(archived_at__isnull=True),
+                name="customer_owner_weighted_idx",
+            ),
             # Duplicate checks compare these exactly (no LIKE: the search uses trigrams).
             models.Index(fields=["name_normalized"], name="customer_name_normalized_idx"),
             models.Index(fields=["phone_digits"], name="customer_phone_digits_idx"),
             models.Index(fields=["email_normalized"], name="customer_email_idx"),
-            models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False),
-                         name="customer_merged_into_idx"),
-            models.Index(fields=["import_batch"], condition=Q(import_batch__isnull=False),
-                         name="customer_import_batch_idx"),
+            models.Index(
+                fields=["merged_into"],
+                condition=Q(merged_into__isnull=False),
+                name="customer_merged_into_idx",
+            ),
+            models.Index(
+                fields=["import_batch"],
+                condition=Q(import_batch__isnull=False),
+                name="customer_import_batch_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -475,8 +567,12 @@ class Customer(models.Model):
     @property
     def is_stagnant(self) -> bool:
         """``stuck_q`` for this row."""
-        return (self.archived_at is None and self.owner_id is not None and self.stagnant_from is not None
-                and self.stagnant_from <= timezone.now())
+        return (
+            self.archived_at is None
+            and self.owner_id is not None
+            and self.stagnant_from is not None
+            and self.stagnant_from <= timezone.now()
+        )
 
     @property
     def days_in_grade(self) -> int:
@@ -509,9 +605,15 @@ class CustomerTallyQuerySet(OwnedQuerySet):
         """``count``, ``expected`` and ``weighted`` of the live customers, grouped by
         ``group_by`` (e.g. "owner_id", "grade_id"). An (owner, grade) may have several
         delta rows: they are summed, never counted."""
-        return self.order_by().values(*group_by).annotate(
-            count=models.Sum("customers"), expected=models.Sum("expected_value"),
-            weighted=models.Sum("weighted_value"))
+        return (
+            self.order_by()
+            .values(*group_by)
+            .annotate(
+                count=models.Sum("customers"),
+                expected=models.Sum("expected_value"),
+                weighted=models.Sum("weighted_value"),
+            )
+        )
 
 
 class CustomerTally(models.Model):
@@ -531,10 +633,16 @@ class CustomerTally(models.Model):
     checks the tally against the customers, and ``--rebuild`` mends it.
     """
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING,
-                              db_constraint=False, related_name="+")
-    grade = models.ForeignKey("funnel.Grade", on_delete=models.DO_NOTHING, db_constraint=False,
-                              db_index=False, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    grade = models.ForeignKey(
+        "funnel.Grade", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
     customers = models.IntegerField()
     expected_value = models.DecimalField(max_digits=24, decimal_places=2)
     weighted_value = models.DecimalField(max_digits=24, decimal_places=2)
@@ -564,25 +672,33 @@ class ContactQuerySet(OwnedQuerySet):
 class Contact(models.Model):
     """A person at a customer, with their key-person (KP) role."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE,
-                                 related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
+    )
     name = models.CharField(_("name"), max_length=100)
     title = models.CharField(_("title"), max_length=100, blank=True)
-    role = models.CharField(_("key-person role"), max_length=20, choices=KeyPersonRole.choices,
-                            default=KeyPersonRole.OTHER)
+    role = models.CharField(
+        _("key-person role"), max_length=20, choices=KeyPersonRole.choices, default=KeyPersonRole.OTHER
+    )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     phone_digits = models.CharField(max_length=40, editable=False, blank=True, db_index=True)
     email = models.EmailField(_("e-mail"), blank=True)
     email_normalized = models.CharField(max_length=254, editable=False, blank=True, db_index=True)
     wechat = models.CharField(_("WeChat"), max_length=100, blank=True)
     preferences = models.TextField(
-        _("preferences"), blank=True,
+        _("preferences"),
+        blank=True,
         help_text=_("Hobbies, how they like to be contacted, what matters to them."),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     import_batch = models.ForeignKey(
-        "crm.ImportBatch", verbose_name=_("import"), null=True, blank=True, editable=False,
-        on_delete=models.SET_NULL, related_name="contacts",
+        "crm.ImportBatch",
+        verbose_name=_("import"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
     )
 
     history = HistoricalRecords(excluded_fields=["phone_digits", "email_normalized"])
@@ -614,22 +730,34 @@ class OrderQuerySet(OwnedQuerySet):
 class Order(models.Model):
     """A signed deal (出单): what quotas and targets are measured against."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT,
-                                 related_name="orders")
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("salesperson"), null=True, on_delete=models.PROTECT,
-        related_name="orders", help_text=_("Who signed it; credited in targets and rollups."),
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders"
     )
-    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2,
-                                 validators=[MinValueValidator(Decimal(0))])
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        help_text=_("Who signed it; credited in targets and rollups."),
+    )
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
     gross_profit = models.DecimalField(_("gross profit"), max_digits=14, decimal_places=2, default=Decimal(0))
     signed_on = models.DateField(_("signed on"))
-    collected_amount = models.DecimalField(_("collected amount"), max_digits=14, decimal_places=2,
-                                           default=Decimal(0), validators=[MinValueValidator(Decimal(0))])
+    collected_amount = models.DecimalField(
+        _("collected amount"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0))],
+    )
     collected_on = models.DateField(_("collected on"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                   related_name="+", editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     history = HistoricalRecords()
@@ -658,12 +786,14 @@ class CrmSettings(models.Model):
     """Company-wide customer-data settings (one row, edited by admins)."""
 
     salespeople_may_export = models.BooleanField(
-        _("salespeople may export"), default=False,
+        _("salespeople may export"),
+        default=False,
         help_text=_("Off by default: customers leaving with a salesperson is the risk the method warns of."),
     )
     export_row_cap = models.PositiveIntegerField(_("rows per export"), default=10000)
     won_on_order = models.BooleanField(
-        _("recording an order moves the customer to won"), default=True,
+        _("recording an order moves the customer to won"),
+        default=True,
     )
 
     class Meta:
@@ -724,11 +854,19 @@ class ImportBatch(models.Model):
     can pick the batch up.
     """
 
-    RUNNING_STATES = (ImportState.UPLOADED, ImportState.VALIDATING, ImportState.QUEUED,
-                      ImportState.COMMITTING)
+    RUNNING_STATES = (
+        ImportState.UPLOADED,
+        ImportState.VALIDATING,
+        ImportState.QUEUED,
+        ImportState.COMMITTING,
+    )
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("imported by"),
-                             on_delete=models.PROTECT, related_name="imports")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        on_delete=models.PROTECT,
+        related_name="imports",
+    )
     kind = models.CharField(_("kind"), max_length=40)
     file_name = models.CharField(_("file name"), max_length=255)
     file_format = models.CharField(_("format"), max_length=10)
@@ -737,8 +875,9 @@ class ImportBatch(models.Model):
     # The file's rows once read (compressed JSON): the commit re-checks them without
     # parsing the workbook again.
     rows = models.BinaryField(editable=False, null=True)
-    state = models.CharField(_("state"), max_length=20, choices=ImportState.choices,
-                             default=ImportState.UPLOADED)
+    state = models.CharField(
+        _("state"), max_length=20, choices=ImportState.choices, default=ImportState.UPLOADED
+    )
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     create_count = models.PositiveIntegerField(_("to create"), default=0)
@@ -784,14 +923,24 @@ class Notification(models.Model):
     """An in-app message to one user (the bell in the navigation): alerts, escalations,
     approvals, handovers. Written by ``crm.services.notify``; e-mail goes via the outbox."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                  related_name="notifications", verbose_name=_("recipient"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
     kind = models.CharField(_("kind"), max_length=40)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("message"), blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE,
-                                 related_name="notifications", verbose_name=_("customer"))
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("customer"),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
@@ -803,8 +952,9 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         indexes = [
             models.Index(fields=["recipient", "created_at"], name="notification_recipient_idx"),
-            models.Index(fields=["recipient"], name="notification_unread_idx",
-                         condition=Q(read_at__isnull=True)),
+            models.Index(
+                fields=["recipient"], name="notification_unread_idx", condition=Q(read_at__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -866,14 +1016,21 @@ class SecurityEvent(models.Model):
     how it ended. Written only by ``crm.audit.audit``; never changed or deleted."""
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # The name used, kept as typed: failed log-ins may name no user at all.
     username = models.CharField(_("username"), max_length=150, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     action = models.CharField(_("action"), max_length=30, choices=SecurityAction.choices)
-    outcome = models.CharField(_("outcome"), max_length=10, choices=SecurityOutcome.choices,
-                               default=SecurityOutcome.SUCCESS)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=SecurityOutcome.choices, default=SecurityOutcome.SUCCESS
+    )
     object_type = models.CharField(_("object type"), max_length=60, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)

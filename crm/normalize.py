@@ -3,17 +3,39 @@
 Pure functions: the same rules serve forms, the API and imports, and the results are
 stored on the rows (indexed) so a duplicate check is one indexed lookup.
 """
+
 import re
 import unicodedata
 
 # Trailing words that do not distinguish one company from another.
 _LATIN_SUFFIXES = {
-    "co", "company", "corp", "corporation", "inc", "incorporated", "llc", "ltd", "limited",
-    "plc", "gmbh", "ag", "sa", "bv", "pte", "group", "holdings",
+    "co",
+    "company",
+    "corp",
+    "corporation",
+    "inc",
+    "incorporated",
+    "llc",
+    "ltd",
+    "limited",
+    "plc",
+    "gmbh",
+    "ag",
+    "sa",
+    "bv",
+    "pte",
+    "group",
+    "holdings",
 }
 _CJK_SUFFIXES = (
-    "集团股份有限公司", "股份有限公司", "集团有限公司", "有限责任公司", "有限公司",
-    "集团公司", "公司", "集团",
+    "集团股份有限公司",
+    "股份有限公司",
+    "集团有限公司",
+    "有限责任公司",
+    "有限公司",
+    "集团公司",
+    "公司",
+    "集团",
 )
 _PUNCTUATION = re.compile(r"[\W_]+", re.UNICODE)
 

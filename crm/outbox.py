@@ -1,4 +1,5 @@
 """The one guarded path from a request to the task queue (a transactional outbox)."""
+
 import logging
 import time
 from datetime import timedelta
@@ -42,18 +43,22 @@ def publish(message_ids: list[int]) -> int:
     for message in messages:
         try:
             current_app.tasks[message.task_name].apply_async(
-                kwargs=message.kwargs, retry=False,
+                kwargs=message.kwargs,
+                retry=False,
                 headers={"outbox_id": message.pk},
             )
         except (OperationalError, OSError, TimeoutError) as exc:
             _broker_down_until = time.monotonic() + _BROKER_COOLDOWN_SECONDS
             OutboxMessage.objects.filter(pk=message.pk).update(
-                attempts=message.attempts + 1, last_error=str(exc)[:500],
+                attempts=message.attempts + 1,
+                last_error=str(exc)[:500],
             )
             logger.warning("Broker unavailable; outbox message %s left for the drain: %s", message.pk, exc)
             break
         OutboxMessage.objects.filter(pk=message.pk).update(
-            published_at=timezone.now(), attempts=message.attempts + 1, last_error="",
+            published_at=timezone.now(),
+            attempts=message.attempts + 1,
+            last_error="",
         )
         sent += 1
     return sent
@@ -67,6 +72,7 @@ def drain(batch_size: int = 500, min_age: timedelta = timedelta(seconds=5)) -> i
     cutoff = timezone.now() - min_age
     pending = list(
         OutboxMessage.objects.filter(published_at__isnull=True, created_at__lte=cutoff)
-        .order_by("created_at").values_list("pk", flat=True)[:batch_size]
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:batch_size]
     )
     return publish(pending) if pending else 0

@@ -6,6 +6,7 @@ rows, or to one page past the requested one when that is deeper. Beyond it, the 
 shown as "1,000+" and "Next" keeps working, page after page. (Counting 10,000 rows of a
 manager's 25,000 still cost ~40 ms on the 100,000-customer benchmark; 1,000 cost ~3 ms.)
 """
+
 from functools import cached_property, partial
 
 from django.core.paginator import Paginator
@@ -52,7 +53,8 @@ class CappedCountPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.django_paginator_class = partial(
-            CappedCountPaginator, page_number=request.query_params.get(self.page_query_param))
+            CappedCountPaginator, page_number=request.query_params.get(self.page_query_param)
+        )
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):

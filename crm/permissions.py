@@ -1,4 +1,5 @@
 """Plain predicates: who may do what with customer records (visibility comes first)."""
+
 from .models import CrmSettings, User
 
 
@@ -27,4 +28,3 @@ def can_export(user: User, crm_settings: CrmSettings) -> bool:
     if user.is_manager or user.is_admin:
         return True
     return crm_settings.salespeople_may_export
-

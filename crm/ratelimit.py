@@ -9,6 +9,7 @@ When the cache cannot be reached the counters answer "nothing counted yet": a Re
 outage must not stop people from signing in or working (SPEC §4), so limits fail open
 and say so in the log.
 """
+
 import logging
 import time
 from dataclasses import dataclass

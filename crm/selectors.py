@@ -1,4 +1,5 @@
 """Reads of the crm app, each already scoped by the visibility rule."""
+
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -43,24 +44,36 @@ def customer_tally_visible_to(user: User) -> QuerySet[CustomerTally]:
 def live_customer_totals() -> QuerySet[Customer]:
     """The live customers' count, expected and weighted value per (owner, grade), read
     from the customers themselves: what the customer tally must sum to."""
-    return (Customer.objects.filter(archived_at__isnull=True).order_by().values("owner_id", "grade_id")
-            .annotate(count=Count("pk"), expected=Sum("expected_value"), weighted=Sum("weighted_value")))
+    return (
+        Customer.objects.filter(archived_at__isnull=True)
+        .order_by()
+        .values("owner_id", "grade_id")
+        .annotate(count=Count("pk"), expected=Sum("expected_value"), weighted=Sum("weighted_value"))
+    )
 
 
 def customer_tally_drift() -> list[tuple]:
     """``(owner id, grade id, the tally's (count, expected, weighted), the customers')``
     wherever the customer tally differs from the live customers: none, unless writes
     bypassed its triggers (``manage.py customer_tally``)."""
+
     def totals(rows) -> dict:
-        return {(row["owner_id"], row["grade_id"]): (row["count"], row["expected"], row["weighted"])
-                for row in rows if row["count"]}
+        return {
+            (row["owner_id"], row["grade_id"]): (row["count"], row["expected"], row["weighted"])
+            for row in rows
+            if row["count"]
+        }
 
     tally = totals(CustomerTally.objects.totals("owner_id", "grade_id"))
     live = totals(live_customer_totals())
-    return sorted(((owner, grade, tally.get((owner, grade)), live.get((owner, grade)))
-                   for owner, grade in tally.keys() | live.keys()
-                   if tally.get((owner, grade)) != live.get((owner, grade))),
-                  key=lambda row: (row[0] or 0, row[1]))
+    return sorted(
+        (
+            (owner, grade, tally.get((owner, grade)), live.get((owner, grade)))
+            for owner, grade in tally.keys() | live.keys()
+            if tally.get((owner, grade)) != live.get((owner, grade))
+        ),
+        key=lambda row: (row[0] or 0, row[1]),
+    )
 
 
 def customers_visible_to(user: User) -> QuerySet[Customer]:
@@ -73,18 +86,23 @@ def customers_visible_to(user: User) -> QuerySet[Customer]:
 def customer_for_detail(user: User, pk: int) -> Customer:
     """One visible customer with what its page shows (the panels' registered annotations
     included); 404 when not visible."""
-    queryset = customers_visible_to(user).prefetch_related(
-        "tags",
-        Prefetch("contacts", queryset=Contact.objects.order_by("name")),
-        Prefetch("orders", queryset=Order.objects.select_related("owner").order_by("-signed_on", "-pk")),
-    ).annotate(**customer_annotations())
+    queryset = (
+        customers_visible_to(user)
+        .prefetch_related(
+            "tags",
+            Prefetch("contacts", queryset=Contact.objects.order_by("name")),
+            Prefetch("orders", queryset=Order.objects.select_related("owner").order_by("-signed_on", "-pk")),
+        )
+        .annotate(**customer_annotations())
+    )
     return get_object_or_404(queryset, pk=pk)
 
 
 def has_decision_maker_gap(customer: Customer) -> bool:
     """C or above with no decision maker identified: the page flags it (uses prefetched contacts)."""
     return customer.grade.requires_decision_maker and not any(
-        contact.role == KeyPersonRole.DECISION_MAKER for contact in customer.contacts.all())
+        contact.role == KeyPersonRole.DECISION_MAKER for contact in customer.contacts.all()
+    )
 
 
 def contacts_visible_to(user: User) -> QuerySet[Contact]:
@@ -111,7 +129,10 @@ class FieldChange:
 
     def __str__(self) -> str:
         return _("%(field)s: %(old)s → %(new)s") % {
-            "field": self.label, "old": self.old_text, "new": self.new_text}
+            "field": self.label,
+            "old": self.old_text,
+            "new": self.new_text,
+        }
 
 
 # Amount fields (formatted as money) and percentage fields among the tracked ones.
@@ -161,11 +182,16 @@ def _readable_changes(record, older) -> list[FieldChange]:
         if field.is_relation:
             related_old = getattr(older, field.name) if field.is_cached(older) else None
             related_new = getattr(record, field.name) if field.is_cached(record) else None
-        result.append(FieldChange(
-            field=field.name, old=change.old, new=change.new, label=capfirst(str(field.verbose_name)),
-            old_text=_readable_value(field, change.old, related_old),
-            new_text=_readable_value(field, change.new, related_new),
-        ))
+        result.append(
+            FieldChange(
+                field=field.name,
+                old=change.old,
+                new=change.new,
+                label=capfirst(str(field.verbose_name)),
+                old_text=_readable_value(field, change.old, related_old),
+                new_text=_readable_value(field, change.new, related_new),
+            )
+        )
     return result
 
 
@@ -175,11 +201,13 @@ def customer_history(customer: Customer, limit: int = 100) -> list:
     records (with the owner and grade they name) and its contacts' records."""
     entries = []
     customer_records = list(
-        customer.history.select_related("history_user", "owner", "grade")
-        .order_by("-history_date")[: limit + 1]
+        customer.history.select_related("history_user", "owner", "grade").order_by("-history_date")[
+            : limit + 1
+        ]
     )
     contact_records = list(
-        Contact.history.filter(customer_id=customer.pk).select_related("history_user")
+        Contact.history.filter(customer_id=customer.pk)
+        .select_related("history_user")
         .order_by("-history_date")[: limit + 1]
     )
     previous_of: dict[int, object] = {}
@@ -188,8 +216,9 @@ def customer_history(customer: Customer, limit: int = 100) -> list:
         key = (record.instance_type, record.id)
         older = previous_of.get(key)
         changes = _readable_changes(record, older) if older is not None else []
-        entries.append({"record": record, "changes": changes,
-                        "model": record.instance_type._meta.verbose_name})
+        entries.append(
+            {"record": record, "changes": changes, "model": record.instance_type._meta.verbose_name}
+        )
         previous_of[key] = record
     entries.sort(key=lambda entry: entry["record"].history_date, reverse=True)
     return entries[:limit]
@@ -198,10 +227,20 @@ def customer_history(customer: Customer, limit: int = 100) -> list:
 # Left out of the timeline's "edited" entries: grade and owner, which the funnel's own
 # entries show (grade changes, reassignments) — else each move showed twice — and the
 # bookkeeping those moves, activities and orders keep (their entries show them).
-TIMELINE_SKIPPED_FIELDS = frozenset({
-    "grade", "owner", "grade_entered_at", "stagnant_from", "last_activity_at", "last_call_at",
-    "last_visit_at", "next_follow_up_on", "order_count", "lifecycle",
-})
+TIMELINE_SKIPPED_FIELDS = frozenset(
+    {
+        "grade",
+        "owner",
+        "grade_entered_at",
+        "stagnant_from",
+        "last_activity_at",
+        "last_call_at",
+        "last_visit_at",
+        "next_follow_up_on",
+        "order_count",
+        "lifecycle",
+    }
+)
 
 
 def _edit_entry(entry: dict) -> TimelineEntry | None:
@@ -215,27 +254,37 @@ def _edit_entry(entry: dict) -> TimelineEntry | None:
         title = _("%(model)s edited") % {"model": capfirst(str(entry["model"]))}
     else:
         title = _("%(model)s %(name)s edited") % {"model": capfirst(str(entry["model"])), "name": record.name}
-    return TimelineEntry(at=record.history_date, kind="edit", icon="✎", title=title,
-                         detail="\n".join(str(change) for change in changes),
-                         actor=record.history_user.display_name if record.history_user else "")
+    return TimelineEntry(
+        at=record.history_date,
+        kind="edit",
+        icon="✎",
+        title=title,
+        detail="\n".join(str(change) for change in changes),
+        actor=record.history_user.display_name if record.history_user else "",
+    )
 
 
 # Entries on a customer's timeline (each registered source is asked for this many).
 TIMELINE_LENGTH = 50
 
 
-def customer_timeline(customer: Customer, history: list[dict],
-                      limit: int = TIMELINE_LENGTH) -> list[TimelineEntry]:
+def customer_timeline(
+    customer: Customer, history: list[dict], limit: int = TIMELINE_LENGTH
+) -> list[TimelineEntry]:
     """One timeline, newest first: orders and field edits (from ``customer_history``,
     without grade and owner: see ``TIMELINE_SKIPPED_FIELDS``) here, plus every
     registered source (grade changes, reassignments, activities…),
     one query per source."""
     entries = [edit for edit in map(_edit_entry, history) if edit is not None]
     entries += [
-        TimelineEntry(at=timezone.make_aware(datetime.combine(order.signed_on, time(12))),
-                      kind="order", icon="¥",
-                      title=_("Order signed: %(amount)s") % {"amount": money(order.amount)},
-                      detail=order.note, actor=order.owner.display_name if order.owner else "")
+        TimelineEntry(
+            at=timezone.make_aware(datetime.combine(order.signed_on, time(12))),
+            kind="order",
+            icon="¥",
+            title=_("Order signed: %(amount)s") % {"amount": money(order.amount)},
+            detail=order.note,
+            actor=order.owner.display_name if order.owner else "",
+        )
         for order in customer.orders.all()
     ]
     for source in timeline_sources():
@@ -281,8 +330,10 @@ def customer_ids_matching(value: str, user: User | None = None) -> QuerySet:
     index: 20× faster at 100,000 customers than scanning every name)."""
     narrow = user is not None and len(value) < TRIGRAM_LENGTH
     first, *others = [
-        (model.objects.visible_to(user) if narrow else model.objects).filter(**{lookup: term})
-        .order_by().values(id_field)
+        (model.objects.visible_to(user) if narrow else model.objects)
+        .filter(**{lookup: term})
+        .order_by()
+        .values(id_field)
         for model, id_field in ((Customer, "pk"), (Contact, "customer_id"))
         for lookup, term in search_terms(value).items()
     ]
@@ -317,7 +368,8 @@ def quick_search(user: User, q: str, limit: int = 8) -> list[QuickSearchHit]:
         .order_by("rank", "name", "pk")
     )
     customers = (
-        Customer.objects.visible_to(user).live()
+        Customer.objects.visible_to(user)
+        .live()
         .filter(pk__in=customer_ids_matching(value, user))
         .select_related("grade", "owner")
         .prefetch_related(Prefetch("contacts", queryset=contacts, to_attr="search_contacts"))
@@ -327,8 +379,11 @@ def quick_search(user: User, q: str, limit: int = 8) -> list[QuickSearchHit]:
     hits = []
     for customer in customers:
         contact = customer.search_contacts[0] if customer.search_contacts else None
-        hits.append(QuickSearchHit(customer=customer, contact=contact,
-                                   phone=(contact.phone if contact else "") or customer.phone))
+        hits.append(
+            QuickSearchHit(
+                customer=customer, contact=contact, phone=(contact.phone if contact else "") or customer.phone
+            )
+        )
     return hits
 
 

@@ -3,6 +3,7 @@
 Grades and owners only move through the funnel app's services (``change_grade``,
 ``reassign``); here a customer is created at a grade and otherwise keeps it.
 """
+
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -38,8 +39,20 @@ from .models import (
 from .normalize import normalize_company_name, normalize_email, phone_digits
 
 CUSTOMER_EDITABLE_FIELDS = (
-    "name", "industry", "region", "address", "phone", "email", "employees", "annual_revenue",
-    "source", "tier", "expected_value", "competitor", "expected_signing_on", "notes",
+    "name",
+    "industry",
+    "region",
+    "address",
+    "phone",
+    "email",
+    "employees",
+    "annual_revenue",
+    "source",
+    "tier",
+    "expected_value",
+    "competitor",
+    "expected_signing_on",
+    "notes",
 )
 CONTACT_EDITABLE_FIELDS = ("name", "title", "role", "phone", "email", "wechat", "preferences")
 # Customers one bulk action on the list (change tier, reassign, plan) takes at most.
@@ -49,8 +62,9 @@ BULK_LIMIT = 1_000
 # --- Duplicate check (查重) ------------------------------------------------------
 
 
-def find_duplicate(*, name: str = "", phone: str = "", email: str = "",
-                   exclude_pk: int | None = None) -> tuple[str, Customer] | None:
+def find_duplicate(
+    *, name: str = "", phone: str = "", email: str = "", exclude_pk: int | None = None
+) -> tuple[str, Customer] | None:
     """The first live customer sharing the normalized name, phone or e-mail (also a
     contact's phone or e-mail), as ``(field, customer)``; ``None`` when there is none."""
     checks = [("name", normalize_company_name(name), "name_normalized", None)]
@@ -77,8 +91,9 @@ def find_duplicate(*, name: str = "", phone: str = "", email: str = "",
 def duplicate_message(customer: Customer, *, viewer: User | None) -> str:
     """Names the current owner only: the other customer's details may be invisible to
     the user. Another team's owner is named within ``owner_name_for``'s limit."""
-    return duplicate_message_about(viewer=viewer, owner=customer.owner if customer.owner_id else None,
-                                   customer_id=customer.pk)
+    return duplicate_message_about(
+        viewer=viewer, owner=customer.owner if customer.owner_id else None, customer_id=customer.pk
+    )
 
 
 def duplicate_message_about(*, viewer: User | None, owner: User | None, customer_id: int) -> str:
@@ -113,8 +128,13 @@ def owner_name_for(viewer: User | None, owner: User, *, customer_id: int) -> str
     answered = ratelimit.hit(f"duplicate-owner-names:{viewer.pk}", window=3600).count
     if answered > settings.DUPLICATE_OWNER_NAMES_PER_HOUR:
         return None
-    audit_despite_rollback(actor=viewer, action=Action.OWNER_REVEALED, object_type="crm.customer",
-                           object_id=str(customer_id), detail={"owner": owner.pk, "answer": answered})
+    audit_despite_rollback(
+        actor=viewer,
+        action=Action.OWNER_REVEALED,
+        object_type="crm.customer",
+        object_id=str(customer_id),
+        detail={"owner": owner.pk, "answer": answered},
+    )
     return owner.display_name
 
 
@@ -127,8 +147,9 @@ def _sees_owner(viewer: User, owner: User) -> bool:
     return viewer.is_manager and owner.team_id in viewer.visible_team_ids
 
 
-def ensure_not_duplicate(*, viewer: User | None, name: str = "", phone: str = "", email: str = "",
-                         exclude_pk: int | None = None) -> None:
+def ensure_not_duplicate(
+    *, viewer: User | None, name: str = "", phone: str = "", email: str = "", exclude_pk: int | None = None
+) -> None:
     found = find_duplicate(name=name, phone=phone, email=email, exclude_pk=exclude_pk)
     if found is not None:
         field, customer = found
@@ -218,8 +239,9 @@ def resolve_tags(*, by: User, names: Sequence[str]) -> list[Tag]:
 
 
 @transaction.atomic
-def create_customer(*, by: User, owner: User | None, grade, name: str,
-                    tags: Sequence[str] = (), **fields) -> Customer:
+def create_customer(
+    *, by: User, owner: User | None, grade, name: str, tags: Sequence[str] = (), **fields
+) -> Customer:
     """Create a customer at ``grade`` for ``owner`` (None = public pool), with the tags
     named ``tags`` (``resolve_tags``: only admins add new ones).
 
@@ -234,8 +256,9 @@ def create_customer(*, by: User, owner: User | None, grade, name: str,
         raise TypeError(f"Not customer fields: {sorted(unknown)}")
     ensure_not_duplicate(viewer=by, name=name, phone=fields.get("phone", ""), email=fields.get("email", ""))
     now = timezone.now()
-    customer = Customer(name=name, owner=owner, grade=grade, grade_entered_at=now,
-                        created_by=by, created_at=now, **fields)
+    customer = Customer(
+        name=name, owner=owner, grade=grade, grade_entered_at=now, created_by=by, created_at=now, **fields
+    )
     customer.refresh_stagnant_from()
     customer.full_clean(exclude=["grade", "owner", "tags"], validate_unique=False, validate_constraints=False)
     _attribute(customer, by, _("Created"))
@@ -258,12 +281,18 @@ def update_customer(*, customer: Customer, by: User, tags: Sequence[str] | None 
     unknown = set(fields) - set(CUSTOMER_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not editable here: {sorted(unknown)}")
-    before = {"name": customer.name_normalized, "phone": customer.phone_digits,
-              "email": customer.email_normalized}
+    before = {
+        "name": customer.name_normalized,
+        "phone": customer.phone_digits,
+        "email": customer.email_normalized,
+    }
     for field, value in fields.items():
         setattr(customer, field, value)
-    after = {"name": normalize_company_name(customer.name), "phone": phone_digits(customer.phone),
-             "email": normalize_email(customer.email)}
+    after = {
+        "name": normalize_company_name(customer.name),
+        "phone": phone_digits(customer.phone),
+        "email": normalize_email(customer.email),
+    }
     changed = {field: getattr(customer, field) for field in after if after[field] != before[field]}
     if changed:
         ensure_not_duplicate(viewer=by, exclude_pk=customer.pk, **changed)
@@ -283,8 +312,9 @@ class BulkTierResult:
 
 
 @transaction.atomic
-def bulk_change_tier(*, customers: QuerySet[Customer], tier: str, by: User,
-                     requested: int | None = None) -> BulkTierResult:
+def bulk_change_tier(
+    *, customers: QuerySet[Customer], tier: str, by: User, requested: int | None = None
+) -> BulkTierResult:
     """Set the tier of ``customers`` (the list's ticked rows, or every row its filter
     matches) to ``tier``, for the customer list's bulk action and its API. Any user:
     only the live customers ``by`` may see are changed, the others are skipped (a
@@ -301,23 +331,34 @@ def bulk_change_tier(*, customers: QuerySet[Customer], tier: str, by: User,
     chosen = Customer.objects.visible_to(by).live().filter(pk__in=customers.order_by().values("pk"))
     locked = list(chosen.exclude(tier=tier).order_by("pk").for_update()[: BULK_LIMIT + 1])
     if len(locked) > BULK_LIMIT:
-        raise ValidationError(_("More than %(limit)d customers to change: narrow the filter.")
-                              % {"limit": BULK_LIMIT})
+        raise ValidationError(
+            _("More than %(limit)d customers to change: narrow the filter.") % {"limit": BULK_LIMIT}
+        )
     unchanged = chosen.filter(tier=tier).count()
     if locked:
         now = timezone.now()
         Customer.objects.filter(pk__in=[customer.pk for customer in locked]).update(tier=tier, updated_at=now)
         history = Customer.history.model
-        record = {"history_date": now, "history_user_id": by.pk, "history_type": "~",
-                  "history_change_reason": _("Bulk tier change")}
-        TableWriter(history).insert([
-            {**{field.attname: getattr(customer, field.attname) for field in history.tracked_fields},
-             "tier": tier, **record}
-            for customer in locked
-        ])
+        record = {
+            "history_date": now,
+            "history_user_id": by.pk,
+            "history_type": "~",
+            "history_change_reason": _("Bulk tier change"),
+        }
+        TableWriter(history).insert(
+            [
+                {
+                    **{field.attname: getattr(customer, field.attname) for field in history.tracked_fields},
+                    "tier": tier,
+                    **record,
+                }
+                for customer in locked
+            ]
+        )
     requested = len(locked) + unchanged if requested is None else requested
-    return BulkTierResult(changed=len(locked), unchanged=unchanged,
-                          skipped=max(0, requested - len(locked) - unchanged))
+    return BulkTierResult(
+        changed=len(locked), unchanged=unchanged, skipped=max(0, requested - len(locked) - unchanged)
+    )
 
 
 def refresh_weighted_values(customers: QuerySet[Customer]) -> int:
@@ -325,10 +366,17 @@ def refresh_weighted_values(customers: QuerySet[Customer]) -> int:
     bypass ``Customer.save()`` (e.g. a grade's probability changed for all its customers).
     Rounds like ``weighted_value_of``; returns the number of rows updated."""
     grade_probability = Subquery(
-        Customer._meta.get_field("grade").related_model.objects.filter(pk=OuterRef("grade_id")).values("probability"))
-    return customers.update(weighted_value=Round(
-        F("expected_value") * Coalesce("probability_override", grade_probability) / Value(Decimal(100)),
-        precision=2, output_field=DecimalField(max_digits=18, decimal_places=2)))
+        Customer._meta.get_field("grade")
+        .related_model.objects.filter(pk=OuterRef("grade_id"))
+        .values("probability")
+    )
+    return customers.update(
+        weighted_value=Round(
+            F("expected_value") * Coalesce("probability_override", grade_probability) / Value(Decimal(100)),
+            precision=2,
+            output_field=DecimalField(max_digits=18, decimal_places=2),
+        )
+    )
 
 
 # PostgreSQL: the rows deleted are exactly the rows summed (one statement), so a delta that
@@ -381,16 +429,26 @@ def rebuild_customer_tally() -> int:
         with connection.cursor() as cursor:
             cursor.execute("LOCK TABLE crm_customer IN SHARE MODE")
     CustomerTally.objects.all().delete()
-    return len(CustomerTally.objects.bulk_create([
-        CustomerTally(owner_id=row["owner_id"], grade_id=row["grade_id"], customers=row["count"],
-                      expected_value=row["expected"], weighted_value=row["weighted"])
-        for row in selectors.live_customer_totals()
-    ]))
+    return len(
+        CustomerTally.objects.bulk_create(
+            [
+                CustomerTally(
+                    owner_id=row["owner_id"],
+                    grade_id=row["grade_id"],
+                    customers=row["count"],
+                    expected_value=row["expected"],
+                    weighted_value=row["weighted"],
+                )
+                for row in selectors.live_customer_totals()
+            ]
+        )
+    )
 
 
 @transaction.atomic
-def set_probability_override(*, customer: Customer, by: User, probability: Decimal | None,
-                             reason: str = "") -> Customer:
+def set_probability_override(
+    *, customer: Customer, by: User, probability: Decimal | None, reason: str = ""
+) -> Customer:
     """Override the grade's default probability for one customer, with a reason; the
     override survives grade changes until someone clears it (``probability=None``)."""
     # The grade is read (after the lock) for the weighted value, which falls back to its probability.
@@ -399,9 +457,11 @@ def set_probability_override(*, customer: Customer, by: User, probability: Decim
         if not Decimal(0) <= probability <= Decimal(100):
             raise ValidationError({"probability": _("Probability must be between 0 and 100.")})
         if not reason.strip():
-            raise ValidationError({
-                "reason": _("Say why this customer's probability differs from its grade."),
-            })
+            raise ValidationError(
+                {
+                    "reason": _("Say why this customer's probability differs from its grade."),
+                }
+            )
     customer.probability_override = probability
     customer.probability_override_reason = reason.strip() if probability is not None else ""
     _attribute(customer, by, reason or _("Probability override cleared"))
@@ -411,7 +471,7 @@ def set_probability_override(*, customer: Customer, by: User, probability: Decim
 
 @transaction.atomic
 def archive_customer(*, customer: Customer, by: User, reason: str = "") -> Customer:
-    """"Delete" for everyone: the customer leaves the lists but keeps all its history."""
+    """ "Delete" for everyone: the customer leaves the lists but keeps all its history."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.is_archived:
         return customer
@@ -434,8 +494,9 @@ def restore_customer(*, customer: Customer, by: User) -> Customer:
         return customer
     if customer.merged_into_id:
         raise ValidationError(_("This customer was merged into another one and cannot be restored."))
-    ensure_not_duplicate(viewer=by, name=customer.name, phone=customer.phone, email=customer.email,
-                         exclude_pk=customer.pk)
+    ensure_not_duplicate(
+        viewer=by, name=customer.name, phone=customer.phone, email=customer.email, exclude_pk=customer.pk
+    )
     customer.archived_at = None
     _attribute(customer, by, _("Restored"))
     _save_live_customer(customer, by=by)
@@ -480,8 +541,13 @@ def purge_customer(*, customer: Customer, by: User) -> None:
     # The personal data also lives in the field history: purge means gone from there too.
     Customer.history.filter(id=pk).delete()
     Contact.history.filter(id__in=contact_ids).delete()
-    audit(actor=by, action=Action.PURGE, object_type=Customer._meta.label_lower, object_id=str(pk),
-          detail={"contacts": len(contact_ids), "archived_at": archived_at.isoformat()})
+    audit(
+        actor=by,
+        action=Action.PURGE,
+        object_type=Customer._meta.label_lower,
+        object_id=str(pk),
+        detail={"contacts": len(contact_ids), "archived_at": archived_at.isoformat()},
+    )
 
 
 @transaction.atomic
@@ -502,8 +568,10 @@ def merge_customers(*, keep: Customer, merge: Customer, by: User) -> Customer:
     if keep.pk == merge.pk:
         raise ValidationError(_("Choose two different customers to merge."))
     # Locked in id order, so two merges of the same pair cannot deadlock.
-    locked = {c.pk: c for c in Customer.objects.for_update("grade").filter(pk__in=[keep.pk, merge.pk])
-              .order_by("pk")}
+    locked = {
+        c.pk: c
+        for c in Customer.objects.for_update("grade").filter(pk__in=[keep.pk, merge.pk]).order_by("pk")
+    }
     keep, merge = locked[keep.pk], locked[merge.pk]
     if keep.is_archived or merge.is_archived:
         raise ValidationError(_("Only live customers can be merged."))
@@ -523,8 +591,9 @@ def merge_customers(*, keep: Customer, merge: Customer, by: User) -> Customer:
     # The contact dates follow the joined history: the latest contact, the earliest follow-up agreed.
     for field in ("last_activity_at", "last_call_at", "last_visit_at"):
         setattr(keep, field, max(filter(None, [getattr(keep, field), getattr(merge, field)]), default=None))
-    keep.next_follow_up_on = min(filter(None, [keep.next_follow_up_on, merge.next_follow_up_on]),
-                                 default=None)
+    keep.next_follow_up_on = min(
+        filter(None, [keep.next_follow_up_on, merge.next_follow_up_on]), default=None
+    )
     _refresh_order_stats(keep)
     merge.archived_at = now
     merge.merged_into = keep
@@ -585,17 +654,33 @@ def _refresh_order_stats(customer: Customer) -> None:
 
 
 @transaction.atomic
-def create_order(*, customer: Customer, by: User, amount: Decimal, signed_on: date,
-                 gross_profit: Decimal = Decimal(0), collected_amount: Decimal = Decimal(0),
-                 collected_on: date | None = None, note: str = "") -> Order:
+def create_order(
+    *,
+    customer: Customer,
+    by: User,
+    amount: Decimal,
+    signed_on: date,
+    gross_profit: Decimal = Decimal(0),
+    collected_amount: Decimal = Decimal(0),
+    collected_on: date | None = None,
+    note: str = "",
+) -> Order:
     """Record a signed order and update the customer's lifecycle. Moving the customer
     to won is the funnel's ``record_order``, which calls this."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.is_archived:
         raise ValidationError(_("An archived customer cannot get orders; restore it first."))
-    order = Order(customer=customer, owner=customer.owner, amount=amount, gross_profit=gross_profit,
-                  signed_on=signed_on, collected_amount=collected_amount, collected_on=collected_on,
-                  note=note, created_by=by)
+    order = Order(
+        customer=customer,
+        owner=customer.owner,
+        amount=amount,
+        gross_profit=gross_profit,
+        signed_on=signed_on,
+        collected_amount=collected_amount,
+        collected_on=collected_on,
+        note=note,
+        created_by=by,
+    )
     order.full_clean(exclude=["customer", "owner"])
     if collected_amount and collected_on is None:
         raise ValidationError({"collected_on": _("Say when the money was collected.")})
@@ -612,10 +697,15 @@ def create_order(*, customer: Customer, by: User, amount: Decimal, signed_on: da
 def record_export(*, user: User, kind: str, file_format: str, row_count: int, filters: dict) -> ExportRecord:
     """Write the audit rows of an export (who, what, how many rows, with which filters):
     the export record and the security audit log's entry."""
-    record = ExportRecord.objects.create(user=user, kind=kind, file_format=file_format,
-                                         row_count=row_count, filters=filters)
-    audit(actor=user, action=Action.EXPORT, obj=record,
-          detail={"kind": kind, "file_format": file_format, "rows": row_count, "filters": filters})
+    record = ExportRecord.objects.create(
+        user=user, kind=kind, file_format=file_format, row_count=row_count, filters=filters
+    )
+    audit(
+        actor=user,
+        action=Action.EXPORT,
+        obj=record,
+        detail={"kind": kind, "file_format": file_format, "rows": row_count, "filters": filters},
+    )
     return record
 
 
@@ -653,20 +743,34 @@ def record_contact(*, customer: Customer, at, channel: str, next_follow_up_on: d
 # --- Notifications -----------------------------------------------------------------
 
 
-def notify(*, recipients: list[User], kind: str, title: str, body: str = "", url: str = "",
-           customer: Customer | None = None, email: bool = False) -> list[Notification]:
+def notify(
+    *,
+    recipients: list[User],
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    customer: Customer | None = None,
+    email: bool = False,
+) -> list[Notification]:
     """In-app notifications (one bulk insert), and optionally an e-mail to each
     recipient, sent by the worker through the outbox after the transaction commits."""
     unique = {user.pk: user for user in recipients if user is not None and user.is_active}
-    notifications = Notification.objects.bulk_create([
-        Notification(recipient=user, kind=kind, title=title[:200], body=body, url=url, customer=customer)
-        for user in unique.values()
-    ])
+    notifications = Notification.objects.bulk_create(
+        [
+            Notification(recipient=user, kind=kind, title=title[:200], body=body, url=url, customer=customer)
+            for user in unique.values()
+        ]
+    )
     if email:
         addresses = [user.email for user in unique.values() if user.email]
         if addresses:
-            outbox.enqueue("crm.tasks.send_email", subject=title[:200], body=f"{body}\n\n{url}".strip(),
-                           recipients=addresses)
+            outbox.enqueue(
+                "crm.tasks.send_email",
+                subject=title[:200],
+                body=f"{body}\n\n{url}".strip(),
+                recipients=addresses,
+            )
     return notifications
 
 
@@ -686,11 +790,14 @@ def ensure_may_deactivate(user: User) -> None:
     orphaned. Their customers are handed over first (the funnel's departure wizard)."""
     count = user.customers.filter(archived_at__isnull=True).count()
     if count:
-        raise ValidationError(ngettext(
-            "%(name)s still owns %(count)d customer: hand it over first (departure wizard).",
-            "%(name)s still owns %(count)d customers: hand them over first (departure wizard).",
-            count,
-        ) % {"name": user.display_name, "count": count})
+        raise ValidationError(
+            ngettext(
+                "%(name)s still owns %(count)d customer: hand it over first (departure wizard).",
+                "%(name)s still owns %(count)d customers: hand them over first (departure wizard).",
+                count,
+            )
+            % {"name": user.display_name, "count": count}
+        )
 
 
 @transaction.atomic
@@ -706,6 +813,10 @@ def deactivate_user(*, user: User, by: User) -> User:
     user.is_active = False
     user.save(update_fields=["is_active"])
     revoked, _by_model = user.auth_token_set.all().delete()  # API tokens (config.ApiToken) die too
-    audit(actor=by, action=Action.USER_CHANGED, obj=user,
-          detail={"change": "deactivated", "api_tokens_revoked": revoked})
+    audit(
+        actor=by,
+        action=Action.USER_CHANGED,
+        obj=user,
+        detail={"change": "deactivated", "api_tokens_revoked": revoked},
+    )
     return user

@@ -1,4 +1,5 @@
 """Infrastructure tasks: the outbox, the worker heartbeat, the customer tally, e-mail and imports."""
+
 from celery import shared_task
 from django.core.mail import send_mail
 from django.utils import timezone

@@ -1,4 +1,5 @@
 """Customer pages. Thin: a selector reads, a form validates, one service writes."""
+
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -46,16 +47,18 @@ class CustomerListView(ListView):
     context_object_name = "customers"
 
     def get_queryset(self):
-        self.filterset = CustomerFilter(self.request.GET, request=self.request,
-                                        queryset=selectors.customers_visible_to(self.request.user))
+        self.filterset = CustomerFilter(
+            self.request.GET, request=self.request, queryset=selectors.customers_visible_to(self.request.user)
+        )
         queryset = self.filterset.qs
         if not self.request.GET.get("ordering"):
             queryset = queryset.order_by("name", "pk")
         return queryset
 
     def get_paginator(self, queryset, per_page, **kwargs):
-        return CappedCountPaginator(queryset, per_page, page_number=self.request.GET.get(self.page_kwarg),
-                                    **kwargs)
+        return CappedCountPaginator(
+            queryset, per_page, page_number=self.request.GET.get(self.page_kwarg), **kwargs
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -100,20 +103,32 @@ class CustomerBulkTierView(View):
         else:
             customers, requested = visible.filter(pk__in=data["customer"]), len(data["customer"])
         try:
-            result = services.bulk_change_tier(customers=customers, tier=data["tier"], by=request.user,
-                                               requested=requested)
+            result = services.bulk_change_tier(
+                customers=customers, tier=data["tier"], by=request.user, requested=requested
+            )
         except ValidationError as error:
             messages.error(request, error.messages[0])
             return back
         tier = Tier(data["tier"]).label
-        messages.success(request, ngettext(
-            "Tier set to %(tier)s for %(count)d customer.", "Tier set to %(tier)s for %(count)d customers.",
-            result.changed) % {"tier": tier, "count": result.changed})
+        messages.success(
+            request,
+            ngettext(
+                "Tier set to %(tier)s for %(count)d customer.",
+                "Tier set to %(tier)s for %(count)d customers.",
+                result.changed,
+            )
+            % {"tier": tier, "count": result.changed},
+        )
         if result.skipped:
-            messages.warning(request, ngettext(
-                "%(count)d customer was not changed: it is archived or not yours to edit.",
-                "%(count)d customers were not changed: they are archived or not yours to edit.",
-                result.skipped) % {"count": result.skipped})
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d customer was not changed: it is archived or not yours to edit.",
+                    "%(count)d customers were not changed: they are archived or not yours to edit.",
+                    result.skipped,
+                )
+                % {"count": result.skipped},
+            )
         return back
 
 
@@ -125,8 +140,11 @@ def _filter_fields(form, *, show_owner: bool) -> list[tuple]:
     opens a server-side cursor on PostgreSQL (three round trips), and the template loop
     over an admin's 200 owners cost milliseconds."""
     hidden = {"search", "ordering", "archived", "customer"} | (set() if show_owner else {"owner"})
-    return [(field, None if isinstance(field.field.widget, TextInput) else _options(field))
-            for field in form if field.name not in hidden]
+    return [
+        (field, None if isinstance(field.field.widget, TextInput) else _options(field))
+        for field in form
+        if field.name not in hidden
+    ]
 
 
 def _options(field) -> list[tuple]:
@@ -184,9 +202,22 @@ def _rows(customers: list, *, show_owner: bool) -> list[dict]:
 
 
 EXPORT_HEADERS = [
-    _("Name"), _("Grade"), _("Days in grade"), _("Tier"), _("Owner"), _("Expected yearly value"),
-    _("Probability (%)"), _("Weighted value"), _("Industry"), _("Region"), _("Source"), _("Phone"),
-    _("E-mail"), _("Last activity"), _("Next follow-up"), _("Lifecycle"),
+    _("Name"),
+    _("Grade"),
+    _("Days in grade"),
+    _("Tier"),
+    _("Owner"),
+    _("Expected yearly value"),
+    _("Probability (%)"),
+    _("Weighted value"),
+    _("Industry"),
+    _("Region"),
+    _("Source"),
+    _("Phone"),
+    _("E-mail"),
+    _("Last activity"),
+    _("Next follow-up"),
+    _("Lifecycle"),
 ]
 
 
@@ -194,19 +225,43 @@ class CustomerExportView(View):
     """The filtered list as CSV/Excel: only visible rows, capped, and always recorded."""
 
     def get(self, request):
-        filterset = CustomerFilter(request.GET, request=request,
-                                   queryset=selectors.customers_visible_to(request.user))
-        return export_response(request, kind="customers", queryset=filterset.qs.order_by("name", "pk"),
-                               headers=EXPORT_HEADERS, row=lambda c: [
-                                   c.name, c.grade.code, c.days_in_grade, c.get_tier_display(),
-                                   c.owner.display_name if c.owner else "", c.expected_value,
-                                   c.probability, c.weighted_value, c.industry, c.region,
-                                   c.get_source_display(), c.phone, c.email, c.last_activity_at,
-                                   c.next_follow_up_on, c.get_lifecycle_display()])
+        filterset = CustomerFilter(
+            request.GET, request=request, queryset=selectors.customers_visible_to(request.user)
+        )
+        return export_response(
+            request,
+            kind="customers",
+            queryset=filterset.qs.order_by("name", "pk"),
+            headers=EXPORT_HEADERS,
+            row=lambda c: [
+                c.name,
+                c.grade.code,
+                c.days_in_grade,
+                c.get_tier_display(),
+                c.owner.display_name if c.owner else "",
+                c.expected_value,
+                c.probability,
+                c.weighted_value,
+                c.industry,
+                c.region,
+                c.get_source_display(),
+                c.phone,
+                c.email,
+                c.last_activity_at,
+                c.next_follow_up_on,
+                c.get_lifecycle_display(),
+            ],
+        )
 
 
 CONTACT_EXPORT_HEADERS = [
-    _("Customer"), _("Name"), _("Title"), _("Key-person role"), _("Phone"), _("E-mail"), _("WeChat"),
+    _("Customer"),
+    _("Name"),
+    _("Title"),
+    _("Key-person role"),
+    _("Phone"),
+    _("E-mail"),
+    _("WeChat"),
     _("Owner"),
 ]
 
@@ -215,15 +270,30 @@ class ContactExportView(View):
     """Contacts of the filtered customer list (same filters, same policy, same helper)."""
 
     def get(self, request):
-        filterset = CustomerFilter(request.GET, request=request,
-                                   queryset=selectors.customers_visible_to(request.user))
-        contacts = (selectors.contacts_visible_to(request.user)
-                    .filter(customer__in=filterset.qs.values("pk"))
-                    .order_by("customer__name", "name", "pk"))
-        return export_response(request, kind="contacts", queryset=contacts, headers=CONTACT_EXPORT_HEADERS,
-                               row=lambda c: [
-                                   c.customer.name, c.name, c.title, c.get_role_display(), c.phone, c.email,
-                                   c.wechat, c.customer.owner.display_name if c.customer.owner else ""])
+        filterset = CustomerFilter(
+            request.GET, request=request, queryset=selectors.customers_visible_to(request.user)
+        )
+        contacts = (
+            selectors.contacts_visible_to(request.user)
+            .filter(customer__in=filterset.qs.values("pk"))
+            .order_by("customer__name", "name", "pk")
+        )
+        return export_response(
+            request,
+            kind="contacts",
+            queryset=contacts,
+            headers=CONTACT_EXPORT_HEADERS,
+            row=lambda c: [
+                c.customer.name,
+                c.name,
+                c.title,
+                c.get_role_display(),
+                c.phone,
+                c.email,
+                c.wechat,
+                c.customer.owner.display_name if c.customer.owner else "",
+            ],
+        )
 
 
 class CustomerCreateView(View):
@@ -255,19 +325,28 @@ def render_customer_page(request, pk, *, override_form=None, status=200):
         if panel_context is not None:
             panels.append({"panel": panel, "context": panel_context})
     history = selectors.customer_history(customer)
-    return render(request, "crm/customer_detail.html", {
-        "customer": customer,
-        "decision_maker_gap": selectors.has_decision_maker_gap(customer),
-        "timeline": _timeline_rows(selectors.customer_timeline(customer, history)),
-        "history": history,
-        "action_panels": [p for p in panels if p["panel"].column == "actions"],
-        "main_panels": [p for p in panels if p["panel"].column == "main"],
-        "side_panels": [p for p in panels if p["panel"].column == "side"],
-        "override_form": override_form or ProbabilityOverrideForm(initial={
-            "probability": customer.probability_override, "reason": customer.probability_override_reason,
-        }),
-        "can_manage": can_manage_records(request.user),
-    }, status=status)
+    return render(
+        request,
+        "crm/customer_detail.html",
+        {
+            "customer": customer,
+            "decision_maker_gap": selectors.has_decision_maker_gap(customer),
+            "timeline": _timeline_rows(selectors.customer_timeline(customer, history)),
+            "history": history,
+            "action_panels": [p for p in panels if p["panel"].column == "actions"],
+            "main_panels": [p for p in panels if p["panel"].column == "main"],
+            "side_panels": [p for p in panels if p["panel"].column == "side"],
+            "override_form": override_form
+            or ProbabilityOverrideForm(
+                initial={
+                    "probability": customer.probability_override,
+                    "reason": customer.probability_override_reason,
+                }
+            ),
+            "can_manage": can_manage_records(request.user),
+        },
+        status=status,
+    )
 
 
 @dataclass(frozen=True)
@@ -286,8 +365,14 @@ def _timeline_rows(entries: list[extensions.TimelineEntry]) -> list[TimelineRow]
     rows = []
     for entry in entries:
         at = template_localtime(entry.at)
-        rows.append(TimelineRow(**vars(entry), iso=at.isoformat(), when=dateformat.format(at, short_datetime),
-                                detail_html=linebreaksbr(entry.detail) if entry.detail else ""))
+        rows.append(
+            TimelineRow(
+                **vars(entry),
+                iso=at.isoformat(),
+                when=dateformat.format(at, short_datetime),
+                detail_html=linebreaksbr(entry.detail) if entry.detail else "",
+            )
+        )
     return rows
 
 
@@ -301,8 +386,9 @@ class CustomerUpdateView(View):
 
     def get(self, request, pk):
         customer = _live_visible_customer(request, pk)
-        return render(request, self.template_name,
-                      {"form": CustomerForm(instance=customer), "customer": customer})
+        return render(
+            request, self.template_name, {"form": CustomerForm(instance=customer), "customer": customer}
+        )
 
     def post(self, request, pk):
         customer = _live_visible_customer(request, pk)
@@ -310,8 +396,9 @@ class CustomerUpdateView(View):
         if form.is_valid():
             data = {field: form.cleaned_data[field] for field in services.CUSTOMER_EDITABLE_FIELDS}
             try:
-                services.update_customer(customer=customer, by=request.user,
-                                         tags=form.cleaned_data["tags"], **data)
+                services.update_customer(
+                    customer=customer, by=request.user, tags=form.cleaned_data["tags"], **data
+                )
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
@@ -357,9 +444,12 @@ class ProbabilityOverrideView(View):
         form = ProbabilityOverrideForm(request.POST)
         if form.is_valid():
             try:
-                services.set_probability_override(customer=customer, by=request.user,
-                                                  probability=form.cleaned_data["probability"],
-                                                  reason=form.cleaned_data["reason"])
+                services.set_probability_override(
+                    customer=customer,
+                    by=request.user,
+                    probability=form.cleaned_data["probability"],
+                    reason=form.cleaned_data["reason"],
+                )
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
@@ -402,8 +492,9 @@ class CustomerMergeView(View):
             else:
                 messages.success(request, _("Customers merged."))
                 return redirect("crm:customer-detail", pk=customer.pk)
-        return render(request, self.template_name, {"customer": customer, "form": form, "search": search},
-                      status=400)
+        return render(
+            request, self.template_name, {"customer": customer, "form": form, "search": search}, status=400
+        )
 
 
 class ContactFormView(View):
@@ -416,8 +507,11 @@ class ContactFormView(View):
 
     def get(self, request, pk, contact_pk=None):
         customer, contact = self._objects(request, pk, contact_pk)
-        return render(request, self.template_name,
-                      {"form": ContactForm(instance=contact), "customer": customer, "contact": contact})
+        return render(
+            request,
+            self.template_name,
+            {"form": ContactForm(instance=contact), "customer": customer, "contact": contact},
+        )
 
     def post(self, request, pk, contact_pk=None):
         customer, contact = self._objects(request, pk, contact_pk)
@@ -433,8 +527,9 @@ class ContactFormView(View):
             else:
                 messages.success(request, _("Contact saved."))
                 return HttpResponseRedirect(reverse("crm:customer-detail", args=[customer.pk]) + "#contacts")
-        return render(request, self.template_name,
-                      {"form": form, "customer": customer, "contact": contact}, status=400)
+        return render(
+            request, self.template_name, {"form": form, "customer": customer, "contact": contact}, status=400
+        )
 
 
 # --- Quick search ------------------------------------------------------------------------
@@ -462,23 +557,34 @@ class QuickSearchView(View):
 
 def _search_rows(hits: list[selectors.QuickSearchHit], *, show_owner: bool) -> list[dict]:
     detail_url = url_for_pk("crm:customer-detail")
-    actions = [(str(action.label), url_for_pk(action.view_name), f"?{action.query}" if action.query else "",
-                action.key) for action in extensions.search_actions()]
+    actions = [
+        (
+            str(action.label),
+            url_for_pk(action.view_name),
+            f"?{action.query}" if action.query else "",
+            action.key,
+        )
+        for action in extensions.search_actions()
+    ]
     badges, pool = {}, _("Public pool")
     rows = []
     for hit in hits:
         customer = hit.customer
         if customer.grade_id not in badges:
             badges[customer.grade_id] = grade_badge(customer.grade)
-        rows.append({
-            "url": detail_url(customer.pk),
-            "name": customer.name,
-            "grade": badges[customer.grade_id],
-            "owner": (customer.owner.display_name if customer.owner else pool) if show_owner else "",
-            "contact": hit.contact.name if hit.contact else "",
-            "phone": hit.phone,
-            "tel": tel_href(hit.phone),
-            "actions": [{"label": label, "url": url(customer.pk) + query, "key": key}
-                        for label, url, query, key in actions],
-        })
+        rows.append(
+            {
+                "url": detail_url(customer.pk),
+                "name": customer.name,
+                "grade": badges[customer.grade_id],
+                "owner": (customer.owner.display_name if customer.owner else pool) if show_owner else "",
+                "contact": hit.contact.name if hit.contact else "",
+                "phone": hit.phone,
+                "tel": tel_href(hit.phone),
+                "actions": [
+                    {"label": label, "url": url(customer.pk) + query, "key": key}
+                    for label, url, query, key in actions
+                ],
+            }
+        )
     return rows

@@ -1,5 +1,6 @@
 """A salesperson's morning: open "my day", log a call on an overdue follow-up from its row
 (short inline form, objection answer, quick date pick), and see the row update in place."""
+
 import re
 from datetime import timedelta
 
@@ -24,8 +25,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def overdue_customer(transactional_db):
     ensure_default_catalog()
-    salesperson = UserFactory(username="sales_east1", first_name="Wei", last_name="Zhang",
-                              team=TeamFactory(name="East"))
+    salesperson = UserFactory(
+        username="sales_east1", first_name="Wei", last_name="Zhang", team=TeamFactory(name="East")
+    )
     customer = CustomerFactory(owner=salesperson, name="Harbor Point Logistics", grade=grade("D"))
     ContactFactory(customer=customer, name="Lin Mei", role=KeyPersonRole.DECISION_MAKER)
     Customer.objects.filter(pk=customer.pk).update(next_follow_up_on=timezone.localdate() - timedelta(days=3))
@@ -37,8 +39,9 @@ def test_log_a_call_from_my_day_updates_the_row_and_the_customer(page, overdue_c
     login(page, "sales_east1", PASSWORD)
 
     # The overdue follow-up is on "my day", in red, with its days overdue.
-    row = page.locator("[data-testid=block-follow-ups] [data-testid=myday-row]",
-                       has_text="Harbor Point Logistics")
+    row = page.locator(
+        "[data-testid=block-follow-ups] [data-testid=myday-row]", has_text="Harbor Point Logistics"
+    )
     expect(row.locator("[data-testid=overdue]")).to_have_text("3 days overdue")
 
     # "Log call" opens the short form inside the row (htmx), "effective" pre-ticked for the decision maker.
@@ -92,8 +95,9 @@ def busy_day(transactional_db):
     from activities.models import Purpose
 
     ensure_default_catalog()
-    salesperson = UserFactory(username="sales_east1", first_name="Wei", last_name="Zhang",
-                              team=TeamFactory(name="East"))
+    salesperson = UserFactory(
+        username="sales_east1", first_name="Wei", last_name="Zhang", team=TeamFactory(name="East")
+    )
     harbor = CustomerFactory(owner=salesperson, name="Harbor Point Logistics", grade=grade("D"))
     blue = CustomerFactory(owner=salesperson, name="Blue Sky Trading", grade=grade("B"), region="Pudong")
     today = timezone.localdate()
@@ -131,7 +135,8 @@ def test_my_day_stays_live_after_an_inline_log(page, busy_day):
     # One click puts the next customer on tomorrow's plan, in place.
     next_row.locator("[data-testid=plan-add]").click()
     expect(next_row.locator("[data-testid=plan-added]")).to_contain_text(
-        "Blue Sky Trading added to your plan")
+        "Blue Sky Trading added to your plan"
+    )
     assert page.evaluate("window.notReloaded") is True
 
     # What came in place passes axe as the page did (WCAG 2.1 AA).
@@ -160,7 +165,8 @@ def test_adding_a_customer_with_the_picker_does_not_reload_the_plan(page, busy_d
     page.locator("[data-testid=add-item-submit]").click()
 
     expect(page.locator("[data-testid=plan-item-added]")).to_contain_text(
-        "Blue Sky Trading added to the plan.")
+        "Blue Sky Trading added to the plan."
+    )
     expect(page.locator("[data-testid=plan-item]")).to_have_count(1)
     expect(page.locator("[data-testid=plan-item]")).to_contain_text("Order")
     expect(page.locator("[data-testid=submit-plan]")).to_be_enabled()

@@ -81,8 +81,9 @@ def phone(request, phone_page):
     """A 390×844 touch phone that shares its position, service workers allowed (or, with
     ``@pytest.mark.parametrize("phone", ["block"], indirect=True)``, blocked: Playwright's
     page.route does not see what a service worker fetches)."""
-    return phone_page(service_workers=getattr(request, "param", "allow"), permissions=["geolocation"],
-                      geolocation=SHANGHAI)
+    return phone_page(
+        service_workers=getattr(request, "param", "allow"), permissions=["geolocation"], geolocation=SHANGHAI
+    )
 
 
 def wait_until_controlled(page) -> None:

@@ -10,6 +10,7 @@ is visited (exports, feeds, scripts and htmx fragments are no pages).
 ``PHONE_SHOTS=/tmp/shots pytest e2e/test_phone_layout.py`` also keeps a full-page
 screenshot of every page, to look at with one's own eyes.
 """
+
 import os
 from pathlib import Path
 
@@ -54,8 +55,11 @@ def _page_urls(world, role: str) -> list[tuple[str, str]]:
 
 
 def _is_page(answer) -> bool:
-    return (answer.status == 200 and "text/html" in answer.headers.get("content-type", "")
-            and "<html" in answer.text()[:2000].lower())
+    return (
+        answer.status == 200
+        and "text/html" in answer.headers.get("content-type", "")
+        and "<html" in answer.text()[:2000].lower()
+    )
 
 
 def _too_wide(page, urls, label: str, shots: Path | None) -> tuple[int, list[str]]:
@@ -85,8 +89,14 @@ def test_every_page_fits_a_390px_phone(browser, live_server, personas, capsys):
     for role in ROLES:
         urls = _page_urls(world, role)
         for language in LANGUAGES:
-            context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
-                                          device_scale_factor=3, locale="en-US", base_url=live_server.url)
+            context = browser.new_context(
+                viewport=PHONE,
+                is_mobile=True,
+                has_touch=True,
+                device_scale_factor=3,
+                locale="en-US",
+                base_url=live_server.url,
+            )
             context.set_default_timeout(TIMEOUT_MS)
             context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
             page = context.new_page()

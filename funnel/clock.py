@@ -5,6 +5,7 @@ at a grade, in one UPDATE): the number of calendar days to add depends only on t
 limit and on the local weekday the stay began, so the SQL form is a ``CASE`` over the
 seven weekdays whose values come from the Python function.
 """
+
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Case, DateTimeField, DurationField, ExpressionWrapper, F, Value, When
@@ -47,9 +48,13 @@ def stagnant_from_expression(limit: int, day_count: str):
     # The weekday is taken in the current (company) time zone, like ``timezone.localtime``.
     weekday_entered = ExtractIsoWeekDay("grade_entered_at")
     offset = Case(
-        *[When(Exact(weekday_entered, weekday),
-               then=Value(timedelta(days=calendar_days_for(limit, weekday, day_count))))
-          for weekday in WEEKDAYS],
+        *[
+            When(
+                Exact(weekday_entered, weekday),
+                then=Value(timedelta(days=calendar_days_for(limit, weekday, day_count))),
+            )
+            for weekday in WEEKDAYS
+        ],
         output_field=DurationField(),
     )
     return ExpressionWrapper(F("grade_entered_at") + offset, output_field=DateTimeField())

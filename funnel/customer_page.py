@@ -1,5 +1,6 @@
 """What the funnel adds to the customer page: the grade panel, the owner panel (alert,
 handover tasks, reassign and release), and grade moves and reassignments on the timeline."""
+
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,9 +40,13 @@ def grade_panel_context(request, customer) -> dict | None:
 def grade_changes_timeline(customer, limit: int) -> list[TimelineEntry]:
     return [
         TimelineEntry(
-            at=change.changed_at, kind="grade", icon="⇅",
-            title=_("Grade %(from)s → %(to)s") % {
-                "from": change.from_grade.label if change.from_grade else "—", "to": change.to_grade.label,
+            at=change.changed_at,
+            kind="grade",
+            icon="⇅",
+            title=_("Grade %(from)s → %(to)s")
+            % {
+                "from": change.from_grade.label if change.from_grade else "—",
+                "to": change.to_grade.label,
             },
             detail=change.note,
             actor=change.changed_by.display_name if change.changed_by else "",
@@ -51,9 +56,15 @@ def grade_changes_timeline(customer, limit: int) -> list[TimelineEntry]:
 
 
 def register() -> None:
-    register_customer_panel(CustomerPanel(key="funnel.grade", column="main", order=10,
-                                          template_name="funnel/customer_grade_panel.html",
-                                          context=grade_panel_context))
+    register_customer_panel(
+        CustomerPanel(
+            key="funnel.grade",
+            column="main",
+            order=10,
+            template_name="funnel/customer_grade_panel.html",
+            context=grade_panel_context,
+        )
+    )
     register_timeline_source(grade_changes_timeline)
     register_management()
 
@@ -75,10 +86,16 @@ def owner_panel_context(request, customer) -> dict | None:
     who may use them — two queries at most (tasks when there are some, owner choices)."""
     user = request.user
     live = not customer.is_archived
-    may_reassign = live and permissions.manages_owners(user) and (
-        user.is_admin or permissions.in_tree(user, customer.owner))
-    tasks = HandoverTask.objects.open().filter(customer=customer).select_related("owner", "step") \
-        if customer.has_open_handover_tasks else []
+    may_reassign = (
+        live
+        and permissions.manages_owners(user)
+        and (user.is_admin or permissions.in_tree(user, customer.owner))
+    )
+    tasks = (
+        HandoverTask.objects.open().filter(customer=customer).select_related("owner", "step")
+        if customer.has_open_handover_tasks
+        else []
+    )
     return {
         "customer": customer,
         "alert": customer.has_open_stagnation_alert,
@@ -99,7 +116,9 @@ def reassignments_timeline(customer, limit: int) -> list[TimelineEntry]:
 
     return [
         TimelineEntry(
-            at=record.at, kind="reassignment", icon="⇄",
+            at=record.at,
+            kind="reassignment",
+            icon="⇄",
             title=f"{record.get_kind_display()}: {people(record)}"
             + (" · " + str(_("forced past a locked grade")) if record.forced else ""),
             detail=record.reason,
@@ -110,8 +129,14 @@ def reassignments_timeline(customer, limit: int) -> list[TimelineEntry]:
 
 
 def register_management() -> None:
-    register_customer_panel(CustomerPanel(key="funnel.owner", column="side", order=10,
-                                          template_name="funnel/customer_owner_panel.html",
-                                          context=owner_panel_context))
+    register_customer_panel(
+        CustomerPanel(
+            key="funnel.owner",
+            column="side",
+            order=10,
+            template_name="funnel/customer_owner_panel.html",
+            context=owner_panel_context,
+        )
+    )
     register_customer_annotations(owner_panel_annotations)
     register_timeline_source(reassignments_timeline)

@@ -14,6 +14,7 @@ would have kept: the last ``GradeChange.to_grade`` is the customer's grade, at t
 in ``grade_entered_at``, and ``stagnant_from`` = ``grade_entered_at`` + the grade's
 stagnation limit.
 """
+
 import queue
 import random
 import threading
@@ -67,22 +68,43 @@ NOTES_UP = {
     3: ("已提交报价,进入商务谈判", "Quotation sent, negotiating"),
     4: ("合同已送法务审核", "Contract in legal review"),
 }
-NOTES_DOWN = [("预算推迟到下季度", "Budget postponed to next quarter"),
-              ("决策人换人,需重新建立关系", "New decision maker, relationship to rebuild"),
-              ("客户要求重新评估需求", "They want to re-assess their needs")]
-CUSTOMER_NOTES = ["年底有扩产计划", "Wants a site visit to our factory first", "通过展会认识,对新产品感兴趣",
-                  "Parent company in Germany decides on budgets"]
-CUSTOMER_NOTES_ZH = ["年底有扩产计划", "希望先来我们工厂参观", "通过展会认识,对新产品感兴趣",
-                     "预算由德国母公司决定"]
-LOST_REASONS = [("价格高于竞争对手", "Competitor was cheaper"), ("预算取消", "Budget cancelled"),
-                ("选择了现有供应商", "Stayed with their current supplier"),
-                ("项目搁置", "Project put on hold"), ("我们的交付周期太长", "Our delivery time was too long")]
+NOTES_DOWN = [
+    ("预算推迟到下季度", "Budget postponed to next quarter"),
+    ("决策人换人,需重新建立关系", "New decision maker, relationship to rebuild"),
+    ("客户要求重新评估需求", "They want to re-assess their needs"),
+]
+CUSTOMER_NOTES = [
+    "年底有扩产计划",
+    "Wants a site visit to our factory first",
+    "通过展会认识,对新产品感兴趣",
+    "Parent company in Germany decides on budgets",
+]
+CUSTOMER_NOTES_ZH = [
+    "年底有扩产计划",
+    "希望先来我们工厂参观",
+    "通过展会认识,对新产品感兴趣",
+    "预算由德国母公司决定",
+]
+LOST_REASONS = [
+    ("价格高于竞争对手", "Competitor was cheaper"),
+    ("预算取消", "Budget cancelled"),
+    ("选择了现有供应商", "Stayed with their current supplier"),
+    ("项目搁置", "Project put on hold"),
+    ("我们的交付周期太长", "Our delivery time was too long"),
+]
 # (reason, points added to the grade's probability)
-OVERRIDE_REASONS = [("Budget approved, verbal yes from the GM", 15), ("Only vendor on the shortlist", 10),
-                    ("Procurement froze all spending until next quarter", -20),
-                    ("Their parent company prefers a competitor", -15)]
-OVERRIDE_REASONS_ZH = [("预算已批,总经理口头同意", 15), ("入围名单上只有我们一家", 10),
-                       ("采购冻结一切支出,直到下季度", -20), ("其母公司倾向竞争对手", -15)]
+OVERRIDE_REASONS = [
+    ("Budget approved, verbal yes from the GM", 15),
+    ("Only vendor on the shortlist", 10),
+    ("Procurement froze all spending until next quarter", -20),
+    ("Their parent company prefers a competitor", -15),
+]
+OVERRIDE_REASONS_ZH = [
+    ("预算已批,总经理口头同意", 15),
+    ("入围名单上只有我们一家", 10),
+    ("采购冻结一切支出,直到下季度", -20),
+    ("其母公司倾向竞争对手", -15),
+]
 
 
 @dataclass
@@ -185,8 +207,14 @@ class Clock:
         return moment
 
 
-def timeline(rng: random.Random, clock: Clock, path: list[Grade], window: int, stagnant: bool,
-             days_in_current: int | None = None) -> list[datetime]:
+def timeline(
+    rng: random.Random,
+    clock: Clock,
+    path: list[Grade],
+    window: int,
+    stagnant: bool,
+    days_in_current: int | None = None,
+) -> list[datetime]:
     """When the customer was created and entered each later grade of ``path`` (sorted,
     all within ``window`` days). A stagnant customer has been longer at its grade than
     the grade's limit; the others are inside it."""
@@ -224,8 +252,14 @@ def stagnant_from(grade: Grade, entered: datetime) -> datetime | None:
     return entered + timedelta(days=grade.stagnation_days) if grade.stagnation_days else None
 
 
-def change_note(rng: random.Random, previous: Grade, grade: Grade, chinese: bool, lost_reason: str = "",
-                amount: Decimal | None = None) -> str:
+def change_note(
+    rng: random.Random,
+    previous: Grade,
+    grade: Grade,
+    chinese: bool,
+    lost_reason: str = "",
+    amount: Decimal | None = None,
+) -> str:
     language = 0 if chinese else 1
     if grade.kind == GradeKind.LOST:
         return lost_reason
@@ -253,8 +287,14 @@ class Draft:
     tags: list[Tag] = field(default_factory=list)
 
 
-def order_values(rng: random.Random, expected_value: Decimal, owner_id: int | None, count: int,
-                 first: datetime, now: datetime) -> list[dict]:
+def order_values(
+    rng: random.Random,
+    expected_value: Decimal,
+    owner_id: int | None,
+    count: int,
+    first: datetime,
+    now: datetime,
+) -> list[dict]:
     """``count`` orders (as ``Order`` attnames) from the won date on, fewer if time runs
     out; older ones are collected, recent ones partly or not yet."""
     today = timezone.localdate(now)
@@ -272,12 +312,19 @@ def order_values(rng: random.Random, expected_value: Decimal, owner_id: int | No
             collected_on = min(today, signed + timedelta(days=rng.randint(7, 60)))
             collected = amount if age > 60 or rng.random() < 0.6 else (amount / 2).quantize(Decimal(1))
         moment = first if n == 0 else first + timedelta(days=(signed - timezone.localdate(first)).days)
-        rows.append({
-            "owner_id": owner_id, "amount": amount,
-            "gross_profit": (amount * Decimal(rng.randint(12, 38)) / 100).quantize(Decimal(1)),
-            "signed_on": signed, "collected_amount": collected, "collected_on": collected_on,
-            "created_by_id": owner_id, "created_at": min(moment, now), "note": "",
-        })
+        rows.append(
+            {
+                "owner_id": owner_id,
+                "amount": amount,
+                "gross_profit": (amount * Decimal(rng.randint(12, 38)) / 100).quantize(Decimal(1)),
+                "signed_on": signed,
+                "collected_amount": collected,
+                "collected_on": collected_on,
+                "created_by_id": owner_id,
+                "created_at": min(moment, now),
+                "note": "",
+            }
+        )
     return rows
 
 
@@ -311,11 +358,18 @@ def write(drafts: list[Draft], *, batch_size: int = 5000, history: bool = True) 
             orders.append(order)
         tag_links += [Link(customer_id=customer.pk, tag_id=tag.pk) for tag in draft.tags]
         for i in range(1, len(draft.path)):
-            changes.append(GradeChange(
-                customer=customer, from_grade=draft.path[i - 1], to_grade=draft.path[i],
-                changed_at=draft.moments[i], changed_by=draft.changed_by[i], owner=draft.changed_by[0],
-                note=draft.notes[i], days_in_previous=(draft.moments[i] - draft.moments[i - 1]).days,
-            ))
+            changes.append(
+                GradeChange(
+                    customer=customer,
+                    from_grade=draft.path[i - 1],
+                    to_grade=draft.path[i],
+                    changed_at=draft.moments[i],
+                    changed_by=draft.changed_by[i],
+                    owner=draft.changed_by[0],
+                    note=draft.notes[i],
+                    days_in_previous=(draft.moments[i] - draft.moments[i - 1]).days,
+                )
+            )
     Contact.objects.bulk_create(contacts, batch_size=batch_size)
     Order.objects.bulk_create(orders, batch_size=batch_size)
     GradeChange.objects.bulk_create(changes, batch_size=batch_size)
@@ -327,16 +381,22 @@ def write(drafts: list[Draft], *, batch_size: int = 5000, history: bool = True) 
                 row._history_user = row.customer.created_by if model is Contact else row.created_by
                 row._change_reason = "Created"
             model.history.bulk_history_create(rows, batch_size=batch_size)
-    return {"customers": len(customers), "contacts": len(contacts), "orders": len(orders),
-            "grade_changes": len(changes), "tags": len(tag_links)}
+    return {
+        "customers": len(customers),
+        "contacts": len(contacts),
+        "orders": len(orders),
+        "grade_changes": len(changes),
+        "tags": len(tag_links),
+    }
 
 
 # --- The demo company --------------------------------------------------------------------
 
 
 @transaction.atomic
-def create_demo_customers(users: dict[str, User], now: datetime | None = None,
-                          seed: int = DEMO_SEED, *, chinese: bool = False) -> dict[str, int]:
+def create_demo_customers(
+    users: dict[str, User], now: datetime | None = None, seed: int = DEMO_SEED, *, chinese: bool = False
+) -> dict[str, int]:
     """About 300 customers of the demo salespeople (see ``DEMO_PROFILES``), a dozen in
     the public pool, with contacts, orders and grade histories. Same data every run.
     ``chinese``: every company, person, region, industry, tag and note in Chinese."""
@@ -347,11 +407,15 @@ def create_demo_customers(users: dict[str, User], now: datetime | None = None,
     funnel = Funnel.load()
     clock = Clock(now)
     taken = set(Customer.objects.live().values_list("name_normalized", flat=True))
-    namer = DemoNamer(rng, taken=taken, mobile_prefix="139", chinese_share=1.0 if chinese else 0.7,
-                      chinese_labels=chinese)
+    namer = DemoNamer(
+        rng, taken=taken, mobile_prefix="139", chinese_share=1.0 if chinese else 0.7, chinese_labels=chinese
+    )
     tags = [Tag.objects.get_or_create(name=name)[0] for name in (TAG_NAMES_ZH if chinese else TAG_NAMES)]
-    managers = {username: users[f"mgr_{team.lower()}"]
-                for team, usernames in DEMO_SALESPEOPLE.items() for username in usernames}
+    managers = {
+        username: users[f"mgr_{team.lower()}"]
+        for team, usernames in DEMO_SALESPEOPLE.items()
+        for username in usernames
+    }
     east = set(DEMO_SALESPEOPLE["East"])
 
     plans: list[tuple[User | None, Grade]] = []
@@ -377,15 +441,26 @@ def create_demo_customers(users: dict[str, User], now: datetime | None = None,
         path = grade_path(rng, funnel, grade, natural_moves(rng, funnel, grade))
         stagnant = grade.kind == GradeKind.OPEN and (owner is None or rng.random() < 0.18)
         # Pool customers went back to the pool for want of activity: long in their grade.
-        moments = timeline(rng, clock, path, window, stagnant,
-                           days_in_current=rng.randint(65, 150) if owner is None else None)
+        moments = timeline(
+            rng,
+            clock,
+            path,
+            window,
+            stagnant,
+            days_in_current=rng.randint(65, 150) if owner is None else None,
+        )
         entered = moments[-1]
         lost_reason = rng.choice(LOST_REASONS)[0 if company.chinese else 1] if grade == funnel.lost else ""
 
         customer = Customer(
-            **customer_row_fields(company), owner=owner, grade=grade, grade_entered_at=entered,
-            stagnant_from=stagnant_from(grade, entered), lost_reason=lost_reason,
-            created_by=former, created_at=moments[0],
+            **customer_row_fields(company),
+            owner=owner,
+            grade=grade,
+            grade_entered_at=entered,
+            stagnant_from=stagnant_from(grade, entered),
+            lost_reason=lost_reason,
+            created_by=former,
+            created_at=moments[0],
         )
         if owner is None:
             customer.last_activity_at = entered
@@ -406,8 +481,12 @@ def create_demo_customers(users: dict[str, User], now: datetime | None = None,
         orders: list[Order] = []
         if grade == funnel.won:
             how_many = rng.choices([1, 2, 3, 4, 5], [45, 25, 15, 10, 5])[0]
-            orders = [Order(customer=customer, **values) for values in
-                      order_values(rng, customer.expected_value, customer.owner_id, how_many, entered, now)]
+            orders = [
+                Order(customer=customer, **values)
+                for values in order_values(
+                    rng, customer.expected_value, customer.owner_id, how_many, entered, now
+                )
+            ]
             customer.order_count = len(orders)
             customer.lifecycle = Customer.lifecycle_for(len(orders))
             customer.expected_signing_on = orders[0].signed_on
@@ -416,8 +495,14 @@ def create_demo_customers(users: dict[str, User], now: datetime | None = None,
             managers.get(former.username, former) if rng.random() < 0.1 else former for _ in path[1:]
         ]
         notes = [""] + [
-            change_note(rng, path[i - 1], path[i], company.chinese, lost_reason,
-                        orders[0].amount if orders and path[i] == funnel.won else None)
+            change_note(
+                rng,
+                path[i - 1],
+                path[i],
+                company.chinese,
+                lost_reason,
+                orders[0].amount if orders and path[i] == funnel.won else None,
+            )
             for i in range(1, len(path))
         ]
 
@@ -434,14 +519,27 @@ def create_demo_customers(users: dict[str, User], now: datetime | None = None,
         contacts = []
         for role in contact_roles(rng, count, has_dm):
             person = namer.person(company, role)
-            contacts.append(Contact(**contact_row_fields(person),
-                                    created_at=moments[0] + timedelta(days=rng.randint(0, 3))))
+            contacts.append(
+                Contact(
+                    **contact_row_fields(person), created_at=moments[0] + timedelta(days=rng.randint(0, 3))
+                )
+            )
         for contact in contacts:
             contact.created_at = min(contact.created_at, now)
         customer_tags = rng.sample(tags, rng.choice([1, 1, 2])) if rng.random() < 0.3 else []
-        drafts.append(Draft(customer=customer, company=company, path=path, moments=moments,
-                            changed_by=changed_by, notes=notes, contacts=contacts, orders=orders,
-                            tags=customer_tags))
+        drafts.append(
+            Draft(
+                customer=customer,
+                company=company,
+                path=path,
+                moments=moments,
+                changed_by=changed_by,
+                notes=notes,
+                contacts=contacts,
+                orders=orders,
+                tags=customer_tags,
+            )
+        )
 
     # A few salespeople's judgement differs from the grade's default probability.
     candidates = [d.customer for d in drafts if d.customer.owner_id and d.path[-1] in funnel.open[-3:]]
@@ -469,9 +567,17 @@ def spread(rng: random.Random, total: int, slots: int, minimum: int = 0) -> list
 
 def created_history(rows: list[dict], ids: list[int], user_key: str = "created_by_id") -> list[dict]:
     """The "created" audit record of each row, as django-simple-history would write it."""
-    return [{**row, "id": pk, "history_date": row["created_at"], "history_change_reason": "Created",
-             "history_type": "+", "history_user_id": row.get(user_key)}
-            for row, pk in zip(rows, ids, strict=True)]
+    return [
+        {
+            **row,
+            "id": pk,
+            "history_date": row["created_at"],
+            "history_change_reason": "Created",
+            "history_type": "+",
+            "history_user_id": row.get(user_key),
+        }
+        for row, pk in zip(rows, ids, strict=True)
+    ]
 
 
 @dataclass
@@ -525,10 +631,20 @@ def prefetch(items: Iterator, depth: int = 2) -> Iterator:
         worker.join(timeout=5)
 
 
-def generate_customers(*, owners: list[User], count: int, grade_changes: int, orders: int, contacts: int,
-                       rng: random.Random, now: datetime | None = None, batch_size: int = 5000,
-                       pool_share: float = 0.03, history: bool = True,
-                       progress: Callable[[int], None] | None = None) -> dict[str, int]:
+def generate_customers(
+    *,
+    owners: list[User],
+    count: int,
+    grade_changes: int,
+    orders: int,
+    contacts: int,
+    rng: random.Random,
+    now: datetime | None = None,
+    batch_size: int = 5000,
+    pool_share: float = 0.03,
+    history: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, int]:
     """``count`` customers over ``owners`` (a few percent in the pool) in a funnel shape,
     with exactly ``contacts`` contacts, ``grade_changes`` grade changes consistent with
     the current grades and ``orders`` orders on won customers.
@@ -542,14 +658,32 @@ def generate_customers(*, owners: list[User], count: int, grade_changes: int, or
     funnel = Funnel.load()
     start = (Customer.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     tag_ids = [Tag.objects.get_or_create(name=name)[0].pk for name in TAG_NAMES]
-    writers = {model: TableWriter(model, batch_size=batch_size)
-               for model in (Customer, Contact, Order, GradeChange, Customer.tags.through,
-                             Customer.history.model, Contact.history.model, Order.history.model)}
-    plan = _plan_customers(funnel=funnel, owner_ids=[owner.pk for owner in owners], count=count,
-                           grade_changes=grade_changes, orders=orders, contacts=contacts, rng=rng,
-                           pool_share=pool_share)
-    chunks = _customer_chunks(plan=plan, funnel=funnel, rng=rng, now=now, start=start, tag_ids=tag_ids,
-                              batch_size=batch_size)
+    writers = {
+        model: TableWriter(model, batch_size=batch_size)
+        for model in (
+            Customer,
+            Contact,
+            Order,
+            GradeChange,
+            Customer.tags.through,
+            Customer.history.model,
+            Contact.history.model,
+            Order.history.model,
+        )
+    }
+    plan = _plan_customers(
+        funnel=funnel,
+        owner_ids=[owner.pk for owner in owners],
+        count=count,
+        grade_changes=grade_changes,
+        orders=orders,
+        contacts=contacts,
+        rng=rng,
+        pool_share=pool_share,
+    )
+    chunks = _customer_chunks(
+        plan=plan, funnel=funnel, rng=rng, now=now, start=start, tag_ids=tag_ids, batch_size=batch_size
+    )
 
     if connection.vendor == "postgresql":
         # Check foreign keys as each COPY ends, while the next chunk is being built,
@@ -595,20 +729,34 @@ class Plan:
     contacts: list[int]
 
 
-def _plan_customers(*, funnel: Funnel, owner_ids: list[int], count: int, grade_changes: int, orders: int,
-                    contacts: int, rng: random.Random, pool_share: float) -> Plan:
+def _plan_customers(
+    *,
+    funnel: Funnel,
+    owner_ids: list[int],
+    count: int,
+    grade_changes: int,
+    orders: int,
+    contacts: int,
+    rng: random.Random,
+    pool_share: float,
+) -> Plan:
     # 1. Current grades and owners: a funnel shape, owners with uneven books, a small pool.
     grades, weights = zip(*funnel.targets(BENCHMARK_SHAPE), strict=True)
-    targets = [grade for grade, n in zip(grades, allocate(count, list(weights)), strict=True)
-               for _ in range(n)]
+    targets = [
+        grade for grade, n in zip(grades, allocate(count, list(weights)), strict=True) for _ in range(n)
+    ]
     rng.shuffle(targets)
     if orders and funnel.won not in targets and targets:
         targets[0] = funnel.won
     poolable = set(funnel.open[:2]) | {funnel.lost}
     owner_weights = list(accumulate(rng.uniform(0.5, 1.5) for _ in owner_ids))
     pool_odds = pool_share * count / max(1, sum(grade in poolable for grade in targets))
-    owner_of = [None if grade in poolable and rng.random() < pool_odds
-                else rng.choices(owner_ids, cum_weights=owner_weights)[0] for grade in targets]
+    owner_of = [
+        None
+        if grade in poolable and rng.random() < pool_odds
+        else rng.choices(owner_ids, cum_weights=owner_weights)[0]
+        for grade in targets
+    ]
 
     # 2. Moves per customer: the usual path, then stretched or trimmed to exactly ``grade_changes``.
     moves = [natural_moves(rng, funnel, grade) for grade in targets]
@@ -626,12 +774,25 @@ def _plan_customers(*, funnel: Funnel, owner_ids: list[int], count: int, grade_c
     orders_of = [0] * count
     for i, n in zip(won_at, spread(rng, orders, len(won_at), minimum=1), strict=True):
         orders_of[i] = n
-    return Plan(grades=targets, owner_ids=owner_of, moves=moves, orders=orders_of,
-                contacts=spread(rng, contacts, count, minimum=1))
+    return Plan(
+        grades=targets,
+        owner_ids=owner_of,
+        moves=moves,
+        orders=orders_of,
+        contacts=spread(rng, contacts, count, minimum=1),
+    )
 
 
-def _customer_chunks(*, plan: Plan, funnel: Funnel, rng: random.Random, now: datetime, start: int,
-                     tag_ids: list[int], batch_size: int) -> Iterator[Chunk]:
+def _customer_chunks(
+    *,
+    plan: Plan,
+    funnel: Funnel,
+    rng: random.Random,
+    now: datetime,
+    start: int,
+    tag_ids: list[int],
+    batch_size: int,
+) -> Iterator[Chunk]:
     """The rows of ``plan``, ``batch_size`` customers at a time. Pure Python: no queries."""
     today = timezone.localdate(now)
     clock = Clock(now)
@@ -644,18 +805,29 @@ def _customer_chunks(*, plan: Plan, funnel: Funnel, rng: random.Random, now: dat
             grade, owner_id = plan.grades[i], plan.owner_ids[i]
             company = namer.company(cities)
             path = grade_path(rng, funnel, grade, plan.moves[i])
-            moments = timeline(rng, clock, path, 720 if len(path) < 12 else 30 * len(path),
-                               grade.kind == GradeKind.OPEN and rng.random() < 0.2)
+            moments = timeline(
+                rng,
+                clock,
+                path,
+                720 if len(path) < 12 else 30 * len(path),
+                grade.kind == GradeKind.OPEN and rng.random() < 0.2,
+            )
             entered = moments[-1]
             row = customer_row_fields(company)
             row.update(
-                owner_id=owner_id, grade_id=grade.id, grade_entered_at=entered,
+                owner_id=owner_id,
+                grade_id=grade.id,
+                grade_entered_at=entered,
                 weighted_value=weighted_value_of(company.expected_value, grade.probability),
-                stagnant_from=stagnant_from(grade, entered), created_by_id=owner_id, created_at=moments[0],
-                updated_at=now, last_activity_at=max(entered, clock.at(rng, rng.randint(0, 40))) if owner_id
-                else entered, lost_reason="Budget cancelled" if grade is funnel.lost else "",
+                stagnant_from=stagnant_from(grade, entered),
+                created_by_id=owner_id,
+                created_at=moments[0],
+                updated_at=now,
+                last_activity_at=max(entered, clock.at(rng, rng.randint(0, 40))) if owner_id else entered,
+                lost_reason="Budget cancelled" if grade is funnel.lost else "",
                 next_follow_up_on=today + timedelta(days=rng.randint(-10, 30))
-                if owner_id and grade.kind == GradeKind.OPEN else None,
+                if owner_id and grade.kind == GradeKind.OPEN
+                else None,
             )
             position = i - first
             if plan.orders[i]:
@@ -672,9 +844,18 @@ def _customer_chunks(*, plan: Plan, funnel: Funnel, rng: random.Random, now: dat
                     for role in contact_roles(rng, plan.contacts[i], has_dm)
                 ]
             chunk.changes += [
-                (position, {"from_grade_id": path[n - 1].id, "to_grade_id": path[n].id,
-                            "changed_at": moments[n], "changed_by_id": owner_id, "owner_id": owner_id,
-                            "note": "", "days_in_previous": (moments[n] - moments[n - 1]).days})
+                (
+                    position,
+                    {
+                        "from_grade_id": path[n - 1].id,
+                        "to_grade_id": path[n].id,
+                        "changed_at": moments[n],
+                        "changed_by_id": owner_id,
+                        "owner_id": owner_id,
+                        "note": "",
+                        "days_in_previous": (moments[n] - moments[n - 1]).days,
+                    },
+                )
                 for n in range(1, len(path))
             ]
             if rng.random() < 0.1:

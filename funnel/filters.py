@@ -1,4 +1,5 @@
 """Filters of the funnel-management lists, shared by the pages and the API."""
+
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
@@ -23,14 +24,21 @@ def _open_grades(request):
 class PoolFilter(django_filters.FilterSet):
     """The public pool: grade, tier, region and a name / industry search."""
 
-    search = django_filters.CharFilter(method="filter_search", label=_("Search"),
-                                       help_text=_("Name or industry"))
+    search = django_filters.CharFilter(
+        method="filter_search", label=_("Search"), help_text=_("Name or industry")
+    )
     grade = django_filters.ModelChoiceFilter(queryset=_open_grades, label=_("Grade"))
     tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"))
     region = django_filters.CharFilter(field_name="region", lookup_expr="icontains", label=_("Region"))
     ordering = django_filters.OrderingFilter(
-        fields=(("name", "name"), ("grade__order", "grade"), ("tier", "tier"), ("region", "region"),
-                ("expected_value", "expected_value"), ("pooled_at", "pooled_at")),
+        fields=(
+            ("name", "name"),
+            ("grade__order", "grade"),
+            ("tier", "tier"),
+            ("region", "region"),
+            ("expected_value", "expected_value"),
+            ("pooled_at", "pooled_at"),
+        ),
         label=_("Sort"),
     )
 
@@ -51,7 +59,9 @@ class AlertFilter(django_filters.FilterSet):
     grade = django_filters.ModelChoiceFilter(queryset=_open_grades, label=_("Grade"))
     state = django_filters.ChoiceFilter(
         choices=[(TO_ACT_ON, _("To act on")), (SNOOZED, _("Snoozed")), (ALL, _("All stuck customers"))],
-        method="filter_state", label=_("Show"), empty_label=None,
+        method="filter_state",
+        label=_("Show"),
+        empty_label=None,
     )
 
     def filter_state(self, queryset, name, value):

@@ -14,9 +14,13 @@ class ChangeGradeForm(BootstrapMixin, forms.Form):
     someone else is reported as a conflict instead of applied on top of it."""
 
     grade = forms.ModelChoiceField(queryset=Grade.objects.all(), label=_("New grade"), widget=PlainSelect)
-    note = forms.CharField(label=_("Note"), required=False, max_length=2000,
-                           widget=forms.Textarea(attrs={"rows": 2}),
-                           help_text=_("Required when the customer is lost: say why."))
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when the customer is lost: say why."),
+    )
     expected_grade = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, customer=None, **kwargs):
@@ -31,13 +35,21 @@ class ChangeGradeForm(BootstrapMixin, forms.Form):
 
 class OrderForm(BootstrapMixin, forms.Form):
     amount = forms.DecimalField(label=_("Amount (CNY)"), min_value=0, max_digits=14, decimal_places=2)
-    gross_profit = forms.DecimalField(label=_("Gross profit (CNY)"), max_digits=14, decimal_places=2,
-                                      required=False, initial=0)
+    gross_profit = forms.DecimalField(
+        label=_("Gross profit (CNY)"), max_digits=14, decimal_places=2, required=False, initial=0
+    )
     signed_on = forms.DateField(label=_("Signed on"), widget=forms.DateInput(attrs={"type": "date"}))
-    collected_amount = forms.DecimalField(label=_("Collected so far (CNY)"), min_value=0, max_digits=14,
-                                          decimal_places=2, required=False, initial=0)
-    collected_on = forms.DateField(label=_("Collected on"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}))
+    collected_amount = forms.DecimalField(
+        label=_("Collected so far (CNY)"),
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        initial=0,
+    )
+    collected_on = forms.DateField(
+        label=_("Collected on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
 
     def clean(self):
@@ -67,7 +79,8 @@ class PersonChoiceIterator(ModelChoiceIterator):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
         for pk, first_name, last_name, username, team_name in self.queryset.values_list(
-                "pk", "first_name", "last_name", "username", "team__name"):
+            "pk", "first_name", "last_name", "username", "team__name"
+        ):
             yield (pk, _person_label(User.name_from(first_name, last_name, username), team_name))
 
 
@@ -88,10 +101,17 @@ class ReassignForm(BootstrapMixin, forms.Form):
     made meanwhile by someone else is reported as a conflict instead of overwritten."""
 
     owner = OwnerChoiceField(queryset=User.objects.none(), label=_("New owner"))
-    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=_("Recorded in the customer's history and sent to the new owner."))
-    force = forms.BooleanField(label=_("Force past the locked grade (admins)"), required=False,
-                               help_text=_("The reason above is recorded as the written justification."))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Recorded in the customer's history and sent to the new owner."),
+    )
+    force = forms.BooleanField(
+        label=_("Force past the locked grade (admins)"),
+        required=False,
+        help_text=_("The reason above is recorded as the written justification."),
+    )
     expected_owner = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, owners, may_force: bool, **kwargs):
@@ -103,15 +123,20 @@ class ReassignForm(BootstrapMixin, forms.Form):
     @classmethod
     def for_customer(cls, user: User, customer: Customer, data=None) -> "ReassignForm":
         """The form as ``user`` sees it for ``customer``: their colleagues but the owner."""
-        return cls(data, owners=selectors.assignable_owners(user).exclude(pk=customer.owner_id),
-                   may_force=permissions.can_force(user), initial={"expected_owner": customer.owner_id})
+        return cls(
+            data,
+            owners=selectors.assignable_owners(user).exclude(pk=customer.owner_id),
+            may_force=permissions.can_force(user),
+            initial={"expected_owner": customer.owner_id},
+        )
 
 
 class BulkReassignForm(ReassignForm):
     """改派 many: the customers ticked in the list (among those the user may see)."""
 
-    customers = forms.ModelMultipleChoiceField(queryset=Customer.objects.none(), label=_("Customers"),
-                                               widget=forms.CheckboxSelectMultiple)
+    customers = forms.ModelMultipleChoiceField(
+        queryset=Customer.objects.none(), label=_("Customers"), widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, customers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,8 +145,9 @@ class BulkReassignForm(ReassignForm):
 
 
 class ReleaseForm(BootstrapMixin, forms.Form):
-    reason = forms.CharField(label=_("Why does it go back to the pool?"), max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Why does it go back to the pool?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class SnoozeAlertForm(BootstrapMixin, forms.Form):
@@ -132,9 +158,12 @@ class SnoozeAlertForm(BootstrapMixin, forms.Form):
 
 
 class DepartureTeammatesForm(BootstrapMixin, forms.Form):
-    teammates = OwnersChoiceField(queryset=User.objects.none(), label=_("Teammates who take over"),
-                                  widget=forms.CheckboxSelectMultiple,
-                                  help_text=_("The customers are split evenly across them, grade by grade."))
+    teammates = OwnersChoiceField(
+        queryset=User.objects.none(),
+        label=_("Teammates who take over"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The customers are split evenly across them, grade by grade."),
+    )
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,8 +173,12 @@ class DepartureTeammatesForm(BootstrapMixin, forms.Form):
 class DepartureForm(BootstrapMixin, forms.Form):
     """One new-owner choice per customer of the leaver (pre-filled with the proposal)."""
 
-    reason = forms.CharField(label=_("Reason"), max_length=2000, required=False,
-                             help_text=_("Recorded on every reassignment; by default \"Departure of …\"."))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        required=False,
+        help_text=_('Recorded on every reassignment; by default "Departure of …".'),
+    )
     force = forms.BooleanField(label=_("Force customers at locked grades (admins)"), required=False)
 
     def __init__(self, *args, customers, teammates, proposal, may_force: bool, **kwargs):
@@ -159,8 +192,11 @@ class DepartureForm(BootstrapMixin, forms.Form):
             proposed = proposal.get(customer.pk)
             # Added after BootstrapMixin styled the declared fields: styled here.
             self.fields[self.field_name(customer)] = forms.ChoiceField(
-                choices=choices, label=customer.name, initial=str(proposed.pk) if proposed else "",
-                widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+                choices=choices,
+                label=customer.name,
+                initial=str(proposed.pk) if proposed else "",
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
         if not may_force:
             del self.fields["force"]
 
@@ -186,25 +222,41 @@ class DepartureForm(BootstrapMixin, forms.Form):
 
 
 class ConflictForm(BootstrapMixin, forms.Form):
-    name = forms.CharField(label=_("Customer name"), max_length=200, required=False,
-                           help_text=_("As you tried to register it (or give its phone or e-mail)."))
+    name = forms.CharField(
+        label=_("Customer name"),
+        max_length=200,
+        required=False,
+        help_text=_("As you tried to register it (or give its phone or e-mail)."),
+    )
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False, widget=TelInput())
     email = forms.EmailField(label=_("E-mail"), required=False)
-    first_contact_on = forms.DateField(label=_("Your first contact"),
-                                       widget=forms.DateInput(attrs={"type": "date"}))
-    evidence = forms.CharField(label=_("Evidence"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
-                               help_text=_("Who you spoke to, when, what was agreed; "
-                                           "references to e-mails or visits."))
+    first_contact_on = forms.DateField(
+        label=_("Your first contact"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    evidence = forms.CharField(
+        label=_("Evidence"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Who you spoke to, when, what was agreed; references to e-mails or visits."),
+    )
 
 
 class SettleForm(BootstrapMixin, forms.Form):
-    outcome = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, choices=[
-        (ConflictStatus.KEPT, _("Keep: the current owner keeps the customer")),
-        (ConflictStatus.TRANSFERRED, _("Transfer: reassign the customer to the claimant")),
-        (ConflictStatus.SHARED, _("Share: add the claimant's information to the customer as a note")),
-    ])
-    note = forms.CharField(label=_("Note to both salespeople"), max_length=2000, required=False,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    outcome = forms.ChoiceField(
+        label=_("Decision"),
+        widget=forms.RadioSelect,
+        choices=[
+            (ConflictStatus.KEPT, _("Keep: the current owner keeps the customer")),
+            (ConflictStatus.TRANSFERRED, _("Transfer: reassign the customer to the claimant")),
+            (ConflictStatus.SHARED, _("Share: add the claimant's information to the customer as a note")),
+        ],
+    )
+    note = forms.CharField(
+        label=_("Note to both salespeople"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     force = forms.BooleanField(label=_("Force past a locked grade (admins)"), required=False)
 
     def __init__(self, *args, may_force: bool, **kwargs):
@@ -214,7 +266,10 @@ class SettleForm(BootstrapMixin, forms.Form):
 
 
 class SinceForm(forms.Form):
-    since = forms.DateField(label=_("Handovers since"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date",
-                                                          "class": "form-control form-control-sm"},
-                                                   format="%Y-%m-%d"))
+    since = forms.DateField(
+        label=_("Handovers since"),
+        required=False,
+        widget=forms.DateInput(
+            attrs={"type": "date", "class": "form-control form-control-sm"}, format="%Y-%m-%d"
+        ),
+    )

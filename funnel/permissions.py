@@ -3,6 +3,7 @@
 Visibility comes first (``visible_to``); these answer "may this user do that" for
 rows they can see. Managers act within their team tree, admins anywhere.
 """
+
 from crm.models import Customer, User
 
 from .models import ConflictClaim, HandoverTask
@@ -60,8 +61,13 @@ def can_settle(user: User, conflict: ConflictClaim) -> bool:
     """A manager over both salespeople settles a conflict; across teams, an admin does."""
     if user.is_admin:
         return True
-    return (user.is_manager and conflict.claimant_id != user.pk and conflict.holder_id != user.pk
-            and in_tree(user, conflict.claimant) and in_tree(user, conflict.holder))
+    return (
+        user.is_manager
+        and conflict.claimant_id != user.pk
+        and conflict.holder_id != user.pk
+        and in_tree(user, conflict.claimant)
+        and in_tree(user, conflict.holder)
+    )
 
 
 def can_tick(user: User, task: HandoverTask) -> bool:

@@ -4,6 +4,7 @@ Thin: each task takes the ISO date it works for (beat passes none, so the task u
 today's local date, read once at its start) and calls one idempotent service — a
 retry or a second run for the same date changes nothing.
 """
+
 from datetime import date
 
 from celery import shared_task

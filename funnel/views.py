@@ -1,6 +1,7 @@
 """Funnel pages: grades and orders, the funnel summary, and funnel management —
 stagnation alerts, reassignment, handover, departure, the public pool, conflicts and
 the balance view. Thin: a selector reads, a form validates, one service writes."""
+
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
@@ -54,18 +55,27 @@ class ChangeGradeView(View):
             data = form.cleaned_data
             seen = data["expected_grade"] or customer.grade_id  # the grade the page showed
             try:
-                services.change_grade(customer=customer, grade=data["grade"], by=request.user,
-                                      note=data["note"], expected_grade_id=seen)
+                services.change_grade(
+                    customer=customer,
+                    grade=data["grade"],
+                    by=request.user,
+                    note=data["note"],
+                    expected_grade_id=seen,
+                )
             except StaleWrite as error:
                 messages.error(request, error.message)
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
                 if hasattr(error, "error_dict"):  # shown again on the fields at fault
                     request.session[grade_panel_session_key(customer.pk)] = {
-                        "grade": data["grade"].pk, "note": data["note"], "errors": error.message_dict}
+                        "grade": data["grade"].pk,
+                        "note": data["note"],
+                        "errors": error.message_dict,
+                    }
             else:
-                messages.success(request, _("Grade changed to %(grade)s.") % {
-                    "grade": form.cleaned_data["grade"]})
+                messages.success(
+                    request, _("Grade changed to %(grade)s.") % {"grade": form.cleaned_data["grade"]}
+                )
         else:
             messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("crm:customer-detail", pk=customer.pk)
@@ -103,13 +113,17 @@ class FunnelSummaryView(View):
             owner = get_object_or_404(owners, pk=request.GET["owner"])
         rows = selectors.funnel_summary(request.user, owner=owner)
         open_rows = [row for row in rows if row["grade"].is_open]
-        return render(request, "funnel/summary.html", {
-            "rows": rows,
-            "owners": owners if not request.user.is_salesperson else [],
-            "owner": owner,
-            "total_count": sum(row["count"] for row in open_rows),
-            "total_weighted": sum(row["weighted"] for row in open_rows),
-        })
+        return render(
+            request,
+            "funnel/summary.html",
+            {
+                "rows": rows,
+                "owners": owners if not request.user.is_salesperson else [],
+                "owner": owner,
+                "total_count": sum(row["count"] for row in open_rows),
+                "total_weighted": sum(row["weighted"] for row in open_rows),
+            },
+        )
 
 
 # --- Funnel management: helpers ----------------------------------------------------------
@@ -132,8 +146,9 @@ def _query_string(request) -> str:
 
 def _next_url(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -157,14 +172,19 @@ class FilteredListView(ListView):
         return self.request.GET
 
     def get_queryset(self):
-        self.filterset = self.filterset_class(self.filter_data(), request=self.request,
-                                              queryset=self.base_queryset())
+        self.filterset = self.filterset_class(
+            self.filter_data(), request=self.request, queryset=self.base_queryset()
+        )
         return self.filterset.qs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(filterset=self.filterset, query_string=_query_string(self.request),
-                       show_owner=not self.request.user.is_salesperson, today=timezone.localdate())
+        context.update(
+            filterset=self.filterset,
+            query_string=_query_string(self.request),
+            show_owner=not self.request.user.is_salesperson,
+            today=timezone.localdate(),
+        )
         return context
 
 
@@ -198,7 +218,8 @@ class AlertListView(FilteredListView):
         context.update(
             counts=selectors.alert_counts(every, today),
             state=self.filterset.form.cleaned_data.get("state") or AlertFilter.ALL,
-            snooze_form=SnoozeAlertForm(), snooze_min=today + timedelta(days=1),
+            snooze_form=SnoozeAlertForm(),
+            snooze_min=today + timedelta(days=1),
             snooze_max=today + timedelta(days=services.MAX_SNOOZE_DAYS),
             snooze_default=today + timedelta(days=7),
         )
@@ -217,9 +238,14 @@ class SnoozeAlertView(View):
             except ValidationError as error:
                 messages.error(request, _messages_of(error))
             else:
-                messages.success(request, _("%(name)s is snoozed until %(date)s.") % {
-                    "name": alert.customer.name,
-                    "date": date_format(form.cleaned_data["until"], "SHORT_DATE_FORMAT")})
+                messages.success(
+                    request,
+                    _("%(name)s is snoozed until %(date)s.")
+                    % {
+                        "name": alert.customer.name,
+                        "date": date_format(form.cleaned_data["until"], "SHORT_DATE_FORMAT"),
+                    },
+                )
         else:
             messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect(_next_url(request, reverse("funnel:alert-list")))
@@ -250,10 +276,15 @@ class PoolDetailView(View):
 
     def get(self, request, pk):
         customer = get_object_or_404(selectors.pool_customers(request.user), pk=pk)
-        return render(request, "funnel/pool_detail.html", {
-            "customer": customer, "can_claim": permissions.can_claim(request.user),
-            "contact_count": customer.contacts.count(),
-        })
+        return render(
+            request,
+            "funnel/pool_detail.html",
+            {
+                "customer": customer,
+                "can_claim": permissions.can_claim(request.user),
+                "contact_count": customer.contacts.count(),
+            },
+        )
 
 
 class ClaimView(View):
@@ -264,15 +295,21 @@ class ClaimView(View):
         if customer is None:
             if not _is_htmx(request):
                 raise Http404
-            return render(request, "funnel/_pool_row.html",
-                          {"message": _("This customer is no longer in the pool."), "gone": True})
+            return render(
+                request,
+                "funnel/_pool_row.html",
+                {"message": _("This customer is no longer in the pool."), "gone": True},
+            )
         try:
             services.claim_customer(customer=customer, by=request.user)
         except (ValidationError, ReassignConflict) as error:
             message = _messages_of(error)
             if _is_htmx(request):
-                return render(request, "funnel/_pool_row.html",
-                              {"customer": customer, "can_claim": True, "message": message})
+                return render(
+                    request,
+                    "funnel/_pool_row.html",
+                    {"customer": customer, "can_claim": True, "message": message},
+                )
             messages.error(request, message)
             return redirect(_next_url(request, reverse("funnel:pool-list")))
         if _is_htmx(request):
@@ -311,14 +348,18 @@ class ReassignView(View):
     def _customer(self, request, pk):
         customer = get_object_or_404(customers_visible_to(request.user).filter(archived_at=None), pk=pk)
         if not permissions.manages_owners(request.user) or not (
-                request.user.is_admin or permissions.in_tree(request.user, customer.owner)):
+            request.user.is_admin or permissions.in_tree(request.user, customer.owner)
+        ):
             raise PermissionDenied
         return customer
 
     def get(self, request, pk):
         customer = self._customer(request, pk)
-        return render(request, self.template_name,
-                      {"customer": customer, "form": ReassignForm.for_customer(request.user, customer)})
+        return render(
+            request,
+            self.template_name,
+            {"customer": customer, "form": ReassignForm.for_customer(request.user, customer)},
+        )
 
     def post(self, request, pk):
         customer = self._customer(request, pk)
@@ -329,8 +370,13 @@ class ReassignView(View):
             expected = data["expected_owner"] if "expected_owner" in request.POST else customer.owner_id
             try:
                 record = services.reassign_customer(
-                    customer=customer, new_owner=data["owner"], by=request.user, reason=data["reason"],
-                    force=data.get("force", False), expected_owner_id=expected)
+                    customer=customer,
+                    new_owner=data["owner"],
+                    by=request.user,
+                    reason=data["reason"],
+                    force=data.get("force", False),
+                    expected_owner_id=expected,
+                )
             except ReassignConflict as error:
                 form.add_error(None, error.message)
                 status = 409
@@ -340,12 +386,19 @@ class ReassignView(View):
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
-                messages.success(request, ngettext(
-                    "%(name)s reassigned to %(owner)s; %(count)d handover task created.",
-                    "%(name)s reassigned to %(owner)s; %(count)d handover tasks created.",
-                    record.handover_tasks.count(),
-                ) % {"name": customer.name, "owner": data["owner"].display_name,
-                     "count": record.handover_tasks.count()})
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(name)s reassigned to %(owner)s; %(count)d handover task created.",
+                        "%(name)s reassigned to %(owner)s; %(count)d handover tasks created.",
+                        record.handover_tasks.count(),
+                    )
+                    % {
+                        "name": customer.name,
+                        "owner": data["owner"].display_name,
+                        "count": record.handover_tasks.count(),
+                    },
+                )
                 return redirect("crm:customer-detail", pk=customer.pk)
         return render(request, self.template_name, {"customer": customer, "form": form}, status=status)
 
@@ -354,8 +407,12 @@ BULK_LIST_LIMIT = 200
 
 
 def _bulk_form(request, visible, data=None):
-    return BulkReassignForm(data, customers=visible, owners=selectors.assignable_owners(request.user),
-                            may_force=permissions.can_force(request.user))
+    return BulkReassignForm(
+        data,
+        customers=visible,
+        owners=selectors.assignable_owners(request.user),
+        may_force=permissions.can_force(request.user),
+    )
 
 
 class BulkReassignView(View):
@@ -371,7 +428,7 @@ class BulkReassignView(View):
         visible = customers_visible_to(request.user).filter(archived_at=None)
         filterset = CustomerFilter(request.GET, request=request, queryset=visible)
         ordered = filterset.qs.order_by("owner__username", "grade__order", "name", "pk")
-        rows = list(ordered[:BULK_LIST_LIMIT + 1])
+        rows = list(ordered[: BULK_LIST_LIMIT + 1])
         if form is not None:  # sent back with an error: the ticks stay
             ticked = set(form.data.getlist("customers"))
         elif request.GET.get("tick") == "all":  # from the customer list's selection
@@ -379,9 +436,15 @@ class BulkReassignView(View):
         else:
             ticked = set()
         form = form or _bulk_form(request, visible)
-        return {"filterset": filterset, "customers": rows[:BULK_LIST_LIMIT],
-                "capped": len(rows) > BULK_LIST_LIMIT, "form": form, "limit": BULK_LIST_LIMIT,
-                "query_string": request.GET.urlencode(), "ticked": ticked}
+        return {
+            "filterset": filterset,
+            "customers": rows[:BULK_LIST_LIMIT],
+            "capped": len(rows) > BULK_LIST_LIMIT,
+            "form": form,
+            "limit": BULK_LIST_LIMIT,
+            "query_string": request.GET.urlencode(),
+            "ticked": ticked,
+        }
 
     def get(self, request):
         return render(request, self.template_name, self._context(request))
@@ -401,16 +464,27 @@ class BulkReassignView(View):
             else:
                 expected[customer.pk] = int(seen) if seen.isdigit() else None
         try:
-            result = services.reassign(customers=data["customers"], new_owner=data["owner"], by=request.user,
-                                       reason=data["reason"], force=data.get("force", False),
-                                       expected_owners=expected)
+            result = services.reassign(
+                customers=data["customers"],
+                new_owner=data["owner"],
+                by=request.user,
+                reason=data["reason"],
+                force=data.get("force", False),
+                expected_owners=expected,
+            )
         except (ValidationError, PermissionDenied) as error:
             form.add_error(None, _messages_of(error))
             return render(request, self.template_name, self._context(request, form), status=400)
         if result.moved:
-            messages.success(request, ngettext(
-                "%(count)d customer reassigned to %(owner)s.", "%(count)d customers reassigned to %(owner)s.",
-                len(result.moved)) % {"count": len(result.moved), "owner": data["owner"].display_name})
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d customer reassigned to %(owner)s.",
+                    "%(count)d customers reassigned to %(owner)s.",
+                    len(result.moved),
+                )
+                % {"count": len(result.moved), "owner": data["owner"].display_name},
+            )
         for refusal in result.refused:
             messages.warning(request, refusal.message)
         query = request.GET.copy()
@@ -444,14 +518,23 @@ class TickHandoverTaskView(View):
             task = services.tick_handover_task(task=task, by=request.user)
         except ValidationError as error:
             if _is_htmx(request):
-                return render(request, "funnel/_handover_task_row.html",
-                              {"task": task, "message": _messages_of(error), "today": timezone.localdate()})
+                return render(
+                    request,
+                    "funnel/_handover_task_row.html",
+                    {"task": task, "message": _messages_of(error), "today": timezone.localdate()},
+                )
             messages.error(request, _messages_of(error))
         else:
             if _is_htmx(request):
-                return render(request, "funnel/_handover_task_row.html",
-                              {"task": task, "today": timezone.localdate(),
-                               "show_owner": not request.user.is_salesperson})
+                return render(
+                    request,
+                    "funnel/_handover_task_row.html",
+                    {
+                        "task": task,
+                        "today": timezone.localdate(),
+                        "show_owner": not request.user.is_salesperson,
+                    },
+                )
             messages.success(request, _("Handover task done."))
         return redirect(_next_url(request, reverse("funnel:handover-tasks")))
 
@@ -463,13 +546,20 @@ class HandoverProgressView(View):
         _require_manager(request)
         today = timezone.localdate()
         form = SinceForm(request.GET or None)
-        since = (form.cleaned_data.get("since") if form.is_bound and form.is_valid() else None) \
-            or today - timedelta(days=30)
+        since = (
+            form.cleaned_data.get("since") if form.is_bound and form.is_valid() else None
+        ) or today - timedelta(days=30)
         rows = selectors.handover_progress(request.user, since=since, today=today)
-        return render(request, "funnel/handover_progress.html", {
-            "rows": rows, "form": form, "since": since,
-            "totals": {key: sum(row[key] for row in rows) for key in ("done", "open", "overdue")},
-        })
+        return render(
+            request,
+            "funnel/handover_progress.html",
+            {
+                "rows": rows,
+                "form": form,
+                "since": since,
+                "totals": {key: sum(row[key] for row in rows) for key in ("done", "open", "overdue")},
+            },
+        )
 
 
 # --- Departure -------------------------------------------------------------------------------------
@@ -480,8 +570,9 @@ class DepartureListView(View):
 
     def get(self, request):
         _require_manager(request)
-        return render(request, "funnel/departure_list.html",
-                      {"people": selectors.departing_candidates(request.user)})
+        return render(
+            request, "funnel/departure_list.html", {"people": selectors.departing_candidates(request.user)}
+        )
 
 
 class DepartureWizardView(View):
@@ -503,31 +594,52 @@ class DepartureWizardView(View):
         return leaver, candidates, other_teams
 
     def _render_choice(self, request, leaver, teammates_form, customers, other_teams, status=200):
-        return render(request, self.template_name, {
-            "leaver": leaver, "teammates_form": teammates_form, "customers": customers,
-            "other_teams": other_teams,
-        }, status=status)
+        return render(
+            request,
+            self.template_name,
+            {
+                "leaver": leaver,
+                "teammates_form": teammates_form,
+                "customers": customers,
+                "other_teams": other_teams,
+            },
+            status=status,
+        )
 
     def _render_split(self, request, leaver, teammates_form, form, proposal, other_teams, status=200):
         teammates = form.teammates
-        return render(request, self.template_name, {
-            "leaver": leaver, "teammates_form": teammates_form, "teammates": teammates, "form": form,
-            "customers": form.customers, "summary": _split_summary(form.customers, proposal, teammates),
-            "locked_count": sum(1 for customer in form.customers if customer.grade.locked),
-            "other_teams": other_teams,
-        }, status=status)
+        return render(
+            request,
+            self.template_name,
+            {
+                "leaver": leaver,
+                "teammates_form": teammates_form,
+                "teammates": teammates,
+                "form": form,
+                "customers": form.customers,
+                "summary": _split_summary(form.customers, proposal, teammates),
+                "locked_count": sum(1 for customer in form.customers if customer.grade.locked),
+                "other_teams": other_teams,
+            },
+            status=status,
+        )
 
     def get(self, request, pk):
         leaver, candidates, other_teams = self._setup(request, pk)
-        teammates_form = DepartureTeammatesForm(request.GET if "teammates" in request.GET else None,
-                                                candidates=candidates)
+        teammates_form = DepartureTeammatesForm(
+            request.GET if "teammates" in request.GET else None, candidates=candidates
+        )
         customers = selectors.departure_customers(leaver)
         if not (teammates_form.is_bound and teammates_form.is_valid()):
             return self._render_choice(request, leaver, teammates_form, customers, other_teams)
         teammates = list(teammates_form.cleaned_data["teammates"])
         proposal = selectors.propose_split(customers, teammates)
-        form = DepartureForm(customers=customers, teammates=teammates, proposal=proposal,
-                             may_force=permissions.can_force(request.user))
+        form = DepartureForm(
+            customers=customers,
+            teammates=teammates,
+            proposal=proposal,
+            may_force=permissions.can_force(request.user),
+        )
         return self._render_split(request, leaver, teammates_form, form, proposal, other_teams)
 
     def post(self, request, pk):
@@ -536,32 +648,47 @@ class DepartureWizardView(View):
         customers = selectors.departure_customers(leaver)
         if not teammates_form.is_valid():
             return self._render_choice(request, leaver, teammates_form, customers, other_teams, status=400)
-        form = DepartureForm(request.POST, customers=customers, proposal={},
-                             teammates=list(teammates_form.cleaned_data["teammates"]),
-                             may_force=permissions.can_force(request.user))
+        form = DepartureForm(
+            request.POST,
+            customers=customers,
+            proposal={},
+            teammates=list(teammates_form.cleaned_data["teammates"]),
+            may_force=permissions.can_force(request.user),
+        )
         if form.is_valid():
             try:
                 result = services.apply_departure(
-                    leaver=leaver, assignments=form.assignments(), by=request.user,
-                    reason=form.cleaned_data["reason"], force=form.cleaned_data.get("force", False))
+                    leaver=leaver,
+                    assignments=form.assignments(),
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    force=form.cleaned_data.get("force", False),
+                )
             except (ValidationError, PermissionDenied) as error:
                 form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))
             else:
-                messages.success(request, ngettext(
-                    "%(name)s's %(count)d customer was handed over and their access has ended.",
-                    "%(name)s's %(count)d customers were handed over and their access has ended.",
-                    len(result.moved),
-                ) % {"name": leaver.display_name, "count": len(result.moved)})
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(name)s's %(count)d customer was handed over and their access has ended.",
+                        "%(name)s's %(count)d customers were handed over and their access has ended.",
+                        len(result.moved),
+                    )
+                    % {"name": leaver.display_name, "count": len(result.moved)},
+                )
                 return redirect("funnel:departure-list")
         # The split as the manager left it (not a new proposal): the summary keeps their numbers.
-        return self._render_split(request, leaver, teammates_form, form, form.assignments(), other_teams,
-                                  status=400)
+        return self._render_split(
+            request, leaver, teammates_form, form, form.assignments(), other_teams, status=400
+        )
 
 
 def _split_summary(customers, proposal, teammates) -> list[dict]:
     """Per teammate: the proposed count and weighted value, per grade and in total."""
-    rows = {person.pk: {"person": person, "count": 0, "weighted": Decimal(0), "grades": defaultdict(int)}
-            for person in teammates}
+    rows = {
+        person.pk: {"person": person, "count": 0, "weighted": Decimal(0), "grades": defaultdict(int)}
+        for person in teammates
+    }
     for customer in customers:
         person = proposal.get(customer.pk)
         if person is not None and person.pk in rows:
@@ -620,11 +747,14 @@ class ConflictDetailView(View):
         if may_settle and form is None:
             form = SettleForm(may_force=permissions.can_force(request.user))
         return {
-            "conflict": conflict, "form": form if may_settle else None,
+            "conflict": conflict,
+            "form": form if may_settle else None,
             "customer_visible": permissions.in_tree(request.user, conflict.customer.owner),
             "suggestion": selectors.conflict_suggestion(
-                conflict, recent_days=FunnelSettings.load().conflict_recent_days, now=timezone.now())
-            if may_settle else None,
+                conflict, recent_days=FunnelSettings.load().conflict_recent_days, now=timezone.now()
+            )
+            if may_settle
+            else None,
         }
 
     def get(self, request, pk):
@@ -640,8 +770,13 @@ class ConflictDetailView(View):
         if form.is_valid():
             try:
                 data = form.cleaned_data
-                services.settle_conflict(conflict=conflict, by=request.user, outcome=data["outcome"],
-                                         note=data["note"], force=data.get("force", False))
+                services.settle_conflict(
+                    conflict=conflict,
+                    by=request.user,
+                    outcome=data["outcome"],
+                    note=data["note"],
+                    force=data.get("force", False),
+                )
             except ReassignConflict as error:
                 form.add_error(None, error.message)
                 status = 409

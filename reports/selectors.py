@@ -495,8 +495,9 @@ def _stuck_and_new(
         .annotate(
             stuck=no_id,
             **{
-                f"new_{period.kind}": Count("created_at", filter=Q(created_at__gte=period.start_at,
-                                                           created_at__lt=period.end_at))
+                f"new_{period.kind}": Count(
+                    "created_at", filter=Q(created_at__gte=period.start_at, created_at__lt=period.end_at)
+                )
                 for period in periods
             },
         )
@@ -516,8 +517,17 @@ def _per_team(people: list[dict]) -> list[dict]:
     teams: dict = {}
     for entry in people:
         team = entry["person"].team
-        total = teams.setdefault(team, {"team": team, "people": 0, "open": 0, "weighted": ZERO, "stuck": 0,
-                                        "counts": [0] * len(entry["counts"])})
+        total = teams.setdefault(
+            team,
+            {
+                "team": team,
+                "people": 0,
+                "open": 0,
+                "weighted": ZERO,
+                "stuck": 0,
+                "counts": [0] * len(entry["counts"]),
+            },
+        )
         total["people"] += 1
         for key in ("open", "weighted", "stuck"):
             total[key] += entry[key]
@@ -598,11 +608,7 @@ def funnel_dashboard(scope: Scope) -> dict:
     # to that team's dashboard, which lists its people.
     teams = _per_team(people) if scope.kind == "company" else []
 
-    stuck = list(
-        scope_customers(scope)
-        .stuck(now)
-        .order_by("stagnant_from", "pk")[:LIST_LIMIT]
-    )
+    stuck = list(scope_customers(scope).stuck(now).order_by("stagnant_from", "pk")[:LIST_LIMIT])
 
     targets = quota_vs_target(scope, periods=periods, day=day, quota=quota, new_customers=new_customers)
     rate_start, rate_end = trailing_window()
@@ -1279,8 +1285,9 @@ def activity_by_grade(scope: Scope, start: datetime, end: datetime) -> dict:
 
 def _whole(queryset: QuerySet, **aggregate) -> Subquery:
     """``queryset``'s aggregate as a scalar subquery: grouped by a constant, so by nothing."""
-    return Subquery(queryset.order_by().annotate(whole=Value(1)).values("whole").annotate(**aggregate)
-                    .values(*aggregate))
+    return Subquery(
+        queryset.order_by().annotate(whole=Value(1)).values("whole").annotate(**aggregate).values(*aggregate)
+    )
 
 
 def _salespeople_and_sales(scope: Scope, period: Period) -> tuple[int, Decimal]:
@@ -1290,9 +1297,11 @@ def _salespeople_and_sales(scope: Scope, period: Period) -> tuple[int, Decimal]:
     salespeople = _whole(scope_people(scope).filter(role=Role.SALESPERSON), n=Count("pk"))
     orders = Order.objects.filter(scope.q("owner"), signed_on__gte=period.start, signed_on__lt=period.end)
     sales = _whole(orders, total=Sum("amount"))
-    return (User.objects.filter(pk=scope.viewer.pk)
-            .values_list(Coalesce(salespeople, 0), Coalesce(sales, ZERO, output_field=DecimalField()))
-            .get())
+    return (
+        User.objects.filter(pk=scope.viewer.pk)
+        .values_list(Coalesce(salespeople, 0), Coalesce(sales, ZERO, output_field=DecimalField()))
+        .get()
+    )
 
 
 def weekly_report(scope: Scope, monday: date) -> dict:

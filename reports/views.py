@@ -123,7 +123,8 @@ def _scope_choices(request, scope, people: list[User] | None = None) -> dict:
     team_pk = scope.team.pk if scope.team else None
     if people is None:
         rows = selectors.scope_people(selectors.resolve_scope(request.user)).values_list(
-            "pk", "first_name", "last_name", "username")
+            "pk", "first_name", "last_name", "username"
+        )
     else:
         rows = [(person.pk, person.first_name, person.last_name, person.username) for person in people]
     teams = teams_visible_to(request.user)
@@ -132,8 +133,9 @@ def _scope_choices(request, scope, people: list[User] | None = None) -> dict:
     teams = teams.values_list("pk", "name")
     return {
         "scope": scope,
-        "pick_people": [(pk, User.name_from(first, last, username), pk == owner_pk)
-                        for pk, first, last, username in rows],
+        "pick_people": [
+            (pk, User.name_from(first, last, username), pk == owner_pk) for pk, first, last, username in rows
+        ],
         "pick_teams": [(pk, name, pk == team_pk) for pk, name in teams],
     }
 

@@ -1,4 +1,5 @@
 """Serializers convert and validate shape; the services apply the rules."""
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -57,22 +58,54 @@ class ActivitySerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     owner_name = serializers.CharField(source="owner.display_name", read_only=True)
     call_stage = serializers.ChoiceField(choices=CallStage.choices, required=False, allow_null=True)
-    effective = serializers.BooleanField(required=False, allow_null=True, default=None,
-                                         help_text=_("Defaults to whether the contact is a key person; "
-                                                     "always false for a call that was only dialled."))
+    effective = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "Defaults to whether the contact is a key person; always false for a call that was only dialled."
+        ),
+    )
     started_at = serializers.DateTimeField(required=False, help_text=_("Defaults to now."))
-    client_key = serializers.UUIDField(required=False, allow_null=True, write_only=True,
-                                       help_text=_("The idempotency key, if not sent as a header."))
+    client_key = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        write_only=True,
+        help_text=_("The idempotency key, if not sent as a header."),
+    )
     needs_confirming_call = serializers.BooleanField(
-        read_only=True, help_text=_("A fax, or an e-mail with a proposal: confirm it by phone. Logged "
-                                    "without a next follow-up, it is set to the next working day."))
+        read_only=True,
+        help_text=_(
+            "A fax, or an e-mail with a proposal: confirm it by phone. Logged "
+            "without a next follow-up, it is set to the next working day."
+        ),
+    )
 
     class Meta:
         model = Activity
-        fields = ["id", "customer", "customer_name", "owner", "owner_name", "contact", "kind", "started_at",
-                  "duration_minutes", "purpose", "call_stage", "outcome", "effective", "objection",
-                  "proposal_sent", "needs_confirming_call", "next_follow_up_on", "competitor_news", "expense",
-                  "created_at", "client_key"]
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "owner",
+            "owner_name",
+            "contact",
+            "kind",
+            "started_at",
+            "duration_minutes",
+            "purpose",
+            "call_stage",
+            "outcome",
+            "effective",
+            "objection",
+            "proposal_sent",
+            "needs_confirming_call",
+            "next_follow_up_on",
+            "competitor_news",
+            "expense",
+            "created_at",
+            "client_key",
+        ]
         read_only_fields = ["owner", "created_at"]
 
     def __init__(self, *args, **kwargs):
@@ -86,16 +119,29 @@ class PlanItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanItem
-        fields = ["id", "customer", "customer_name", "kind", "area", "starts_at", "ends_at", "purpose",
-                  "note", "done", "activity"]
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "kind",
+            "area",
+            "starts_at",
+            "ends_at",
+            "purpose",
+            "note",
+            "done",
+            "activity",
+        ]
         read_only_fields = ["done", "activity"]
-
 
 
 class PlanAddCustomersSerializer(serializers.Serializer):
     customers = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False,
-        max_length=PLAN_ADD_LIMIT, help_text=_("Ids of customers the caller may see."))
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        allow_empty=False,
+        max_length=PLAN_ADD_LIMIT,
+        help_text=_("Ids of customers the caller may see."),
+    )
     date = serializers.DateField(required=False, help_text=_("The plan's day; default: tomorrow."))
     kind = serializers.ChoiceField(choices=PlanItemKind.choices, default=PlanItemKind.VISIT)
 
@@ -122,8 +168,19 @@ class DailyPlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DailyPlan
-        fields = ["id", "owner", "owner_name", "date", "state", "submitted_at", "reviewed_at", "reviewed_by",
-                  "review_comment", "items", "events"]
+        fields = [
+            "id",
+            "owner",
+            "owner_name",
+            "date",
+            "state",
+            "submitted_at",
+            "reviewed_at",
+            "reviewed_by",
+            "review_comment",
+            "items",
+            "events",
+        ]
         read_only_fields = ["owner", "state", "submitted_at", "reviewed_at", "reviewed_by", "review_comment"]
         # One plan per person and day is the service's business (it opens the existing one).
         validators = []
@@ -135,11 +192,33 @@ class DailyReportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DailyReport
-        fields = ["id", "owner", "owner_name", "date", "state", *FIGURE_FIELDS, *REPORT_EDITABLE_FIELDS,
-                  "first_submitted_at", "submitted_at", "is_late", "reviewed_at", "reviewed_by",
-                  "review_comment", "events"]
-        read_only_fields = ["owner", "state", *FIGURE_FIELDS, "first_submitted_at", "submitted_at", "is_late",
-                            "reviewed_at", "reviewed_by", "review_comment"]
+        fields = [
+            "id",
+            "owner",
+            "owner_name",
+            "date",
+            "state",
+            *FIGURE_FIELDS,
+            *REPORT_EDITABLE_FIELDS,
+            "first_submitted_at",
+            "submitted_at",
+            "is_late",
+            "reviewed_at",
+            "reviewed_by",
+            "review_comment",
+            "events",
+        ]
+        read_only_fields = [
+            "owner",
+            "state",
+            *FIGURE_FIELDS,
+            "first_submitted_at",
+            "submitted_at",
+            "is_late",
+            "reviewed_at",
+            "reviewed_by",
+            "review_comment",
+        ]
         validators = []
 
     def __init__(self, *args, **kwargs):
@@ -162,7 +241,6 @@ class MarketReportSerializer(serializers.ModelSerializer):
         read_only_fields = ["owner", "created_at"]
 
 
-
 class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
@@ -171,8 +249,12 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
-                                required=False, allow_null=True, help_text=_("Leave out to mark all read."))
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        allow_null=True,
+        help_text=_("Leave out to mark all read."),
+    )
 
 
 class MyDayCustomerSerializer(serializers.ModelSerializer):
@@ -180,8 +262,16 @@ class MyDayCustomerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["id", "name", "tier", "grade_code", "last_activity_at", "last_call_at", "last_visit_at",
-                  "next_follow_up_on"]
+        fields = [
+            "id",
+            "name",
+            "tier",
+            "grade_code",
+            "last_activity_at",
+            "last_call_at",
+            "last_visit_at",
+            "next_follow_up_on",
+        ]
         read_only_fields = fields
 
 

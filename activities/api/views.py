@@ -1,5 +1,6 @@
 """API adapters of the daily routine: querysets come from the selectors, writes go
 through the services (their ``PermissionDenied`` answers 403, ``ValidationError`` 400)."""
+
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -30,8 +31,9 @@ from .serializers import (
 )
 
 
-class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                      viewsets.GenericViewSet):
+class ActivityViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Activities of the customers the caller may see; logging one goes through
     ``log_activity`` (a customer the caller cannot see answers 400, nothing is written)."""
 
@@ -45,8 +47,10 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     @extend_schema(
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={201: ActivitySerializer,
-                   200: OpenApiResponse(ActivitySerializer, description="A resend: the first activity.")},
+        responses={
+            201: ActivitySerializer,
+            200: OpenApiResponse(ActivitySerializer, description="A resend: the first activity."),
+        },
     )
     def create(self, request, *args, **kwargs):
         """Log an activity; with an idempotency key, a resend answers 200 with the first row
@@ -60,8 +64,10 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         serializer.is_valid(raise_exception=True)
         data = {**serializer.validated_data, "client_key": key}
         activity = services.log_activity(by=request.user, **data)
-        return Response(self.get_serializer(activity).data,
-                        status=status.HTTP_200_OK if activity.resent else status.HTTP_201_CREATED)
+        return Response(
+            self.get_serializer(activity).data,
+            status=status.HTTP_200_OK if activity.resent else status.HTTP_201_CREATED,
+        )
 
 
 class ObjectionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -108,8 +114,11 @@ class DailyPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Review
     row_name = "plan"
 
     def get_queryset(self):
-        return selectors.plans_visible_to(self.request.user).prefetch_related(
-            "events", "items__customer").order_by("-date", "owner_id")
+        return (
+            selectors.plans_visible_to(self.request.user)
+            .prefetch_related("events", "items__customer")
+            .order_by("-date", "owner_id")
+        )
 
     @transaction.atomic
     def create(self, request, *args, **kwargs):
@@ -129,10 +138,15 @@ class DailyPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Review
         services.add_plan_item(plan=plan, by=request.user, **serializer.validated_data)
         return self._output(plan, status.HTTP_201_CREATED)
 
-    @extend_schema(request=PlanAddCustomersSerializer,
-                   responses={201: PlanAddResultSerializer,
-                              200: OpenApiResponse(PlanAddResultSerializer,
-                                                   description="Every customer was on the plan already.")})
+    @extend_schema(
+        request=PlanAddCustomersSerializer,
+        responses={
+            201: PlanAddResultSerializer,
+            200: OpenApiResponse(
+                PlanAddResultSerializer, description="Every customer was on the plan already."
+            ),
+        },
+    )
     @action(detail=False, methods=["post"], url_path="add-customers", url_name="add-customers")
     def add_customers(self, request):
         """Put customers on the caller's plan of a day (tomorrow by default), each with the
@@ -141,11 +155,16 @@ class DailyPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Review
         serializer = PlanAddCustomersSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        result = services.add_customers_to_plan(by=request.user, customer_ids=data["customers"],
-                                                day=data.get("date") or selectors.next_plan_day(),
-                                                kind=data["kind"])
-        return Response(PlanAddResultSerializer(result, context=self.get_serializer_context()).data,
-                        status=status.HTTP_201_CREATED if result.added else status.HTTP_200_OK)
+        result = services.add_customers_to_plan(
+            by=request.user,
+            customer_ids=data["customers"],
+            day=data.get("date") or selectors.next_plan_day(),
+            kind=data["kind"],
+        )
+        return Response(
+            PlanAddResultSerializer(result, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED if result.added else status.HTTP_200_OK,
+        )
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"items/(?P<item_pk>\d+)", url_name="remove-item")
@@ -183,8 +202,11 @@ class DailyReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Revi
     row_name = "report"
 
     def get_queryset(self):
-        return selectors.reports_visible_to(self.request.user).prefetch_related("events").order_by("-date",
-                                                                                                   "owner_id")
+        return (
+            selectors.reports_visible_to(self.request.user)
+            .prefetch_related("events")
+            .order_by("-date", "owner_id")
+        )
 
     @transaction.atomic
     def create(self, request, *args, **kwargs):
@@ -219,8 +241,9 @@ class DailyReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Revi
         return self._move(request, services.return_report, comment=True)
 
 
-class MarketReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                          viewsets.GenericViewSet):
+class MarketReportViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Market-situation reports and complaints: filing one notifies the manager at once
     (in-app and by e-mail)."""
 
@@ -261,8 +284,9 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     def mark_all_read(self, request):
         serializer = MarkReadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        count = crm_services.mark_notifications_read(user=request.user,
-                                                     ids=serializer.validated_data.get("ids"))
+        count = crm_services.mark_notifications_read(
+            user=request.user, ids=serializer.validated_data.get("ids")
+        )
         return Response({"marked": count})
 
 

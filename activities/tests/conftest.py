@@ -7,4 +7,3 @@ from .factories import ensure_default_catalog
 def default_catalog(db):
     """The seeded objections and cadence rules (a transactional test may have emptied them)."""
     ensure_default_catalog()
-

@@ -19,6 +19,7 @@ from funnel.tests.factories import ensure_default_grades
 def default_grades(db):
     ensure_default_grades()
 
+
 HEADER = "客户名称,联系人,方式,时间,目的,结果,有效拜访,下次跟进日期,费用(元),业务员(用户名)\n"
 
 

@@ -1,4 +1,5 @@
 """The activities API: the same rules and visibility as the pages."""
+
 from datetime import timedelta
 
 import pytest
@@ -25,10 +26,17 @@ def test_logging_a_call_through_the_api(client_as, customer):
     contact = ContactFactory(customer=customer, role=KeyPersonRole.RECOMMENDER)
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
 
-    response = _post(client_as("salesperson"), {
-        "customer": customer.pk, "contact": contact.pk, "kind": "call", "purpose": "order", "call_stage": 3,
-        "next_follow_up_on": tomorrow,
-    })
+    response = _post(
+        client_as("salesperson"),
+        {
+            "customer": customer.pk,
+            "contact": contact.pk,
+            "kind": "call",
+            "purpose": "order",
+            "call_stage": 3,
+            "next_follow_up_on": tomorrow,
+        },
+    )
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -59,17 +67,25 @@ def test_a_contact_of_an_invisible_customer_answers_400(client_as, personas, cus
     mine = CustomerFactory(owner=personas.teammate)
     theirs = ContactFactory(customer=customer)
 
-    response = _post(client_as("teammate"), {"customer": mine.pk, "contact": theirs.pk, "kind": "visit",
-                                             "purpose": "order"})
+    response = _post(
+        client_as("teammate"),
+        {"customer": mine.pk, "contact": theirs.pk, "kind": "visit", "purpose": "order"},
+    )
 
     assert response.status_code == 400
     assert not Activity.objects.exists()
 
 
-@pytest.mark.parametrize("role, expected", [
-    ("salesperson", {"salesperson"}), ("teammate", {"teammate"}), ("manager", {"salesperson", "teammate"}),
-    ("other_manager", set()), ("admin", {"salesperson", "teammate"}),
-])
+@pytest.mark.parametrize(
+    "role, expected",
+    [
+        ("salesperson", {"salesperson"}),
+        ("teammate", {"teammate"}),
+        ("manager", {"salesperson", "teammate"}),
+        ("other_manager", set()),
+        ("admin", {"salesperson", "teammate"}),
+    ],
+)
 def test_the_list_shows_activities_of_visible_customers(client_as, personas, customer, role, expected):
     log_call(customer)
     log_visit(CustomerFactory(owner=personas.teammate))
@@ -86,17 +102,21 @@ def test_the_list_filters_by_channel_and_date(client_as, customer):
     client = client_as("salesperson")
 
     calls = client.get(reverse("activity-list"), {"kind": "call"}).json()["results"]
-    older = client.get(reverse("activity-list"), {
-        "date_to": (timezone.localdate() - timedelta(days=1)).isoformat()}).json()["results"]
+    older = client.get(
+        reverse("activity-list"), {"date_to": (timezone.localdate() - timedelta(days=1)).isoformat()}
+    ).json()["results"]
 
     assert [row["kind"] for row in calls] == ["call"]
     assert [row["kind"] for row in older] == ["visit"]
 
 
-@pytest.mark.parametrize(("method", "url_name", "data"), [
-    ("get", "activity-list", {"customer": 10**20}),
-    ("post", "notification-mark-all-read", {"ids": [10**20]}),
-])
+@pytest.mark.parametrize(
+    ("method", "url_name", "data"),
+    [
+        ("get", "activity-list", {"customer": 10**20}),
+        ("post", "notification-mark-all-read", {"ids": [10**20]}),
+    ],
+)
 def test_an_id_too_large_for_a_database_key_is_a_400_not_a_crash(client_as, personas, method, url_name, data):
     """Found by the API fuzz test: SQLite's driver raised OverflowError (a 500) on such ids."""
     client = client_as("salesperson")

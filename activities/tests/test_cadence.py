@@ -1,4 +1,5 @@
 """Contact cadence per tier: who is due or overdue for a call or a visit."""
+
 from datetime import timedelta
 
 import pytest
@@ -57,14 +58,21 @@ def test_a_normal_customer_called_35_days_ago_is_not_due_for_a_call(personas):
     assert list(selectors.cadence_due_for(personas.salesperson)) == []
 
 
-@pytest.mark.parametrize("tier, call_days, visit_days", [
-    (Tier.PRIORITY, 30, 90), (Tier.NORMAL, 90, 180), (Tier.LOW, 180, 365),
-])
+@pytest.mark.parametrize(
+    "tier, call_days, visit_days",
+    [
+        (Tier.PRIORITY, 30, 90),
+        (Tier.NORMAL, 90, 180),
+        (Tier.LOW, 180, 365),
+    ],
+)
 def test_each_tier_turns_due_just_past_its_rule(personas, tier, call_days, visit_days):
-    inside = _customer(personas.salesperson, tier, called_days_ago=call_days - 1,
-                       visited_days_ago=visit_days - 1)
-    past = _customer(personas.salesperson, tier, called_days_ago=call_days + 1,
-                     visited_days_ago=visit_days + 1)
+    inside = _customer(
+        personas.salesperson, tier, called_days_ago=call_days - 1, visited_days_ago=visit_days - 1
+    )
+    past = _customer(
+        personas.salesperson, tier, called_days_ago=call_days + 1, visited_days_ago=visit_days + 1
+    )
 
     assert _flags(inside) == (False, False)
     assert _flags(past) == (True, True)
@@ -107,16 +115,23 @@ def test_priority_customers_come_first_then_the_longest_neglected(personas):
 def test_archived_and_lost_customers_are_not_due(personas):
     owner = personas.salesperson
     archive_customer(customer=_customer(owner, Tier.PRIORITY), by=owner)
-    change_grade(customer=_customer(owner, Tier.PRIORITY), grade=grade("LOST"), by=owner,
-                 note="Went bankrupt")
+    change_grade(
+        customer=_customer(owner, Tier.PRIORITY), grade=grade("LOST"), by=owner, note="Went bankrupt"
+    )
 
     assert list(selectors.cadence_due_for(owner)) == []
 
 
-@pytest.mark.parametrize("role, sees", [
-    ("salesperson", True), ("manager", True), ("admin", True),
-    ("teammate", False), ("other_manager", False),
-])
+@pytest.mark.parametrize(
+    "role, sees",
+    [
+        ("salesperson", True),
+        ("manager", True),
+        ("admin", True),
+        ("teammate", False),
+        ("other_manager", False),
+    ],
+)
 def test_the_cadence_list_obeys_visibility(personas, role, sees):
     customer = _customer(personas.salesperson, Tier.PRIORITY)
 

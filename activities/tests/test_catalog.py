@@ -1,4 +1,5 @@
 """The seeded objection catalog and its suggested answers (English and Chinese)."""
+
 import importlib
 
 from django.apps import apps
@@ -46,8 +47,9 @@ def test_inactive_objections_are_not_offered(client_as, personas):
     customer = CustomerFactory(owner=personas.salesperson)
     Objection.objects.filter(order=2).update(active=False)
 
-    html = client_as("salesperson").get(reverse("activities:log-activity",
-                                                args=[customer.pk])).content.decode()
+    html = (
+        client_as("salesperson").get(reverse("activities:log-activity", args=[customer.pk])).content.decode()
+    )
     api = client_as("salesperson").get(reverse("objection-list")).json()
 
     assert Objection.objects.get(order=2).name not in html

@@ -3,6 +3,7 @@ approving the same plan (or signing off the same report) in the same instant, or
 manager double-clicking through the API, leave one decision and one history row; the
 other gets a clear refusal. (SQLite serializes writers, so this runs on PostgreSQL
 only; CI sets DATABASE_URL to PostgreSQL.)"""
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -37,9 +38,11 @@ def test_two_reviewers_approving_the_same_plan_at_once_leave_one_approval(person
     plan = submitted_plan(personas.salesperson, CustomerFactory(owner=personas.salesperson))
     seen_by_manager, seen_by_admin = DailyPlan.objects.get(pk=plan.pk), DailyPlan.objects.get(pk=plan.pk)
 
-    outcomes = race(lambda: services.approve_plan(plan=seen_by_manager, by=personas.manager),
-                    lambda: services.approve_plan(plan=seen_by_admin, by=personas.admin),
-                    refusal=ValidationError)
+    outcomes = race(
+        lambda: services.approve_plan(plan=seen_by_manager, by=personas.manager),
+        lambda: services.approve_plan(plan=seen_by_admin, by=personas.admin),
+        refusal=ValidationError,
+    )
 
     assert outcomes == ["refused", "won"]
     assert DailyPlan.objects.get(pk=plan.pk).state == PlanState.APPROVED
@@ -50,9 +53,11 @@ def test_sign_off_and_return_at_once_leave_one_decision(personas):
     report = _submitted_report(personas.salesperson)
     first, second = DailyReport.objects.get(pk=report.pk), DailyReport.objects.get(pk=report.pk)
 
-    outcomes = race(lambda: services.sign_off_report(report=first, by=personas.manager),
-                    lambda: services.return_report(report=second, by=personas.admin, comment="Redo"),
-                    refusal=ValidationError)
+    outcomes = race(
+        lambda: services.sign_off_report(report=first, by=personas.manager),
+        lambda: services.return_report(report=second, by=personas.admin, comment="Redo"),
+        refusal=ValidationError,
+    )
 
     assert outcomes == ["refused", "won"]
     state = DailyReport.objects.get(pk=report.pk).state
@@ -60,20 +65,33 @@ def test_sign_off_and_return_at_once_leave_one_decision(personas):
     assert ReviewEvent.objects.filter(report=report).exclude(to_state=ReportState.SUBMITTED).count() == 1
 
 
-@pytest.mark.parametrize("kind, route, decided, refusal", [
-    ("plan", "dailyplan-approve", PlanState.APPROVED, "Only a submitted plan can be approved."),
-    ("report", "dailyreport-sign-off", ReportState.SIGNED_OFF, "Only a submitted report can be signed off."),
-], ids=["plan", "report"])
-def test_a_double_click_on_approve_through_the_api_leaves_one_approval(personas, kind, route, decided,
-                                                                       refusal):
+@pytest.mark.parametrize(
+    "kind, route, decided, refusal",
+    [
+        ("plan", "dailyplan-approve", PlanState.APPROVED, "Only a submitted plan can be approved."),
+        (
+            "report",
+            "dailyreport-sign-off",
+            ReportState.SIGNED_OFF,
+            "Only a submitted report can be signed off.",
+        ),
+    ],
+    ids=["plan", "report"],
+)
+def test_a_double_click_on_approve_through_the_api_leaves_one_approval(
+    personas, kind, route, decided, refusal
+):
     owner = personas.salesperson
     row = submitted_plan(owner, CustomerFactory(owner=owner)) if kind == "plan" else _submitted_report(owner)
     clicks = []
     for _click in range(2):
         client = Client()
         client.force_login(personas.manager)
-        clicks.append(lambda client=client: client.post(reverse(route, args=[row.pk]), {"comment": "OK"},
-                                                        content_type="application/json"))
+        clicks.append(
+            lambda client=client: client.post(
+                reverse(route, args=[row.pk]), {"comment": "OK"}, content_type="application/json"
+            )
+        )
 
     responses = at_once(*clicks)
 
@@ -82,5 +100,9 @@ def test_a_double_click_on_approve_through_the_api_leaves_one_approval(personas,
     row.refresh_from_db()
     assert (row.state, row.reviewed_by) == (decided, personas.manager)
     assert ReviewEvent.objects.filter(to_state=decided, **{kind: row}).count() == 1
-    assert SecurityEvent.objects.filter(action=Action.APPROVAL, object_type=row._meta.label_lower,
-                                        object_id=str(row.pk)).count() == 1
+    assert (
+        SecurityEvent.objects.filter(
+            action=Action.APPROVAL, object_type=row._meta.label_lower, object_id=str(row.pk)
+        ).count()
+        == 1
+    )

@@ -1,4 +1,5 @@
 """The demo routine: weeks of activities, plans and reports, with late and returned ones."""
+
 import random
 from datetime import timedelta
 from io import StringIO
@@ -38,8 +39,9 @@ def test_the_demo_has_weeks_of_routine_with_late_and_returned_ones(db):
 def test_generated_routine_is_consistent_with_what_logging_would_leave(db):
     """``generate_data`` writes activities, plans and reports set-based; the result must
     be what the services would have produced: dates on the customer, report figures."""
-    call_command("generate_data", customers=150, users=8, teams=2, activities=1500, weeks=4, seed=3,
-                 stdout=StringIO())
+    call_command(
+        "generate_data", customers=150, users=8, teams=2, activities=1500, weeks=4, seed=3, stdout=StringIO()
+    )
 
     assert Activity.objects.count() == 1500
     today = timezone.localdate()
@@ -63,8 +65,9 @@ def test_generated_routine_is_consistent_with_what_logging_would_leave(db):
     assert reports and DailyReport.objects.filter(state=ReportState.SIGNED_OFF).exists()
     for report in reports:
         figures = selectors.day_figures(report.owner, report.date)
-        assert {name: getattr(report, name) for name in FIGURE_FIELDS} == {name: figures[name]
-                                                                            for name in FIGURE_FIELDS}
+        assert {name: getattr(report, name) for name in FIGURE_FIELDS} == {
+            name: figures[name] for name in FIGURE_FIELDS
+        }
         assert report.money_collected == figures["collected"]
     assert not DailyPlan.objects.filter(date=today).exclude(state=PlanState.SUBMITTED).exists()
     assert not DailyPlan.objects.filter(date__lt=today).exclude(state=PlanState.APPROVED).exists()

@@ -1,5 +1,6 @@
 """Escalation: a market-situation report or a complaint reaches the manager at once, in
 the app (the bell) and by e-mail (through the outbox, Celery eager in tests)."""
+
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -20,12 +21,17 @@ def customer(personas):
 
 def _file(by, customer=None, kind=MarketReportKind.COMPLAINT):
     return services.file_market_report(
-        by=by, kind=kind, customer=customer, title="Pallets arrived damaged",
-        body="Three of ten pallets were crushed; the buyer wants a credit note.")
+        by=by,
+        kind=kind,
+        customer=customer,
+        title="Pallets arrived damaged",
+        body="Three of ten pallets were crushed; the buyer wants a credit note.",
+    )
 
 
-def test_a_complaint_notifies_the_manager_in_the_app_and_by_e_mail(personas, customer,
-                                                                    django_capture_on_commit_callbacks):
+def test_a_complaint_notifies_the_manager_in_the_app_and_by_e_mail(
+    personas, customer, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         report = _file(personas.salesperson, customer)
 
@@ -56,16 +62,18 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(personas, django_captur
     assert mail.outbox == []
 
 
-def test_a_sub_team_without_a_manager_escalates_to_the_manager_above(personas,
-                                                                     django_capture_on_commit_callbacks):
+def test_a_sub_team_without_a_manager_escalates_to_the_manager_above(
+    personas, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         _file(personas.sub_salesperson)
 
     assert Notification.objects.get().recipient == personas.manager
 
 
-def test_a_manager_escalates_to_their_own_manager_not_themselves(personas,
-                                                                 django_capture_on_commit_callbacks):
+def test_a_manager_escalates_to_their_own_manager_not_themselves(
+    personas, django_capture_on_commit_callbacks
+):
     head_office = TeamFactory(name="Head office")
     director = UserFactory(username="director", role=Role.MANAGER, team=head_office)
     Team.objects.filter(pk=head_office.pk).update(manager=director)
@@ -97,9 +105,15 @@ def test_an_invisible_customer_cannot_be_named(personas):
 
 def test_the_form_page_files_and_redirects(client_as, personas, customer, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_as("salesperson").post(reverse("activities:market-report-create"), {
-            "kind": "complaint", "customer": customer.pk, "title": "Wrong invoice", "body": "Billed twice.",
-        })
+        response = client_as("salesperson").post(
+            reverse("activities:market-report-create"),
+            {
+                "kind": "complaint",
+                "customer": customer.pk,
+                "title": "Wrong invoice",
+                "body": "Billed twice.",
+            },
+        )
 
     report = MarketReport.objects.get()
     assert response.status_code == 302
@@ -111,12 +125,16 @@ def test_the_api_files_a_report_and_refuses_invisible_customers(client_as, perso
     hidden = CustomerFactory(owner=personas.other_salesperson)
     client = client_as("salesperson")
 
-    refused = client.post(reverse("marketreport-list"), {"kind": "complaint", "customer": hidden.pk,
-                                                         "title": "x",
-                                                         "body": "y"}, content_type="application/json")
-    filed = client.post(reverse("marketreport-list"), {"kind": "market", "title": "Rival opened a depot",
-                                                       "body": "In Suzhou, with 10 % lower prices."},
-                        content_type="application/json")
+    refused = client.post(
+        reverse("marketreport-list"),
+        {"kind": "complaint", "customer": hidden.pk, "title": "x", "body": "y"},
+        content_type="application/json",
+    )
+    filed = client.post(
+        reverse("marketreport-list"),
+        {"kind": "market", "title": "Rival opened a depot", "body": "In Suzhou, with 10 % lower prices."},
+        content_type="application/json",
+    )
 
     assert refused.status_code == 400
     assert filed.status_code == 201
@@ -125,6 +143,7 @@ def test_the_api_files_a_report_and_refuses_invisible_customers(client_as, perso
 
 
 # --- The bell and the notifications page ------------------------------------------------------
+
 
 def test_the_bell_shows_the_unread_count_with_one_count_query(client_as, personas, customer):
     _file(personas.salesperson, customer)
@@ -150,8 +169,9 @@ def test_the_bells_count_query_uses_the_unread_filter(client_as, personas):
 
 def test_htmx_fragments_do_not_count_notifications(client_as, customer):
     with CaptureQueriesContext(connection) as queries:
-        client_as("salesperson").get(reverse("activities:log-activity", args=[customer.pk]),
-                                     HTTP_HX_REQUEST="true")
+        client_as("salesperson").get(
+            reverse("activities:log-activity", args=[customer.pk]), HTTP_HX_REQUEST="true"
+        )
 
     assert not [q for q in queries.captured_queries if "crm_notification" in q["sql"]]
 
@@ -164,8 +184,12 @@ def test_notifications_page_lists_only_mine_and_marks_read(client_as, personas, 
 
     page = manager.get(reverse("activities:notifications"))
     marked = manager.post(reverse("activities:notification-read", args=[mine.pk]))
-    others = manager.post(reverse("activities:notification-read",
-                                  args=[Notification.objects.get(recipient=personas.other_manager).pk]))
+    others = manager.post(
+        reverse(
+            "activities:notification-read",
+            args=[Notification.objects.get(recipient=personas.other_manager).pk],
+        )
+    )
 
     assert [n.pk for n in page.context["notifications"]] == [mine.pk]
     assert marked.status_code == 302
@@ -178,8 +202,9 @@ def test_following_a_notification_marks_it_read_and_opens_its_link(client_as, pe
     report = _file(personas.salesperson, customer)
     notification = Notification.objects.get()
 
-    response = client_as("manager").post(reverse("activities:notification-read", args=[notification.pk]),
-                                         {"follow": "1"})
+    response = client_as("manager").post(
+        reverse("activities:notification-read", args=[notification.pk]), {"follow": "1"}
+    )
 
     assert response.url == reverse("activities:market-report-detail", args=[report.pk])
 

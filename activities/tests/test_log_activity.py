@@ -1,5 +1,6 @@
 """Logging an activity: the customer's contact dates, the rules of a call, visibility,
 and the "my day" row that updates in place (htmx) or redirects (plain POST)."""
+
 from datetime import timedelta
 
 import pytest
@@ -25,25 +26,40 @@ def customer(personas):
 
 def _call_data(**overrides):
     tomorrow = timezone.localdate() + timedelta(days=1)
-    data = {"kind": "call", "purpose": "new_development", "outcome": "Spoke to the buyer",
-            "call_stage": "2", "next_follow_up_on": tomorrow.isoformat(), "effective": "on"}
+    data = {
+        "kind": "call",
+        "purpose": "new_development",
+        "outcome": "Spoke to the buyer",
+        "call_stage": "2",
+        "next_follow_up_on": tomorrow.isoformat(),
+        "effective": "on",
+    }
     data.update(overrides)
     return data
 
 
 # --- The service -------------------------------------------------------------------------
 
+
 def test_a_call_moves_the_customers_last_activity_last_call_and_next_follow_up(customer, personas):
     started = timezone.now() - timedelta(minutes=5)
     follow_up = timezone.localdate() + timedelta(days=3)
 
-    activity = services.log_activity(by=personas.salesperson, customer=customer, kind=ActivityKind.CALL,
-                                     purpose=Purpose.NEW_DEVELOPMENT, started_at=started,
-                                     next_follow_up_on=follow_up)
+    activity = services.log_activity(
+        by=personas.salesperson,
+        customer=customer,
+        kind=ActivityKind.CALL,
+        purpose=Purpose.NEW_DEVELOPMENT,
+        started_at=started,
+        next_follow_up_on=follow_up,
+    )
 
     customer.refresh_from_db()
     assert (customer.last_activity_at, customer.last_call_at, customer.next_follow_up_on) == (
-        started, started, follow_up)
+        started,
+        started,
+        follow_up,
+    )
     assert customer.last_visit_at is None
     assert activity.owner == personas.salesperson
     assert activity.call_stage == CallStage.CONNECTED  # the default stage of a call
@@ -59,8 +75,11 @@ def test_a_visit_moves_the_last_visit(customer):
 
 def test_an_activity_logged_late_never_moves_the_dates_backwards(customer):
     recent = log_call(customer)
-    log_call(customer, started_at=timezone.now() - timedelta(days=10),
-             next_follow_up_on=timezone.localdate() - timedelta(days=5))
+    log_call(
+        customer,
+        started_at=timezone.now() - timedelta(days=10),
+        next_follow_up_on=timezone.localdate() - timedelta(days=5),
+    )
 
     customer.refresh_from_db()
     assert customer.last_call_at == recent.started_at
@@ -69,8 +88,9 @@ def test_an_activity_logged_late_never_moves_the_dates_backwards(customer):
 
 def test_a_call_needs_the_next_follow_up_agreed(customer, personas):
     with pytest.raises(ValidationError) as error:
-        services.log_activity(by=personas.salesperson, customer=customer, kind=ActivityKind.CALL,
-                              purpose=Purpose.SERVICE)
+        services.log_activity(
+            by=personas.salesperson, customer=customer, kind=ActivityKind.CALL, purpose=Purpose.SERVICE
+        )
 
     assert "next_follow_up_on" in error.value.message_dict
     assert not Activity.objects.exists()
@@ -78,8 +98,13 @@ def test_a_call_needs_the_next_follow_up_agreed(customer, personas):
 
 def test_only_calls_have_a_call_stage(customer, personas):
     with pytest.raises(ValidationError) as error:
-        services.log_activity(by=personas.salesperson, customer=customer, kind=ActivityKind.VISIT,
-                              purpose=Purpose.SERVICE, call_stage=CallStage.DIALLED)
+        services.log_activity(
+            by=personas.salesperson,
+            customer=customer,
+            kind=ActivityKind.VISIT,
+            purpose=Purpose.SERVICE,
+            call_stage=CallStage.DIALLED,
+        )
 
     assert "call_stage" in error.value.message_dict
 
@@ -89,14 +114,23 @@ def test_the_call_funnel_stages_are_recorded(customer):
         log_call(customer, call_stage=stage)
 
     counts = {stage: Activity.objects.filter(call_stage__gte=stage).count() for stage in CallStage}
-    assert counts == {CallStage.DIALLED: 4, CallStage.CONNECTED: 3, CallStage.APPOINTMENT: 2,
-                      CallStage.PRESENTATION: 1}
+    assert counts == {
+        CallStage.DIALLED: 4,
+        CallStage.CONNECTED: 3,
+        CallStage.APPOINTMENT: 2,
+        CallStage.PRESENTATION: 1,
+    }
 
 
-@pytest.mark.parametrize("role, effective", [
-    (KeyPersonRole.DECISION_MAKER, True), (KeyPersonRole.RECOMMENDER, True),
-    (KeyPersonRole.INFLUENCER, False), (KeyPersonRole.USER, False),
-])
+@pytest.mark.parametrize(
+    "role, effective",
+    [
+        (KeyPersonRole.DECISION_MAKER, True),
+        (KeyPersonRole.RECOMMENDER, True),
+        (KeyPersonRole.INFLUENCER, False),
+        (KeyPersonRole.USER, False),
+    ],
+)
 def test_effective_defaults_to_whether_the_contact_is_a_key_person(customer, role, effective):
     contact = ContactFactory(customer=customer, role=role)
 
@@ -149,10 +183,15 @@ def test_the_manager_may_log_on_a_team_customer_and_is_credited(customer, person
 
 def test_logging_ticks_the_days_plan_items_for_that_customer(customer, personas):
     plan = services.open_plan(by=personas.salesperson, day=timezone.localdate())
-    item = services.add_plan_item(plan=plan, by=personas.salesperson, customer=customer,
-                                  purpose=Purpose.SERVICE)
-    other = services.add_plan_item(plan=plan, by=personas.salesperson, purpose=Purpose.SERVICE,
-                                   customer=CustomerFactory(owner=personas.salesperson))
+    item = services.add_plan_item(
+        plan=plan, by=personas.salesperson, customer=customer, purpose=Purpose.SERVICE
+    )
+    other = services.add_plan_item(
+        plan=plan,
+        by=personas.salesperson,
+        purpose=Purpose.SERVICE,
+        customer=CustomerFactory(owner=personas.salesperson),
+    )
 
     activity = log_visit(customer)
 
@@ -163,6 +202,7 @@ def test_logging_ticks_the_days_plan_items_for_that_customer(customer, personas)
 
 
 # --- The pages ------------------------------------------------------------------------------
+
 
 def test_the_short_form_comes_as_a_fragment_with_the_objection_answers(client_as, customer):
     ContactFactory(customer=customer, role=KeyPersonRole.DECISION_MAKER, name="Ms Lin")
@@ -197,8 +237,10 @@ def test_htmx_errors_come_back_in_the_form_with_what_was_typed(client_as, custom
     url = reverse("activities:log-activity", args=[customer.pk])
 
     response = client_as("salesperson").post(
-        url, {**_call_data(next_follow_up_on=""), "outcome": "Asked for a brochure",
-              "row": "follow-7"}, **HTMX)
+        url,
+        {**_call_data(next_follow_up_on=""), "outcome": "Asked for a brochure", "row": "follow-7"},
+        **HTMX,
+    )
 
     assert response.status_code == 422
     assert response["HX-Retarget"] == "#slot-follow-7"

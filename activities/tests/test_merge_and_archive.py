@@ -1,5 +1,6 @@
 """Merging two customers, archiving and restoring one carry their activities, plan items
 and escalations along (``crm.services.merge_customers`` re-points every foreign key)."""
+
 from datetime import timedelta
 
 from django.utils import timezone
@@ -18,12 +19,16 @@ def test_merging_moves_activities_plan_items_and_escalations_to_the_kept_custome
     merge = CustomerFactory(owner=owner, name="Eastwind Shanghai Branch")
     kept_call = log_call(keep, started_at=timezone.now() - timedelta(days=3))
     merged_visit = log_visit(merge, started_at=timezone.now() - timedelta(days=2))
-    merged_call = log_call(merge, started_at=timezone.now() - timedelta(hours=1),
-                           next_follow_up_on=timezone.localdate() + timedelta(days=1))
+    merged_call = log_call(
+        merge,
+        started_at=timezone.now() - timedelta(hours=1),
+        next_follow_up_on=timezone.localdate() + timedelta(days=1),
+    )
     plan = services.open_plan(by=owner, day=timezone.localdate() + timedelta(days=1))
     item = services.add_plan_item(plan=plan, by=owner, customer=merge, purpose=Purpose.ORDER)
-    escalation = services.file_market_report(by=owner, kind="complaint", customer=merge, title="Late",
-                                             body="x")
+    escalation = services.file_market_report(
+        by=owner, kind="complaint", customer=merge, title="Late", body="x"
+    )
 
     merge_customers(keep=keep, merge=merge, by=personas.manager)
 
@@ -37,7 +42,10 @@ def test_merging_moves_activities_plan_items_and_escalations_to_the_kept_custome
     assert keep.last_activity_at == merged_call.started_at
     assert keep.next_follow_up_on == merged_call.next_follow_up_on  # the earlier of the two agreed
     assert [a.pk for a in selectors.customer_activities(keep, 10)] == [
-        merged_call.pk, merged_visit.pk, kept_call.pk]
+        merged_call.pk,
+        merged_visit.pk,
+        kept_call.pk,
+    ]
 
 
 def test_archiving_and_restoring_keep_the_activities(personas):

@@ -1,5 +1,6 @@
-""""My day", the start page, and the lists: what they show, in which order, and a number
+""" "My day", the start page, and the lists: what they show, in which order, and a number
 of SQL queries that does not grow with the data."""
+
 import itertools
 from datetime import timedelta
 
@@ -104,14 +105,21 @@ def test_logging_from_a_row_takes_it_out_of_the_follow_ups(client_as, personas):
 
 def test_handover_tasks_and_alerts_are_on_my_day_and_a_call_completes_the_task(client_as, personas):
     customer = CustomerFactory(owner=personas.teammate, name="Handed Over Co")
-    HandoverStep.objects.create(grade=customer.grade, kind=HandoverKind.PHONE, due_in_days=5,
-                                description="Call within 5 days")
-    reassign_customer(customer=customer, new_owner=personas.salesperson, by=personas.manager,
-                      reason="Rebalance")
+    HandoverStep.objects.create(
+        grade=customer.grade, kind=HandoverKind.PHONE, due_in_days=5, description="Call within 5 days"
+    )
+    reassign_customer(
+        customer=customer, new_owner=personas.salesperson, by=personas.manager, reason="Rebalance"
+    )
     stuck = CustomerFactory(owner=personas.salesperson, name="Stuck Co")
-    StagnationAlert.objects.create(customer=stuck, grade=stuck.grade, owner=personas.salesperson,
-                                   grade_entered_at=stuck.grade_entered_at, raised_on=TODAY(),
-                                   stagnant_from=timezone.now() - timedelta(days=2))
+    StagnationAlert.objects.create(
+        customer=stuck,
+        grade=stuck.grade,
+        owner=personas.salesperson,
+        grade_entered_at=stuck.grade_entered_at,
+        raised_on=TODAY(),
+        stagnant_from=timezone.now() - timedelta(days=2),
+    )
     client = client_as("salesperson")
 
     html = client.get(reverse("home")).content.decode()
@@ -119,8 +127,9 @@ def test_handover_tasks_and_alerts_are_on_my_day_and_a_call_completes_the_task(c
 
     assert 'data-testid="block-handover"' in html and "Call within 5 days" in html
     assert 'data-testid="block-alerts"' in html and "Stuck Co" in html
-    assert not HandoverTask.objects.filter(customer=customer, owner=personas.salesperson,
-                                           kind=HandoverKind.PHONE, status=HandoverStatus.OPEN).exists()
+    assert not HandoverTask.objects.filter(
+        customer=customer, owner=personas.salesperson, kind=HandoverKind.PHONE, status=HandoverStatus.OPEN
+    ).exists()
     assert "Call within 5 days" not in client.get(reverse("home")).content.decode()
 
 
@@ -177,28 +186,33 @@ def test_my_day_queries_do_not_grow(client_as, personas, role, django_assert_max
         assert client.get(reverse("home")).status_code == 200
 
 
-@pytest.mark.parametrize("url_name, query", [
-    ("activities:activity-list", {}),
-    ("activities:activity-list", {"kind": "call", "ordering": "customer"}),
-    ("activity-list", {}),
-    ("dailyplan-list", {}),
-    ("dailyreport-list", {}),
-    ("marketreport-list", {}),
-    ("notification-list", {}),
-    ("my-day", {}),
-    ("activities:plans", {}),
-    ("activities:market-report-list", {}),
-    ("activities:notifications", {}),
-])
-def test_lists_keep_a_constant_number_of_queries(client_as, personas, url_name, query,
-                                                 django_assert_max_num_queries):
+@pytest.mark.parametrize(
+    "url_name, query",
+    [
+        ("activities:activity-list", {}),
+        ("activities:activity-list", {"kind": "call", "ordering": "customer"}),
+        ("activity-list", {}),
+        ("dailyplan-list", {}),
+        ("dailyreport-list", {}),
+        ("marketreport-list", {}),
+        ("notification-list", {}),
+        ("my-day", {}),
+        ("activities:plans", {}),
+        ("activities:market-report-list", {}),
+        ("activities:notifications", {}),
+    ],
+)
+def test_lists_keep_a_constant_number_of_queries(
+    client_as, personas, url_name, query, django_assert_max_num_queries
+):
     manager = client_as("manager")
 
     def grow(count, days_ahead):
         for person in (personas.salesperson, personas.teammate):
             customers = _fill(person, count)
-            services.file_market_report(by=person, kind="market", title="News", body="Prices up",
-                                        customer=customers[0])
+            services.file_market_report(
+                by=person, kind="market", title="News", body="Prices up", customer=customers[0]
+            )
             plan = services.open_plan(by=person, day=TODAY() + timedelta(days=days_ahead))
             services.add_plan_item(plan=plan, by=person, customer=customers[-1], purpose=Purpose.ORDER)
             services.submit_plan(plan=plan, by=person)

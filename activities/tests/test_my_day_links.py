@@ -1,4 +1,4 @@
-""""My day"'s rows link to the customer and to logging an activity, from URLs the view
+""" "My day"'s rows link to the customer and to logging an activity, from URLs the view
 reverses once per page (activities.views._label_rows), not twice per row."""
 
 from django.urls import reverse

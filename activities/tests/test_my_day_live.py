@@ -1,6 +1,7 @@
-""""My day" stays live (issue 16: 8): an inline log answers, out of band, today's counts,
+""" "My day" stays live (issue 16: 8): an inline log answers, out of band, today's counts,
 the due blocks' counts and the customer's other rows (the plan item done, a due row
 updated or removed), so nothing needs a reload."""
+
 from datetime import timedelta
 
 from django.urls import reverse
@@ -16,15 +17,24 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 def _overdue(customer: Customer, **fields) -> Customer:
     Customer.objects.filter(pk=customer.pk).update(
-        next_follow_up_on=timezone.localdate() - timedelta(days=2), **fields)
+        next_follow_up_on=timezone.localdate() - timedelta(days=2), **fields
+    )
     return customer
 
 
 def _log_call(client, customer, row, **extra):
-    return client.post(reverse("activities:log-activity", args=[customer.pk]), {
-        "row": row, "kind": "call", "purpose": "service", "call_stage": "2",
-        "next_follow_up_on": (timezone.localdate() + timedelta(days=7)).isoformat(), **extra,
-    }, **HTMX)
+    return client.post(
+        reverse("activities:log-activity", args=[customer.pk]),
+        {
+            "row": row,
+            "kind": "call",
+            "purpose": "service",
+            "call_stage": "2",
+            "next_follow_up_on": (timezone.localdate() + timedelta(days=7)).isoformat(),
+            **extra,
+        },
+        **HTMX,
+    )
 
 
 def test_an_inline_log_updates_the_counts_the_plan_item_and_the_other_rows(client_as, personas):
@@ -39,11 +49,16 @@ def test_an_inline_log_updates_the_counts_the_plan_item_and_the_other_rows(clien
     client = client_as("salesperson")
 
     page = client.get(reverse("home")).content.decode()
-    first = _log_call(client, customer, f"follow-{customer.pk}", myday="1",
-                      rows=[f"plan-{item.pk}", f"cadence-{customer.pk}", "not a row",
-                            f"follow-{customer.pk}"])
-    second = _log_call(client, called_only, f"follow-{called_only.pk}", myday="1",
-                       rows=[f"cadence-{called_only.pk}"])
+    first = _log_call(
+        client,
+        customer,
+        f"follow-{customer.pk}",
+        myday="1",
+        rows=[f"plan-{item.pk}", f"cadence-{customer.pk}", "not a row", f"follow-{customer.pk}"],
+    )
+    second = _log_call(
+        client, called_only, f"follow-{called_only.pk}", myday="1", rows=[f"cadence-{called_only.pk}"]
+    )
 
     assert 'id="day-progress"' in page and 'id="follow-count"' in page
     html = first.content.decode()
@@ -71,8 +86,9 @@ def test_without_my_day_the_logged_row_comes_alone(client_as, personas):
     assert "data-logged" in html and "hx-swap-oob" not in html
 
 
-def test_the_live_answer_keeps_its_queries_whatever_the_rows(client_as, personas,
-                                                             django_assert_max_num_queries):
+def test_the_live_answer_keeps_its_queries_whatever_the_rows(
+    client_as, personas, django_assert_max_num_queries
+):
     owner = personas.salesperson
     client = client_as("salesperson")
     plan = services.open_plan(by=owner, day=timezone.localdate())
@@ -80,8 +96,13 @@ def test_the_live_answer_keeps_its_queries_whatever_the_rows(client_as, personas
     def log_one(name):
         customer = _overdue(CustomerFactory(owner=owner, name=name))
         item = services.add_plan_item(plan=plan, by=owner, customer=customer, purpose=Purpose.SERVICE)
-        return lambda: _log_call(client, customer, f"follow-{customer.pk}", myday="1",
-                                 rows=[f"plan-{item.pk}", f"cadence-{customer.pk}"])
+        return lambda: _log_call(
+            client,
+            customer,
+            f"follow-{customer.pk}",
+            myday="1",
+            rows=[f"plan-{item.pk}", f"cadence-{customer.pk}"],
+        )
 
     small = log_one("First")
     with django_assert_max_num_queries(60) as first:

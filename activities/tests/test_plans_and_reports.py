@@ -1,5 +1,6 @@
 """The daily plan and the daily report: who may move them, which moves are legal, and
 what the pages and the API answer when a move is refused (400 / 403, never 500)."""
+
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -45,6 +46,7 @@ def _report(user, day=None):
 
 # --- Plans: the state machine -----------------------------------------------------------
 
+
 def test_a_plan_goes_draft_submitted_approved_with_its_history(personas, customer):
     draft = services.open_plan(by=personas.salesperson, day=timezone.localdate())
     services.add_plan_item(plan=draft, by=personas.salesperson, customer=customer, purpose=Purpose.ORDER)
@@ -55,17 +57,25 @@ def test_a_plan_goes_draft_submitted_approved_with_its_history(personas, custome
 
     draft.refresh_from_db()
     assert (draft.state, draft.reviewed_by, draft.review_comment) == (
-        PlanState.APPROVED, personas.manager, "Good")
+        PlanState.APPROVED,
+        personas.manager,
+        "Good",
+    )
     assert [(e.from_state, e.to_state, e.by) for e in draft.events.all()] == [
-        ("draft", "submitted", personas.salesperson), ("submitted", "approved", personas.manager)]
+        ("draft", "submitted", personas.salesperson),
+        ("submitted", "approved", personas.manager),
+    ]
 
 
 def test_a_returned_plan_can_be_edited_and_resubmitted(personas, customer, plan):
     services.return_plan(plan=plan, by=personas.manager, comment="Visit the A customers first")
 
-    services.add_plan_item(plan=plan, by=personas.salesperson,
-                           customer=CustomerFactory(owner=personas.salesperson),
-                           purpose=Purpose.SERVICE)
+    services.add_plan_item(
+        plan=plan,
+        by=personas.salesperson,
+        customer=CustomerFactory(owner=personas.salesperson),
+        purpose=Purpose.SERVICE,
+    )
     services.submit_plan(plan=plan, by=personas.salesperson)
 
     plan.refresh_from_db()
@@ -162,12 +172,14 @@ def test_only_visible_customers_go_on_a_plan(personas):
     someone_elses = CustomerFactory(owner=personas.teammate)
 
     with pytest.raises(ValidationError):
-        services.add_plan_item(plan=draft, by=personas.salesperson, customer=someone_elses,
-                               purpose=Purpose.SERVICE)
+        services.add_plan_item(
+            plan=draft, by=personas.salesperson, customer=someone_elses, purpose=Purpose.SERVICE
+        )
     assert not draft.items.exists()
 
 
 # --- Plans: who may move them ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", ["manager", "admin", "teammate"])
 def test_only_the_owner_submits_or_edits(personas, customer, role):
@@ -180,8 +192,9 @@ def test_only_the_owner_submits_or_edits(personas, customer, role):
         services.add_plan_item(plan=draft, by=personas.user(role), customer=customer, purpose=Purpose.SERVICE)
 
 
-@pytest.mark.parametrize("role", ["salesperson", "teammate", "sub_salesperson", "other_manager",
-                                  "other_salesperson"])
+@pytest.mark.parametrize(
+    "role", ["salesperson", "teammate", "sub_salesperson", "other_manager", "other_salesperson"]
+)
 def test_only_the_owners_manager_or_an_admin_reviews(personas, plan, role):
     with pytest.raises(PermissionDenied):
         services.approve_plan(plan=plan, by=personas.user(role))
@@ -222,9 +235,17 @@ def test_a_sub_team_manager_reviews_their_team_but_not_the_parent(personas):
 
 # --- Plans: pages and API answer 400 / 403 / 404, never 500 -----------------------------------
 
-@pytest.mark.parametrize("role, status", [
-    ("salesperson", 403), ("teammate", 404), ("other_manager", 404), ("manager", 302), ("admin", 302),
-])
+
+@pytest.mark.parametrize(
+    "role, status",
+    [
+        ("salesperson", 403),
+        ("teammate", 404),
+        ("other_manager", 404),
+        ("manager", 302),
+        ("admin", 302),
+    ],
+)
 def test_the_approve_page_action_per_role(client_as, plan, role, status):
     response = client_as(role).post(reverse("activities:plan-approve", args=[plan.pk]))
 
@@ -250,8 +271,9 @@ def test_returning_without_a_comment_in_the_browser_answers_400(client_as, plan)
 
 
 def test_htmx_review_answers_the_persons_approvals_row(client_as, personas, plan):
-    response = client_as("manager").post(reverse("activities:plan-approve", args=[plan.pk]),
-                                         HTTP_HX_REQUEST="true")
+    response = client_as("manager").post(
+        reverse("activities:plan-approve", args=[plan.pk]), HTTP_HX_REQUEST="true"
+    )
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -260,18 +282,25 @@ def test_htmx_review_answers_the_persons_approvals_row(client_as, personas, plan
 
 
 def test_htmx_return_without_comment_answers_422_with_the_error_in_the_row(client_as, personas, plan):
-    response = client_as("manager").post(reverse("activities:plan-return", args=[plan.pk]), {"comment": ""},
-                                         HTTP_HX_REQUEST="true")
+    response = client_as("manager").post(
+        reverse("activities:plan-return", args=[plan.pk]), {"comment": ""}, HTTP_HX_REQUEST="true"
+    )
 
     assert response.status_code == 422
     assert "Say why the plan is returned." in response.content.decode()
 
 
-@pytest.mark.parametrize("action, role, status", [
-    ("dailyplan-approve", "manager", 200), ("dailyplan-approve", "salesperson", 403),
-    ("dailyplan-approve", "other_manager", 404), ("dailyplan-return", "manager", 400),
-    ("dailyplan-submit", "salesperson", 400), ("dailyplan-submit", "manager", 403),
-])
+@pytest.mark.parametrize(
+    "action, role, status",
+    [
+        ("dailyplan-approve", "manager", 200),
+        ("dailyplan-approve", "salesperson", 403),
+        ("dailyplan-approve", "other_manager", 404),
+        ("dailyplan-return", "manager", 400),
+        ("dailyplan-submit", "salesperson", 400),
+        ("dailyplan-submit", "manager", 403),
+    ],
+)
 def test_api_moves_answer_200_400_403_404(client_as, plan, action, role, status):
     response = client_as(role).post(reverse(action, args=[plan.pk]), {}, content_type="application/json")
 
@@ -281,11 +310,22 @@ def test_api_moves_answer_200_400_403_404(client_as, plan, action, role, status)
 def test_api_creates_a_plan_with_items_in_one_go(client_as, personas, customer):
     day = (timezone.localdate() + timedelta(days=1)).isoformat()
 
-    response = client_as("salesperson").post(reverse("dailyplan-list"), {
-        "date": day, "items": [{"customer": customer.pk, "kind": "visit", "purpose": "order",
-                                "starts_at": "09:00",
-                                "ends_at": "10:30"}],
-    }, content_type="application/json")
+    response = client_as("salesperson").post(
+        reverse("dailyplan-list"),
+        {
+            "date": day,
+            "items": [
+                {
+                    "customer": customer.pk,
+                    "kind": "visit",
+                    "purpose": "order",
+                    "starts_at": "09:00",
+                    "ends_at": "10:30",
+                }
+            ],
+        },
+        content_type="application/json",
+    )
 
     assert response.status_code == 201, response.content
     assert response.json()["items"][0]["customer_name"] == customer.name
@@ -295,9 +335,14 @@ def test_api_creates_a_plan_with_items_in_one_go(client_as, personas, customer):
 def test_api_refuses_a_plan_item_for_an_invisible_customer_and_writes_nothing(client_as, personas):
     hidden = CustomerFactory(owner=personas.other_salesperson)
 
-    response = client_as("salesperson").post(reverse("dailyplan-list"), {
-        "date": timezone.localdate().isoformat(), "items": [{"customer": hidden.pk, "purpose": "order"}],
-    }, content_type="application/json")
+    response = client_as("salesperson").post(
+        reverse("dailyplan-list"),
+        {
+            "date": timezone.localdate().isoformat(),
+            "items": [{"customer": hidden.pk, "purpose": "order"}],
+        },
+        content_type="application/json",
+    )
 
     assert response.status_code == 400
     assert not DailyPlan.objects.exists()
@@ -305,18 +350,25 @@ def test_api_refuses_a_plan_item_for_an_invisible_customer_and_writes_nothing(cl
 
 # --- Reports ----------------------------------------------------------------------------------
 
+
 def test_a_report_is_filled_in_from_the_days_records(personas, customer):
     owner = personas.salesperson
     plan = services.open_plan(by=owner, day=timezone.localdate())
     services.add_plan_item(plan=plan, by=owner, customer=customer, purpose=Purpose.SERVICE)
-    services.add_plan_item(plan=plan, by=owner, customer=CustomerFactory(owner=owner),
-                           purpose=Purpose.SERVICE)
+    services.add_plan_item(
+        plan=plan, by=owner, customer=CustomerFactory(owner=owner), purpose=Purpose.SERVICE
+    )
     log_call(customer, call_stage=1, expense=Decimal("12.50"))
     log_call(customer, competitor_news="Rival cut prices 5 %")
     log_visit(customer, effective=True, expense=Decimal("80"))
     log_visit(CustomerFactory(owner=personas.teammate), by=personas.teammate)  # someone else's day
-    OrderFactory(customer=customer, amount=Decimal("50000"), signed_on=timezone.localdate(),
-                 collected_amount=Decimal("20000"), collected_on=timezone.localdate())
+    OrderFactory(
+        customer=customer,
+        amount=Decimal("50000"),
+        signed_on=timezone.localdate(),
+        collected_amount=Decimal("20000"),
+        collected_on=timezone.localdate(),
+    )
 
     report = _report(owner)
 
@@ -324,7 +376,10 @@ def test_a_report_is_filled_in_from_the_days_records(personas, customer):
     assert report.expenses == Decimal("92.50")
     assert (report.plan_items_planned, report.plan_items_done) == (2, 1)
     assert (report.orders_count, report.orders_amount, report.money_collected) == (
-        1, Decimal("50000"), Decimal("20000"))
+        1,
+        Decimal("50000"),
+        Decimal("20000"),
+    )
     assert "Rival cut prices 5 %" in report.competitor_info
 
 
@@ -396,9 +451,15 @@ def _at(hour, minute=0, day=DAY):
     return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
 
 
-@pytest.mark.parametrize("submitted_at, late", [
-    (_at(20, 59), False), (_at(21, 0), False), (_at(21, 1), True), (_at(9, 0, DAY + timedelta(days=1)), True),
-])
+@pytest.mark.parametrize(
+    "submitted_at, late",
+    [
+        (_at(20, 59), False),
+        (_at(21, 0), False),
+        (_at(21, 1), True),
+        (_at(9, 0, DAY + timedelta(days=1)), True),
+    ],
+)
 def test_a_report_submitted_after_the_cut_off_is_late(personas, submitted_at, late):
     with time_machine.travel(_at(18), tick=False) as traveller:
         report = _report(personas.salesperson, DAY)
@@ -434,10 +495,26 @@ def test_the_report_page_saves_the_owners_fields_and_keeps_them_on_error(client_
     url = reverse("activities:report-detail", args=[report.pk])
     client = client_as("salesperson")
 
-    bad = client.post(url, {"attendance": "present", "complaints_handled": "-1", "money_collected": "0",
-                            "order_target": "0", "lessons": "Typed lesson"})
-    good = client.post(url, {"attendance": "field", "complaints_handled": "2", "money_collected": "1500",
-                             "order_target": "30000", "lessons": "Call before noon"})
+    bad = client.post(
+        url,
+        {
+            "attendance": "present",
+            "complaints_handled": "-1",
+            "money_collected": "0",
+            "order_target": "0",
+            "lessons": "Typed lesson",
+        },
+    )
+    good = client.post(
+        url,
+        {
+            "attendance": "field",
+            "complaints_handled": "2",
+            "money_collected": "1500",
+            "order_target": "30000",
+            "lessons": "Call before noon",
+        },
+    )
 
     assert bad.status_code == 400 and "Typed lesson" in bad.content.decode()
     assert good.status_code == 302
@@ -448,25 +525,30 @@ def test_the_report_page_saves_the_owners_fields_and_keeps_them_on_error(client_
 def test_the_manager_may_not_edit_the_report_page(client_as, personas):
     report = _report(personas.salesperson)
 
-    response = client_as("manager").post(reverse("activities:report-detail", args=[report.pk]),
-                                         {"lessons": "x"})
+    response = client_as("manager").post(
+        reverse("activities:report-detail", args=[report.pk]), {"lessons": "x"}
+    )
 
     assert response.status_code == 403
 
 
 def test_api_report_patch_and_sign_off(client_as, personas):
     owner, manager = client_as("salesperson"), client_as("manager")
-    created = owner.post(reverse("dailyreport-list"), {"date": timezone.localdate().isoformat(),
-                                                       "lessons": "A"},
-                         content_type="application/json")
+    created = owner.post(
+        reverse("dailyreport-list"),
+        {"date": timezone.localdate().isoformat(), "lessons": "A"},
+        content_type="application/json",
+    )
     pk = created.json()["id"]
 
-    patched = owner.patch(reverse("dailyreport-detail", args=[pk]), {"complaints_handled": 3},
-                          content_type="application/json")
+    patched = owner.patch(
+        reverse("dailyreport-detail", args=[pk]), {"complaints_handled": 3}, content_type="application/json"
+    )
     owner.post(reverse("dailyreport-submit", args=[pk]), content_type="application/json")
     refused = manager.post(reverse("dailyreport-return", args=[pk]), {}, content_type="application/json")
-    signed = manager.post(reverse("dailyreport-sign-off", args=[pk]), {"comment": "OK"},
-                          content_type="application/json")
+    signed = manager.post(
+        reverse("dailyreport-sign-off", args=[pk]), {"comment": "OK"}, content_type="application/json"
+    )
 
     assert created.status_code == 201
     assert patched.status_code == 200
@@ -476,6 +558,7 @@ def test_api_report_patch_and_sign_off(client_as, personas):
 
 
 # --- Approvals page ------------------------------------------------------------------------------
+
 
 def test_approvals_list_the_teams_submissions_and_who_has_not_submitted(client_as, personas, plan):
     services.submit_report(report=_report(personas.teammate), by=personas.teammate)
@@ -538,17 +621,33 @@ def test_an_admin_reviews_anyone_even_without_a_manager(personas):
 
 # --- The plan page (no JavaScript needed) -----------------------------------------------------------
 
+
 def test_the_owner_builds_and_submits_a_plan_in_the_browser(client_as, personas, customer):
     client = client_as("salesperson")
     opened = client.post(reverse("activities:plan-open"), {"date": timezone.localdate().isoformat()})
     plan = DailyPlan.objects.get(owner=personas.salesperson)
 
-    added = client.post(reverse("activities:plan-item-add", args=[plan.pk]), {
-        "customer": customer.pk, "kind": "visit", "purpose": "order", "starts_at": "09:00",
-        "ends_at": "10:00"})
-    bad_slot = client.post(reverse("activities:plan-item-add", args=[plan.pk]), {
-        "customer": customer.pk, "kind": "call", "purpose": "order", "starts_at": "11:00", "ends_at": "10:00",
-        "note": "Typed note"})
+    added = client.post(
+        reverse("activities:plan-item-add", args=[plan.pk]),
+        {
+            "customer": customer.pk,
+            "kind": "visit",
+            "purpose": "order",
+            "starts_at": "09:00",
+            "ends_at": "10:00",
+        },
+    )
+    bad_slot = client.post(
+        reverse("activities:plan-item-add", args=[plan.pk]),
+        {
+            "customer": customer.pk,
+            "kind": "call",
+            "purpose": "order",
+            "starts_at": "11:00",
+            "ends_at": "10:00",
+            "note": "Typed note",
+        },
+    )
     submitted = client.post(reverse("activities:plan-submit", args=[plan.pk]))
 
     assert opened.url == reverse("activities:plan-detail", args=[plan.pk])
@@ -568,8 +667,10 @@ def test_the_plan_page_offers_only_visible_customers(client_as, personas, custom
     client = client_as("salesperson")
 
     page = client.get(reverse("activities:plan-detail", args=[plan.pk])).content.decode()
-    refused = client.post(reverse("activities:plan-item-add", args=[plan.pk]),
-                          {"customer": hidden.pk, "kind": "visit", "purpose": "order"})
+    refused = client.post(
+        reverse("activities:plan-item-add", args=[plan.pk]),
+        {"customer": hidden.pk, "kind": "visit", "purpose": "order"},
+    )
 
     assert customer.name in page and hidden.name not in page
     assert refused.status_code == 400
@@ -585,8 +686,9 @@ def test_the_reviewer_sees_the_review_actions_and_the_owner_does_not(client_as, 
 
 def test_ticking_and_removing_items(client_as, personas, customer):
     plan = services.open_plan(by=personas.salesperson, day=timezone.localdate())
-    item = services.add_plan_item(plan=plan, by=personas.salesperson, customer=customer,
-                                  purpose=Purpose.SERVICE)
+    item = services.add_plan_item(
+        plan=plan, by=personas.salesperson, customer=customer, purpose=Purpose.SERVICE
+    )
     client = client_as("salesperson")
 
     client.post(reverse("activities:plan-item-done", args=[item.pk]), {"done": "1"})

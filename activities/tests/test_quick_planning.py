@@ -1,6 +1,7 @@
 """Quick daily planning (issue 16: 9): customers onto tomorrow's plan in one click (my day,
 the customer page, the customer list's selection, the API), the plan's searchable
 customer picker with the due customers first, and the purpose taken from the grade."""
+
 from datetime import timedelta
 
 import pytest
@@ -23,8 +24,9 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 def _contacted(customer: Customer) -> Customer:
     """Called and visited just now: within every cadence, no follow-up due."""
     now = timezone.now()
-    Customer.objects.filter(pk=customer.pk).update(last_call_at=now, last_visit_at=now,
-                                                   next_follow_up_on=None)
+    Customer.objects.filter(pk=customer.pk).update(
+        last_call_at=now, last_visit_at=now, next_follow_up_on=None
+    )
     return customer
 
 
@@ -36,15 +38,18 @@ def _follow_up_on(customer: Customer, day) -> Customer:
 # --- The purpose a customer's grade suggests -------------------------------------------------
 
 
-@pytest.mark.parametrize("code, ordered, purpose", [
-    ("E", False, Purpose.NEW_DEVELOPMENT),
-    ("C", False, Purpose.NEW_DEVELOPMENT),
-    ("C", True, Purpose.SERVICE),
-    ("B", False, Purpose.ORDER),
-    ("A", False, Purpose.ORDER),
-    ("WON", False, Purpose.SERVICE),
-    ("LOST", False, Purpose.NEW_DEVELOPMENT),
-])
+@pytest.mark.parametrize(
+    "code, ordered, purpose",
+    [
+        ("E", False, Purpose.NEW_DEVELOPMENT),
+        ("C", False, Purpose.NEW_DEVELOPMENT),
+        ("C", True, Purpose.SERVICE),
+        ("B", False, Purpose.ORDER),
+        ("A", False, Purpose.ORDER),
+        ("WON", False, Purpose.SERVICE),
+        ("LOST", False, Purpose.NEW_DEVELOPMENT),
+    ],
+)
 def test_the_purpose_follows_the_grade(personas, code, ordered, purpose):
     customer = CustomerFactory(owner=personas.salesperson, grade=grade(code))
     if ordered:
@@ -61,14 +66,18 @@ def test_adding_customers_opens_tomorrows_plan_with_area_and_purpose_from_the_cu
     quoting = CustomerFactory(owner=personas.salesperson, grade=grade("B"), region="Pudong", name="Quote Co")
     prospect = CustomerFactory(owner=personas.salesperson, grade=grade("E"), name="Prospect Co")
 
-    result = services.add_customers_to_plan(by=personas.salesperson, customer_ids=[quoting.pk, prospect.pk],
-                                            day=TOMORROW())
+    result = services.add_customers_to_plan(
+        by=personas.salesperson, customer_ids=[quoting.pk, prospect.pk], day=TOMORROW()
+    )
 
     plan = DailyPlan.objects.get(owner=personas.salesperson, date=TOMORROW())
     assert result.plan == plan and plan.state == "draft"
     items = {item.customer_id: item for item in plan.items.all()}
     assert (items[quoting.pk].purpose, items[quoting.pk].area, items[quoting.pk].kind) == (
-        Purpose.ORDER, "Pudong", PlanItemKind.VISIT)
+        Purpose.ORDER,
+        "Pudong",
+        PlanItemKind.VISIT,
+    )
     assert items[prospect.pk].purpose == Purpose.NEW_DEVELOPMENT
     assert (len(result.added), result.already_planned, result.unknown) == (2, 0, 0)
 
@@ -83,8 +92,9 @@ def test_adding_again_adds_nothing(personas):
     assert [item.customer_id for item in again.added] == ids[1:]
     assert again.already_planned == 1
     assert PlanItem.objects.filter(plan__owner=personas.salesperson).count() == 2
-    assert services.add_customers_to_plan(by=personas.salesperson, customer_ids=ids,
-                                          day=TOMORROW()).added == []
+    assert (
+        services.add_customers_to_plan(by=personas.salesperson, customer_ids=ids, day=TOMORROW()).added == []
+    )
 
 
 def test_customers_the_user_may_not_see_are_never_added(personas):
@@ -93,9 +103,9 @@ def test_customers_the_user_may_not_see_are_never_added(personas):
     archived = CustomerFactory(owner=personas.salesperson)
     Customer.objects.filter(pk=archived.pk).update(archived_at=timezone.now())
 
-    result = services.add_customers_to_plan(by=personas.salesperson,
-                                            customer_ids=[mine.pk, teammates.pk, archived.pk, 999999],
-                                            day=TOMORROW())
+    result = services.add_customers_to_plan(
+        by=personas.salesperson, customer_ids=[mine.pk, teammates.pk, archived.pk, 999999], day=TOMORROW()
+    )
 
     assert [item.customer_id for item in result.added] == [mine.pk]
     assert result.unknown == 3
@@ -103,8 +113,9 @@ def test_customers_the_user_may_not_see_are_never_added(personas):
         services.add_customers_to_plan(by=personas.salesperson, customer_ids=[teammates.pk], day=TOMORROW())
     assert refused.value.message_dict == {"customer": ["Unknown customer."]}
     # A manager sees the team's customers and may plan to visit them (accompanied visit).
-    assert services.add_customers_to_plan(by=personas.manager, customer_ids=[teammates.pk],
-                                          day=TOMORROW()).added
+    assert services.add_customers_to_plan(
+        by=personas.manager, customer_ids=[teammates.pk], day=TOMORROW()
+    ).added
 
 
 @pytest.mark.parametrize("approve", [False, True])
@@ -159,16 +170,19 @@ def test_a_plain_post_goes_back_to_next_with_a_message(client_as, personas):
     client = client_as("salesperson")
     day = (timezone.localdate() + timedelta(days=3)).isoformat()
 
-    response = client.post(reverse("activities:plan-add-customers"),
-                           {"customer": [c.pk for c in customers], "day": day,
-                            "next": "/customers/?tier=low"},
-                           follow=True)
+    response = client.post(
+        reverse("activities:plan-add-customers"),
+        {"customer": [c.pk for c in customers], "day": day, "next": "/customers/?tier=low"},
+        follow=True,
+    )
 
     assert response.redirect_chain[0] == ("/customers/?tier=low", 302)
     assert "3 customers added to your plan for" in response.content.decode()
     assert PlanItem.objects.filter(plan__date=day).count() == 3
-    evil = client.post(reverse("activities:plan-add-customers"),
-                       {"customer": customers[0].pk, "next": "https://evil.example/"})
+    evil = client.post(
+        reverse("activities:plan-add-customers"),
+        {"customer": customers[0].pk, "next": "https://evil.example/"},
+    )
     tomorrows = DailyPlan.objects.get(owner=personas.salesperson, date=TOMORROW())
     assert evil.url == reverse("activities:plan-detail", args=[tomorrows.pk])
 
@@ -189,15 +203,23 @@ def test_a_refusal_says_why(client_as, personas):
     assert PlanItem.objects.count() == 1
 
 
-@pytest.mark.parametrize("role, added", [
-    ("salesperson", True), ("manager", True), ("admin", True),
-    ("teammate", False), ("other_salesperson", False), ("other_manager", False),
-])
+@pytest.mark.parametrize(
+    "role, added",
+    [
+        ("salesperson", True),
+        ("manager", True),
+        ("admin", True),
+        ("teammate", False),
+        ("other_salesperson", False),
+        ("other_manager", False),
+    ],
+)
 def test_only_visible_customers_are_added_by_each_role(client_as, personas, role, added):
     customer = CustomerFactory(owner=personas.salesperson)
 
-    response = client_as(role).post(reverse("activities:plan-add-customers"), {"customer": customer.pk},
-                                    **HTMX)
+    response = client_as(role).post(
+        reverse("activities:plan-add-customers"), {"customer": customer.pk}, **HTMX
+    )
 
     assert response.status_code == (200 if added else 422)
     assert PlanItem.objects.filter(customer=customer, plan__owner=personas.user(role)).exists() is added
@@ -220,8 +242,9 @@ def test_the_api_adds_and_answers_200_when_nothing_was_new(client_as, personas):
     first = client.post(url, {"customers": [customer.pk]}, content_type="application/json")
     second = client.post(url, {"customers": [customer.pk]}, content_type="application/json")
     services.submit_plan(plan=DailyPlan.objects.get(), by=personas.salesperson)
-    refused = client.post(url, {"customers": [CustomerFactory(owner=personas.salesperson).pk]},
-                          content_type="application/json")
+    refused = client.post(
+        url, {"customers": [CustomerFactory(owner=personas.salesperson).pk]}, content_type="application/json"
+    )
 
     assert first.status_code == 201
     assert first.json()["date"] == TOMORROW().isoformat()
@@ -237,12 +260,14 @@ def test_the_picker_suggests_follow_ups_due_then_cadence_due_and_nothing_already
     owner = personas.salesperson
     plan = services.open_plan(by=owner, day=TOMORROW())
     later = _follow_up_on(_contacted(CustomerFactory(owner=owner, name="Due Tomorrow")), TOMORROW())
-    first = _follow_up_on(_contacted(CustomerFactory(owner=owner, name="Overdue")),
-                          timezone.localdate() - timedelta(days=2))
+    first = _follow_up_on(
+        _contacted(CustomerFactory(owner=owner, name="Overdue")), timezone.localdate() - timedelta(days=2)
+    )
     cadence = CustomerFactory(owner=owner, name="Never Called", tier=Tier.PRIORITY)
     _contacted(CustomerFactory(owner=owner, name="Fine"))
-    _follow_up_on(_contacted(CustomerFactory(owner=owner, name="Next Week")),
-                  timezone.localdate() + timedelta(days=7))
+    _follow_up_on(
+        _contacted(CustomerFactory(owner=owner, name="Next Week")), timezone.localdate() + timedelta(days=7)
+    )
     planned = CustomerFactory(owner=owner, name="Planned")
     services.add_plan_item(plan=plan, by=owner, customer=planned, purpose=Purpose.SERVICE)
     CustomerFactory(owner=personas.teammate, name="Teammate's")
@@ -250,7 +275,10 @@ def test_the_picker_suggests_follow_ups_due_then_cadence_due_and_nothing_already
     picked = selectors.plan_picker(owner, plan)
 
     assert [(c.name, c.pick_rank) for c in picked] == [
-        ("Overdue", 0), ("Due Tomorrow", 0), ("Never Called", 1)]
+        ("Overdue", 0),
+        ("Due Tomorrow", 0),
+        ("Never Called", 1),
+    ]
     assert picked[2] == cadence and picked[1] == later and picked[0] == first
 
 
@@ -271,17 +299,23 @@ def test_the_picker_searches_name_contact_phone_and_area_due_ones_first(personas
     assert [c.pk for c in selectors.plan_picker(owner, plan, q="Minhang")] == [by_name.pk]
 
 
-@pytest.mark.parametrize("role, sees", [
-    ("salesperson", {"Mine"}),
-    ("teammate", {"Teammate's"}),
-    ("manager", {"Mine", "Teammate's"}),
-    ("other_salesperson", {"Other team's"}),
-    ("other_manager", {"Other team's"}),
-    ("admin", {"Mine", "Teammate's", "Other team's"}),
-])
+@pytest.mark.parametrize(
+    "role, sees",
+    [
+        ("salesperson", {"Mine"}),
+        ("teammate", {"Teammate's"}),
+        ("manager", {"Mine", "Teammate's"}),
+        ("other_salesperson", {"Other team's"}),
+        ("other_manager", {"Other team's"}),
+        ("admin", {"Mine", "Teammate's", "Other team's"}),
+    ],
+)
 def test_the_picker_never_offers_a_customer_the_user_may_not_see(personas, role, sees):
-    for owner, name in ((personas.salesperson, "Mine"), (personas.teammate, "Teammate's"),
-                        (personas.other_salesperson, "Other team's")):
+    for owner, name in (
+        (personas.salesperson, "Mine"),
+        (personas.teammate, "Teammate's"),
+        (personas.other_salesperson, "Other team's"),
+    ):
         _follow_up_on(CustomerFactory(owner=owner, name=f"Acme {name}"), timezone.localdate())
     user = personas.user(role)
     plan = services.open_plan(by=user, day=TOMORROW())
@@ -315,8 +349,9 @@ def test_the_picker_keeps_its_queries_at_two_sizes(personas, size, django_assert
     plan = services.open_plan(by=owner, day=TOMORROW())
     for customer in bulk_customers(owner=owner, count=size, grade=grade("C"), prefix="Acme"):
         ContactFactory(customer=customer, name=f"Acme buyer {customer.pk}")
-    services.add_plan_item(plan=plan, by=owner, customer=Customer.objects.filter(owner=owner).first(),
-                           purpose=Purpose.SERVICE)
+    services.add_plan_item(
+        plan=plan, by=owner, customer=Customer.objects.filter(owner=owner).first(), purpose=Purpose.SERVICE
+    )
 
     # The cadence rules; the customers (grade joined, the plan's customers a subquery).
     with django_assert_num_queries(2):
@@ -327,12 +362,13 @@ def test_the_picker_keeps_its_queries_at_two_sizes(personas, size, django_assert
 
 
 @pytest.mark.parametrize("size", [3, 30])
-def test_the_plan_page_keeps_its_queries_at_two_sizes(client_as, personas, size,
-                                                      django_assert_max_num_queries):
+def test_the_plan_page_keeps_its_queries_at_two_sizes(
+    client_as, personas, size, django_assert_max_num_queries
+):
     owner = personas.salesperson
     plan = services.open_plan(by=owner, day=TOMORROW())
     customers = bulk_customers(owner=owner, count=size, grade=grade("C"), prefix="Acme")
-    for customer in customers[:size // 3 + 1]:
+    for customer in customers[: size // 3 + 1]:
         services.add_plan_item(plan=plan, by=owner, customer=customer, purpose=Purpose.SERVICE)
     client = client_as("salesperson")
     url = reverse("activities:plan-detail", args=[plan.pk])
@@ -355,8 +391,11 @@ def test_adding_an_item_with_htmx_answers_the_items_and_a_fresh_form(client_as, 
     client = client_as("salesperson")
 
     page = client.get(reverse("activities:plan-detail", args=[plan.pk])).content.decode()
-    response = client.post(reverse("activities:plan-item-add", args=[plan.pk]),
-                           {"customer": customer.pk, "kind": "call", "purpose": ""}, **HTMX)
+    response = client.post(
+        reverse("activities:plan-item-add", args=[plan.pk]),
+        {"customer": customer.pk, "kind": "call", "purpose": ""},
+        **HTMX,
+    )
 
     assert 'data-testid="picker-option"' in page and "Quote Co" in page
     assert response.status_code == 200
@@ -373,7 +412,9 @@ def test_a_refused_item_comes_back_in_the_form_with_the_choice_kept(client_as, p
 
     response = client_as("salesperson").post(
         reverse("activities:plan-item-add", args=[plan.pk]),
-        {"customer": customer.pk, "kind": "visit", "starts_at": "10:00", "ends_at": "09:00"}, **HTMX)
+        {"customer": customer.pk, "kind": "visit", "starts_at": "10:00", "ends_at": "09:00"},
+        **HTMX,
+    )
 
     assert response.status_code == 422
     assert response["HX-Retarget"] == "#plan-add"

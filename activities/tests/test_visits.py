@@ -633,7 +633,11 @@ def test_a_check_in_sent_later_keeps_the_phones_time_and_the_servers(personas, c
 
     # when: it reaches the server
     visit, created = visits.check_in(
-        by=personas.salesperson, customer=customer, fix=None, status="unavailable", recorded_at=made,
+        by=personas.salesperson,
+        customer=customer,
+        fix=None,
+        status="unavailable",
+        recorded_at=made,
         now=received,
     )
 
@@ -646,7 +650,10 @@ def test_a_check_in_sent_later_keeps_the_phones_time_and_the_servers(personas, c
 def test_a_check_in_sent_at_once_has_only_the_servers_time(personas, customer):
     received = timezone.now()
     visit, _created = visits.check_in(
-        by=personas.salesperson, customer=customer, fix=None, recorded_at=received - timedelta(seconds=20),
+        by=personas.salesperson,
+        customer=customer,
+        fix=None,
+        recorded_at=received - timedelta(seconds=20),
         now=received,
     )
     assert (visit.checked_in_at, visit.synced_at) == (received, None)

@@ -1,4 +1,5 @@
 """Settings by mode: ``config.settings.<DJANGO_ENV>`` with local (default), test, production."""
+
 import os
 
 

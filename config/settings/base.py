@@ -1,4 +1,5 @@
 """Settings shared by every mode, read from the environment (see ``.env.example``)."""
+
 from datetime import timedelta
 from pathlib import Path
 
@@ -112,7 +113,8 @@ else:
     # dashboard's covering index (grown by inserts, as on a running site) loses to reading
     # the whole customer table, at twice the time.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = env(
-        "POSTGRES_SESSION_OPTIONS", default="-c random_page_cost=1.1")
+        "POSTGRES_SESSION_OPTIONS", default="-c random_page_cost=1.1"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users and security ---------------------------------------------------
@@ -416,8 +418,9 @@ CELERY_BEAT_SCHEDULE = {
 # Archived customers stay restorable this long; only then may an admin purge them.
 ARCHIVE_RETENTION_DAYS = env.int("ARCHIVE_RETENTION_DAYS", default=90)
 if ARCHIVE_RETENTION_DAYS < 90:
-    raise ImproperlyConfigured("ARCHIVE_RETENTION_DAYS must be at least 90: archived customers "
-                               "stay restorable for 90 days.")
+    raise ImproperlyConfigured(
+        "ARCHIVE_RETENTION_DAYS must be at least 90: archived customers stay restorable for 90 days."
+    )
 BACKUP_DIR = Path(env("BACKUP_DIR", default=str(VAR_DIR / "backups")))
 # A Fernet key: backups are written encrypted (….enc) and restored with it. Empty: plain (still 0600).
 BACKUP_ENCRYPTION_KEY = env("BACKUP_ENCRYPTION_KEY", default="")

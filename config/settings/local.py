@@ -1,4 +1,5 @@
 """Development: DEBUG on by default, a generated key, demo users allowed."""
+
 from django.core.management.utils import get_random_secret_key
 
 from .base import *  # noqa: F403

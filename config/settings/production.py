@@ -1,4 +1,5 @@
 """Production: secrets are required, HTTPS everywhere, no demo users."""
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403

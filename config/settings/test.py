@@ -1,4 +1,5 @@
 """Tests: fast hashing, in-memory e-mail, tasks published synchronously through the outbox."""
+
 import atexit
 import shutil
 import tempfile

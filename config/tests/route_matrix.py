@@ -5,14 +5,22 @@ objects to the shared world with ``build_world``). ``test_routes.py`` fails when
 any URL pattern has no declaration, and requests every declared route as every
 persona, so no later route can slip in untested.
 """
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
 ANON = ("anonymous", "deactivated")
-SIGNED_IN = ("salesperson", "teammate", "sub_salesperson", "manager",
-             "other_salesperson", "other_manager", "admin")
+SIGNED_IN = (
+    "salesperson",
+    "teammate",
+    "sub_salesperson",
+    "manager",
+    "other_salesperson",
+    "other_manager",
+    "admin",
+)
 
 
 def expect(default: int, anonymous: int, **by_role: int) -> dict[str, int]:

@@ -1,4 +1,5 @@
 """Role expectations for the project-level routes (see ``route_matrix.py``)."""
+
 from .route_matrix import API, PAGE, PUBLIC, Route, expect
 
 
@@ -25,8 +26,12 @@ ROUTES = [
     Route("pwa-offline-log-form", PAGE),
     Route("favicon", PUBLIC),
     # set_language works for anyone (the login page has the switch) and redirects.
-    Route("set_language", dict.fromkeys(PUBLIC, 302), method="post",
-          data=lambda w: {"language": "zh-hans", "next": "/"}),
+    Route(
+        "set_language",
+        dict.fromkeys(PUBLIC, 302),
+        method="post",
+        data=lambda w: {"language": "zh-hans", "next": "/"},
+    ),
     Route("login", expect(302, 200), note="signed-in users are sent on to their home page"),
     Route("logout", dict.fromkeys(PUBLIC, 302), method="post"),
     Route("password_change", PAGE),
@@ -35,8 +40,14 @@ ROUTES = [
     # verify sends on to setup, and renewing codes or turning 2FA off redirect back.
     Route("account-security", PAGE),
     Route("account-api-token", expect(200, 302), method="post", mutates=True),
-    Route("account-api-token-revoke", expect(404, 302, salesperson=302), method="post", mutates=True,
-          kwargs=_api_token, note="one's own tokens only; an admin revokes others' in the admin"),
+    Route(
+        "account-api-token-revoke",
+        expect(404, 302, salesperson=302),
+        method="post",
+        mutates=True,
+        kwargs=_api_token,
+        note="one's own tokens only; an admin revokes others' in the admin",
+    ),
     Route("mfa-verify", dict.fromkeys(PUBLIC, 302)),
     Route("mfa-setup", PAGE),
     Route("mfa-recovery-codes", dict.fromkeys(PUBLIC, 302), method="post", mutates=True),
@@ -51,13 +62,19 @@ ROUTES = [
     # Logout ends the credential it came with (here the session): 204.
     Route("api-logout", expect(204, 401), method="post", mutates=True),
     Route("apitoken-list", API),
-    Route("apitoken-detail", expect(404, 401, salesperson=204), method="delete", mutates=True,
-          kwargs=_api_token),
+    Route(
+        "apitoken-detail", expect(404, 401, salesperson=204), method="delete", mutates=True, kwargs=_api_token
+    ),
     Route("user-list", API),
-    Route("user-detail", expect(404, 401, salesperson=200, manager=200, admin=200),
-          kwargs=lambda w: {"pk": w.personas.salesperson.pk}),
+    Route(
+        "user-detail",
+        expect(404, 401, salesperson=200, manager=200, admin=200),
+        kwargs=lambda w: {"pk": w.personas.salesperson.pk},
+    ),
     Route("team-list", API),
-    Route("team-detail", expect(404, 401, salesperson=200, teammate=200, manager=200, admin=200,
-                                deactivated=401),
-          kwargs=lambda w: {"pk": w.personas.salesperson.team_id}),
+    Route(
+        "team-detail",
+        expect(404, 401, salesperson=200, teammate=200, manager=200, admin=200, deactivated=401),
+        kwargs=lambda w: {"pk": w.personas.salesperson.team_id},
+    ),
 ]

@@ -1,4 +1,5 @@
 """The API's promises: authentication, token login, visibility scoping, schema and offline docs."""
+
 import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -35,14 +36,18 @@ def _team_names(response) -> set[str]:
 
 # --- Authentication -----------------------------------------------------------------
 
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("url_name, kwargs", [
-    ("api-root", None),
-    ("user-list", None),
-    ("team-list", None),
-    ("api-schema", None),
-    ("api-docs", None),
-])
+@pytest.mark.parametrize(
+    "url_name, kwargs",
+    [
+        ("api-root", None),
+        ("user-list", None),
+        ("team-list", None),
+        ("api-schema", None),
+        ("api-docs", None),
+    ],
+)
 def test_anonymous_calls_are_answered_401_with_a_token_challenge(personas, url_name, kwargs):
     response = Client().get(reverse(url_name, kwargs=kwargs))
 
@@ -80,12 +85,15 @@ def test_token_login_returns_a_new_token_each_time(personas):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("data", [
-    {"username": "salesperson", "password": "not-the-password"},
-    {"username": "nobody", "password": PASSWORD},
-    {"username": "salesperson"},
-    {},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"username": "salesperson", "password": "not-the-password"},
+        {"username": "nobody", "password": PASSWORD},
+        {"username": "salesperson"},
+        {},
+    ],
+)
 def test_token_login_with_bad_credentials_answers_400_without_a_token(personas, data):
     response = Client().post(reverse("api-token"), data)
 
@@ -118,22 +126,31 @@ EVERYONE = EAST_TREE | {"other_salesperson", "other_manager", "admin"}
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role, expected", [
-    ("salesperson", {"salesperson"}),
-    ("sub_salesperson", {"sub_salesperson"}),
-    ("manager", EAST_TREE),
-    ("other_manager", {"other_manager", "other_salesperson"}),
-    ("admin", EVERYONE),
-])
+@pytest.mark.parametrize(
+    "role, expected",
+    [
+        ("salesperson", {"salesperson"}),
+        ("sub_salesperson", {"sub_salesperson"}),
+        ("manager", EAST_TREE),
+        ("other_manager", {"other_manager", "other_salesperson"}),
+        ("admin", EVERYONE),
+    ],
+)
 def test_user_list_shows_exactly_the_visible_colleagues(client_as, role, expected):
     assert _usernames(client_as(role).get(reverse("user-list"))) == expected
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role, status", [
-    ("salesperson", 404), ("teammate", 404), ("other_manager", 404),
-    ("manager", 200), ("admin", 200),
-])
+@pytest.mark.parametrize(
+    "role, status",
+    [
+        ("salesperson", 404),
+        ("teammate", 404),
+        ("other_manager", 404),
+        ("manager", 200),
+        ("admin", 200),
+    ],
+)
 def test_user_detail_outside_the_scope_is_not_found(client_as, personas, role, status):
     url = reverse("user-detail", kwargs={"pk": personas.sub_salesperson.pk})
 
@@ -141,14 +158,17 @@ def test_user_detail_outside_the_scope_is_not_found(client_as, personas, role, s
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role, expected", [
-    ("salesperson", {"East"}),
-    ("sub_salesperson", {"East North"}),
-    ("manager", {"East", "East North"}),
-    ("other_salesperson", {"West"}),
-    ("other_manager", {"West"}),
-    ("admin", {"East", "East North", "West"}),
-])
+@pytest.mark.parametrize(
+    "role, expected",
+    [
+        ("salesperson", {"East"}),
+        ("sub_salesperson", {"East North"}),
+        ("manager", {"East", "East North"}),
+        ("other_salesperson", {"West"}),
+        ("other_manager", {"West"}),
+        ("admin", {"East", "East North", "West"}),
+    ],
+)
 def test_team_list_shows_own_team_and_the_managed_tree(client_as, role, expected):
     assert _team_names(client_as(role).get(reverse("team-list"))) == expected
 
@@ -166,7 +186,8 @@ def test_user_search_matches_username_and_names_within_the_scope(client_as, pers
     assert _usernames(manager.get(reverse("user-list"), {"search": "other_"})) == set()
     admin = client_as("admin")
     assert _usernames(admin.get(reverse("user-list"), {"search": "meiling"})) == {
-        "sub_salesperson", "other_salesperson",
+        "sub_salesperson",
+        "other_salesperson",
     }
 
 
@@ -195,11 +216,15 @@ def test_user_list_queries_do_not_grow_with_the_team(personas, django_assert_num
 
 # --- Schema and docs ------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("how", [
-    {"data": {"format": "json"}},
-    {"HTTP_ACCEPT": "application/vnd.oai.openapi+json"},
-])
+@pytest.mark.parametrize(
+    "how",
+    [
+        {"data": {"format": "json"}},
+        {"HTTP_ACCEPT": "application/vnd.oai.openapi+json"},
+    ],
+)
 def test_schema_is_a_valid_openapi_3_document(client_as, how):
     response = client_as("salesperson").get(reverse("api-schema"), **how)
 
@@ -277,7 +302,8 @@ def test_the_schema_documents_every_error_answer_with_its_body(client_as):
     create = paths["/api/customers/"]["post"]["responses"]
     reassign = paths["/api/customers/{id}/reassign/"]["post"]["responses"]
     assert {status: _json_schema(detail[status]) for status in ("401", "403", "404")} == dict.fromkeys(
-        ("401", "403", "404"), ERROR)
+        ("401", "403", "404"), ERROR
+    )
     assert (_json_schema(create["400"]), _json_schema(create["415"])) == (VALIDATION_ERROR, ERROR)
     # A view's own error status (someone else moved the customer) gets the same body.
     assert _json_schema(reassign["409"]) == ERROR

@@ -10,6 +10,7 @@ Locally each run draws new examples; in CI Hypothesis's ``ci`` profile makes the
 repeatable. Schemathesis's message for each failing operation ends with a ``curl``
 command that reproduces it.
 """
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -57,8 +58,13 @@ def fuzz_operation(operation, *, headers: dict[str, str], ids: list[int]) -> Non
     cases = st.one_of([operation.as_strategy(generation_mode=mode) for mode in GenerationMode])
 
     @given(case=cases, real_id=st.sampled_from([None, *ids]))
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case, real_id):
         if real_id is not None and case.path_parameters:
             case.path_parameters = dict.fromkeys(case.path_parameters, real_id)
@@ -86,16 +92,24 @@ def _break_my_day(monkeypatch):
 
 def _break_customer_names(monkeypatch):
     represent = CustomerSerializer.to_representation
-    monkeypatch.setattr(CustomerSerializer, "to_representation", lambda serializer, customer: {
-        **represent(serializer, customer), "name": 42})
+    monkeypatch.setattr(
+        CustomerSerializer,
+        "to_representation",
+        lambda serializer, customer: {**represent(serializer, customer), "name": 42},
+    )
 
 
-@pytest.mark.parametrize(("path", "breakage", "failure"), [
-    ("/api/my-day/", _break_my_day, "Server error"),
-    ("/api/customers/", _break_customer_names, "Response violates schema"),
-], ids=["server-error", "undocumented-body"])
+@pytest.mark.parametrize(
+    ("path", "breakage", "failure"),
+    [
+        ("/api/my-day/", _break_my_day, "Server error"),
+        ("/api/customers/", _break_customer_names, "Response violates schema"),
+    ],
+    ids=["server-error", "undocumented-body"],
+)
 def test_the_fuzzer_fails_on_a_server_error_and_on_a_body_the_schema_does_not_describe(
-        personas, connection_kept_open, monkeypatch, path, breakage, failure):
+    personas, connection_kept_open, monkeypatch, path, breakage, failure
+):
     CustomerFactory(owner=personas.salesperson)
     schema, headers = _schema_as(personas.salesperson)
     breakage(monkeypatch)
@@ -106,8 +120,9 @@ def test_the_fuzzer_fails_on_a_server_error_and_on_a_body_the_schema_does_not_de
 
 @pytest.mark.slow
 @pytest.mark.parametrize("role", ["salesperson", "manager", "admin"])
-def test_fuzzed_api_calls_get_no_server_error_and_answers_the_schema_documents(role, personas,
-                                                                              connection_kept_open):
+def test_fuzzed_api_calls_get_no_server_error_and_answers_the_schema_documents(
+    role, personas, connection_kept_open
+):
     ids = _row_ids(build_world(personas))
     schema, _headers = _schema_as(personas.user(role))
 
@@ -121,4 +136,5 @@ def test_fuzzed_api_calls_get_no_server_error_and_answers_the_schema_documents(r
         except (AssertionError, BaseExceptionGroup) as failure:
             failures[operation.label] = failure
     assert not failures, f"{len(failures)} operations failed:\n\n" + "\n\n".join(
-        f"{label}: {failure}" for label, failure in failures.items())
+        f"{label}: {failure}" for label, failure in failures.items()
+    )

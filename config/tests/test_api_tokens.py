@@ -1,6 +1,7 @@
 """API tokens (issue 17): per device, hashed at rest, expiring 30 days after their last
 use, listed and revocable by their owner, and revoked on logout, password change,
 deactivation and by an admin."""
+
 from datetime import timedelta
 
 import pytest
@@ -39,6 +40,7 @@ def _works(key: str) -> bool:
 
 # --- Issuing ------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_two_logins_give_two_different_tokens_that_both_work(personas):
     laptop, phone = _obtain(name="laptop"), _obtain(name="phone")
@@ -60,8 +62,11 @@ def test_the_token_answer_gives_its_expiry_thirty_days_out(personas):
 
 @pytest.mark.django_db
 def test_a_device_name_defaults_to_the_user_agent(personas):
-    response = Client().post(reverse("api-token"), {"username": "salesperson", "password": PASSWORD},
-                             HTTP_USER_AGENT="export-script/1.2")
+    response = Client().post(
+        reverse("api-token"),
+        {"username": "salesperson", "password": PASSWORD},
+        HTTP_USER_AGENT="export-script/1.2",
+    )
 
     assert ApiToken.objects.get(pk=response.json()["id"]).name == "export-script/1.2"
 
@@ -80,6 +85,7 @@ def test_the_key_is_not_stored_in_plain_text(personas):
 
 
 # --- Expiry --------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_a_token_unused_for_thirty_days_stops_working(personas):
@@ -108,13 +114,16 @@ def test_each_use_pushes_the_expiry_on_thirty_days(personas):
 
 # --- Revocation ------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_changing_the_password_on_the_page_revokes_every_token(personas, client_as):
     keys = [_obtain()["token"], _obtain()["token"]]
     page = client_as("salesperson")
 
-    page.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": NEW_PASSWORD,
-                                           "new_password2": NEW_PASSWORD})
+    page.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
 
     assert not any(_works(key) for key in keys)
     assert not ApiToken.objects.exists()
@@ -181,8 +190,17 @@ def test_deactivation_in_the_admin_revokes_every_token(personas, client_as):
     admin = client_as("admin")
     form = admin.get(reverse("admin:crm_user_change", args=[idle.pk])).context["adminform"].form
     data = {key: value for key, value in form.initial.items() if value is not None and key != "password"}
-    data.update({"is_active": "", "groups": [], "user_permissions": [], "date_joined_0": "2026-01-01",
-                 "date_joined_1": "09:00:00", "last_login_0": "", "last_login_1": ""})
+    data.update(
+        {
+            "is_active": "",
+            "groups": [],
+            "user_permissions": [],
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "09:00:00",
+            "last_login_0": "",
+            "last_login_1": "",
+        }
+    )
 
     response = admin.post(reverse("admin:crm_user_change", args=[idle.pk]), data)
 
@@ -195,8 +213,10 @@ def test_an_admin_revokes_tokens_with_an_admin_action(personas, client_as):
     token, key = issue_token(user=personas.salesperson, via="test")
     kept, kept_key = issue_token(user=personas.teammate, via="test")
 
-    response = client_as("admin").post(reverse("admin:config_apitoken_changelist"), {
-        "action": "revoke_selected", "_selected_action": [token.pk]})
+    response = client_as("admin").post(
+        reverse("admin:config_apitoken_changelist"),
+        {"action": "revoke_selected", "_selected_action": [token.pk]},
+    )
 
     assert response.status_code == 302
     assert not _works(key)
@@ -206,6 +226,7 @@ def test_an_admin_revokes_tokens_with_an_admin_action(personas, client_as):
 
 
 # --- The owner's list --------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_the_owner_lists_their_tokens_in_the_api_and_sees_which_one_is_calling(personas):
@@ -269,14 +290,18 @@ def test_a_too_long_device_name_is_an_error_on_the_field(client_as):
 
 # --- Tokens from before knox --------------------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_tokens_issued_before_keep_working_and_only_their_hash_is_kept(personas):
     old_key = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp, "
-                       "user_id bigint)")
-        cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)",
-                       [old_key, timezone.now(), personas.salesperson.pk])
+        cursor.execute(
+            "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp, user_id bigint)"
+        )
+        cursor.execute(
+            "INSERT INTO authtoken_token VALUES (%s, %s, %s)",
+            [old_key, timezone.now(), personas.salesperson.pk],
+        )
     try:
         call_command("migrate", "config", "0001", verbosity=0)
         call_command("migrate", "config", "0002", verbosity=0)

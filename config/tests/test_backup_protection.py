@@ -1,6 +1,7 @@
 """Backups hold every customer: ``make backup`` writes them readable by their owner only
 (0600, whatever the umask), and with ``BACKUP_ENCRYPTION_KEY`` encrypted — a restore
 decrypts them, and refuses a wrong key or an altered file."""
+
 import os
 import shutil
 import stat
@@ -89,8 +90,11 @@ def _restored_customer_name(path: Path, pk: int) -> str:
         cursor.execute(f'CREATE DATABASE "{scratch}"')
     try:
         call_command("restore_db", str(path), no_input=True, database_name=scratch)
-        params = {key: value for key, value in connection.get_connection_params().items()
-                  if key in {"host", "port", "user", "password"}}
+        params = {
+            key: value
+            for key, value in connection.get_connection_params().items()
+            if key in {"host", "port", "user", "password"}
+        }
         with psycopg2.connect(dbname=scratch, **params) as restored, restored.cursor() as cursor:
             cursor.execute("SELECT name FROM crm_customer WHERE id = %s", [pk])
             (name,) = cursor.fetchone()
@@ -156,10 +160,10 @@ def _chunks(path: Path) -> tuple[bytes, list[bytes]]:
     data = path.read_bytes()
     position, tokens = len(MAGIC), []
     while position < len(data):
-        length = int.from_bytes(data[position:position + 4], "big")
-        tokens.append(data[position:position + 4 + length])
+        length = int.from_bytes(data[position : position + 4], "big")
+        tokens.append(data[position : position + 4 + length])
         position += 4 + length
-    return data[:len(MAGIC)], tokens
+    return data[: len(MAGIC)], tokens
 
 
 @pytest.mark.parametrize("tamper", ["flip", "drop_last", "swap", "append", "cut"])

@@ -1,5 +1,6 @@
 """Restore drills: a backup made by ``make backup`` restores to exactly the data it was
 taken from (same row counts and checksums per table), after later changes."""
+
 import os
 import shutil
 import subprocess
@@ -58,13 +59,25 @@ _SQLITE_DRILL_CHANGE = (
 def test_sqlite_restore_drill_in_a_separate_process(tmp_path):
     """The embedded default's drill runs whatever database the suite itself uses (in CI:
     PostgreSQL), in a subprocess with its own SQLite file: backup, change, restore."""
-    env = {**os.environ, "DJANGO_ENV": "local", "DEBUG": "false", "SECRET_KEY": "drill-only",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'drill.sqlite3'}"}
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "local",
+        "DEBUG": "false",
+        "SECRET_KEY": "drill-only",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'drill.sqlite3'}",
+    }
     env.pop("REDIS_URL", None)
 
     def manage(*args: str) -> str:
-        result = subprocess.run([sys.executable, "manage.py", *args], env=env, cwd=settings.BASE_DIR,  # noqa: S603
-                                capture_output=True, text=True, timeout=300, check=False)
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", *args],
+            env=env,
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr[-2000:]
         return result.stdout
 
@@ -98,8 +111,11 @@ def test_postgresql_restore_drill_into_a_scratch_database(personas, tmp_path):
     try:
         call_command("restore_db", str(path), no_input=True, database_name=scratch)
 
-        params = {key: value for key, value in connection.get_connection_params().items()
-                  if key in {"host", "port", "user", "password"}}
+        params = {
+            key: value
+            for key, value in connection.get_connection_params().items()
+            if key in {"host", "port", "user", "password"}
+        }
         with psycopg2.connect(dbname=scratch, **params) as restored, restored.cursor() as cursor:
             cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
             tables = [row[0] for row in cursor.fetchall()]

@@ -1,4 +1,5 @@
 """How the app's database sessions are set up."""
+
 import pytest
 from django.db import connection
 

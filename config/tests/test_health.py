@@ -1,4 +1,5 @@
 """``/healthz``: 200 while the database answers, the broker's state reported, fast when it is down."""
+
 import time
 from datetime import timedelta
 

@@ -1,6 +1,7 @@
 """Log-in throttling (issue 17): per address and in all (429 + Retry-After), a lock per
 username after ten failures that grows with more, a notice to the user, and two ways
 out of a lock that a stranger caused: password + second factor, or an admin."""
+
 from datetime import timedelta
 from unittest import mock
 
@@ -27,8 +28,9 @@ ATTACKER_IP = "198.51.100.66"
 
 
 def _login(username: str, password: str, ip: str = ATTACKER_IP, client: Client | None = None):
-    return (client or Client()).post(reverse("login"), {"username": username, "password": password},
-                                     REMOTE_ADDR=ip)
+    return (client or Client()).post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
 
 
 def _token(username: str, password: str, ip: str = ATTACKER_IP):
@@ -45,6 +47,7 @@ def _frozen():
 
 
 # --- A shared office address --------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_five_wrong_passwords_from_a_shared_office_address_no_longer_lock_a_colleague_out(personas):
@@ -69,6 +72,7 @@ def test_a_whole_office_signing_in_from_one_address_is_never_refused(personas):
 
 # --- Per address -------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_guessing_many_usernames_from_one_address_is_refused_with_429_and_retry_after(personas):
     # The attack of the report: 184 guesses over 46 usernames in 60 s from one address.
@@ -92,12 +96,16 @@ def test_the_token_endpoint_and_the_admin_log_in_count_and_obey_the_address_limi
         for guess in range(15):
             _token(f"user{guess}", WRONG)
         for guess in range(15):
-            Client().post(reverse("admin:login"), {"username": f"admin{guess}", "password": WRONG},
-                          REMOTE_ADDR=ATTACKER_IP)
+            Client().post(
+                reverse("admin:login"),
+                {"username": f"admin{guess}", "password": WRONG},
+                REMOTE_ADDR=ATTACKER_IP,
+            )
 
         token = _token("salesperson", PASSWORD)
-        admin = Client().post(reverse("admin:login"), {"username": "admin", "password": PASSWORD},
-                              REMOTE_ADDR=ATTACKER_IP)
+        admin = Client().post(
+            reverse("admin:login"), {"username": "admin", "password": PASSWORD}, REMOTE_ADDR=ATTACKER_IP
+        )
         elsewhere = _token("salesperson", PASSWORD, ip=OFFICE_IP)
 
     assert token.status_code == 429
@@ -134,6 +142,7 @@ def test_the_address_limit_is_configurable(personas):
 
 # --- In all ------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @override_settings(LOGIN_FAILURES_GLOBAL=20)
 def test_guesses_spread_over_many_addresses_meet_the_global_limit(personas):
@@ -164,10 +173,16 @@ def test_the_first_refusal_of_a_window_is_audited_once(personas):
 
 @pytest.mark.django_db
 def test_with_the_cache_down_people_can_still_sign_in(personas):
-    broken = mock.patch("django.core.cache.backends.locmem.LocMemCache.get",
-                        side_effect=RedisConnectionError("Redis is down"))
-    with broken, mock.patch("django.core.cache.backends.locmem.LocMemCache.add",
-                            side_effect=RedisConnectionError("Redis is down")):
+    broken = mock.patch(
+        "django.core.cache.backends.locmem.LocMemCache.get", side_effect=RedisConnectionError("Redis is down")
+    )
+    with (
+        broken,
+        mock.patch(
+            "django.core.cache.backends.locmem.LocMemCache.add",
+            side_effect=RedisConnectionError("Redis is down"),
+        ),
+    ):
         _fail("teammate", 3)
         response = _login("salesperson", PASSWORD)
 
@@ -175,6 +190,7 @@ def test_with_the_cache_down_people_can_still_sign_in(personas):
 
 
 # --- Per username: ten failures, growing, told ----------------------------------------------
+
 
 @pytest.mark.django_db
 def test_the_lock_doubles_with_every_ten_more_failures(personas):
@@ -226,6 +242,7 @@ def test_the_notice_is_sent_once_per_lock_level_and_never_for_unknown_usernames(
 
 # --- Ways out of a lock ---------------------------------------------------------------------------
 
+
 def _code(device: TOTPDevice) -> str:
     return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
 
@@ -276,8 +293,10 @@ def test_an_admin_unlocks_a_username_in_the_admin(personas, client_as):
     _fail("salesperson", 10)
     attempts = list(AccessAttempt.objects.filter(username="salesperson").values_list("pk", flat=True))
 
-    response = client_as("admin").post(reverse("admin:axes_accessattempt_changelist"), {
-        "action": "delete_selected", "_selected_action": attempts, "post": "yes"})
+    response = client_as("admin").post(
+        reverse("admin:axes_accessattempt_changelist"),
+        {"action": "delete_selected", "_selected_action": attempts, "post": "yes"},
+    )
 
     assert response.status_code == 302
     assert _login("salesperson", PASSWORD, ip=OFFICE_IP).status_code == 302

@@ -1,6 +1,7 @@
 """Two-factor authentication: required for admins and managers where configured
 (production), optional for salespeople, with recovery codes; the password-only token
 endpoint refuses whoever needs a second factor."""
+
 import re
 from datetime import timedelta
 
@@ -54,6 +55,7 @@ def _events(action: str) -> list[SecurityEvent]:
 
 
 # --- Where it is required -------------------------------------------------------------
+
 
 def test_production_requires_it_for_admins_and_managers_and_the_demo_does_not(settings):
     from config.settings import base
@@ -137,6 +139,7 @@ def test_a_salesperson_who_turned_it_on_is_asked_for_it_too(personas):
 
 # --- Enrolment ---------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @REQUIRED
 def test_enrolment_shows_a_qr_code_and_the_key_then_confirms_with_a_code(personas, frozen):
@@ -156,8 +159,9 @@ def test_enrolment_shows_a_qr_code_and_the_key_then_confirms_with_a_code(persona
     codes = re.findall(r"<li>([a-z2-7]{8})</li>", response.content.decode())
     assert len(codes) == 10
     assert TOTPDevice.objects.get(user=personas.manager).confirmed
-    assert set(StaticToken.objects.filter(device__user=personas.manager).values_list("token", flat=True)) \
-        == set(codes)
+    assert set(
+        StaticToken.objects.filter(device__user=personas.manager).values_list("token", flat=True)
+    ) == set(codes)
     assert client.get(reverse("crm:customer-list")).status_code == 200
     assert [event.actor for event in _events(SecurityAction.MFA_ENROLLED)] == [personas.manager]
 
@@ -177,6 +181,7 @@ def test_enrolment_with_a_wrong_code_saves_nothing(personas):
 
 
 # --- Verification after the password ----------------------------------------------------
+
 
 @pytest.mark.django_db
 @REQUIRED
@@ -246,6 +251,7 @@ def test_a_recovery_code_works_once(personas, frozen):
 
 # --- API tokens -------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @REQUIRED
 @pytest.mark.parametrize("role", ["manager", "admin"])
@@ -297,6 +303,7 @@ def test_after_the_second_factor_the_security_page_issues_a_working_token(person
 
 
 # --- Turning it off ---------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 @REQUIRED

@@ -1,5 +1,6 @@
 """The navigation every page shows: reversed and translated once per role and language
 (config.context_processors), it must still follow the role, the language and the page."""
+
 import re
 
 import pytest
@@ -12,8 +13,12 @@ from config.context_processors import NAVIGATION
 
 def _nav(html: str) -> list[tuple[str, str, bool]]:
     """(label, link, lit) of each navigation item."""
-    return [(label, href, bool(current)) for href, current, label in re.findall(
-        r'<a class="nav-link(?: active)?" href="([^"]+)"( aria-current="page")?>([^<]+)</a>', html)]
+    return [
+        (label, href, bool(current))
+        for href, current, label in re.findall(
+            r'<a class="nav-link(?: active)?" href="([^"]+)"( aria-current="page")?>([^<]+)</a>', html
+        )
+    ]
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
@@ -25,8 +30,11 @@ def test_each_role_sees_its_items_in_its_language_with_the_page_lit(client_as, r
     html = client.get(reverse("crm:customer-list")).content.decode()
 
     with translation.override(language):
-        expected = [(escape(label), reverse(name), name == "crm:customer-list")
-                    for label, name, roles in NAVIGATION if role in roles]
+        expected = [
+            (escape(label), reverse(name), name == "crm:customer-list")
+            for label, name, roles in NAVIGATION
+            if role in roles
+        ]
     assert _nav(html) == expected
 
 
@@ -42,5 +50,7 @@ def test_the_language_switch_lists_each_language_with_the_current_one_chosen(cli
     html = client.get(reverse("login")).content.decode()
 
     assert re.findall(r'<option value="([^"]+)"( selected)?>([^<]+)</option>', html) == [
-        ("en", "", "English"), ("zh-hans", " selected", "简体中文")]
+        ("en", "", "English"),
+        ("zh-hans", " selected", "简体中文"),
+    ]
     assert f'action="{reverse("set_language")}"' in html

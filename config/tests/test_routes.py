@@ -1,4 +1,5 @@
 """Route coverage and the role matrix (see ``route_matrix.py``)."""
+
 import importlib
 from types import SimpleNamespace
 
@@ -9,8 +10,14 @@ from conftest import ROLES
 
 from .route_matrix import PREFIX_RULES, Route, sampled_by_prefix_rule
 
-APP_ROUTE_MODULES = ["config.tests.routes", "crm.tests.routes", "funnel.tests.routes",
-                     "activities.tests.routes", "reports.tests.routes", "crm.tests.routes_imports"]
+APP_ROUTE_MODULES = [
+    "config.tests.routes",
+    "crm.tests.routes",
+    "funnel.tests.routes",
+    "activities.tests.routes",
+    "reports.tests.routes",
+    "crm.tests.routes_imports",
+]
 
 
 def _route_modules():
@@ -52,8 +59,7 @@ def test_every_url_pattern_is_declared_in_the_role_matrix():
     declared = declared_routes()
     missing = sorted({key for key, _, _ in all_url_patterns() if _rule_for(key, declared) is None})
     assert not missing, (
-        "These routes have no role expectations; declare them in <app>/tests/routes.py: "
-        + ", ".join(missing)
+        "These routes have no role expectations; declare them in <app>/tests/routes.py: " + ", ".join(missing)
     )
 
 
@@ -77,8 +83,11 @@ def _request(client, route: Route, world):
     data = route.data(world) if route.data else None
     if route.method == "get":
         return client.get(url, data)
-    return getattr(client, route.method)(url, data, content_type="application/json") \
-        if url.startswith("/api/") else getattr(client, route.method)(url, data)
+    return (
+        getattr(client, route.method)(url, data, content_type="application/json")
+        if url.startswith("/api/")
+        else getattr(client, route.method)(url, data)
+    )
 
 
 def _cases():

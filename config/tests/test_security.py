@@ -1,4 +1,5 @@
 """The foundation's security promises: lockout, sessions, CSRF and response headers."""
+
 import re
 from datetime import timedelta
 
@@ -38,6 +39,7 @@ def _fail_until_locked(username: str, attempt) -> None:
 
 
 # --- Login lockout ------------------------------------------------------------
+
 
 def test_settings_lock_a_username_after_ten_failures_for_fifteen_minutes_at_first():
     # Issue 17: no longer per username + address (a shared office address let five
@@ -184,6 +186,7 @@ def test_api_token_login_is_refused_after_page_login_failures(personas):
 
 # --- Sessions -------------------------------------------------------------------
 
+
 def test_sessions_last_twelve_idle_hours_and_are_renewed_every_five_minutes_of_activity():
     assert settings.SESSION_COOKIE_AGE == 12 * 3600
     assert settings.SESSION_RENEW_SECONDS == 5 * 60
@@ -297,11 +300,14 @@ def test_password_change_page_changes_the_password_and_keeps_the_user_signed_in(
     client = client_as("salesperson")
     assert client.get(reverse("password_change")).status_code == 200
 
-    response = client.post(reverse("password_change"), {
-        "old_password": PASSWORD,
-        "new_password1": "a-much-longer-new-phrase",
-        "new_password2": "a-much-longer-new-phrase",
-    })
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-much-longer-new-phrase",
+            "new_password2": "a-much-longer-new-phrase",
+        },
+    )
 
     assert response.status_code == 302
     assert response.url == reverse("home")
@@ -337,8 +343,14 @@ def test_changing_the_password_ends_the_users_other_sessions_but_not_this_one(pe
     assert phone.get(page).status_code == 200
 
     # when
-    laptop.post(page, {"old_password": PASSWORD, "new_password1": "a-much-longer-new-phrase",
-                       "new_password2": "a-much-longer-new-phrase"})
+    laptop.post(
+        page,
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-much-longer-new-phrase",
+            "new_password2": "a-much-longer-new-phrase",
+        },
+    )
 
     # then
     assert laptop.get(page).status_code == 200
@@ -389,11 +401,14 @@ def test_a_new_login_starts_a_new_seven_days(personas):
 def test_password_change_with_a_wrong_old_password_changes_nothing(client_as, personas):
     client = client_as("salesperson")
 
-    response = client.post(reverse("password_change"), {
-        "old_password": WRONG,
-        "new_password1": "a-much-longer-new-phrase",
-        "new_password2": "a-much-longer-new-phrase",
-    })
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": WRONG,
+            "new_password1": "a-much-longer-new-phrase",
+            "new_password2": "a-much-longer-new-phrase",
+        },
+    )
 
     assert response.status_code == 200
     personas.salesperson.refresh_from_db()
@@ -401,6 +416,7 @@ def test_password_change_with_a_wrong_old_password_changes_nothing(client_as, pe
 
 
 # --- CSRF -------------------------------------------------------------------------
+
 
 @pytest.fixture
 def csrf_client(personas):
@@ -411,11 +427,14 @@ def csrf_client(personas):
 
 @pytest.mark.django_db
 def test_page_form_post_without_csrf_token_is_refused(csrf_client, personas):
-    response = csrf_client.post(reverse("password_change"), {
-        "old_password": PASSWORD,
-        "new_password1": "a-much-longer-new-phrase",
-        "new_password2": "a-much-longer-new-phrase",
-    })
+    response = csrf_client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-much-longer-new-phrase",
+            "new_password2": "a-much-longer-new-phrase",
+        },
+    )
 
     assert response.status_code == 403
     personas.salesperson.refresh_from_db()
@@ -457,13 +476,15 @@ def test_token_authenticated_api_post_needs_no_csrf_token(personas):
     _token, key = issue_token(user=personas.salesperson, via="test")
     client = Client(enforce_csrf_checks=True)
 
-    response = client.post(reverse("user-list"), {}, content_type="application/json",
-                           HTTP_AUTHORIZATION=f"Token {key}")
+    response = client.post(
+        reverse("user-list"), {}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}"
+    )
 
     assert response.status_code == 405  # read-only resource, but not a CSRF refusal
 
 
 # --- Headers ------------------------------------------------------------------------
+
 
 def _script_src(response) -> list[str]:
     policy = response["Content-Security-Policy"]
@@ -472,13 +493,16 @@ def _script_src(response) -> list[str]:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role, url_name", [
-    ("anonymous", "login"),
-    ("salesperson", "home"),
-    ("salesperson", "password_change"),
-    ("admin", "admin:index"),
-    ("salesperson", "api-docs"),
-])
+@pytest.mark.parametrize(
+    "role, url_name",
+    [
+        ("anonymous", "login"),
+        ("salesperson", "home"),
+        ("salesperson", "password_change"),
+        ("admin", "admin:index"),
+        ("salesperson", "api-docs"),
+    ],
+)
 def test_pages_carry_a_strict_content_security_policy_and_safe_headers(client_as, role, url_name):
     response = client_as(role).get(reverse(url_name))
 
@@ -533,7 +557,7 @@ def test_templates_have_no_inline_scripts():
 
 def test_the_readme_security_section_names_only_tests_that_exist():
     readme = (settings.BASE_DIR / "README.md").read_text()
-    section = readme[readme.index("## Security"):]
+    section = readme[readme.index("## Security") :]
     test_files = [*settings.BASE_DIR.glob("*/tests/test_*.py"), *settings.BASE_DIR.glob("e2e/test_*.py")]
     named = set(re.findall(r"\b(test_\w+)\b", section)) - {path.stem for path in test_files}
     defined = {

@@ -1,4 +1,5 @@
 """Settings by mode, each checked in a fresh process: production is strict, demos stay local."""
+
 import json
 import os
 import secrets
@@ -19,8 +20,12 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     base = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
     return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
         [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR, env={**base, **env},
-        capture_output=True, text=True, timeout=120, check=False,
+        cwd=settings.BASE_DIR,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -66,8 +71,9 @@ def test_production_passes_the_deploy_check_without_warnings(production_env):
 
 def test_the_deploy_check_fails_on_a_warning(production_env):
     # The previous test means something only if a weak setting would fail it.
-    result = _manage("check", "--deploy", "--fail-level", "WARNING",
-                     env={**production_env, "SECURE_HSTS_SECONDS": "0"})
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={**production_env, "SECURE_HSTS_SECONDS": "0"}
+    )
 
     assert result.returncode != 0
     assert "security.W004" in result.stderr
@@ -211,8 +217,14 @@ def test_seed_demo_refuses_in_production_and_creates_no_users(production_env, da
 def test_production_counts_rate_limits_in_redis_shared_by_every_process(production_env):
     script = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
 
-    redis = _manage("shell", "--verbosity", "0", "-c", script,
-                    env={**production_env, "REDIS_URL": "redis://127.0.0.1:6379/0"})
+    redis = _manage(
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        script,
+        env={**production_env, "REDIS_URL": "redis://127.0.0.1:6379/0"},
+    )
 
     assert redis.returncode == 0, redis.stderr
     assert redis.stdout.strip() == "django.core.cache.backends.redis.RedisCache"

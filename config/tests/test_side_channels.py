@@ -2,6 +2,7 @@
 a per-user limit, each time in the security audit log; a conflict claim names people,
 not user ids; a filter parameter that takes an id answers alike for an id that does not
 exist and one the caller may not see."""
+
 import pytest
 from django.test import override_settings
 from django.urls import reverse
@@ -16,13 +17,17 @@ MISSING_ID = 10**9
 
 @pytest.fixture
 def west_customer(personas):
-    return CustomerFactory(owner=personas.other_salesperson, name="Western Steel Co., Ltd.",
-                           phone="13911112222")
+    return CustomerFactory(
+        owner=personas.other_salesperson, name="Western Steel Co., Ltd.", phone="13911112222"
+    )
 
 
 def _create(client, name: str, **extra):
-    return client.post(reverse("customer-list"), {"grade": grade("E").pk, "name": name, **extra},
-                       content_type="application/json")
+    return client.post(
+        reverse("customer-list"),
+        {"grade": grade("E").pk, "name": name, **extra},
+        content_type="application/json",
+    )
 
 
 def _revealed() -> list[SecurityEvent]:
@@ -30,6 +35,7 @@ def _revealed() -> list[SecurityEvent]:
 
 
 # --- The duplicate check ------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_naming_another_teams_owner_is_recorded_in_the_security_audit_log(personas, west_customer, client_as):
@@ -47,12 +53,22 @@ def test_the_page_form_and_a_contacts_phone_are_audited_too(personas, west_custo
     mine = CustomerFactory(owner=personas.salesperson)
     client = client_as("salesperson")
 
-    page = client.post(reverse("crm:customer-create"), {
-        "name": "Western Steel", "grade": grade("E").pk, "owner": personas.salesperson.pk, "tier": "normal",
-        "source": "other", "expected_value": "100000"})
-    contact = client.post(reverse("contact-list"), {
-        "customer": mine.pk, "name": "Wang", "role": "other", "phone": "139-1111-2222"},
-        content_type="application/json")
+    page = client.post(
+        reverse("crm:customer-create"),
+        {
+            "name": "Western Steel",
+            "grade": grade("E").pk,
+            "owner": personas.salesperson.pk,
+            "tier": "normal",
+            "source": "other",
+            "expected_value": "100000",
+        },
+    )
+    contact = client.post(
+        reverse("contact-list"),
+        {"customer": mine.pk, "name": "Wang", "role": "other", "phone": "139-1111-2222"},
+        content_type="application/json",
+    )
 
     assert personas.other_salesperson.display_name in page.content.decode()
     assert personas.other_salesperson.display_name in contact.json()["phone"][0]
@@ -92,13 +108,20 @@ def test_owners_the_user_may_see_or_works_beside_are_named_freely_and_not_audite
 
 # --- Conflict claims ------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_conflict_claim_names_people_not_user_ids(personas, west_customer, client_as):
     client = client_as("salesperson")
 
-    raised = client.post(reverse("conflict-list"), {
-        "name": "Western Steel", "first_contact_on": timezone.localdate().isoformat(),
-        "evidence": "Met their buyer at the fair."}, content_type="application/json")
+    raised = client.post(
+        reverse("conflict-list"),
+        {
+            "name": "Western Steel",
+            "first_contact_on": timezone.localdate().isoformat(),
+            "evidence": "Met their buyer at the fair.",
+        },
+        content_type="application/json",
+    )
     listed = client.get(reverse("conflict-list")).json()["results"][0]
 
     assert raised.status_code == 201, raised.content
@@ -111,6 +134,7 @@ def test_a_conflict_claim_names_people_not_user_ids(personas, west_customer, cli
 
 
 # --- Filters that take an id --------------------------------------------------------------------
+
 
 def _someone_elses_customer(w):
     return CustomerFactory(owner=w.other_salesperson).pk
@@ -150,10 +174,14 @@ ID_PARAMETERS = [
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("url_name", "parameter", "hidden_id"), ID_PARAMETERS,
-                         ids=[f"{url}?{parameter}" for url, parameter, _ in ID_PARAMETERS])
-def test_an_id_out_of_sight_answers_like_an_id_that_does_not_exist(personas, client_as, url_name, parameter,
-                                                                    hidden_id):
+@pytest.mark.parametrize(
+    ("url_name", "parameter", "hidden_id"),
+    ID_PARAMETERS,
+    ids=[f"{url}?{parameter}" for url, parameter, _ in ID_PARAMETERS],
+)
+def test_an_id_out_of_sight_answers_like_an_id_that_does_not_exist(
+    personas, client_as, url_name, parameter, hidden_id
+):
     client = client_as("salesperson")
     url = reverse(url_name)
 

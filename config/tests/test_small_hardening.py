@@ -2,6 +2,7 @@
 version, no start without collected static files, and JSON 503 from the API while the
 database is down (cookie prefixes: ``test_settings_modes.py``; chart tooltips:
 ``e2e/test_chart_escaping.py``)."""
+
 import json
 import os
 import socket
@@ -41,6 +42,7 @@ def test_no_base_element_may_redirect_relative_urls(client_as, role, url_name):
 
 # --- Static files ---------------------------------------------------------------------------
 
+
 def test_without_the_static_manifest_the_checks_refuse_to_start(tmp_path):
     with override_settings(DEBUG=False, STATIC_ROOT=tmp_path, STORAGES=MANIFEST_STORAGE):
         errors = static_files_collected(None)
@@ -71,6 +73,7 @@ def test_the_docker_image_collects_and_every_web_start_goes_through_the_checks()
 
 # --- The Server header ----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_the_application_adds_no_server_header(client_as):
     for response in (client_as("anonymous").get(reverse("login")), client_as("salesperson").get("/api/")):
@@ -86,12 +89,20 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_gunicorn_with_our_config_names_no_version(tmp_path):
     port = _free_port()
-    env = {**{k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}},
-           "DJANGO_ENV": "test", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-           "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"}
+    env = {
+        **{k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}},
+        "DJANGO_ENV": "test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+    }
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn config and app
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi:application"],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         headers = None
         for _ in range(100):
@@ -111,9 +122,11 @@ def test_gunicorn_with_our_config_names_no_version(tmp_path):
 
 # --- The database is down --------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("error", [OperationalError("could not connect to server"),
-                                   InterfaceError("connection already closed")])
+@pytest.mark.parametrize(
+    "error", [OperationalError("could not connect to server"), InterfaceError("connection already closed")]
+)
 def test_api_calls_while_the_database_is_down_answer_json_503_with_retry_after(personas, error):
     _token, key = issue_token(user=personas.salesperson, via="test")
     client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {key}")

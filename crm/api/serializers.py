@@ -1,4 +1,5 @@
 """Serializers convert and validate shape; the services apply the rules."""
+
 import copy
 
 from rest_framework import serializers
@@ -17,8 +18,18 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "display_name", "first_name", "last_name", "email",
-                  "role", "team", "hire_date", "is_active"]
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "first_name",
+            "last_name",
+            "email",
+            "role",
+            "team",
+            "hire_date",
+            "is_active",
+        ]
         read_only_fields = fields
 
 
@@ -31,30 +42,56 @@ class TeamSerializer(serializers.ModelSerializer):
 
 class CustomerSerializer(serializers.ModelSerializer):
     # Read from the list the viewset's queryset prefetches (PREFETCHED_TAGS).
-    tags = serializers.SlugRelatedField(many=True, slug_field="name", queryset=Tag.objects.all(),
-                                        required=False, source=PREFETCHED_TAGS)
+    tags = serializers.SlugRelatedField(
+        many=True, slug_field="name", queryset=Tag.objects.all(), required=False, source=PREFETCHED_TAGS
+    )
     grade_code = serializers.CharField(source="grade.code", read_only=True)
-    owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None,
-                                       allow_null=True)  # null in the public pool
-    probability = serializers.DecimalField(max_digits=5, decimal_places=2,
-                                           read_only=True)
-    weighted_value = serializers.DecimalField(max_digits=18, decimal_places=2,
-                                              read_only=True)
+    owner_name = serializers.CharField(
+        source="owner.display_name", read_only=True, default=None, allow_null=True
+    )  # null in the public pool
+    probability = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+    weighted_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
     days_in_grade = serializers.IntegerField(read_only=True)
     is_stagnant = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Customer
         fields = [
-            "id", *CUSTOMER_EDITABLE_FIELDS, "tags", "owner", "owner_name", "grade", "grade_code",
-            "grade_entered_at", "days_in_grade", "is_stagnant", "probability", "probability_override",
-            "probability_override_reason", "weighted_value", "lost_reason", "last_activity_at",
-            "next_follow_up_on", "order_count", "lifecycle", "archived_at", "created_at", "updated_at",
+            "id",
+            *CUSTOMER_EDITABLE_FIELDS,
+            "tags",
+            "owner",
+            "owner_name",
+            "grade",
+            "grade_code",
+            "grade_entered_at",
+            "days_in_grade",
+            "is_stagnant",
+            "probability",
+            "probability_override",
+            "probability_override_reason",
+            "weighted_value",
+            "lost_reason",
+            "last_activity_at",
+            "next_follow_up_on",
+            "order_count",
+            "lifecycle",
+            "archived_at",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = [
-            "grade_entered_at", "probability_override", "probability_override_reason", "lost_reason",
-            "last_activity_at", "next_follow_up_on", "order_count", "lifecycle", "archived_at",
-            "created_at", "updated_at",
+            "grade_entered_at",
+            "probability_override",
+            "probability_override_reason",
+            "lost_reason",
+            "last_activity_at",
+            "next_follow_up_on",
+            "order_count",
+            "lifecycle",
+            "archived_at",
+            "created_at",
+            "updated_at",
         ]
 
     def get_fields(self):
@@ -71,8 +108,10 @@ class CustomerSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
             self.fields["owner"].queryset = User.objects.visible_to(request.user).filter(is_active=True)
-        if self.instance is not None and not isinstance(self.instance, list | tuple) and hasattr(
-            self.instance, "pk"
+        if (
+            self.instance is not None
+            and not isinstance(self.instance, list | tuple)
+            and hasattr(self.instance, "pk")
         ):
             # Grade and owner only move through change-grade / reassignment.
             self.fields["grade"].read_only = True
@@ -118,8 +157,9 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class BulkTierSerializer(serializers.Serializer):
-    customers = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
-                                      min_length=1, max_length=BULK_LIMIT)
+    customers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=BULK_LIMIT
+    )
     tier = serializers.ChoiceField(choices=Tier.choices)
 
 
@@ -127,10 +167,12 @@ class BulkTierResultSerializer(serializers.Serializer):
     changed = serializers.IntegerField(help_text="Now at the new tier.")
     unchanged = serializers.IntegerField(help_text="At that tier already.")
     skipped = serializers.IntegerField(
-        help_text="Not changed: unknown, not visible to the caller, or archived.")
+        help_text="Not changed: unknown, not visible to the caller, or archived."
+    )
 
 
 class ProbabilityOverrideSerializer(serializers.Serializer):
-    probability = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100,
-                                           allow_null=True)
+    probability = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, allow_null=True
+    )
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")

@@ -1,4 +1,5 @@
 """API adapters: querysets come from the selectors, writes go through the services."""
+
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -47,8 +48,14 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.teams_visible_to(self.request.user)
 
 
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                      mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class CustomerViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """Customers the caller may see. Filters as the customer list (``?search=``,
     ``grade``, ``tier``, ``owner``, ``tag``, ``source``, ``stagnant``, ``archived``,
     ``ordering``). DELETE archives: nothing is hard-deleted."""
@@ -59,7 +66,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     def get_queryset(self):
         queryset = selectors.customers_visible_to(self.request.user).prefetch_related(
-            Prefetch("tags", to_attr=PREFETCHED_TAGS))
+            Prefetch("tags", to_attr=PREFETCHED_TAGS)
+        )
         if self.action == "list" and not self.request.query_params.get("ordering"):
             queryset = queryset.order_by("name", "pk")
         return queryset
@@ -72,8 +80,11 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         return super().filter_queryset(queryset)
 
     def get_serializer_class(self):
-        return CustomerWriteSerializer if self.action in {"create", "update", "partial_update"} \
+        return (
+            CustomerWriteSerializer
+            if self.action in {"create", "update", "partial_update"}
             else CustomerSerializer
+        )
 
     def _output(self, customer, status_code=status.HTTP_200_OK):
         customer = self.get_queryset().get(pk=customer.pk)
@@ -110,10 +121,10 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     def probability_override(self, request, pk=None):
         serializer = ProbabilityOverrideSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = services.set_probability_override(customer=self.get_object(), by=request.user,
-                                                     **serializer.validated_data)
+        customer = services.set_probability_override(
+            customer=self.get_object(), by=request.user, **serializer.validated_data
+        )
         return self._output(customer)
-
 
     @extend_schema(request=BulkTierSerializer, responses=BulkTierResultSerializer)
     @action(detail=False, methods=["post"], url_path="bulk-tier")
@@ -124,13 +135,19 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         serializer.is_valid(raise_exception=True)
         ids = set(serializer.validated_data["customers"])
         customers = selectors.customers_visible_to(request.user).filter(pk__in=ids)
-        result = services.bulk_change_tier(customers=customers, tier=serializer.validated_data["tier"],
-                                           by=request.user, requested=len(ids))
+        result = services.bulk_change_tier(
+            customers=customers, tier=serializer.validated_data["tier"], by=request.user, requested=len(ids)
+        )
         return Response(BulkTierResultSerializer(result).data)
 
 
-class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class ContactViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Contacts of customers the caller may see (no delete: history is kept)."""
 
     serializer_class = ContactSerializer
@@ -148,6 +165,6 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         serializer.instance = services.create_contact(customer=customer, by=self.request.user, **data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.update_contact(contact=serializer.instance, by=self.request.user,
-                                                      **serializer.validated_data)
-
+        serializer.instance = services.update_contact(
+            contact=serializer.instance, by=self.request.user, **serializer.validated_data
+        )

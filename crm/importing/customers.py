@@ -315,8 +315,15 @@ class CustomerImporter(Importer):
         existing_maps = {"name": lookups.names, "phone": lookups.phones, "email": lookups.emails}
         # An updated customer's own name, phone or e-mail, unchanged, is not a new conflict
         # (as in ``update_customer``): a duplicate that already exists stays editable.
-        own = {("name", target.name_normalized), ("phone", target.phone_digits),
-               ("email", target.email_normalized)} if target else set()
+        own = (
+            {
+                ("name", target.name_normalized),
+                ("phone", target.phone_digits),
+                ("email", target.email_normalized),
+            }
+            if target
+            else set()
+        )
         for kind, value in keys:
             match = existing_maps[kind].get(value)
             if match is not None and (target is None or match != target.pk) and (kind, value) not in own:
@@ -324,8 +331,9 @@ class CustomerImporter(Importer):
                     number,
                     "duplicate",
                     label=label,
-                    message=duplicate_message_about(viewer=user, owner=lookups.owner(match),
-                                                    customer_id=match),
+                    message=duplicate_message_about(
+                        viewer=user, owner=lookups.owner(match), customer_id=match
+                    ),
                 )
         if target is not None:
             keys.append(("id", str(target.pk)))
@@ -457,8 +465,12 @@ class CustomerImporter(Importer):
         now = timezone.now()
         reason = _("Imported from %(file)s") % {"file": batch.file_name}
         history = {"default_user": user, "default_change_reason": reason, "default_date": now}
-        created = {"history_date": now, "history_change_reason": reason, "history_type": "+",
-                   "history_user_id": user.pk}
+        created = {
+            "history_date": now,
+            "history_change_reason": reason,
+            "history_type": "+",
+            "history_user_id": user.pk,
+        }
         tag_links = Customer.tags.through
         writers = {
             model: TableWriter(model, batch_size=BATCH_SIZE)

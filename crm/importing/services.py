@@ -130,8 +130,12 @@ def confirm_import(*, batch: ImportBatch, by: User) -> ImportBatch:
             state=ImportState.QUEUED, progress=0, message=""
         ):
             raise ValidationError(_("This import is not waiting for confirmation."))
-        audit(actor=by, action=Action.IMPORT, obj=batch,
-              detail={"kind": batch.kind, "rows": batch.total_rows, "stage": "confirmed"})
+        audit(
+            actor=by,
+            action=Action.IMPORT,
+            obj=batch,
+            detail={"kind": batch.kind, "rows": batch.total_rows, "stage": "confirmed"},
+        )
         if in_background:
             outbox.enqueue("crm.tasks.commit_import", batch_id=batch.pk)
     if not in_background:
@@ -193,8 +197,12 @@ def commit_batch(batch_id: int) -> None:
                 content=None,
                 rows=None,
             )
-            audit(actor=batch.user, action=Action.IMPORT, obj=batch,
-                  detail={"kind": batch.kind, "created": created, "updated": updated, "stage": "done"})
+            audit(
+                actor=batch.user,
+                action=Action.IMPORT,
+                obj=batch,
+                detail={"kind": batch.kind, "created": created, "updated": updated, "stage": "done"},
+            )
     except IntegrityError:
         # Someone created one of these customers between the check and the write; the
         # unique constraint refused it and the whole transaction rolled back.
@@ -230,9 +238,7 @@ def _plan(batch: ImportBatch, *, start: int, end: int) -> registry.Plan:
     return importer.plan(batch=batch, user=batch.user, rows=rows, progress=progress, headers=headers)
 
 
-def _progress(
-    batch_id: int, total: int, start: int, end: int, using=None
-) -> Callable[[int], None]:
+def _progress(batch_id: int, total: int, start: int, end: int, using=None) -> Callable[[int], None]:
     """A callback the importer calls every few hundred rows: the batch's ``progress``
     column, which the page polls twice a second, goes from ``start`` to ``end`` %.
 
@@ -307,11 +313,20 @@ def _store_preview(batch: ImportBatch, plan: registry.Plan, state: str, message:
 def _fail(batch: ImportBatch, message: str) -> None:
     """Nothing was imported: the batch keeps the reason, not the file (a refused one may be a bomb)."""
     ImportBatch.objects.filter(pk=batch.pk).update(
-        state=ImportState.FAILED, message=message, finished_at=timezone.now(), progress=100,
-        content=None, rows=None,
+        state=ImportState.FAILED,
+        message=message,
+        finished_at=timezone.now(),
+        progress=100,
+        content=None,
+        rows=None,
     )
-    audit(actor=batch.user, action=Action.IMPORT, obj=batch, outcome=Outcome.FAILURE,
-          detail={"kind": batch.kind, "stage": "failed", "message": message[:200]})
+    audit(
+        actor=batch.user,
+        action=Action.IMPORT,
+        obj=batch,
+        outcome=Outcome.FAILURE,
+        detail={"kind": batch.kind, "stage": "failed", "message": message[:200]},
+    )
 
 
 def template_workbook(kind: str, language: str) -> bytes:

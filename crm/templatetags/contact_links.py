@@ -1,6 +1,7 @@
 """Tap-to-call and tap-to-mail: a phone number is a ``tel:`` link and an e-mail a ``mailto:``
 link wherever a page shows one (``{{ contact.phone|tel_link }}``, ``{{ contact.email|mailto_link }}``).
 Both give back the plain (escaped) text when there is nothing to dial or mail."""
+
 import re
 import unicodedata
 from urllib.parse import quote

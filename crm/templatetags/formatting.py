@@ -1,4 +1,5 @@
 """Numbers as sales people read them: ¥1,250,000 (¥125万 in Chinese), 40.0 %."""
+
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from html import escape
 
@@ -68,8 +69,9 @@ def percent(value) -> str:
 def grade_badge(grade):
     """The grade's colour class is the same everywhere (E→A cool to warm, won green, lost grey)."""
     css = {"won": "grade-won", "lost": "grade-lost"}.get(grade.kind, f"grade-{grade.code}")
-    return format_html('<span class="badge grade-badge {}" title="{}">{}</span>',
-                       css, grade.display_name, grade.label)
+    return format_html(
+        '<span class="badge grade-badge {}" title="{}">{}</span>', css, grade.display_name, grade.label
+    )
 
 
 @register.simple_tag
@@ -77,6 +79,10 @@ def select_options(options) -> SafeString:
     """``<option>`` elements from (value, label, selected) triples, in one pass: a picker
     of every salesperson is hundreds of options, too many for template tags each, and
     even for ``format_html`` each (its lazy-aware escaping cost milliseconds here)."""
-    return SafeString("".join(  # values and labels are escaped right here
-        f'<option value="{escape(str(value))}"{" selected" if selected else ""}>{escape(str(label))}</option>'
-        for value, label, selected in options))
+    return SafeString(
+        "".join(  # values and labels are escaped right here
+            f'<option value="{escape(str(value))}"{" selected" if selected else ""}>'
+            f"{escape(str(label))}</option>"
+            for value, label, selected in options
+        )
+    )

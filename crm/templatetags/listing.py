@@ -1,5 +1,6 @@
 """Parts of list pages built in Python: a list renders them many times per request, and
 each include of a small template cost as much as a table row."""
+
 from urllib.parse import quote
 
 from django import template
@@ -14,12 +15,21 @@ def sort_header(context, key: str, label: str) -> str:
     and descending and keeps the other filters (not the page number)."""
     query = context["request"].GET
     current = query.get("ordering")
-    kept = format_html_join("", "{}={}&amp;", ((name, quote(value)) for name, value in query.items()
-                                                if name not in ("ordering", "page")))
+    kept = format_html_join(
+        "",
+        "{}={}&amp;",
+        ((name, quote(value)) for name, value in query.items() if name not in ("ordering", "page")),
+    )
     toggle = "-" if current == key else ""
     arrow = " ▲" if current == key else " ▼" if current == f"-{key}" else ""
-    return format_html('<a class="link-body-emphasis text-decoration-none" href="?{}ordering={}{}">{}{}</a>',
-                       kept, toggle, key, label, arrow)
+    return format_html(
+        '<a class="link-body-emphasis text-decoration-none" href="?{}ordering={}{}">{}{}</a>',
+        kept,
+        toggle,
+        key,
+        label,
+        arrow,
+    )
 
 
 @register.simple_tag(takes_context=True)

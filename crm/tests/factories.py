@@ -90,16 +90,23 @@ def grade_by_code(code: str):
     return grade(code)
 
 
-def bulk_customers(*, owner: User | None, count: int, grade, prefix: str = "Bulk",
-                   start: int = 0) -> list[Customer]:
+def bulk_customers(
+    *, owner: User | None, count: int, grade, prefix: str = "Bulk", start: int = 0
+) -> list[Customer]:
     """Customers number ``start`` to ``start + count`` in one INSERT (for query-count
     tests). ``bulk_create`` skips ``Customer.save``, so the normalized name (unique per
     live customer) and the weighted value are set here."""
     now = timezone.now()
     key = owner.pk if owner else "pool"
     customers = [
-        Customer(name=f"{prefix} {key} {n}", name_normalized=f"{prefix.lower()}{key}n{n}",
-                 owner=owner, grade=grade, grade_entered_at=now, expected_value=Decimal(1000 * (n + 1)))
+        Customer(
+            name=f"{prefix} {key} {n}",
+            name_normalized=f"{prefix.lower()}{key}n{n}",
+            owner=owner,
+            grade=grade,
+            grade_entered_at=now,
+            expected_value=Decimal(1000 * (n + 1)),
+        )
         for n in range(start, start + count)
     ]
     for customer in customers:

@@ -1,5 +1,6 @@
 """Helpers of the query-count tests (crm, funnel): a page asked at 10 and at 1,000
 customers must run the same pinned number of SQL queries."""
+
 from django.urls import reverse
 
 

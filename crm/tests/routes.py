@@ -6,6 +6,7 @@ routes build it once per role, so nothing in it may clash with the duplicate che
 (names come from a sequence). Only the
 owner, the East manager (team tree) and the admin see them; everyone else gets 404.
 """
+
 from datetime import date
 from decimal import Decimal
 
@@ -29,15 +30,20 @@ PAGE_MERGE = expect(403, 302, manager=200, admin=200, other_manager=404)
 
 def build_world(world) -> None:
     salesperson = world.personas.salesperson
-    world.customer = CustomerFactory(owner=salesperson, grade=grade("E"), expected_value=Decimal(5_000_000),
-                                     industry="Steel")
+    world.customer = CustomerFactory(
+        owner=salesperson, grade=grade("E"), expected_value=Decimal(5_000_000), industry="Steel"
+    )
     world.contact = ContactFactory(customer=world.customer, role="decision_maker")
-    world.order = OrderFactory(customer=world.customer, amount=Decimal("250000.00"),
-                               signed_on=date(2025, 3, 1))
-    world.grade_change = change_grade(customer=world.customer, grade=grade("D"), by=salesperson,
-                                      note="Visited, met the buyer")
+    world.order = OrderFactory(
+        customer=world.customer, amount=Decimal("250000.00"), signed_on=date(2025, 3, 1)
+    )
+    world.grade_change = change_grade(
+        customer=world.customer, grade=grade("D"), by=salesperson, note="Visited, met the buyer"
+    )
     world.archived_customer = services.archive_customer(
-        customer=CustomerFactory(owner=salesperson), by=salesperson, reason="Closed down",
+        customer=CustomerFactory(owner=salesperson),
+        by=salesperson,
+        reason="Closed down",
     )
 
 
@@ -53,31 +59,70 @@ ROUTES = [
     Route("crm:customer-create", PAGE),
     Route("crm:customer-detail", PAGE_OWNED, kwargs=_customer),
     Route("crm:customer-update", PAGE_OWNED, kwargs=_customer),
-    Route("crm:customer-archive", PAGE_OWNED_POST, method="post", kwargs=_customer, mutates=True,
-          data=lambda w: {"reason": "Duplicate entry"}),
-    Route("crm:customer-restore", PAGE_RESTORE, method="post", mutates=True,
-          kwargs=lambda w: {"pk": w.archived_customer.pk}),
-    Route("crm:customer-probability", PAGE_OWNED_POST, method="post", kwargs=_customer, mutates=True,
-          data=lambda w: {"probability": "35", "reason": "Budget approved early"}),
+    Route(
+        "crm:customer-archive",
+        PAGE_OWNED_POST,
+        method="post",
+        kwargs=_customer,
+        mutates=True,
+        data=lambda w: {"reason": "Duplicate entry"},
+    ),
+    Route(
+        "crm:customer-restore",
+        PAGE_RESTORE,
+        method="post",
+        mutates=True,
+        kwargs=lambda w: {"pk": w.archived_customer.pk},
+    ),
+    Route(
+        "crm:customer-probability",
+        PAGE_OWNED_POST,
+        method="post",
+        kwargs=_customer,
+        mutates=True,
+        data=lambda w: {"probability": "35", "reason": "Budget approved early"},
+    ),
     Route("crm:customer-merge", PAGE_MERGE, kwargs=_customer),
     Route("crm:contact-create", PAGE_OWNED, kwargs=_customer),
-    Route("crm:contact-update", PAGE_OWNED,
-          kwargs=lambda w: {"pk": w.customer.pk, "contact_pk": w.contact.pk}),
+    Route(
+        "crm:contact-update", PAGE_OWNED, kwargs=lambda w: {"pk": w.customer.pk, "contact_pk": w.contact.pk}
+    ),
     # The quick search answers everyone signed in, with only what each may see.
     Route("crm:quick-search", PAGE, query="?q=Customer"),
     # Bulk tier change: everyone signed in goes back to the list; only visible customers change.
-    Route("crm:customer-bulk-tier", expect(302, 302), method="post", mutates=True,
-          data=lambda w: {"customer": [w.customer.pk], "tier": "priority"}),
+    Route(
+        "crm:customer-bulk-tier",
+        expect(302, 302),
+        method="post",
+        mutates=True,
+        data=lambda w: {"customer": [w.customer.pk], "tier": "priority"},
+    ),
     # --- API -------------------------------------------------------------------------
     Route("customer-list", API),
     Route("customer-detail", API_OWNED, kwargs=_customer),
-    Route("customer-restore", API_RESTORE, method="post", mutates=True,
-          kwargs=lambda w: {"pk": w.archived_customer.pk}),
-    Route("customer-probability-override", API_OWNED, method="post", kwargs=_customer, mutates=True,
-          data=lambda w: {"probability": "35", "reason": "Budget approved early"}),
+    Route(
+        "customer-restore",
+        API_RESTORE,
+        method="post",
+        mutates=True,
+        kwargs=lambda w: {"pk": w.archived_customer.pk},
+    ),
+    Route(
+        "customer-probability-override",
+        API_OWNED,
+        method="post",
+        kwargs=_customer,
+        mutates=True,
+        data=lambda w: {"probability": "35", "reason": "Budget approved early"},
+    ),
     Route("contact-list", API),
     Route("contact-detail", API_OWNED, kwargs=lambda w: {"pk": w.contact.pk}),
     Route("quick-search", API, query="?q=Customer"),
-    Route("customer-bulk-tier", API, method="post", mutates=True,
-          data=lambda w: {"customers": [w.customer.pk], "tier": "priority"}),
+    Route(
+        "customer-bulk-tier",
+        API,
+        method="post",
+        mutates=True,
+        data=lambda w: {"customers": [w.customer.pk], "tier": "priority"},
+    ),
 ]

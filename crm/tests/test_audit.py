@@ -1,5 +1,6 @@
 """The security audit log: what is recorded (who, from where, what, which object, how
 it ended), and that nobody can change or delete it through the application."""
+
 import csv
 import io
 
@@ -29,6 +30,7 @@ def _only(action: str) -> SecurityEvent:
 
 
 # --- Append-only ----------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_a_recorded_event_cannot_be_changed_or_deleted(personas):
@@ -80,6 +82,7 @@ def test_admins_browse_filter_and_export_but_never_add_change_or_delete(client_a
 
 # --- Authentication events ----------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_login_success_failure_and_logout_are_recorded_with_the_ip(personas):
     client = Client()
@@ -88,11 +91,18 @@ def test_login_success_failure_and_logout_are_recorded_with_the_ip(personas):
     client.post(reverse("logout"), REMOTE_ADDR=CLIENT_IP)
 
     failed = _only(SecurityAction.LOGIN_FAILED)
-    assert (failed.actor, failed.username, failed.ip, failed.outcome) == \
-        (personas.salesperson, "salesperson", CLIENT_IP, SecurityOutcome.FAILURE)
+    assert (failed.actor, failed.username, failed.ip, failed.outcome) == (
+        personas.salesperson,
+        "salesperson",
+        CLIENT_IP,
+        SecurityOutcome.FAILURE,
+    )
     login = _only(SecurityAction.LOGIN)
-    assert (login.actor, login.ip, login.outcome) == \
-        (personas.salesperson, CLIENT_IP, SecurityOutcome.SUCCESS)
+    assert (login.actor, login.ip, login.outcome) == (
+        personas.salesperson,
+        CLIENT_IP,
+        SecurityOutcome.SUCCESS,
+    )
     assert _only(SecurityAction.LOGOUT).actor == personas.salesperson
 
 
@@ -110,21 +120,29 @@ def test_the_lockout_is_recorded(personas):
         _login("salesperson", "wrong-password")
 
     lockout = _only(SecurityAction.LOCKOUT)
-    assert (lockout.actor, lockout.ip, lockout.outcome) == \
-        (personas.salesperson, CLIENT_IP, SecurityOutcome.DENIED)
+    assert (lockout.actor, lockout.ip, lockout.outcome) == (
+        personas.salesperson,
+        CLIENT_IP,
+        SecurityOutcome.DENIED,
+    )
 
 
 @pytest.mark.django_db
 def test_a_password_change_is_recorded(client_as, personas):
-    client_as("salesperson").post(reverse("password_change"), {
-        "old_password": PASSWORD, "new_password1": "a-much-longer-new-phrase",
-        "new_password2": "a-much-longer-new-phrase",
-    })
+    client_as("salesperson").post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-much-longer-new-phrase",
+            "new_password2": "a-much-longer-new-phrase",
+        },
+    )
 
     assert _only(SecurityAction.PASSWORD_CHANGED).actor == personas.salesperson
 
 
 # --- Access denied -------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("url_name, status", [("crm:customer-detail", 404), ("customer-detail", 404)])
@@ -135,15 +153,20 @@ def test_an_invisible_object_is_recorded_as_access_denied(client_as, personas, u
 
     assert response.status_code == status
     denied = _only(SecurityAction.ACCESS_DENIED)
-    assert (denied.actor, denied.outcome, denied.object_type, denied.object_id) == \
-        (personas.other_salesperson, SecurityOutcome.DENIED, url_name, str(customer.pk))
+    assert (denied.actor, denied.outcome, denied.object_type, denied.object_id) == (
+        personas.other_salesperson,
+        SecurityOutcome.DENIED,
+        url_name,
+        str(customer.pk),
+    )
     assert denied.detail["status"] == status
 
 
 @pytest.mark.django_db
 def test_a_forbidden_action_on_a_visible_object_is_recorded(client_as, personas):
-    customer = services.archive_customer(customer=CustomerFactory(owner=personas.salesperson),
-                                         by=personas.salesperson)
+    customer = services.archive_customer(
+        customer=CustomerFactory(owner=personas.salesperson), by=personas.salesperson
+    )
 
     response = client_as("salesperson").post(reverse("crm:customer-restore", kwargs={"pk": customer.pk}))
 
@@ -164,6 +187,7 @@ def test_allowed_pages_and_lists_record_nothing(client_as, personas):
 
 
 # --- Data and administration changes --------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_exports_are_recorded(client_as, personas):
@@ -186,13 +210,21 @@ def test_archive_restore_and_merge_are_recorded(personas):
     services.restore_customer(customer=customer, by=personas.manager)
     services.merge_customers(keep=customer, merge=duplicate, by=personas.manager)
 
-    archive, restore, merge = (_only(action) for action in
-                               (SecurityAction.ARCHIVE, SecurityAction.RESTORE, SecurityAction.MERGE))
-    assert (archive.actor, archive.object_type, archive.object_id, archive.detail) == \
-        (personas.salesperson, "crm.customer", str(customer.pk), {"reason": "Closed down"})
+    archive, restore, merge = (
+        _only(action) for action in (SecurityAction.ARCHIVE, SecurityAction.RESTORE, SecurityAction.MERGE)
+    )
+    assert (archive.actor, archive.object_type, archive.object_id, archive.detail) == (
+        personas.salesperson,
+        "crm.customer",
+        str(customer.pk),
+        {"reason": "Closed down"},
+    )
     assert (restore.actor, restore.object_id) == (personas.manager, str(customer.pk))
-    assert (merge.actor, merge.object_id, merge.detail) == (personas.manager, str(customer.pk),
-                                                            {"merged": duplicate.pk})
+    assert (merge.actor, merge.object_id, merge.detail) == (
+        personas.manager,
+        str(customer.pk),
+        {"merged": duplicate.pk},
+    )
 
 
 @pytest.mark.django_db
@@ -200,9 +232,18 @@ def test_user_changes_in_the_admin_are_recorded(client_as, personas):
     client = client_as("admin")
     user = personas.salesperson
     form = {
-        "username": user.username, "first_name": "", "last_name": "", "email": "",
-        "is_active": "on", "role": "manager", "team": user.team_id, "hire_date": "",
-        "last_login_0": "", "last_login_1": "", "date_joined_0": "2025-01-01", "date_joined_1": "09:00:00",
+        "username": user.username,
+        "first_name": "",
+        "last_name": "",
+        "email": "",
+        "is_active": "on",
+        "role": "manager",
+        "team": user.team_id,
+        "hire_date": "",
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2025-01-01",
+        "date_joined_1": "09:00:00",
     }
 
     response = client.post(reverse("admin:crm_user_change", args=[user.pk]), form)
@@ -219,24 +260,36 @@ def test_team_changes_and_user_creation_in_the_admin_are_recorded(client_as, per
     client = client_as("admin")
 
     client.post(reverse("admin:crm_team_add"), {"name": "North"})
-    client.post(reverse("admin:crm_user_add"), {
-        "username": "newcomer", "password1": "a-long-enough-phrase", "password2": "a-long-enough-phrase",
-        "usable_password": "true", "role": "salesperson",
-    })
+    client.post(
+        reverse("admin:crm_user_add"),
+        {
+            "username": "newcomer",
+            "password1": "a-long-enough-phrase",
+            "password2": "a-long-enough-phrase",
+            "usable_password": "true",
+            "role": "salesperson",
+        },
+    )
 
     team = _only(SecurityAction.TEAM_CHANGED)
     assert (team.object_id, team.detail["change"]) == (str(Team.objects.get(name="North").pk), "added")
-    assert SecurityEvent.objects.filter(action=SecurityAction.USER_CHANGED,
-                                        object_id=str(User.objects.get(username="newcomer").pk)).exists()
+    assert SecurityEvent.objects.filter(
+        action=SecurityAction.USER_CHANGED, object_id=str(User.objects.get(username="newcomer").pk)
+    ).exists()
 
 
 @pytest.mark.django_db
 def test_letting_salespeople_export_is_recorded(client_as, personas):
     crm_settings = CrmSettings.load()
 
-    response = client_as("admin").post(reverse("admin:crm_crmsettings_change", args=[crm_settings.pk]), {
-        "salespeople_may_export": "on", "export_row_cap": "10000", "won_on_order": "on",
-    })
+    response = client_as("admin").post(
+        reverse("admin:crm_crmsettings_change", args=[crm_settings.pk]),
+        {
+            "salespeople_may_export": "on",
+            "export_row_cap": "10000",
+            "won_on_order": "on",
+        },
+    )
 
     assert response.status_code == 302
     change = _only(SecurityAction.SETTINGS_CHANGED)
@@ -254,8 +307,11 @@ def test_grade_configuration_changes_are_recorded(personas):
     funnel_services.save_grade(grade=grade, by=personas.admin)
 
     change = _only(SecurityAction.GRADE_CONFIG)
-    assert (change.actor, change.object_type, change.object_id) == \
-        (personas.admin, "funnel.grade", str(grade.pk))
+    assert (change.actor, change.object_type, change.object_id) == (
+        personas.admin,
+        "funnel.grade",
+        str(grade.pk),
+    )
 
 
 @pytest.mark.django_db

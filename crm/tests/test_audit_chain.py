@@ -2,6 +2,7 @@
 log and names the first event edited, inserted or removed behind the application's
 back (exit code 1). The tampering is raw SQL; on PostgreSQL the append-only trigger has
 to be switched off first, as only the table's owner could."""
+
 import importlib
 from contextlib import contextmanager
 
@@ -38,11 +39,20 @@ def audit_trigger_disabled():
 def events(personas) -> list[SecurityEvent]:
     return [
         audit(actor=personas.salesperson, action=SecurityAction.LOGIN, ip="2001:DB8::7"),
-        audit(actor=None, username="mallory", action=SecurityAction.LOGIN_FAILED,
-              outcome=SecurityOutcome.FAILURE, ip="203.0.113.9",
-              detail={"path": "/accounts/login/", "tries": [1, 2.5], "名": "客户"}),
-        audit(actor=personas.admin, action=SecurityAction.EXPORT, obj=personas.salesperson,
-              detail={"rows": 3, "filters": {"grade": "C"}}),
+        audit(
+            actor=None,
+            username="mallory",
+            action=SecurityAction.LOGIN_FAILED,
+            outcome=SecurityOutcome.FAILURE,
+            ip="203.0.113.9",
+            detail={"path": "/accounts/login/", "tries": [1, 2.5], "名": "客户"},
+        ),
+        audit(
+            actor=personas.admin,
+            action=SecurityAction.EXPORT,
+            obj=personas.salesperson,
+            detail={"rows": 3, "filters": {"grade": "C"}},
+        ),
         audit(actor=personas.manager, action=SecurityAction.REASSIGN, detail={"count": 1}),
     ]
 
@@ -74,7 +84,9 @@ def test_each_event_links_to_the_one_before_and_the_head_to_the_last(events):
     assert stored[0].prev_hash == GENESIS
     assert [event.prev_hash for event in stored[1:]] == [event.row_hash for event in stored[:-1]]
     assert AuditChainHead.objects.values_list("last_event_id", "last_hash").get() == (
-        stored[-1].pk, stored[-1].row_hash)
+        stored[-1].pk,
+        stored[-1].row_hash,
+    )
 
 
 def test_an_untouched_log_is_reported_intact(events):
@@ -98,8 +110,10 @@ def test_an_edit_that_recomputes_the_row_hash_breaks_the_next_link(events):
     forged = {**SecurityEvent.objects.filter(pk=events[1].pk).values().get(), "username": "alice"}
     forged_hash = row_hash(forged, forged["prev_hash"])
     with audit_trigger_disabled() as cursor:
-        cursor.execute("UPDATE crm_securityevent SET username = %s, row_hash = %s WHERE id = %s",
-                       ["alice", forged_hash, events[1].pk])
+        cursor.execute(
+            "UPDATE crm_securityevent SET username = %s, row_hash = %s WHERE id = %s",
+            ["alice", forged_hash, events[1].pk],
+        )
 
     message = _broken()
 
@@ -127,21 +141,35 @@ def test_deleting_the_newest_events_is_reported_against_the_head(events):
 @pytest.mark.parametrize("hashed", [True, False])
 def test_an_event_inserted_by_sql_is_reported(events, hashed):
     # Even with a hash computed the way the log does, an event the head does not know shows.
-    ghost = {"created_at": events[-1].created_at, "actor_id": None, "username": "ghost", "ip": None,
-             "action": "login", "outcome": "success", "object_type": "", "object_id": "", "object_repr": "",
-             "detail": {}}
+    ghost = {
+        "created_at": events[-1].created_at,
+        "actor_id": None,
+        "username": "ghost",
+        "ip": None,
+        "action": "login",
+        "outcome": "success",
+        "object_type": "",
+        "object_id": "",
+        "object_repr": "",
+        "detail": {},
+    }
     ghost_hash = row_hash(ghost, events[-1].row_hash) if hashed else ""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO crm_securityevent (created_at, username, action, outcome, object_type, object_id,"
             " object_repr, detail, prev_hash, row_hash) VALUES (%s, 'ghost', 'login', 'success', '', '', '',"
-            " '{}', %s, %s)", [ghost["created_at"], events[-1].row_hash, ghost_hash])
+            " '{}', %s, %s)",
+            [ghost["created_at"], events[-1].row_hash, ghost_hash],
+        )
     ghost_id = SecurityEvent.objects.get(username="ghost").pk
 
     message = _broken()
 
-    assert (f"event {ghost_id} was added after the chain head" if hashed
-            else f"event {ghost_id} has no hash: it was not written by the audit log") in message
+    assert (
+        f"event {ghost_id} was added after the chain head"
+        if hashed
+        else f"event {ghost_id} has no hash: it was not written by the audit log"
+    ) in message
 
 
 def test_new_events_chain_on_after_the_head_row_is_lost(events):
@@ -157,7 +185,8 @@ def test_the_migration_chains_the_events_written_before_it(events):
     # As before the migrations: no hashes, and (PostgreSQL) no trigger yet.
     with audit_trigger_disabled() as cursor:
         cursor.execute("UPDATE crm_securityevent SET prev_hash = '', row_hash = ''")
-        _backfill.chain_existing_events(_state_before("crm", "0014_security_event_append_only"),
-                                        schema_editor=None)
+        _backfill.chain_existing_events(
+            _state_before("crm", "0014_security_event_append_only"), schema_editor=None
+        )
 
     assert "audit chain intact: 4 rows" in _verify()

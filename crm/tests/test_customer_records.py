@@ -1,5 +1,6 @@
 """Archive, restore and merge (nothing is hard-deleted; history is kept), the decision-maker
 flag, and the field history on the customer page."""
+
 from decimal import Decimal
 
 import pytest
@@ -21,6 +22,7 @@ def customer(personas):
 
 
 # --- Archive and restore -----------------------------------------------------------------
+
 
 def test_a_salesperson_deletes_on_the_page_by_archiving(personas, client_as, customer):
     client = client_as("salesperson")
@@ -113,18 +115,25 @@ def test_restore_is_refused_when_a_live_duplicate_exists_now(personas, customer)
 
 # --- Merge -------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def duplicate(personas):
-    other = CustomerFactory(owner=personas.teammate, name="North Wind Trading", grade=grade("E"),
-                            industry="Logistics", phone="021 5555 0000")
+    other = CustomerFactory(
+        owner=personas.teammate,
+        name="North Wind Trading",
+        grade=grade("E"),
+        industry="Logistics",
+        phone="021 5555 0000",
+    )
     ContactFactory(customer=other, name="Mr. Decider", role=KeyPersonRole.DECISION_MAKER)
     OrderFactory(customer=other, amount=Decimal(1000))
     change_grade(customer=other, grade=grade("D"), by=personas.teammate, note="their history")
     return other
 
 
-def test_merge_moves_contacts_and_orders_and_archives_the_duplicate_with_its_grade_history(personas, customer,
-                                                                                             duplicate):
+def test_merge_moves_contacts_and_orders_and_archives_the_duplicate_with_its_grade_history(
+    personas, customer, duplicate
+):
     funnel_settings(grade_skip_rule=False)  # builds its case with grade skips
     ContactFactory(customer=customer, name="Ms. Buyer")
     OrderFactory(customer=customer, amount=Decimal(2000))
@@ -164,8 +173,10 @@ def test_a_manager_merges_on_the_page(personas, client_as, customer, duplicate):
     found = client.get(reverse("crm:customer-merge", args=[customer.pk]), {"search": "north wind"})
     assert list(found.context["form"].fields["other"].queryset) == [duplicate]
 
-    response = client.post(reverse("crm:customer-merge", args=[customer.pk]),
-                           {"search": "north wind", "other": duplicate.pk, "confirm": "on"})
+    response = client.post(
+        reverse("crm:customer-merge", args=[customer.pk]),
+        {"search": "north wind", "other": duplicate.pk, "confirm": "on"},
+    )
 
     assert response.status_code == 302
     duplicate.refresh_from_db()
@@ -173,8 +184,10 @@ def test_a_manager_merges_on_the_page(personas, client_as, customer, duplicate):
 
 
 def test_a_salesperson_is_refused_the_merge_page(personas, client_as, customer, duplicate):
-    response = client_as("salesperson").post(reverse("crm:customer-merge", args=[customer.pk]),
-                                             {"search": "north", "other": duplicate.pk, "confirm": "on"})
+    response = client_as("salesperson").post(
+        reverse("crm:customer-merge", args=[customer.pk]),
+        {"search": "north", "other": duplicate.pk, "confirm": "on"},
+    )
 
     assert response.status_code == 403
     duplicate.refresh_from_db()
@@ -184,8 +197,10 @@ def test_a_salesperson_is_refused_the_merge_page(personas, client_as, customer, 
 def test_a_manager_cannot_merge_in_another_teams_customer(personas, client_as, customer):
     west = CustomerFactory(owner=personas.other_salesperson, name="Northwind West")
 
-    response = client_as("manager").post(reverse("crm:customer-merge", args=[customer.pk]),
-                                         {"search": "northwind", "other": west.pk, "confirm": "on"})
+    response = client_as("manager").post(
+        reverse("crm:customer-merge", args=[customer.pk]),
+        {"search": "northwind", "other": west.pk, "confirm": "on"},
+    )
 
     assert response.status_code == 400
     assert "other" in response.context["form"].errors
@@ -195,9 +210,18 @@ def test_a_manager_cannot_merge_in_another_teams_customer(personas, client_as, c
 
 # --- Contacts and the decision maker ----------------------------------------------------
 
-@pytest.mark.parametrize(("code", "flagged"), [
-    ("E", False), ("D", False), ("C", True), ("B", True), ("A", True), ("WON", False),
-])
+
+@pytest.mark.parametrize(
+    ("code", "flagged"),
+    [
+        ("E", False),
+        ("D", False),
+        ("C", True),
+        ("B", True),
+        ("A", True),
+        ("WON", False),
+    ],
+)
 def test_the_page_flags_a_missing_decision_maker_at_c_or_above_only(personas, client_as, code, flagged):
     funnel_settings(grade_skip_rule=False)  # builds its case with grade skips
     customer = CustomerFactory(owner=personas.salesperson, name="Northwind Ltd", grade=grade("E"))
@@ -216,10 +240,15 @@ def test_adding_the_decision_maker_on_the_page_clears_the_flag(personas, client_
     client = client_as("salesperson")
     assert client.get(reverse("crm:customer-detail", args=[customer.pk])).context["decision_maker_gap"]
 
-    response = client.post(reverse("crm:contact-create", args=[customer.pk]), {
-        "name": "Mr. Chen", "title": "General manager", "role": KeyPersonRole.DECISION_MAKER,
-        "phone": "139 8888 0000",
-    })
+    response = client.post(
+        reverse("crm:contact-create", args=[customer.pk]),
+        {
+            "name": "Mr. Chen",
+            "title": "General manager",
+            "role": KeyPersonRole.DECISION_MAKER,
+            "phone": "139 8888 0000",
+        },
+    )
 
     assert response.status_code == 302
     page = client.get(reverse("crm:customer-detail", args=[customer.pk]))
@@ -228,8 +257,10 @@ def test_adding_the_decision_maker_on_the_page_clears_the_flag(personas, client_
 
 
 def test_a_contact_with_a_bad_email_is_refused_on_the_page(personas, client_as, customer):
-    response = client_as("salesperson").post(reverse("crm:contact-create", args=[customer.pk]),
-                                             {"name": "Mr. Chen", "role": "other", "email": "chen@"})
+    response = client_as("salesperson").post(
+        reverse("crm:contact-create", args=[customer.pk]),
+        {"name": "Mr. Chen", "role": "other", "email": "chen@"},
+    )
 
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"email"}
@@ -239,12 +270,15 @@ def test_a_contact_with_a_bad_email_is_refused_on_the_page(personas, client_as, 
 def test_a_contact_is_created_and_edited_in_the_api(personas, client_as, customer):
     client = client_as("salesperson")
 
-    created = client.post(reverse("contact-list"),
-                          {"customer": customer.pk, "name": "Mr. Chen", "role": "decision_maker"},
-                          content_type="application/json")
+    created = client.post(
+        reverse("contact-list"),
+        {"customer": customer.pk, "name": "Mr. Chen", "role": "decision_maker"},
+        content_type="application/json",
+    )
     contact_id = created.json()["id"]
-    edited = client.patch(reverse("contact-detail", args=[contact_id]), {"title": "CEO"},
-                          content_type="application/json")
+    edited = client.patch(
+        reverse("contact-detail", args=[contact_id]), {"title": "CEO"}, content_type="application/json"
+    )
 
     assert (created.status_code, edited.status_code) == (201, 200)
     contact = Contact.objects.get(pk=contact_id)
@@ -254,6 +288,7 @@ def test_a_contact_is_created_and_edited_in_the_api(personas, client_as, custome
 
 # --- Field history -----------------------------------------------------------------------
 
+
 def test_the_page_shows_who_changed_which_field_from_what_to_what(personas, client_as, customer):
     services.update_customer(customer=customer, by=personas.salesperson, industry="Steel")
     services.update_customer(customer=customer, by=personas.manager, industry="Chemicals", region="Jiangsu")
@@ -262,7 +297,8 @@ def test_the_page_shows_who_changed_which_field_from_what_to_what(personas, clie
 
     changes = [
         (entry["record"].history_user, sorted((c.field, c.old, c.new) for c in entry["changes"]))
-        for entry in response.context["history"] if entry["changes"]
+        for entry in response.context["history"]
+        if entry["changes"]
     ]
     assert changes == [
         (personas.manager, [("industry", "Steel", "Chemicals"), ("region", "", "Jiangsu")]),
@@ -274,9 +310,15 @@ def test_the_page_shows_who_changed_which_field_from_what_to_what(personas, clie
 
 
 def test_the_edit_page_records_the_editor(personas, client_as, customer):
-    response = client_as("manager").post(reverse("crm:customer-update", args=[customer.pk]), {
-        "name": "Northwind Ltd", "source": "other", "tier": "priority", "expected_value": "0",
-    })
+    response = client_as("manager").post(
+        reverse("crm:customer-update", args=[customer.pk]),
+        {
+            "name": "Northwind Ltd",
+            "source": "other",
+            "tier": "priority",
+            "expected_value": "0",
+        },
+    )
 
     assert response.status_code == 302
     record = customer.history.first()

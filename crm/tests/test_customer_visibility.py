@@ -4,6 +4,7 @@ One customer per persona (plus one in the public pool), each with a contact, an 
 and a grade change; every persona asks every list, search, detail, export, count and
 API, and must get exactly the customers the visibility rule gives them.
 """
+
 import csv
 import io
 from decimal import Decimal
@@ -36,10 +37,16 @@ def book(personas):
     customers = {}
     for number, label in enumerate((*OWNERS, "pool")):
         owner = None if label == "pool" else personas.user(label)
-        customer = CustomerFactory(name=f"{label} Trading", owner=owner, by=owner or personas.admin,
-                                   grade=grade("E"), expected_value=Decimal(100_000))
-        ContactFactory(customer=customer, by=personas.admin, name=f"{label} buyer",
-                       phone=f"+86 139 0000 {number:04d}")
+        customer = CustomerFactory(
+            name=f"{label} Trading",
+            owner=owner,
+            by=owner or personas.admin,
+            grade=grade("E"),
+            expected_value=Decimal(100_000),
+        )
+        ContactFactory(
+            customer=customer, by=personas.admin, name=f"{label} buyer", phone=f"+86 139 0000 {number:04d}"
+        )
         OrderFactory(customer=customer, by=personas.admin, amount=Decimal(1000))
         change_grade(customer=customer, grade=grade("D"), by=personas.admin, note="first visit")
         customers[label] = customer
@@ -52,6 +59,7 @@ def _labels(book, customers) -> set[str]:
 
 
 # --- Pages -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", ROLES)
 def test_the_list_page_shows_exactly_the_visible_customers_and_counts_them(book, client_as, role):
@@ -83,8 +91,10 @@ def test_a_search_by_a_contacts_name_finds_its_customer_only_where_visible(book,
 def test_each_customer_page_answers_200_when_visible_and_404_otherwise(book, client_as, role):
     client = client_as(role)
 
-    statuses = {label: client.get(reverse("crm:customer-detail", args=[customer.pk])).status_code
-                for label, customer in book.items()}
+    statuses = {
+        label: client.get(reverse("crm:customer-detail", args=[customer.pk])).status_code
+        for label, customer in book.items()
+    }
 
     assert {label for label, status in statuses.items() if status == 200} == VISIBLE[role]
     assert {status for label, status in statuses.items() if label not in VISIBLE[role]} <= {404}
@@ -115,8 +125,13 @@ def test_a_managers_owner_filter_lists_only_their_team(book, client_as, personas
     response = client_as("manager").get(reverse("crm:customer-list"))
 
     owners = response.context["filterset"].form.fields["owner"].queryset
-    assert {user.username for user in owners} == {"manager", "salesperson", "teammate", "sub_salesperson",
-                                                   "deactivated"}
+    assert {user.username for user in owners} == {
+        "manager",
+        "salesperson",
+        "teammate",
+        "sub_salesperson",
+        "deactivated",
+    }
 
 
 def test_a_salesperson_cannot_filter_their_way_to_another_owner(book, client_as, personas):
@@ -130,6 +145,7 @@ def test_a_salesperson_cannot_filter_their_way_to_another_owner(book, client_as,
 
 
 # --- API ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", ROLES)
 def test_the_api_list_and_its_count_hold_exactly_the_visible_customers(book, client_as, role):
@@ -151,8 +167,10 @@ def test_the_api_search_finds_only_visible_customers(book, client_as, role):
 def test_each_customer_in_the_api_answers_200_when_visible_and_404_otherwise(book, client_as, role):
     client = client_as(role)
 
-    statuses = {label: client.get(reverse("customer-detail", args=[customer.pk])).status_code
-                for label, customer in book.items()}
+    statuses = {
+        label: client.get(reverse("customer-detail", args=[customer.pk])).status_code
+        for label, customer in book.items()
+    }
 
     assert {label for label, status in statuses.items() if status == 200} == VISIBLE[role]
     assert {status for label, status in statuses.items() if label not in VISIBLE[role]} <= {404}
@@ -171,13 +189,20 @@ def test_writing_to_another_teams_customer_through_the_api_answers_404(book, cli
     client = client_as("other_salesperson")
     customer = book["salesperson"]
 
-    patched = client.patch(reverse("customer-detail", args=[customer.pk]), {"industry": "Hacked"},
-                           content_type="application/json")
+    patched = client.patch(
+        reverse("customer-detail", args=[customer.pk]),
+        {"industry": "Hacked"},
+        content_type="application/json",
+    )
     deleted = client.delete(reverse("customer-detail", args=[customer.pk]))
-    regraded = client.post(reverse("customer-change-grade", args=[customer.pk]), {"grade": grade("C").pk},
-                           content_type="application/json")
-    contact = client.post(reverse("contact-list"), {"customer": customer.pk, "name": "Spy"},
-                          content_type="application/json")
+    regraded = client.post(
+        reverse("customer-change-grade", args=[customer.pk]),
+        {"grade": grade("C").pk},
+        content_type="application/json",
+    )
+    contact = client.post(
+        reverse("contact-list"), {"customer": customer.pk, "name": "Spy"}, content_type="application/json"
+    )
 
     assert (patched.status_code, deleted.status_code, regraded.status_code) == (404, 404, 404)
     # The customer is not among the choices: a field error that names nothing of it.

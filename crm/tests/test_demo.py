@@ -1,4 +1,5 @@
 """The demo company of ``make run`` (``seed_demo``) and the benchmark generator (``generate_data``)."""
+
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -16,8 +17,17 @@ from crm.models import Contact, Customer, KeyPersonRole, Order, Role, Team, User
 from crm.normalize import normalize_company_name
 from funnel.models import Grade, GradeChange, GradeKind
 
-DEMO_USERNAMES = ["admin", "mgr_east", "mgr_west", "sales_east1", "sales_east2", "sales_east3",
-                  "sales_west1", "sales_west2", "sales_west3"]
+DEMO_USERNAMES = [
+    "admin",
+    "mgr_east",
+    "mgr_west",
+    "sales_east1",
+    "sales_east2",
+    "sales_east3",
+    "sales_west1",
+    "sales_west2",
+    "sales_west3",
+]
 
 pytestmark = pytest.mark.django_db
 
@@ -216,8 +226,21 @@ def test_production_mode_refuses_demo_and_generated_data():
 
 def test_generate_data_produces_the_counts_asked():
     now = timezone.now()
-    output = run("generate_data", "--customers", "500", "--users", "20", "--teams", "4",
-                 "--grade-changes", "1500", "--orders", "120", "--seed", "7")
+    output = run(
+        "generate_data",
+        "--customers",
+        "500",
+        "--users",
+        "20",
+        "--teams",
+        "4",
+        "--grade-changes",
+        "1500",
+        "--orders",
+        "120",
+        "--seed",
+        "7",
+    )
 
     assert "Generated" in output
     assert Team.objects.count() == 4
@@ -261,14 +284,28 @@ def test_table_writer_round_trips_awkward_values_and_returns_ids_in_order():
     writer = TableWriter(Customer, batch_size=2)
     moment = timezone.make_aware(timezone.datetime(2024, 3, 1, 9, 30), timezone.get_fixed_timezone(480))
     rows = [
-        {"name": name, "name_normalized": normalize_company_name(name), "grade_id": grade.pk,
-         "grade_entered_at": moment, "created_at": moment, "updated_at": moment, "notes": notes,
-         "phone": phone, "phone_digits": phone_digits(phone),  # live customers' phones are unique
-         "expected_value": Decimal("1234567.89"), "expected_signing_on": None}
+        {
+            "name": name,
+            "name_normalized": normalize_company_name(name),
+            "grade_id": grade.pk,
+            "grade_entered_at": moment,
+            "created_at": moment,
+            "updated_at": moment,
+            "notes": notes,
+            "phone": phone,
+            "phone_digits": phone_digits(phone),  # live customers' phones are unique
+            "expected_value": Decimal("1234567.89"),
+            "expected_signing_on": None,
+        }
         for (name, notes), phone in zip(
-            [("上海\t引号\"有限公司", "line one\nline two, \"quoted\"\\N and a \\ backslash"),
-             ("O'Brien, Smith & Co.", ""), ("Plain Ltd.", "\\N")],
-            ["021-5555 0101", "021-5555 0102", "021-5555 0103"], strict=True)
+            [
+                ('上海\t引号"有限公司', 'line one\nline two, "quoted"\\N and a \\ backslash'),
+                ("O'Brien, Smith & Co.", ""),
+                ("Plain Ltd.", "\\N"),
+            ],
+            ["021-5555 0101", "021-5555 0102", "021-5555 0103"],
+            strict=True,
+        )
     ]
 
     ids = writer.insert(rows, returning=True)

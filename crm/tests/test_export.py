@@ -1,5 +1,6 @@
 """Exports: off for salespeople by default, only visible rows, capped, always recorded,
 and safe to open in a spreadsheet (no formula injection)."""
+
 import csv
 import io
 
@@ -15,8 +16,9 @@ def _rows(response) -> list[list[str]]:
 
 
 def _allow_salespeople(cap: int = 10000) -> None:
-    CrmSettings.objects.update_or_create(pk=1, defaults={"salespeople_may_export": True,
-                                                         "export_row_cap": cap})
+    CrmSettings.objects.update_or_create(
+        pk=1, defaults={"salespeople_may_export": True, "export_row_cap": cap}
+    )
 
 
 @pytest.fixture
@@ -51,24 +53,34 @@ def test_a_salesperson_exports_only_their_own_customers_when_allowed(personas, c
     assert [row[0] for row in rows[1:]] == ["Alpha Ltd", "Beta Ltd"]
     record = ExportRecord.objects.get()
     assert (record.user, record.kind, record.file_format, record.row_count) == (
-        personas.salesperson, "customers", "csv", 2)
+        personas.salesperson,
+        "customers",
+        "csv",
+        2,
+    )
 
 
 def test_a_manager_exports_the_team_tree_in_excel_and_it_is_recorded(personas, customers, client_as):
-    response = client_as("manager").get(reverse("crm:customer-export"),
-                                        {"file_format": "xlsx", "search": "a"})
+    response = client_as("manager").get(
+        reverse("crm:customer-export"), {"file_format": "xlsx", "search": "a"}
+    )
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert response["Content-Disposition"].startswith('attachment; filename="customers-')
     record = ExportRecord.objects.get()
     assert (record.user, record.file_format, record.row_count, record.filters) == (
-        personas.manager, "xlsx", 3, {"search": "a"})
+        personas.manager,
+        "xlsx",
+        3,
+        {"search": "a"},
+    )
 
 
 def test_the_export_follows_the_lists_filters(personas, customers, client_as):
-    response = client_as("manager").get(reverse("crm:customer-export"),
-                                        {"file_format": "csv", "search": "gamma"})
+    response = client_as("manager").get(
+        reverse("crm:customer-export"), {"file_format": "csv", "search": "gamma"}
+    )
 
     assert [row[0] for row in _rows(response)[1:]] == ["Gamma Ltd"]
     assert ExportRecord.objects.get().row_count == 1
@@ -90,7 +102,7 @@ def test_an_unknown_format_answers_404_and_records_nothing(customers, client_as)
     assert not ExportRecord.objects.exists()
 
 
-@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://evil\")", "+1+cmd", "-2+3", "@SUM(A1)"])
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://evil")', "+1+cmd", "-2+3", "@SUM(A1)"])
 def test_text_that_looks_like_a_formula_is_neutralised(personas, client_as, name):
     _allow_salespeople()
     CustomerFactory(owner=personas.salesperson, name=name, industry="=cmd|' /C calc'!A0", region="Jiangsu")

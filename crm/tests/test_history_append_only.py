@@ -2,6 +2,7 @@
 or delete security audit, grade-change or reassignment rows; the one way through is the
 documented retention purge (``crm.audit.history_purge``), which deletes and never updates,
 and only inside its block. Concurrent audit writers never fork the hash chain."""
+
 from datetime import timedelta
 from io import StringIO
 
@@ -81,8 +82,7 @@ def test_the_purge_path_closes_behind_its_block(history):
 
 
 @pytest.mark.django_db
-def test_an_admin_purge_after_the_retention_removes_the_customer_and_its_history(history, personas,
-                                                                                  settings):
+def test_an_admin_purge_after_the_retention_removes_the_customer_and_its_history(history, personas, settings):
     services.archive_customer(customer=history, by=personas.admin)
 
     with time_machine.travel(timezone.now() + timedelta(days=settings.ARCHIVE_RETENTION_DAYS + 1)):
@@ -96,8 +96,9 @@ def test_an_admin_purge_after_the_retention_removes_the_customer_and_its_history
 @pytest.mark.django_db(transaction=True)
 def test_twenty_writers_at_once_leave_one_unbroken_chain(personas):
     def write(index):
-        return lambda: audit(actor=None, username=f"user{index}", action=SecurityAction.LOGIN_FAILED,
-                             detail={"attempt": index})
+        return lambda: audit(
+            actor=None, username=f"user{index}", action=SecurityAction.LOGIN_FAILED, detail={"attempt": index}
+        )
 
     at_once(*[write(index) for index in range(20)])
 

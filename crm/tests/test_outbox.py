@@ -1,5 +1,6 @@
 """The transactional outbox: publish after commit, nothing on rollback, a drain that catches up
 once, and a broker outage that costs a request one short timeout, not the task."""
+
 import os
 import subprocess
 import sys
@@ -85,8 +86,12 @@ def test_a_web_process_knows_every_scheduled_task_by_name():
     env = {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
     result = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
         [sys.executable, "manage.py", "shell", "--verbosity", "0", "-c", script],
-        cwd=settings.BASE_DIR, env={**env, "DJANGO_ENV": "test"},
-        capture_output=True, text=True, timeout=60, check=False,
+        cwd=settings.BASE_DIR,
+        env={**env, "DJANGO_ENV": "test"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
     assert result.returncode == 0, result.stderr
@@ -94,6 +99,7 @@ def test_a_web_process_knows_every_scheduled_task_by_name():
 
 
 # --- Eager mode (the test settings): the publishing rules -----------------------------
+
 
 @pytest.mark.django_db(transaction=True)
 def test_enqueue_publishes_only_after_the_transaction_commits():
@@ -178,6 +184,7 @@ def test_the_beat_scheduled_drain_task_drains():
 
 # --- Broker down (no server needed: nothing listens on port 1) -------------------------
 
+
 @pytest.mark.django_db
 def test_a_broker_outage_leaves_the_message_pending_and_costs_one_short_timeout(
     django_capture_on_commit_callbacks,
@@ -213,6 +220,7 @@ def test_a_broker_outage_leaves_the_message_pending_and_costs_one_short_timeout(
 
 
 # --- Real Redis and a real worker --------------------------------------------------------
+
 
 def _test_redis_url() -> str:
     """``REDIS_URL``'s server, but always the dedicated test database (it is flushed)."""

@@ -1,4 +1,5 @@
 """Big customer lists count only as far as the page needs, and say when there are more."""
+
 import pytest
 from django.urls import reverse
 

@@ -1,5 +1,6 @@
 """On a phone: numbers are tap-to-call, e-mails tap-to-mail, and every form field brings up
 the keyboard that fits it (UI.md, "On a phone")."""
+
 import datetime
 import re
 from decimal import Decimal
@@ -16,17 +17,20 @@ from funnel.tests.factories import grade
 from reports.forms import BackwardPlanForm
 
 
-@pytest.mark.parametrize(("written", "href"), [
-    ("+86 139-0310-8888", "tel:+8613903108888"),
-    ("139 0310 8888", "tel:13903108888"),
-    ("(021) 5555-1234", "tel:02155551234"),
-    ("021-5555-1234转8", "tel:02155551234,8"),
-    ("021 5555 1234 ext. 12", "tel:02155551234,12"),
-    ("＋８６ １３９ ０３１０ ８８８８", "tel:+8613903108888"),  # full-width, as typed with a Chinese IME
-    ("n/a", ""),
-    ("", ""),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    ("written", "href"),
+    [
+        ("+86 139-0310-8888", "tel:+8613903108888"),
+        ("139 0310 8888", "tel:13903108888"),
+        ("(021) 5555-1234", "tel:02155551234"),
+        ("021-5555-1234转8", "tel:02155551234,8"),
+        ("021 5555 1234 ext. 12", "tel:02155551234,12"),
+        ("＋８６ １３９ ０３１０ ８８８８", "tel:+8613903108888"),  # full-width, as typed with a Chinese IME
+        ("n/a", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
 def test_a_phone_number_dials_its_digits_with_a_leading_plus(written, href):
     assert tel_href(written) == href
 
@@ -35,14 +39,16 @@ def test_tel_and_mailto_links_escape_what_they_show():
     assert tel_link("+86 139<b>") == '<a class="tel-link" href="tel:+86139">+86 139&lt;b&gt;</a>'
     assert tel_link("unknown") == "unknown"
     assert mailto_link("Li.Na@Example.cn") == (
-        '<a class="mailto-link" href="mailto:Li.Na@Example.cn">Li.Na@Example.cn</a>')
+        '<a class="mailto-link" href="mailto:Li.Na@Example.cn">Li.Na@Example.cn</a>'
+    )
     assert mailto_link('x"@y.cn') == '<a class="mailto-link" href="mailto:x%22@y.cn">x&quot;@y.cn</a>'
     assert mailto_link("no address") == "no address"
 
 
 def test_the_customer_page_links_its_phones_and_e_mails(personas, client_as):
-    customer = CustomerFactory(owner=personas.salesperson, grade=grade("C"), phone="021-5555-1234",
-                               email="office@harbor.cn")
+    customer = CustomerFactory(
+        owner=personas.salesperson, grade=grade("C"), phone="021-5555-1234", email="office@harbor.cn"
+    )
     ContactFactory(customer=customer, name="Wang Fang", phone="+86 139 0310 8888", email="wang@harbor.cn")
 
     html = client_as("salesperson").get(reverse("crm:customer-detail", args=[customer.pk])).content.decode()
@@ -72,11 +78,14 @@ def test_customer_and_contact_forms_bring_up_the_dial_pad_and_the_mail_keyboard(
     assert 'type="tel"' in _input(ConflictForm(), "phone")
 
 
-@pytest.mark.parametrize(("form_class", "fields"), [
-    (OrderForm, ("amount", "gross_profit", "collected_amount")),
-    (ProbabilityOverrideForm, ("probability",)),
-    (BackwardPlanForm, ("target", "average_order")),
-])
+@pytest.mark.parametrize(
+    ("form_class", "fields"),
+    [
+        (OrderForm, ("amount", "gross_profit", "collected_amount")),
+        (ProbabilityOverrideForm, ("probability",)),
+        (BackwardPlanForm, ("target", "average_order")),
+    ],
+)
 def test_amounts_and_probabilities_bring_up_the_decimal_pad(form_class, fields):
     form = form_class()
     for name in fields:

@@ -1,6 +1,7 @@
 """Retention: archived customers stay restorable for at least 90 days; after that only
 an admin may purge one (customer, contacts and their field history), and the purge is
 in the security audit log."""
+
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -45,8 +46,12 @@ def test_an_admin_purges_an_archived_customer_after_the_retention(archived, pers
     assert not Customer.history.filter(id=pk).exists()
     assert not Contact.history.filter(id__in=contact_ids).exists()
     purge = SecurityEvent.objects.get(action=SecurityAction.PURGE)
-    assert (purge.actor, purge.object_type, purge.object_id, purge.detail["contacts"]) == \
-        (personas.admin, "crm.customer", str(pk), 2)
+    assert (purge.actor, purge.object_type, purge.object_id, purge.detail["contacts"]) == (
+        personas.admin,
+        "crm.customer",
+        str(pk),
+        2,
+    )
 
 
 @pytest.mark.django_db
@@ -93,16 +98,23 @@ def test_a_customer_with_orders_is_kept(personas):
 
 @pytest.mark.django_db
 def test_the_admin_action_purges_what_is_due_and_explains_what_is_not(archived, client_as, personas):
-    also_due = services.archive_customer(customer=CustomerFactory(owner=personas.salesperson),
-                                         by=personas.admin)
+    also_due = services.archive_customer(
+        customer=CustomerFactory(owner=personas.salesperson), by=personas.admin
+    )
 
     with _later(settings.ARCHIVE_RETENTION_DAYS + 1):
         client = client_as("admin")
-        recent = services.archive_customer(customer=CustomerFactory(owner=personas.salesperson),
-                                           by=personas.admin)
-        response = client.post(reverse("admin:crm_customer_changelist"), {
-            "action": "purge_selected", "_selected_action": [archived.pk, also_due.pk, recent.pk],
-        }, follow=True)
+        recent = services.archive_customer(
+            customer=CustomerFactory(owner=personas.salesperson), by=personas.admin
+        )
+        response = client.post(
+            reverse("admin:crm_customer_changelist"),
+            {
+                "action": "purge_selected",
+                "_selected_action": [archived.pk, also_due.pk, recent.pk],
+            },
+            follow=True,
+        )
 
     assert response.status_code == 200
     assert not Customer.objects.filter(pk__in=[archived.pk, also_due.pk]).exists()

@@ -8,6 +8,7 @@ A signed-in browser's session is read on every request but written only when its
 renewal is five minutes old (``SESSION_RENEW_SECONDS``): the first request of each test
 renews it, so the counts below hold no session write.
 """
+
 import pytest
 from django.urls import reverse
 
@@ -27,12 +28,15 @@ def grow(personas):
 
     def grow_to(total: int) -> None:
         start, count = state["count"], total - state["count"]
-        mine = bulk_customers(owner=personas.salesperson, count=count, start=start, grade=grade("D"),
-                              prefix="Mine")
-        bulk_customers(owner=personas.other_salesperson, count=count, start=start, grade=grade("C"),
-                       prefix="Theirs")
+        mine = bulk_customers(
+            owner=personas.salesperson, count=count, start=start, grade=grade("D"), prefix="Mine"
+        )
+        bulk_customers(
+            owner=personas.other_salesperson, count=count, start=start, grade=grade("C"), prefix="Theirs"
+        )
         Customer.tags.through.objects.bulk_create(
-            [Customer.tags.through(customer_id=customer.pk, tag_id=tag.pk) for customer in mine])
+            [Customer.tags.through(customer_id=customer.pk, tag_id=tag.pk) for customer in mine]
+        )
         Contact.objects.bulk_create([Contact(customer=c, name=f"Buyer {c.pk}") for c in mine])
         state["count"] = total
 
@@ -46,8 +50,9 @@ def test_the_customer_list_page_for_a_salesperson(grow, client_as, django_assert
     # form, 5 crm settings (may export?), 6 the notification bell's unread count (base
     # template), 7 the page of customers (grade and owner joined, probability computed in
     # SQL, weighted value stored).
-    responses = same_queries_for_10_and_1000(grow, django_assert_num_queries, 7,
-                                              lambda: client.get(reverse("crm:customer-list")))
+    responses = same_queries_for_10_and_1000(
+        grow, django_assert_num_queries, 7, lambda: client.get(reverse("crm:customer-list"))
+    )
 
     assert [r.context["paginator"].count for r in responses] == [10, 1000]
 
@@ -60,8 +65,11 @@ def test_the_customer_list_page_for_a_manager_searching(grow, client_as, django_
     # the page of customers, sorted by weighted value in SQL. (No crm settings: managers
     # may always export.)
     responses = same_queries_for_10_and_1000(
-        grow, django_assert_num_queries, 8,
-        lambda: client.get(reverse("crm:customer-list"), {"search": "Mine", "ordering": "-weighted_value"}))
+        grow,
+        django_assert_num_queries,
+        8,
+        lambda: client.get(reverse("crm:customer-list"), {"search": "Mine", "ordering": "-weighted_value"}),
+    )
 
     assert [r.context["paginator"].count for r in responses] == [10, 1000]
 
@@ -71,8 +79,9 @@ def test_the_customer_api_list(grow, client_as, django_assert_num_queries):
 
     # 1 session, 2 user, 3 count (capped), 4 the page of customers, 5 their tags (one
     # prefetch).
-    responses = same_queries_for_10_and_1000(grow, django_assert_num_queries, 5,
-                                              lambda: client.get(reverse("customer-list")))
+    responses = same_queries_for_10_and_1000(
+        grow, django_assert_num_queries, 5, lambda: client.get(reverse("customer-list"))
+    )
 
     assert [r.json()["count"] for r in responses] == [10, 1000]
     assert responses[-1].json()["results"][0]["tags"] == ["state-owned"]
@@ -88,7 +97,8 @@ def test_the_customer_api_list_with_a_token(grow, personas, django_assert_num_qu
 
     # 1 token and its user, 2 the team tree, 3 count, 4 the page, 5 tags.
     responses = same_queries_for_10_and_1000(
-        grow, django_assert_num_queries, 5, lambda: client.get(reverse("customer-list"), {"search": "Mine"}))
+        grow, django_assert_num_queries, 5, lambda: client.get(reverse("customer-list"), {"search": "Mine"})
+    )
 
     assert [r.json()["count"] for r in responses] == [10, 1000]
 
@@ -97,8 +107,9 @@ def test_the_contact_api_list(grow, client_as, django_assert_num_queries):
     client = signed_in(client_as, "salesperson")
 
     # 1 session, 2 user, 3 count, 4 the page of contacts.
-    responses = same_queries_for_10_and_1000(grow, django_assert_num_queries, 4,
-                                              lambda: client.get(reverse("contact-list")))
+    responses = same_queries_for_10_and_1000(
+        grow, django_assert_num_queries, 4, lambda: client.get(reverse("contact-list"))
+    )
 
     assert [r.json()["count"] for r in responses] == [10, 1000]
 
@@ -109,9 +120,12 @@ def test_the_export(grow, client_as, django_assert_max_num_queries):
     # 1 session, 2 user, 3 crm settings, 4 the team tree, 5 the rows (grade and owner
     # joined, capped), 6 the export record, 7-9 its audit event (the hash chain's head
     # locked, the event, the head moved on).
-    responses = same_queries_for_10_and_1000(grow, django_assert_max_num_queries, 9,
-                                              lambda: client.get(reverse("crm:customer-export"),
-                                                                 {"file_format": "csv"}))
+    responses = same_queries_for_10_and_1000(
+        grow,
+        django_assert_max_num_queries,
+        9,
+        lambda: client.get(reverse("crm:customer-export"), {"file_format": "csv"}),
+    )
 
     assert [r.status_code for r in responses] == [200, 200]
 

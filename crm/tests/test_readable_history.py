@@ -28,10 +28,16 @@ def edited(personas):
     customer = CustomerFactory(
         owner=personas.salesperson, grade=grade("D"), tier=Tier.NORMAL, expected_value=Decimal(1_000_000)
     )
-    contact = ContactFactory(customer=customer, by=personas.salesperson, name="Wang Li",
-                             role=KeyPersonRole.INFLUENCER)
-    services.update_customer(customer=customer, by=personas.salesperson, tier=Tier.PRIORITY,
-                             expected_value=Decimal(1_200_000), expected_signing_on=date(2027, 3, 31))
+    contact = ContactFactory(
+        customer=customer, by=personas.salesperson, name="Wang Li", role=KeyPersonRole.INFLUENCER
+    )
+    services.update_customer(
+        customer=customer,
+        by=personas.salesperson,
+        tier=Tier.PRIORITY,
+        expected_value=Decimal(1_200_000),
+        expected_signing_on=date(2027, 3, 31),
+    )
     change_grade(customer=customer, grade=grade("C"), by=personas.salesperson, note="demo went well")
     services.update_contact(contact=contact, by=personas.salesperson, role=KeyPersonRole.DECISION_MAKER)
     customer.refresh_from_db()
@@ -41,15 +47,19 @@ def edited(personas):
 
 def _page(client, customer, language="en"):
     with translation.override(language):
-        response = client.get(reverse("crm:customer-detail", args=[customer.pk]),
-                              HTTP_ACCEPT_LANGUAGE=language)
+        response = client.get(
+            reverse("crm:customer-detail", args=[customer.pk]), HTTP_ACCEPT_LANGUAGE=language
+        )
     assert response.status_code == 200
     return response
 
 
 def _edits(response) -> list[tuple[str, list[str]]]:
-    return [(entry.title, entry.detail.split("\n")) for entry in response.context["timeline"]
-            if entry.kind == "edit"]
+    return [
+        (entry.title, entry.detail.split("\n"))
+        for entry in response.context["timeline"]
+        if entry.kind == "edit"
+    ]
 
 
 def test_the_timeline_shows_labels_and_old_and_new_values_in_english(edited, personas, client_as):
@@ -57,11 +67,14 @@ def test_the_timeline_shows_labels_and_old_and_new_values_in_english(edited, per
 
     assert _edits(response) == [
         ("Contact Wang Li edited", ["Key-person role: Influencer / gatekeeper → Decision maker"]),
-        ("Customer edited", [
-            "Tier: Normal → Priority",
-            "Expected yearly value: ¥1,000,000 → ¥1,200,000",
-            "Expected signing date: — → 03/31/2027",
-        ]),
+        (
+            "Customer edited",
+            [
+                "Tier: Normal → Priority",
+                "Expected yearly value: ¥1,000,000 → ¥1,200,000",
+                "Expected signing date: — → 03/31/2027",
+            ],
+        ),
     ]
     # One entry per grade change (the funnel's), and the move of owner once (the
     # reassignment's): the customer's own records of them are not repeated as edits.
@@ -90,8 +103,9 @@ def test_the_timeline_speaks_chinese(edited, client_as):
 
 
 @pytest.mark.parametrize("role, expected", [("salesperson", 14), ("manager", 16)])
-def test_readable_history_costs_no_query_per_change(personas, client_as, django_assert_num_queries,
-                                                    role, expected):
+def test_readable_history_costs_no_query_per_change(
+    personas, client_as, django_assert_num_queries, role, expected
+):
     # The customer page's pinned count (crm/tests/test_query_counts.py: 13 / 15) plus
     # the open handover tasks the reassignments left, with one and with twenty edits of
     # tier, value and owner: the owners and grades the records name come joined with them.
@@ -101,8 +115,12 @@ def test_readable_history_costs_no_query_per_change(personas, client_as, django_
     client = signed_in(client_as, role)
     for edits in (1, 20):
         for n in range(edits):
-            services.update_customer(customer=customer, by=personas.salesperson,
-                                     tier=[Tier.PRIORITY, Tier.LOW][n % 2], expected_value=Decimal(1000 + n))
+            services.update_customer(
+                customer=customer,
+                by=personas.salesperson,
+                tier=[Tier.PRIORITY, Tier.LOW][n % 2],
+                expected_value=Decimal(1000 + n),
+            )
             for owner in (personas.teammate, personas.salesperson):  # away and back
                 customer.refresh_from_db()
                 reassign(customers=[customer], new_owner=owner, by=personas.manager, reason="test")

@@ -3,6 +3,7 @@
 Owned rows are stood in for by API tokens (one per owner, ``user`` as the owner field),
 so the rule is proved on a real table before any customer model builds on it.
 """
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
@@ -49,6 +50,7 @@ def _deactivate(user: User) -> User:
 
 # --- Users ------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", sorted(EXPECTED))
 def test_users_visible_to_each_role(personas, role):
@@ -85,8 +87,10 @@ def test_a_manager_sees_every_level_of_the_team_tree(personas):
     east_north = personas.sub_salesperson.team
     deeper = TeamFactory(name="East North Harbour", parent=east_north)
     UserFactory(username="harbour_salesperson", team=deeper)
-    UserFactory(username="west_sub_salesperson", team=TeamFactory(name="West South",
-                                                                   parent=personas.other_manager.team))
+    UserFactory(
+        username="west_sub_salesperson",
+        team=TeamFactory(name="West South", parent=personas.other_manager.team),
+    )
 
     visible = set(User.objects.visible_to(personas.manager).values_list("username", flat=True))
 
@@ -105,6 +109,7 @@ def test_a_manager_of_a_sub_team_does_not_see_the_parent_team(personas):
 
 
 # --- Owned rows ------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", sorted(EXPECTED))
@@ -140,6 +145,7 @@ def test_owner_scope_follows_the_owner_field_through_a_relation(personas, owned_
 
 # --- The team tree ---------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_visible_team_ids_cost_one_query_and_are_cached(personas, django_assert_num_queries):
     manager = User.objects.get(pk=personas.manager.pk)
@@ -165,7 +171,8 @@ def test_visible_team_ids_stay_one_query_for_a_deep_tree(personas, django_assert
 
 @pytest.mark.django_db
 def test_visible_team_ids_are_all_teams_for_an_admin_and_none_for_a_salesperson(
-    personas, django_assert_num_queries,
+    personas,
+    django_assert_num_queries,
 ):
     admin = User.objects.get(pk=personas.admin.pk)
     salesperson = User.objects.get(pk=personas.salesperson.pk)

@@ -4,6 +4,7 @@ The default grades come from the data migration ``0002_default_grades``. Transac
 tests (the role matrix, the outbox) truncate every table when they finish, so a
 lookup puts the defaults back first when the table was emptied.
 """
+
 import importlib
 
 from django.apps import apps

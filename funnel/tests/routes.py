@@ -3,6 +3,7 @@
 The objects come from ``crm.tests.routes.build_world``: a customer owned by
 ``salesperson`` at grade D, with an order and a grade change.
 """
+
 from config.tests.route_matrix import (
     API,
     API_MANAGERS,
@@ -25,13 +26,25 @@ def _customer(w):
 ROUTES = [
     # --- Pages -----------------------------------------------------------------------
     Route("funnel:summary", PAGE),
-    Route("funnel:change-grade", PAGE_OWNED_POST, method="post", kwargs=_customer, mutates=True,
-          data=lambda w: {"grade": grade("C").pk, "note": "Agrees with our offer"}),
+    Route(
+        "funnel:change-grade",
+        PAGE_OWNED_POST,
+        method="post",
+        kwargs=_customer,
+        mutates=True,
+        data=lambda w: {"grade": grade("C").pk, "note": "Agrees with our offer"},
+    ),
     # GET here; recording an order is tested per role in test_record_order.py.
     Route("funnel:record-order", PAGE_OWNED, kwargs=_customer),
     # --- API -------------------------------------------------------------------------
-    Route("customer-change-grade", API_OWNED, method="post", kwargs=_customer, mutates=True,
-          data=lambda w: {"grade": grade("C").pk, "note": "Agrees with our offer"}),
+    Route(
+        "customer-change-grade",
+        API_OWNED,
+        method="post",
+        kwargs=_customer,
+        mutates=True,
+        data=lambda w: {"grade": grade("C").pk, "note": "Agrees with our offer"},
+    ),
     Route("order-list", API),
     Route("order-detail", API_OWNED, kwargs=lambda w: {"pk": w.order.pk}),
     # Grades are configuration everyone reads (admins write: test_grades.py).
@@ -45,6 +58,7 @@ ROUTES = [
 # === Funnel management (issue 5): alerts, reassignment, handover, departure, pool, ===
 # === conflicts, balance. Appended as one block; objects are built on first use.    ===
 
+
 def _management(w):
     """Built once per world: an open alert and a handover task on ``w.customer`` (owned by
     ``salesperson``), a pool customer, and a conflict raised by ``teammate`` over it."""
@@ -57,21 +71,40 @@ def _management(w):
         from funnel.models import ConflictClaim, HandoverTask, Reassignment, StagnationAlert
 
         people, customer, now = w.personas, w.customer, timezone.now()
-        record = Reassignment.objects.create(customer=customer, from_owner=people.teammate,
-                                             to_owner=people.salesperson, by=people.manager,
-                                             grade=customer.grade, reason="Territory change")
+        record = Reassignment.objects.create(
+            customer=customer,
+            from_owner=people.teammate,
+            to_owner=people.salesperson,
+            by=people.manager,
+            grade=customer.grade,
+            reason="Territory change",
+        )
         w.management = {
             "alert": StagnationAlert.objects.create(
-                customer=customer, grade=customer.grade, owner=people.salesperson,
-                grade_entered_at=customer.grade_entered_at, stagnant_from=now, raised_on=now.date()),
-            "task": HandoverTask.objects.create(reassignment=record, customer=customer,
-                                                owner=people.salesperson, kind="visit", description="Visit",
-                                                due_on=now.date()),
+                customer=customer,
+                grade=customer.grade,
+                owner=people.salesperson,
+                grade_entered_at=customer.grade_entered_at,
+                stagnant_from=now,
+                raised_on=now.date(),
+            ),
+            "task": HandoverTask.objects.create(
+                reassignment=record,
+                customer=customer,
+                owner=people.salesperson,
+                kind="visit",
+                description="Visit",
+                due_on=now.date(),
+            ),
             "pool_customer": CustomerFactory(owner=None, by=people.admin),
             "conflict": ConflictClaim.objects.create(
-                customer=customer, claimant=people.teammate, holder=people.salesperson,
-                claimed_as="Northwind", first_contact_on=date(2025, 1, 6),
-                evidence="Met their buyer at the fair"),
+                customer=customer,
+                claimant=people.teammate,
+                holder=people.salesperson,
+                claimed_as="Northwind",
+                first_contact_on=date(2025, 1, 6),
+                evidence="Met their buyer at the fair",
+            ),
         }
     return w.management
 
@@ -101,18 +134,28 @@ API_CLAIM = expect(200, 401, admin=403)
 ROUTES += [
     # --- Pages -----------------------------------------------------------------------
     Route("funnel:alert-list", PAGE),
-    Route("funnel:alert-snooze", PAGE_OWNED_POST, method="post", kwargs=_m("alert"), mutates=True,
-          data=_snooze),
+    Route(
+        "funnel:alert-snooze", PAGE_OWNED_POST, method="post", kwargs=_m("alert"), mutates=True, data=_snooze
+    ),
     Route("funnel:customer-reassign", PAGE_REASSIGN, kwargs=_customer),
-    Route("funnel:customer-release", PAGE_OWNED_POST, method="post", kwargs=_customer, mutates=True,
-          data=lambda w: {"reason": "No budget for two years"}),
+    Route(
+        "funnel:customer-release",
+        PAGE_OWNED_POST,
+        method="post",
+        kwargs=_customer,
+        mutates=True,
+        data=lambda w: {"reason": "No budget for two years"},
+    ),
     Route("funnel:bulk-reassign", PAGE_MANAGERS),
     Route("funnel:handover-progress", PAGE_MANAGERS),
     Route("funnel:handover-tasks", PAGE),
     Route("funnel:handover-task-done", PAGE_OWNED_POST, method="post", kwargs=_m("task"), mutates=True),
     Route("funnel:departure-list", PAGE_MANAGERS),
-    Route("funnel:departure-wizard", expect(403, 302, manager=200, admin=200, other_manager=404),
-          kwargs=lambda w: {"pk": w.personas.salesperson.pk}),
+    Route(
+        "funnel:departure-wizard",
+        expect(403, 302, manager=200, admin=200, other_manager=404),
+        kwargs=lambda w: {"pk": w.personas.salesperson.pk},
+    ),
     Route("funnel:pool-list", PAGE),
     Route("funnel:pool-detail", PAGE, kwargs=_m("pool_customer")),
     Route("funnel:pool-claim", PAGE_CLAIM, method="post", kwargs=_m("pool_customer"), mutates=True),
@@ -131,17 +174,42 @@ ROUTES += [
     Route("pool-detail", API, kwargs=_m("pool_customer")),
     Route("conflict-list", API),
     Route("conflict-detail", API_CONFLICT_SEEN, kwargs=_m("conflict")),
-    Route("conflict-settle", expect(404, 401, salesperson=403, teammate=403, manager=200, admin=200),
-          method="post", kwargs=_m("conflict"), mutates=True, data=lambda w: {"outcome": "kept"}),
-    Route("customer-reassign", API_REASSIGN, method="post", kwargs=_customer, mutates=True,
-          data=lambda w: {"owner": w.personas.teammate.pk, "reason": "Territory change"}),
+    Route(
+        "conflict-settle",
+        expect(404, 401, salesperson=403, teammate=403, manager=200, admin=200),
+        method="post",
+        kwargs=_m("conflict"),
+        mutates=True,
+        data=lambda w: {"outcome": "kept"},
+    ),
+    Route(
+        "customer-reassign",
+        API_REASSIGN,
+        method="post",
+        kwargs=_customer,
+        mutates=True,
+        data=lambda w: {"owner": w.personas.teammate.pk, "reason": "Territory change"},
+    ),
     # Another team's manager names an owner they cannot see: 400 on the owner field.
-    Route("customer-bulk-reassign", expect(403, 401, manager=200, admin=200, other_manager=400),
-          method="post", mutates=True,
-          data=lambda w: {"customers": [w.customer.pk], "owner": w.personas.teammate.pk,
-                          "reason": "Territory change"}),
+    Route(
+        "customer-bulk-reassign",
+        expect(403, 401, manager=200, admin=200, other_manager=400),
+        method="post",
+        mutates=True,
+        data=lambda w: {
+            "customers": [w.customer.pk],
+            "owner": w.personas.teammate.pk,
+            "reason": "Territory change",
+        },
+    ),
     Route("customer-claim", API_CLAIM, method="post", kwargs=_m("pool_customer"), mutates=True),
-    Route("customer-release", API_OWNED, method="post", kwargs=_customer, mutates=True,
-          data=lambda w: {"reason": "No budget for two years"}),
+    Route(
+        "customer-release",
+        API_OWNED,
+        method="post",
+        kwargs=_customer,
+        mutates=True,
+        data=lambda w: {"reason": "No budget for two years"},
+    ),
     Route("report-balance", API_MANAGERS),
 ]

@@ -26,24 +26,36 @@ def handed_over(personas):
 
 
 def test_archiving_cancels_open_handover_tasks_and_closes_conflict_claims(personas, handed_over):
-    claim = raise_conflict(by=personas.salesperson, name="Harbour Logistics",
-                           first_contact_on=date(2025, 1, 6), evidence="Visited their depot in January")
+    claim = raise_conflict(
+        by=personas.salesperson,
+        name="Harbour Logistics",
+        first_contact_on=date(2025, 1, 6),
+        evidence="Visited their depot in January",
+    )
 
     crm_services.archive_customer(customer=handed_over, by=personas.manager, reason="Closed down")
 
     assert set(HandoverTask.objects.filter(customer=handed_over).values_list("status", flat=True)) == {
-        HandoverStatus.CANCELLED}
+        HandoverStatus.CANCELLED
+    }
     claim.refresh_from_db()
     assert (claim.status, claim.settled_by, claim.settlement_note) == (
-        ConflictStatus.CLOSED, personas.manager, "The customer was archived.")
+        ConflictStatus.CLOSED,
+        personas.manager,
+        "The customer was archived.",
+    )
 
 
 def test_a_merged_duplicate_keeps_its_tasks_cancelled_and_its_claim_moves_to_the_kept_customer(
     personas, handed_over
 ):
     kept = customer_at("D", personas.sub_salesperson, name="Harbor Logistics Group")
-    claim = raise_conflict(by=personas.salesperson, name="Harbour Logistics",
-                           first_contact_on=date(2025, 1, 6), evidence="Visited their depot in January")
+    claim = raise_conflict(
+        by=personas.salesperson,
+        name="Harbour Logistics",
+        first_contact_on=date(2025, 1, 6),
+        evidence="Visited their depot in January",
+    )
 
     crm_services.merge_customers(keep=kept, merge=handed_over, by=personas.manager)
 
@@ -53,7 +65,10 @@ def test_a_merged_duplicate_keeps_its_tasks_cancelled_and_its_claim_moves_to_the
     assert not HandoverTask.objects.filter(customer=kept).exists()
     claim.refresh_from_db()
     assert (claim.customer, claim.holder, claim.status) == (
-        kept, personas.sub_salesperson, ConflictStatus.OPEN)
+        kept,
+        personas.sub_salesperson,
+        ConflictStatus.OPEN,
+    )
 
 
 def test_two_customers_alerted_for_stays_that_began_at_the_same_moment_merge(personas):

@@ -1,6 +1,7 @@
 """Moving a customer between grades: a complete, append-only timeline (from, to, when,
 who, note) shown on the customer page, the clocks reset, lost needs a reason, and an
 override survives until cleared."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -20,16 +21,18 @@ from funnel.tests.factories import grade
 
 @pytest.fixture
 def customer(personas):
-    return CustomerFactory(owner=personas.salesperson, name="Northwind Ltd", grade=grade("E"),
-                           expected_value=Decimal(5_000_000))
+    return CustomerFactory(
+        owner=personas.salesperson, name="Northwind Ltd", grade=grade("E"), expected_value=Decimal(5_000_000)
+    )
 
 
 def test_a_change_records_from_to_when_who_and_note(personas, customer):
     entered = customer.grade_entered_at
 
     with time_machine.travel(entered + timedelta(days=12, hours=3), tick=False):
-        change = change_grade(customer=customer, grade=grade("D"), by=personas.manager,
-                              note="Called the buyer")
+        change = change_grade(
+            customer=customer, grade=grade("D"), by=personas.manager, note="Called the buyer"
+        )
 
     assert (change.from_grade.code, change.to_grade.code, change.note) == ("E", "D", "Called the buyer")
     assert change.changed_at == entered + timedelta(days=12, hours=3)
@@ -56,15 +59,21 @@ def test_a_change_resets_the_time_in_grade_and_the_stagnation_clock(personas, cu
 
 def test_every_move_stays_in_the_timeline_in_order(personas, customer):
     start = customer.grade_entered_at
-    moves = [("D", "first call", personas.salesperson), ("C", "demo went well", personas.salesperson),
-             ("D", "buyer left the company", personas.manager),
-             ("LOST", "went with a competitor", personas.manager)]
+    moves = [
+        ("D", "first call", personas.salesperson),
+        ("C", "demo went well", personas.salesperson),
+        ("D", "buyer left the company", personas.manager),
+        ("LOST", "went with a competitor", personas.manager),
+    ]
     for day, (code, note, by) in enumerate(moves, start=1):
         with time_machine.travel(start + timedelta(days=day * 10), tick=False):
             change_grade(customer=customer, grade=grade(code), by=by, note=note)
 
-    chain = list(GradeChange.objects.filter(customer=customer).order_by("changed_at")
-                 .values_list("from_grade__code", "to_grade__code", "note", "changed_by", "days_in_previous"))
+    chain = list(
+        GradeChange.objects.filter(customer=customer)
+        .order_by("changed_at")
+        .values_list("from_grade__code", "to_grade__code", "note", "changed_by", "days_in_previous")
+    )
 
     assert chain == [
         ("E", "D", "first call", personas.salesperson.pk, 10),
@@ -98,7 +107,12 @@ def test_the_api_lists_a_customers_grade_history(personas, client_as, customer):
 
     row = body["results"][0]
     assert (row["from_code"], row["to_code"], row["note"], row["changed_by"], row["owner"]) == (
-        "E", "D", "first call", personas.salesperson.pk, personas.salesperson.pk)
+        "E",
+        "D",
+        "first call",
+        personas.salesperson.pk,
+        personas.salesperson.pk,
+    )
     assert row["changed_at"]
 
 
@@ -121,8 +135,9 @@ def test_moving_to_the_same_grade_is_refused(personas, customer):
 
 
 def test_an_override_survives_grade_changes_until_cleared(personas, customer):
-    crm_services.set_probability_override(customer=customer, by=personas.salesperson, probability=Decimal(35),
-                                          reason="Champion inside")
+    crm_services.set_probability_override(
+        customer=customer, by=personas.salesperson, probability=Decimal(35), reason="Champion inside"
+    )
 
     change_grade(customer=customer, grade=grade("D"), by=personas.salesperson)
     change_grade(customer=customer, grade=grade("C"), by=personas.salesperson)
@@ -136,20 +151,25 @@ def test_an_override_survives_grade_changes_until_cleared(personas, customer):
 
 # --- Page and API ------------------------------------------------------------------------
 
+
 def test_the_page_changes_the_grade_and_returns_to_the_customer(personas, client_as, customer):
-    response = client_as("salesperson").post(reverse("funnel:change-grade", args=[customer.pk]),
-                                             {"grade": grade("D").pk, "note": "first call"})
+    response = client_as("salesperson").post(
+        reverse("funnel:change-grade", args=[customer.pk]), {"grade": grade("D").pk, "note": "first call"}
+    )
 
     assert response.status_code == 302
     assert response.url == reverse("crm:customer-detail", args=[customer.pk])
     assert GradeChange.objects.get().note == "first call"
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"grade": 999999, "note": ""}, "Select a valid choice."),
-    ({"grade": "", "note": ""}, "This field is required."),
-    ({"note": "went away"}, "This field is required."),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"grade": 999999, "note": ""}, "Select a valid choice."),
+        ({"grade": "", "note": ""}, "This field is required."),
+        ({"note": "went away"}, "This field is required."),
+    ],
+)
 def test_the_page_refuses_an_unknown_grade_and_writes_nothing(personas, client_as, customer, data, message):
     client = client_as("salesperson")
 
@@ -161,8 +181,11 @@ def test_the_page_refuses_an_unknown_grade_and_writes_nothing(personas, client_a
 
 
 def test_the_page_refuses_lost_without_a_reason(personas, client_as, customer):
-    response = client_as("salesperson").post(reverse("funnel:change-grade", args=[customer.pk]),
-                                             {"grade": grade("LOST").pk, "note": ""}, follow=True)
+    response = client_as("salesperson").post(
+        reverse("funnel:change-grade", args=[customer.pk]),
+        {"grade": grade("LOST").pk, "note": ""},
+        follow=True,
+    )
 
     assert any("Say why the customer was lost." in str(m) for m in response.context["messages"])
     customer.refresh_from_db()
@@ -170,26 +193,36 @@ def test_the_page_refuses_lost_without_a_reason(personas, client_as, customer):
 
 
 def test_the_api_changes_the_grade_and_answers_with_the_new_grade_state(personas, client_as, customer):
-    response = client_as("salesperson").post(reverse("customer-change-grade", args=[customer.pk]),
-                                             {"grade": grade("D").pk, "note": "first call"},
-                                             content_type="application/json")
+    response = client_as("salesperson").post(
+        reverse("customer-change-grade", args=[customer.pk]),
+        {"grade": grade("D").pk, "note": "first call"},
+        content_type="application/json",
+    )
 
     assert response.status_code == 200
     body = response.json()
     assert (body["grade_code"], body["probability"], body["weighted_value"], body["days_in_grade"]) == (
-        "D", "20.00", "1000000.00", 0)
+        "D",
+        "20.00",
+        "1000000.00",
+        0,
+    )
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    (lambda: {"grade": 999999}, "grade"),              # no such grade
-    (lambda: {"grade": "A"}, "grade"),                 # a code, not an id
-    (lambda: {}, "grade"),                             # missing
-    (lambda: {"grade": grade("LOST").pk}, "note"),     # lost without a reason
-    (lambda: {"grade": grade("E").pk}, "grade"),       # already there
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (lambda: {"grade": 999999}, "grade"),  # no such grade
+        (lambda: {"grade": "A"}, "grade"),  # a code, not an id
+        (lambda: {}, "grade"),  # missing
+        (lambda: {"grade": grade("LOST").pk}, "note"),  # lost without a reason
+        (lambda: {"grade": grade("E").pk}, "grade"),  # already there
+    ],
+)
 def test_the_api_refuses_bad_grade_changes_with_the_field_key(personas, client_as, customer, data, field):
-    response = client_as("salesperson").post(reverse("customer-change-grade", args=[customer.pk]), data(),
-                                             content_type="application/json")
+    response = client_as("salesperson").post(
+        reverse("customer-change-grade", args=[customer.pk]), data(), content_type="application/json"
+    )
 
     assert response.status_code == 400
     assert set(response.json()) == {field}
@@ -199,8 +232,11 @@ def test_the_api_refuses_bad_grade_changes_with_the_field_key(personas, client_a
 def test_an_archived_customer_cannot_change_grade_in_the_api(personas, client_as, customer):
     crm_services.archive_customer(customer=customer, by=personas.salesperson)
 
-    response = client_as("salesperson").post(reverse("customer-change-grade", args=[customer.pk]),
-                                             {"grade": grade("D").pk}, content_type="application/json")
+    response = client_as("salesperson").post(
+        reverse("customer-change-grade", args=[customer.pk]),
+        {"grade": grade("D").pk},
+        content_type="application/json",
+    )
 
     assert response.status_code == 400
     assert not GradeChange.objects.exists()

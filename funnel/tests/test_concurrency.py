@@ -92,9 +92,15 @@ def test_twenty_reassignments_through_the_api_at_once_leave_one_move_and_ninetee
         # Every admin saw the same owner and picks someone different.
         client = Client()
         client.force_login(personas.admin)
-        return lambda: client.post(url, {"owner": owner.pk, "reason": f"Give it to {owner.username}",
-                                         "expected_owner": personas.salesperson.pk},
-                                   content_type="application/json")
+        return lambda: client.post(
+            url,
+            {
+                "owner": owner.pk,
+                "reason": f"Give it to {owner.username}",
+                "expected_owner": personas.salesperson.pk,
+            },
+            content_type="application/json",
+        )
 
     responses = at_once(*[reassign_to(owner) for owner in new_owners])
 
@@ -105,7 +111,10 @@ def test_twenty_reassignments_through_the_api_at_once_leave_one_move_and_ninetee
         assert "was moved by someone else meanwhile" in refused.json()["detail"]
     record = Reassignment.objects.get(customer=customer)
     customer.refresh_from_db()
-    assert (record.pk, record.from_owner, customer.owner_id) == (winner["id"], personas.salesperson,
-                                                                 record.to_owner_id)
+    assert (record.pk, record.from_owner, customer.owner_id) == (
+        winner["id"],
+        personas.salesperson,
+        record.to_owner_id,
+    )
     owners = list(customer.history.order_by("history_date").values_list("owner_id", flat=True))
     assert owners == [personas.salesperson.pk, record.to_owner_id]

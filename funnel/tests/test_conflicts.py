@@ -149,8 +149,9 @@ def test_a_cross_team_conflict_is_settled_by_an_admin(personas, held):
 
 
 def test_an_open_claim_follows_its_customer_to_a_new_owner(personas, held, claim):
-    reassign_customer(customer=held, new_owner=personas.sub_salesperson, by=personas.manager,
-                      reason="Territory change")
+    reassign_customer(
+        customer=held, new_owner=personas.sub_salesperson, by=personas.manager, reason="Territory change"
+    )
     claim.refresh_from_db()
     assert (claim.status, claim.holder) == (ConflictStatus.OPEN, personas.sub_salesperson)
 
@@ -160,25 +161,37 @@ def test_an_open_claim_follows_its_customer_to_a_new_owner(personas, held, claim
 
 
 def test_a_claim_is_settled_when_its_customer_goes_to_the_claimant_closed_in_the_pool(personas, held, claim):
-    second = raise_conflict(by=personas.sub_salesperson, name="Shanghai Steel",
-                            first_contact_on=date(2025, 2, 3), evidence="Trade fair in February")
-    reassign_customer(customer=held, new_owner=personas.teammate, by=personas.manager,
-                      reason="Agreed in the weekly meeting")
+    second = raise_conflict(
+        by=personas.sub_salesperson,
+        name="Shanghai Steel",
+        first_contact_on=date(2025, 2, 3),
+        evidence="Trade fair in February",
+    )
+    reassign_customer(
+        customer=held, new_owner=personas.teammate, by=personas.manager, reason="Agreed in the weekly meeting"
+    )
     claim.refresh_from_db()
     second.refresh_from_db()
     assert (claim.status, claim.settled_by, claim.settlement_note) == (
-        ConflictStatus.TRANSFERRED, personas.manager, "The customer was reassigned to the claimant.")
+        ConflictStatus.TRANSFERRED,
+        personas.manager,
+        "The customer was reassigned to the claimant.",
+    )
     assert (second.status, second.holder) == (ConflictStatus.OPEN, personas.teammate)
 
     release_customer(customer=held, by=personas.teammate, reason="Not our segment")
     second.refresh_from_db()
     assert (second.status, second.settled_by, second.settlement_note) == (
-        ConflictStatus.CLOSED, personas.teammate, "The customer went to the public pool: claim it there.")
+        ConflictStatus.CLOSED,
+        personas.teammate,
+        "The customer went to the public pool: claim it there.",
+    )
 
 
 def test_a_departure_closes_the_leavers_claims_and_hands_over_those_against_them(personas, held, claim):
-    apply_departure(leaver=personas.salesperson, assignments={held.pk: personas.sub_salesperson},
-                    by=personas.manager)
+    apply_departure(
+        leaver=personas.salesperson, assignments={held.pk: personas.sub_salesperson}, by=personas.manager
+    )
     claim.refresh_from_db()
     assert (claim.status, claim.holder) == (ConflictStatus.OPEN, personas.sub_salesperson)
 

@@ -2,6 +2,7 @@
 page or the API client read it) is refused with a clear conflict: 409 in the API, a
 message on the page, and nothing written. The races themselves run on PostgreSQL in
 ``test_grade_race.py``."""
+
 from decimal import Decimal
 
 import pytest
@@ -16,16 +17,18 @@ from funnel.tests.factories import grade
 
 @pytest.fixture
 def customer(personas):
-    return CustomerFactory(owner=personas.salesperson, name="Northwind Ltd", grade=grade("E"),
-                           expected_value=Decimal(5_000_000))
+    return CustomerFactory(
+        owner=personas.salesperson, name="Northwind Ltd", grade=grade("E"), expected_value=Decimal(5_000_000)
+    )
 
 
 def test_a_change_from_a_grade_that_is_no_longer_current_is_a_conflict(personas, customer):
     change_grade(customer=customer, grade=grade("D"), by=personas.manager)
 
     with pytest.raises(GradeConflict, match="changed by someone else meanwhile") as refused:
-        change_grade(customer=customer, grade=grade("C"), by=personas.salesperson,
-                     expected_grade_id=grade("E").pk)
+        change_grade(
+            customer=customer, grade=grade("C"), by=personas.salesperson, expected_grade_id=grade("E").pk
+        )
 
     assert isinstance(refused.value, StaleWrite)
     customer.refresh_from_db()
@@ -34,8 +37,9 @@ def test_a_change_from_a_grade_that_is_no_longer_current_is_a_conflict(personas,
 
 
 def test_a_change_from_the_current_grade_applies(personas, customer):
-    change = change_grade(customer=customer, grade=grade("D"), by=personas.salesperson,
-                          expected_grade_id=grade("E").pk)
+    change = change_grade(
+        customer=customer, grade=grade("D"), by=personas.salesperson, expected_grade_id=grade("E").pk
+    )
 
     assert (change.from_grade.code, change.to_grade.code) == ("E", "D")
 
@@ -45,7 +49,9 @@ def test_the_api_answers_409_when_the_grade_the_client_saw_is_gone(personas, cli
 
     response = client_as("salesperson").post(
         reverse("customer-change-grade", args=[customer.pk]),
-        {"grade": grade("C").pk, "expected_grade": grade("E").pk}, content_type="application/json")
+        {"grade": grade("C").pk, "expected_grade": grade("E").pk},
+        content_type="application/json",
+    )
 
     assert response.status_code == 409
     assert "changed by someone else meanwhile (it is now D)" in response.json()["detail"]
@@ -56,7 +62,9 @@ def test_the_api_applies_a_change_from_the_grade_the_client_saw(personas, client
     funnel_settings(grade_skip_rule=False)  # builds its case with grade skips
     response = client_as("salesperson").post(
         reverse("customer-change-grade", args=[customer.pk]),
-        {"grade": grade("C").pk, "expected_grade": grade("E").pk}, content_type="application/json")
+        {"grade": grade("C").pk, "expected_grade": grade("E").pk},
+        content_type="application/json",
+    )
 
     assert response.status_code == 200
     assert response.json()["grade_code"] == "C"
@@ -66,7 +74,9 @@ def test_the_api_applies_a_change_from_the_grade_the_client_saw(personas, client
 def test_the_api_refuses_a_malformed_expected_grade_with_a_400(personas, client_as, customer, expected_grade):
     response = client_as("salesperson").post(
         reverse("customer-change-grade", args=[customer.pk]),
-        {"grade": grade("C").pk, "expected_grade": expected_grade}, content_type="application/json")
+        {"grade": grade("C").pk, "expected_grade": expected_grade},
+        content_type="application/json",
+    )
 
     assert response.status_code == 400
     assert set(response.json()) == {"expected_grade"}
@@ -80,8 +90,11 @@ def test_the_page_carries_the_grade_shown_and_explains_a_conflict(personas, clie
     change_grade(customer=customer, grade=grade("C"), by=personas.manager)
 
     # The user picks C too, from the page that still showed E.
-    response = client.post(reverse("funnel:change-grade", args=[customer.pk]),
-                           {"grade": grade("C").pk, "expected_grade": grade("E").pk}, follow=True)
+    response = client.post(
+        reverse("funnel:change-grade", args=[customer.pk]),
+        {"grade": grade("C").pk, "expected_grade": grade("E").pk},
+        follow=True,
+    )
 
     messages = [str(message) for message in response.context["messages"]]
     assert any("changed by someone else meanwhile (it is now C)" in message for message in messages), messages

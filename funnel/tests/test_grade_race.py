@@ -34,8 +34,10 @@ def _change_grade_request(url: str, user, body: dict):
 
 
 def _chain(customer) -> list[tuple[str | None, str]]:
-    return [(change.from_grade.code if change.from_grade else None, change.to_grade.code)
-            for change in GradeChange.objects.filter(customer=customer).order_by("changed_at", "pk")]
+    return [
+        (change.from_grade.code if change.from_grade else None, change.to_grade.code)
+        for change in GradeChange.objects.filter(customer=customer).order_by("changed_at", "pk")
+    ]
 
 
 def test_twenty_grade_changes_from_the_grade_everyone_saw_leave_one_move_and_nineteen_409s(personas):
@@ -44,9 +46,18 @@ def test_twenty_grade_changes_from_the_grade_everyone_saw_leave_one_move_and_nin
     # One grade up or one down: a skip upward could be refused (400) by the grade-skip
     # rule before the conflict is noticed, whichever request takes the lock first.
     targets = ["C", "E"]
-    requests = [_change_grade_request(url, personas.salesperson, {
-        "grade": grade(targets[index % 2]).pk, "note": f"move {index}", "expected_grade": grade("D").pk,
-    }) for index in range(20)]
+    requests = [
+        _change_grade_request(
+            url,
+            personas.salesperson,
+            {
+                "grade": grade(targets[index % 2]).pk,
+                "note": f"move {index}",
+                "expected_grade": grade("D").pk,
+            },
+        )
+        for index in range(20)
+    ]
 
     responses = at_once(*requests)
 
@@ -67,8 +78,10 @@ def test_twenty_grade_changes_without_a_precondition_never_fail_and_keep_the_his
     customer = customer_at("D", personas.salesperson, name="Busy Ltd")
     url = reverse("customer-change-grade", args=[customer.pk])
     targets = ["C", "B", "E", "A", "D"]
-    requests = [_change_grade_request(url, personas.salesperson, {"grade": grade(targets[index % 5]).pk})
-                for index in range(20)]
+    requests = [
+        _change_grade_request(url, personas.salesperson, {"grade": grade(targets[index % 5]).pk})
+        for index in range(20)
+    ]
 
     responses = at_once(*requests)
 

@@ -1,6 +1,7 @@
 """Moving up more than one grade at once follows the method: a reason is required, and
 the move is refused past a grade that needs a decision maker the customer lacks. The
 admin can switch the rule off; moves down, one step up and to won/lost are not skips."""
+
 from decimal import Decimal
 
 import pytest
@@ -20,8 +21,9 @@ NEEDS_DM = "C needs a decision maker: add one to the contacts first."
 
 @pytest.fixture
 def customer(personas):
-    return CustomerFactory(owner=personas.salesperson, name="Northwind Ltd", grade=grade("E"),
-                           expected_value=Decimal(100_000))
+    return CustomerFactory(
+        owner=personas.salesperson, name="Northwind Ltd", grade=grade("E"), expected_value=Decimal(100_000)
+    )
 
 
 def test_a_skip_needs_a_reason_and_a_decision_maker(personas, customer):
@@ -35,8 +37,9 @@ def test_a_skip_needs_a_reason_and_a_decision_maker(personas, customer):
 def test_a_skip_with_a_reason_and_a_decision_maker_is_kept_with_its_reason(personas, customer):
     ContactFactory(customer=customer, role=KeyPersonRole.DECISION_MAKER)
 
-    change = change_grade(customer=customer, grade=grade("C"), by=personas.salesperson,
-                          note="Met the owner at the fair")
+    change = change_grade(
+        customer=customer, grade=grade("C"), by=personas.salesperson, note="Met the owner at the fair"
+    )
 
     assert (change.from_grade.code, change.to_grade.code) == ("E", "C")
     assert change.note == "Met the owner at the fair"
@@ -51,8 +54,12 @@ def test_with_a_reason_the_missing_decision_maker_alone_refuses(personas, custom
 @pytest.mark.parametrize(("start", "target"), [("E", "D"), ("C", "E"), ("E", "WON"), ("E", "LOST")])
 def test_one_step_up_down_and_terminal_moves_are_not_skips(personas, start, target):
     customer = CustomerFactory(owner=personas.salesperson, grade=grade(start))
-    change_grade(customer=customer, grade=grade(target), by=personas.salesperson,
-                 note="Lost to a rival" if target == "LOST" else "")
+    change_grade(
+        customer=customer,
+        grade=grade(target),
+        by=personas.salesperson,
+        note="Lost to a rival" if target == "LOST" else "",
+    )
     customer.refresh_from_db()
     assert customer.grade.code == target
 
@@ -69,8 +76,11 @@ def test_the_admin_can_switch_the_rule_off(personas, customer):
 def test_the_page_shows_the_errors_on_the_fields(personas, client_as, customer):
     client = client_as("salesperson")
 
-    response = client.post(reverse("funnel:change-grade", args=[customer.pk]),
-                           {"grade": grade("C").pk, "expected_grade": grade("E").pk}, follow=True)
+    response = client.post(
+        reverse("funnel:change-grade", args=[customer.pk]),
+        {"grade": grade("C").pk, "expected_grade": grade("E").pk},
+        follow=True,
+    )
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -90,7 +100,8 @@ def test_the_api_answers_400_on_the_fields(personas, client_as, customer):
     assert refused.status_code == 400
     assert refused.json() == {"note": [NEEDS_REASON], "grade": [NEEDS_DM]}
     ContactFactory(customer=customer, role=KeyPersonRole.DECISION_MAKER)
-    applied = client.post(url, {"grade": grade("C").pk, "note": "Met the owner"},
-                          content_type="application/json")
+    applied = client.post(
+        url, {"grade": grade("C").pk, "note": "Met the owner"}, content_type="application/json"
+    )
     assert applied.status_code == 200
     assert applied.json()["grade_code"] == "C"

@@ -1,6 +1,7 @@
 """The grades: the method's defaults from the data migration, and the configuration rules
 (range, won 100 %, lost 0 %, open grades rising strictly down the funnel) in the
 model, the Django admin and the API."""
+
 from decimal import Decimal
 
 import pytest
@@ -18,8 +19,11 @@ from funnel.tests.factories import ensure_default_grades, grade
 def test_the_data_migration_creates_the_methods_default_grades(db):
     ensure_default_grades()  # a no-op unless a transactional test emptied the table
 
-    rows = list(Grade.objects.order_by("order").values_list(
-        "code", "kind", "probability", "stagnation_days", "locked", "requires_decision_maker"))
+    rows = list(
+        Grade.objects.order_by("order").values_list(
+            "code", "kind", "probability", "stagnation_days", "locked", "requires_decision_maker"
+        )
+    )
 
     assert rows == [
         ("E", GradeKind.OPEN, Decimal(10), 30, False, False),
@@ -48,17 +52,20 @@ def _cleaned(code: str, **changes) -> None:
     candidate.full_clean()
 
 
-@pytest.mark.parametrize(("code", "changes", "message"), [
-    ("C", {"probability": Decimal(120)}, "less than or equal to 100"),
-    ("C", {"probability": Decimal(-1)}, "greater than or equal to 0"),
-    ("WON", {"probability": Decimal(90)}, "The won grade has a probability of 100 %."),
-    ("LOST", {"probability": Decimal(5)}, "The lost grade has a probability of 0 %."),
-    # C must lie strictly between D (20 %) and B (60 %).
-    ("C", {"probability": Decimal(15)}, "D has 20"),
-    ("C", {"probability": Decimal(20)}, "D has 20"),
-    ("C", {"probability": Decimal(60)}, "B has 60"),
-    ("E", {"probability": Decimal(25)}, "D has 20"),
-])
+@pytest.mark.parametrize(
+    ("code", "changes", "message"),
+    [
+        ("C", {"probability": Decimal(120)}, "less than or equal to 100"),
+        ("C", {"probability": Decimal(-1)}, "greater than or equal to 0"),
+        ("WON", {"probability": Decimal(90)}, "The won grade has a probability of 100 %."),
+        ("LOST", {"probability": Decimal(5)}, "The lost grade has a probability of 0 %."),
+        # C must lie strictly between D (20 %) and B (60 %).
+        ("C", {"probability": Decimal(15)}, "D has 20"),
+        ("C", {"probability": Decimal(20)}, "D has 20"),
+        ("C", {"probability": Decimal(60)}, "B has 60"),
+        ("E", {"probability": Decimal(25)}, "D has 20"),
+    ],
+)
 def test_bad_grade_probabilities_are_refused_on_the_probability_field(db, code, changes, message):
     with pytest.raises(ValidationError) as raised:
         _cleaned(code, **changes)
@@ -77,9 +84,14 @@ def test_grade_clean_itself_refuses_a_probability_of_120(db):
     assert raised.value.message_dict == {"probability": ["Probability must be between 0 and 100."]}
 
 
-@pytest.mark.parametrize(("code", "probability"), [
-    ("C", Decimal(21)), ("C", Decimal(59)), ("A", Decimal(99)),
-])
+@pytest.mark.parametrize(
+    ("code", "probability"),
+    [
+        ("C", Decimal(21)),
+        ("C", Decimal(59)),
+        ("A", Decimal(99)),
+    ],
+)
 def test_probabilities_that_keep_the_order_are_accepted(db, code, probability):
     _cleaned(code, probability=probability)
 
@@ -91,12 +103,14 @@ def test_a_new_grade_must_fit_between_its_neighbours(db):
     # then 30 % fits, 45 % (above C) does not
     Grade(code="D+", name="Interested", order=3, kind=GradeKind.OPEN, probability=Decimal(30)).full_clean()
     with pytest.raises(ValidationError) as raised:
-        Grade(code="D+", name="Interested", order=3, kind=GradeKind.OPEN,
-              probability=Decimal(45)).full_clean()
+        Grade(
+            code="D+", name="Interested", order=3, kind=GradeKind.OPEN, probability=Decimal(45)
+        ).full_clean()
     assert "C has 40" in raised.value.message_dict["probability"][0]
 
 
 # --- The Django admin --------------------------------------------------------------------
+
 
 def _admin_form_data(client, target: Grade, **changes) -> dict:
     """What the admin's change page would post unchanged (the grade's form and its inline
@@ -117,16 +131,21 @@ def _admin_form_data(client, target: Grade, **changes) -> dict:
     return {**data, **changes}
 
 
-@pytest.mark.parametrize(("probability", "message"), [
-    ("120", "Ensure this value is less than or equal to 100."),
-    ("15", "Probabilities must rise strictly down the funnel: D has 20.00 %."),
-])
+@pytest.mark.parametrize(
+    ("probability", "message"),
+    [
+        ("120", "Ensure this value is less than or equal to 100."),
+        ("15", "Probabilities must rise strictly down the funnel: D has 20.00 %."),
+    ],
+)
 def test_the_admin_grade_form_shows_the_error_and_saves_nothing(personas, client_as, probability, message):
     target = grade("C")
     client = client_as("admin")
 
-    response = client.post(reverse("admin:funnel_grade_change", args=[target.pk]),
-                           _admin_form_data(client, target, probability=probability))
+    response = client.post(
+        reverse("admin:funnel_grade_change", args=[target.pk]),
+        _admin_form_data(client, target, probability=probability),
+    )
 
     assert response.status_code == 200  # the admin re-displays its form with the errors
     assert message in response.context["adminform"].form.errors["probability"]
@@ -140,8 +159,10 @@ def test_the_admin_saves_a_good_change_and_re_times_stagnation(personas, client_
     customer = CustomerFactory(owner=personas.salesperson, grade=target)
     client = client_as("admin")
 
-    response = client.post(reverse("admin:funnel_grade_change", args=[target.pk]),
-                           _admin_form_data(client, target, probability="45", stagnation_days="30"))
+    response = client.post(
+        reverse("admin:funnel_grade_change", args=[target.pk]),
+        _admin_form_data(client, target, probability="45", stagnation_days="30"),
+    )
 
     assert response.status_code == 302
     target.refresh_from_db()
@@ -153,18 +174,23 @@ def test_the_admin_saves_a_good_change_and_re_times_stagnation(personas, client_
 
 # --- The API -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"probability": "120"}, "probability"),
-    ({"probability": "15"}, "probability"),
-    ({"kind": "maybe"}, "kind"),
-    # Found by the API fuzz test: SQLite stored it, then the stagnation clock crashed (500).
-    ({"stagnation_days": 10**16}, "stagnation_days"),
-])
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"probability": "120"}, "probability"),
+        ({"probability": "15"}, "probability"),
+        ({"kind": "maybe"}, "kind"),
+        # Found by the API fuzz test: SQLite stored it, then the stagnation clock crashed (500).
+        ({"stagnation_days": 10**16}, "stagnation_days"),
+    ],
+)
 def test_the_api_refuses_bad_grade_changes_with_the_field_key(personas, client_as, changes, field):
     target = grade("C")
 
-    response = client_as("admin").patch(reverse("grade-detail", args=[target.pk]), changes,
-                                        content_type="application/json")
+    response = client_as("admin").patch(
+        reverse("grade-detail", args=[target.pk]), changes, content_type="application/json"
+    )
 
     assert response.status_code == 400
     assert set(response.json()) == {field}
@@ -175,10 +201,12 @@ def test_the_api_refuses_bad_grade_changes_with_the_field_key(personas, client_a
 def test_only_an_admin_configures_grades(personas, client_as):
     target = grade("C")
 
-    refused = client_as("manager").patch(reverse("grade-detail", args=[target.pk]), {"probability": "45"},
-                                         content_type="application/json")
-    accepted = client_as("admin").patch(reverse("grade-detail", args=[target.pk]), {"probability": "45"},
-                                        content_type="application/json")
+    refused = client_as("manager").patch(
+        reverse("grade-detail", args=[target.pk]), {"probability": "45"}, content_type="application/json"
+    )
+    accepted = client_as("admin").patch(
+        reverse("grade-detail", args=[target.pk]), {"probability": "45"}, content_type="application/json"
+    )
 
     assert (refused.status_code, accepted.status_code) == (403, 200)
     target.refresh_from_db()

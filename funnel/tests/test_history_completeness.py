@@ -13,6 +13,7 @@ survivor would interleave two chains that no longer replay.
 
 Each hypothesis example runs in its own transaction, rolled back at its end.
 """
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from hypothesis import HealthCheck, settings
@@ -49,15 +50,32 @@ def _runs(values: list) -> list:
 
 def assert_history_replays(customer: Customer) -> None:
     """Replay the grade and owner chains from the creation record to the current row."""
-    trail = list(customer.history.order_by("history_date", "history_id")
-                 .values_list("history_type", "grade_id", "owner_id"))
+    trail = list(
+        customer.history.order_by("history_date", "history_id").values_list(
+            "history_type", "grade_id", "owner_id"
+        )
+    )
     assert trail[0][0] == "+", f"{customer}: the field history does not start at its creation"
     created_grade, created_owner = trail[0][1], trail[0][2]
     for label, rows, source, target, start, current, recorded in (
-        ("grade", GradeChange.objects.filter(customer=customer).order_by("changed_at", "pk"),
-         "from_grade_id", "to_grade_id", created_grade, customer.grade_id, [g for _t, g, _o in trail]),
-        ("owner", Reassignment.objects.filter(customer=customer).order_by("at", "pk"),
-         "from_owner_id", "to_owner_id", created_owner, customer.owner_id, [o for _t, _g, o in trail]),
+        (
+            "grade",
+            GradeChange.objects.filter(customer=customer).order_by("changed_at", "pk"),
+            "from_grade_id",
+            "to_grade_id",
+            created_grade,
+            customer.grade_id,
+            [g for _t, g, _o in trail],
+        ),
+        (
+            "owner",
+            Reassignment.objects.filter(customer=customer).order_by("at", "pk"),
+            "from_owner_id",
+            "to_owner_id",
+            created_owner,
+            customer.owner_id,
+            [o for _t, _g, o in trail],
+        ),
     ):
         chain = [start]
         for row in rows.values(source, target):
@@ -91,16 +109,31 @@ class CustomerHistoryMachine(RuleBasedStateMachine):
     @staticmethod
     def chains(pk: int) -> tuple[list[int], list[int]]:
         """The ids of the customer's grade-history and owner-history rows."""
-        return (list(GradeChange.objects.filter(customer_id=pk).order_by("pk").values_list("pk", flat=True)),
-                list(Reassignment.objects.filter(customer_id=pk).order_by("pk").values_list("pk", flat=True)))
+        return (
+            list(GradeChange.objects.filter(customer_id=pk).order_by("pk").values_list("pk", flat=True)),
+            list(Reassignment.objects.filter(customer_id=pk).order_by("pk").values_list("pk", flat=True)),
+        )
 
     def snapshot(self, *pks: int) -> list:
         """What a refused call must leave untouched: the rows and all their history."""
-        return [(Customer.objects.values_list("grade_id", "owner_id", "archived_at").get(pk=pk),
-                 self.chains(pk), Customer.history.filter(id=pk).count()) for pk in pks]
+        return [
+            (
+                Customer.objects.values_list("grade_id", "owner_id", "archived_at").get(pk=pk),
+                self.chains(pk),
+                Customer.history.filter(id=pk).count(),
+            )
+            for pk in pks
+        ]
 
-    def attempt(self, service, refusals: tuple[type[Exception], ...], *, by: str, customers: dict[str, int],
-                **arguments) -> bool:
+    def attempt(
+        self,
+        service,
+        refusals: tuple[type[Exception], ...],
+        *,
+        by: str,
+        customers: dict[str, int],
+        **arguments,
+    ) -> bool:
         """Call ``service`` as ``by`` with the ``customers`` (argument → id) freshly read;
         a refusal (one of ``refusals``) must leave them and their history untouched."""
         before = self.snapshot(*customers.values())
@@ -115,30 +148,56 @@ class CustomerHistoryMachine(RuleBasedStateMachine):
     @rule(target=customers, owner=owners, code=grade_codes)
     def create(self, owner, code):
         self.created += 1
-        customer = crm_services.create_customer(by=self.personas.admin, owner=self.user(owner),
-                                                grade=self.grades[code], name=f"Account {self.created}")
+        customer = crm_services.create_customer(
+            by=self.personas.admin,
+            owner=self.user(owner),
+            grade=self.grades[code],
+            name=f"Account {self.created}",
+        )
         return customer.pk
 
     @rule(pk=customers, code=grade_codes, by=reviewers)
     def move_grade(self, pk, code, by):
-        self.attempt(change_grade, (ValidationError,), by=by, customers={"customer": pk},
-                     grade=self.grades[code], note="Property step")
+        self.attempt(
+            change_grade,
+            (ValidationError,),
+            by=by,
+            customers={"customer": pk},
+            grade=self.grades[code],
+            note="Property step",
+        )
 
     @rule(pk=customers, new_owner=salespeople, by=reviewers, force=st.booleans())
     def reassign(self, pk, new_owner, by, force):
         # Each call re-reads the owner first, so a ReassignConflict here would be a bug.
-        self.attempt(reassign_customer, (ValidationError, PermissionDenied), by=by,
-                     customers={"customer": pk}, new_owner=self.user(new_owner), reason="Step", force=force)
+        self.attempt(
+            reassign_customer,
+            (ValidationError, PermissionDenied),
+            by=by,
+            customers={"customer": pk},
+            new_owner=self.user(new_owner),
+            reason="Step",
+            force=force,
+        )
 
     @rule(pk=customers, by=reviewers)
     def release(self, pk, by):
-        self.attempt(release_customer, (ValidationError, PermissionDenied, ReassignConflict), by=by,
-                     customers={"customer": pk}, reason="Property step")
+        self.attempt(
+            release_customer,
+            (ValidationError, PermissionDenied, ReassignConflict),
+            by=by,
+            customers={"customer": pk},
+            reason="Property step",
+        )
 
     @rule(pk=customers, by=salespeople)
     def claim(self, pk, by):
-        self.attempt(claim_customer, (ValidationError, PermissionDenied, ReassignConflict), by=by,
-                     customers={"customer": pk})
+        self.attempt(
+            claim_customer,
+            (ValidationError, PermissionDenied, ReassignConflict),
+            by=by,
+            customers={"customer": pk},
+        )
 
     @rule(pk=customers, by=reviewers)
     def archive(self, pk, by):
@@ -152,8 +211,9 @@ class CustomerHistoryMachine(RuleBasedStateMachine):
     @rule(keep=customers, merge=customers, by=reviewers)
     def merge(self, keep, merge, by):
         (kept, kept_chains, _), (gone, gone_chains, _) = self.snapshot(keep, merge)
-        if self.attempt(crm_services.merge_customers, (ValidationError,), by=by,
-                        customers={"keep": keep, "merge": merge}):
+        if self.attempt(
+            crm_services.merge_customers, (ValidationError,), by=by, customers={"keep": keep, "merge": merge}
+        ):
             # The survivor keeps its grade, owner and history rows; the merged-away
             # customer keeps its own, archived with a link to the survivor.
             (kept_now, kept_chains_now, _), (gone_now, gone_chains_now, _) = self.snapshot(keep, merge)
@@ -172,8 +232,13 @@ def test_replaying_the_history_reproduces_every_customers_grade_and_owner(person
     run_state_machine_as_test(
         lambda: CustomerHistoryMachine(personas),
         # Bounded (about 20 s on PostgreSQL); every step writes to the database, hence no deadline.
-        settings=settings(max_examples=20, stateful_step_count=20, deadline=None, database=None,
-                          suppress_health_check=[HealthCheck.too_slow]),
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=20,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
     )
 
 
@@ -192,5 +257,9 @@ def test_a_merge_leaves_both_histories_replayable(personas):
         customer.refresh_from_db()
         assert_history_replays(customer)
     assert (keep.grade.code, keep.owner, keep.grade_changes.count(), keep.reassignments.count()) == (
-        "E", personas.salesperson, 0, 0)
+        "E",
+        personas.salesperson,
+        0,
+        0,
+    )
     assert (gone.grade_changes.count(), gone.reassignments.count(), gone.merged_into) == (1, 1, keep)

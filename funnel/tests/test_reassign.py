@@ -356,9 +356,15 @@ def test_the_bulk_api_answers_404_for_customers_out_of_sight(personas, client_as
 
 def test_a_customer_id_too_large_for_a_database_key_is_a_400_in_bulk_reassign(personas, client_as):
     """Found by the API fuzz test: SQLite's driver raised OverflowError (a 500)."""
-    response = client_as("manager").post(reverse("customer-bulk-reassign"), {
-        "customers": [10**20], "owner": personas.teammate.pk, "reason": "Territory change",
-    }, content_type="application/json")
+    response = client_as("manager").post(
+        reverse("customer-bulk-reassign"),
+        {
+            "customers": [10**20],
+            "owner": personas.teammate.pk,
+            "reason": "Territory change",
+        },
+        content_type="application/json",
+    )
 
     assert response.status_code == 400
     assert set(response.json()) == {"customers"}

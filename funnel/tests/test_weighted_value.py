@@ -1,6 +1,7 @@
 """Weighted value = expected value × probability, and the quota (定额) = the sum over a
 salesperson's open customers. The method's example: ¥5,000,000 a year at a grade of
 20 % counts ¥1,000,000 — on the model, in the API, on the page and in the quota."""
+
 from decimal import Decimal
 
 import pytest
@@ -20,8 +21,9 @@ ONE_MILLION = Decimal(1_000_000)
 @pytest.fixture
 def prospect(personas):
     """The method's example: expected to order ¥5,000,000 a year, at D (20 %)."""
-    return CustomerFactory(owner=personas.salesperson, name="Northwind Ltd", grade=grade("D"),
-                           expected_value=FIVE_MILLION)
+    return CustomerFactory(
+        owner=personas.salesperson, name="Northwind Ltd", grade=grade("D"), expected_value=FIVE_MILLION
+    )
 
 
 def test_the_model_weighs_five_million_at_twenty_percent_as_one_million(prospect):
@@ -33,7 +35,10 @@ def test_the_api_shows_the_weighted_value(prospect, client_as):
     body = client_as("salesperson").get(reverse("customer-detail", args=[prospect.pk])).json()
 
     assert (body["expected_value"], body["probability"], body["weighted_value"]) == (
-        "5000000.00", "20.00", "1000000.00")
+        "5000000.00",
+        "20.00",
+        "1000000.00",
+    )
 
 
 def test_the_api_list_shows_the_weighted_value(prospect, client_as):
@@ -53,8 +58,9 @@ def test_the_chinese_customer_page_counts_in_wan(prospect, client_as):
     client = client_as("salesperson")
 
     with translation.override("zh-hans"):
-        response = client.get(reverse("crm:customer-detail", args=[prospect.pk]),
-                              HTTP_ACCEPT_LANGUAGE="zh-hans")
+        response = client.get(
+            reverse("crm:customer-detail", args=[prospect.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
 
     assert 'data-testid="weighted-value">¥100万</dd>' in response.content.decode()
 
@@ -86,8 +92,9 @@ def test_the_quota_leaves_out_won_lost_archived_and_other_peoples_customers(pers
 
 
 def test_the_quota_uses_a_probability_override(personas, prospect):
-    crm_services.set_probability_override(customer=prospect, by=personas.salesperson, probability=Decimal(50),
-                                          reason="Champion inside")
+    crm_services.set_probability_override(
+        customer=prospect, by=personas.salesperson, probability=Decimal(50), reason="Champion inside"
+    )
 
     assert quota(personas.salesperson) == Decimal(2_500_000)
 

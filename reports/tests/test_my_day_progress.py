@@ -1,4 +1,5 @@
 """Today's progress against activity targets on "my day" (the method's volume discipline)."""
+
 from django.urls import reverse
 from django.utils import timezone
 

@@ -400,13 +400,16 @@ def test_targets_api_writes_through_the_service_and_its_rules(personas, client_a
     assert wrong_day.status_code == 400 and "period_start" in wrong_day.json()
 
 
-@pytest.mark.parametrize(("url_name", "query"), [
-    ("weeklyrollup-list", {"owner": 10**20}),
-    ("weeklyrollup-list", {"team": 10**20}),
-    ("report-activity-funnel", {"commission": "1e400"}),
-    ("report-activity-funnel", {"commission": "NaN"}),
-    ("report-activity-funnel", {"commission": "101"}),
-])
+@pytest.mark.parametrize(
+    ("url_name", "query"),
+    [
+        ("weeklyrollup-list", {"owner": 10**20}),
+        ("weeklyrollup-list", {"team": 10**20}),
+        ("report-activity-funnel", {"commission": "1e400"}),
+        ("report-activity-funnel", {"commission": "NaN"}),
+        ("report-activity-funnel", {"commission": "101"}),
+    ],
+)
 def test_out_of_range_report_parameters_are_a_400_not_a_crash(personas, client_as, url_name, query):
     """Found by the API fuzz test: a huge id overflowed SQLite's driver, an infinite or NaN
     commission could not be rendered as JSON (both a 500)."""

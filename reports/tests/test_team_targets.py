@@ -41,13 +41,24 @@ def targets(personas):
         )
 
     team_month = Target.objects.create(
-        team=east, period_kind="month", period_start=month.start, sales_amount=D(400_000),
-        gross_profit=D(100_000), collections=D(200_000), new_customers=4,
+        team=east,
+        period_kind="month",
+        period_start=month.start,
+        sales_amount=D(400_000),
+        gross_profit=D(100_000),
+        collections=D(200_000),
+        new_customers=4,
     )
     for person in (personas.salesperson, personas.teammate):
         Target.objects.create(
-            owner=person, period_kind="month", period_start=month.start, sales_amount=D(200_000),
-            gross_profit=D(50_000), collections=D(100_000), new_customers=2, split_from=team_month,
+            owner=person,
+            period_kind="month",
+            period_start=month.start,
+            sales_amount=D(200_000),
+            gross_profit=D(50_000),
+            collections=D(100_000),
+            new_customers=2,
+            split_from=team_month,
         )
     target(month, 100_000, owner=personas.sub_salesperson)
     target(month, 300_000, team=west)
@@ -83,7 +94,9 @@ def test_a_managers_default_view_shows_the_teams_targets(targets, client_as):
     ]
     month = page.context["periods"][0]
     assert (month["gross_profit_target"], month["collections_target"], month["new_customers_target"]) == (
-        D(125_000), D(250_000), 5,
+        D(125_000),
+        D(250_000),
+        5,
     )
     assert month["percentage"] == D("90.0")
     body = page.content.decode()
@@ -135,7 +148,9 @@ def test_the_api_and_chinese_page_agree(targets, client_as):
     client = client_as("manager")
     body = client.get(reverse("report-funnel")).json()
     assert [D(row["target"]) if row["target"] is not None else None for row in body["periods"]] == [
-        D(500_000), D(600_000), None,
+        D(500_000),
+        D(600_000),
+        None,
     ]
     with translation.override("zh-hans"):
         page = client.get(reverse("reports:funnel"), HTTP_ACCEPT_LANGUAGE="zh-hans")

@@ -87,9 +87,11 @@ def test_the_company_dashboard_lists_teams_that_link_to_their_people(funnel_worl
     codes = [g.code for g in page.context["grades"]]
     assert rows["West"]["counts"][codes.index("B")] == 8
     west = funnel_world.other_salesperson.team_id
-    assert rows["West"]["weighted"] == sum(
-        entry["weighted"] for entry in page.context["people"] if entry["person"].team_id == west
-    ) > 0
+    assert (
+        rows["West"]["weighted"]
+        == sum(entry["weighted"] for entry in page.context["people"] if entry["person"].team_id == west)
+        > 0
+    )
     html = page.content.decode()
     assert 'data-testid="teams"' in html and 'data-testid="people"' not in html
     assert f'href="?team={west}"' in html

@@ -85,10 +85,28 @@ class Workers:
     def start(self, **env) -> subprocess.Popen:
         log = (self.log_dir / f"worker-{len(self.started) + 1}.log").open("w")
         worker = subprocess.Popen(  # noqa: S603 - our own Celery app with fixed arguments
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
-             "--concurrency=1", "-Q", self.queue, "-n", f"{self.queue}-{len(self.started)}@%h",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
-            cwd=settings.BASE_DIR, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=1",
+                "-Q",
+                self.queue,
+                "-n",
+                f"{self.queue}-{len(self.started)}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=INFO",
+            ],
+            cwd=settings.BASE_DIR,
+            env={**self.env, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: the pool processes die with it
         )
         log.close()

@@ -1,4 +1,5 @@
 """``manage.py demo_logins``: print the URL and the demo logins (used by ``make run``)."""
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 

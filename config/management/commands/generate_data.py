@@ -6,6 +6,7 @@ Set-based bulk inserts in one transaction; works on SQLite and PostgreSQL. Names
 running numbers, so it may run again on the same database (it adds another
 organisation). Refused in production mode unless ``--force``.
 """
+
 import random
 import time
 
@@ -23,48 +24,71 @@ from funnel.models import GradeChange
 
 
 def generated_tables() -> list[str]:
-    models = [Team, User, Customer, Contact, Order, Customer.tags.through, GradeChange,
-              Customer.history.model, Contact.history.model, Order.history.model,
-              Activity, DailyPlan, PlanItem, DailyReport, ReviewEvent]
+    models = [
+        Team,
+        User,
+        Customer,
+        Contact,
+        Order,
+        Customer.tags.through,
+        GradeChange,
+        Customer.history.model,
+        Contact.history.model,
+        Order.history.model,
+        Activity,
+        DailyPlan,
+        PlanItem,
+        DailyReport,
+        ReviewEvent,
+    ]
     return [model._meta.db_table for model in models]
 
 
 class Command(BaseCommand):
-    help = ("Generate a large organisation (teams, users, customers, contacts, grade changes, orders, "
-            "activities, daily plans and reports) for benchmarks.")
+    help = (
+        "Generate a large organisation (teams, users, customers, contacts, grade changes, orders, "
+        "activities, daily plans and reports) for benchmarks."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=100_000)
-        parser.add_argument("--users", type=int, default=200,
-                            help="All users: one admin, the managers, salespeople.")
+        parser.add_argument(
+            "--users", type=int, default=200, help="All users: one admin, the managers, salespeople."
+        )
         parser.add_argument("--teams", type=int, default=20, help="Teams, each with a manager.")
         parser.add_argument("--grade-changes", type=int, default=None, help="Default: 3 per customer.")
         parser.add_argument("--orders", type=int, default=None, help="Default: 1 per 5 customers.")
         parser.add_argument("--contacts", type=int, default=None, help="Default: 1 per customer.")
         parser.add_argument("--activities", type=int, default=None, help="Default: 10 per customer.")
-        parser.add_argument("--weeks", type=int, default=26,
-                            help="Weeks of activities, daily plans and reports, up to today.")
+        parser.add_argument(
+            "--weeks", type=int, default=26, help="Weeks of activities, daily plans and reports, up to today."
+        )
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--batch-size", type=int, default=5000)
-        parser.add_argument("--no-history", action="store_true",
-                            help="Skip the audit rows of the created records.")
+        parser.add_argument(
+            "--no-history", action="store_true", help="Skip the audit rows of the created records."
+        )
         parser.add_argument("--force", action="store_true", help="Run even in production mode.")
 
     def handle(self, *args, **options):
         if not settings.DEMO_USERS_ALLOWED and not options["force"]:
-            raise CommandError("generate_data refuses to run in production mode; "
-                               "pass --force if you mean it.")
+            raise CommandError(
+                "generate_data refuses to run in production mode; pass --force if you mean it."
+            )
         customers = options["customers"]
         grade_changes = 3 * customers if options["grade_changes"] is None else options["grade_changes"]
         orders = customers // 5 if options["orders"] is None else options["orders"]
         contacts = customers if options["contacts"] is None else options["contacts"]
         activities = 10 * customers if options["activities"] is None else options["activities"]
-        if min(customers, grade_changes, orders, contacts, activities, options["weeks"]) < 0 \
-                or options["batch_size"] < 1:
+        if (
+            min(customers, grade_changes, orders, contacts, activities, options["weeks"]) < 0
+            or options["batch_size"] < 1
+        ):
             raise CommandError("Counts cannot be negative, and --batch-size must be at least 1.")
         if options["teams"] < 1 or options["users"] < options["teams"] + 2:
-            raise CommandError("Need at least one team and --users ≥ --teams + 2 (an admin, the managers, "
-                               "a salesperson).")
+            raise CommandError(
+                "Need at least one team and --users ≥ --teams + 2 (an admin, the managers, a salesperson)."
+            )
         rng = random.Random(options["seed"])
         batch_size = options["batch_size"]
         now = timezone.now()
@@ -79,26 +103,43 @@ class Command(BaseCommand):
             if done % (batch_size * 4) == 0 or done == customers:
                 self.stdout.write(f"    … {done:,} customers ({time.monotonic() - started:.1f} s)")
 
-        self.stdout.write(f"Generating on {connection.vendor}: {options['teams']} teams, "
-                          f"{options['users']} users, {customers:,} customers, {contacts:,} contacts, "
-                          f"{grade_changes:,} grade changes, {orders:,} orders, {activities:,} activities "
-                          f"over {options['weeks']} weeks")
+        self.stdout.write(
+            f"Generating on {connection.vendor}: {options['teams']} teams, "
+            f"{options['users']} users, {customers:,} customers, {contacts:,} contacts, "
+            f"{grade_changes:,} grade changes, {orders:,} orders, {activities:,} activities "
+            f"over {options['weeks']} weeks"
+        )
         with transaction.atomic():
             first_customer = (Customer.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
             people = crm_demo.generate_organisation(
-                teams=options["teams"], users=options["users"], today=timezone.localdate(now), rng=rng,
+                teams=options["teams"],
+                users=options["users"],
+                today=timezone.localdate(now),
+                rng=rng,
                 batch_size=batch_size,
             )
             mark = step("teams and users", started)
             counts = funnel_demo.generate_customers(
-                owners=people["salespeople"], count=customers, grade_changes=grade_changes, orders=orders,
-                contacts=contacts, rng=rng, now=now, batch_size=batch_size, history=not options["no_history"],
+                owners=people["salespeople"],
+                count=customers,
+                grade_changes=grade_changes,
+                orders=orders,
+                contacts=contacts,
+                rng=rng,
+                now=now,
+                batch_size=batch_size,
+                history=not options["no_history"],
                 progress=progress,
             )
             mark = step("customers, contacts, history, orders", mark)
             routine = activities_demo.generate_routine(
-                owners=people["salespeople"], activities=activities, weeks=options["weeks"], rng=rng,
-                customers=Customer.objects.filter(pk__gte=first_customer), now=now, batch_size=batch_size,
+                owners=people["salespeople"],
+                activities=activities,
+                weeks=options["weeks"],
+                rng=rng,
+                customers=Customer.objects.filter(pk__gte=first_customer),
+                now=now,
+                batch_size=batch_size,
             )
             mark = step("activities, plans, reports", mark)
             # Fresh planner statistics for the benchmarks. Inside the transaction, so it
@@ -111,10 +152,12 @@ class Command(BaseCommand):
                     cursor.execute("ANALYZE")
             mark = step("analyze", mark)
         step("commit", mark)
-        self.stdout.write(self.style.SUCCESS(
-            f"Generated {len(people['managers'])} teams, {sum(len(v) for v in people.values())} users, "
-            f"{counts['customers']:,} customers, {counts['contacts']:,} contacts, "
-            f"{counts['grade_changes']:,} grade changes, {counts['orders']:,} orders, "
-            f"{routine['activities']:,} activities, {routine['plans']:,} daily plans, "
-            f"{routine['reports']:,} daily reports in {time.monotonic() - started:.1f} s."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Generated {len(people['managers'])} teams, {sum(len(v) for v in people.values())} users, "
+                f"{counts['customers']:,} customers, {counts['contacts']:,} contacts, "
+                f"{counts['grade_changes']:,} grade changes, {counts['orders']:,} orders, "
+                f"{routine['activities']:,} activities, {routine['plans']:,} daily plans, "
+                f"{routine['reports']:,} daily reports in {time.monotonic() - started:.1f} s."
+            )
+        )

@@ -1,5 +1,6 @@
 """``manage.py restore_db [FILE]`` (``make restore``): replace the database with a backup
 (an encrypted one, ``….enc``, is decrypted with ``BACKUP_ENCRYPTION_KEY``)."""
+
 from pathlib import Path
 
 from django.conf import settings
@@ -9,15 +10,20 @@ from config.backups import BackupError, latest, restore
 
 
 class Command(BaseCommand):
-    help = ("Restore a backup made by backup_db (default: the newest in BACKUP_DIR). "
-            "Everything written since that backup is lost.")
+    help = (
+        "Restore a backup made by backup_db (default: the newest in BACKUP_DIR). "
+        "Everything written since that backup is lost."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("backup", nargs="?", type=Path, help="Backup file (default: the newest one).")
         parser.add_argument("--no-input", action="store_true", help="Do not ask for confirmation.")
-        parser.add_argument("--database-name", default=None,
-                            help="PostgreSQL only: restore into this database on the same server instead "
-                                 "(e.g. a scratch database for a restore drill).")
+        parser.add_argument(
+            "--database-name",
+            default=None,
+            help="PostgreSQL only: restore into this database on the same server instead "
+            "(e.g. a scratch database for a restore drill).",
+        )
 
     def handle(self, *args, backup: Path | None, no_input: bool, database_name: str | None, **options):
         try:

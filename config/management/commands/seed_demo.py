@@ -6,6 +6,7 @@ run`` works) writes it in Chinese: people, teams, companies, regions, industries
 One transaction, one step per app in import order (crm ← funnel ← activities ←
 reports); each later app's demo builds on what the earlier steps returned.
 """
+
 import random
 import time
 
@@ -24,13 +25,19 @@ DEMO_LANGUAGES = ["en", "zh-hans"]
 
 
 class Command(BaseCommand):
-    help = "Create the demo company: users and teams, customers with contacts, orders and grade history " \
-           "(development mode only)."
+    help = (
+        "Create the demo company: users and teams, customers with contacts, orders and grade history "
+        "(development mode only)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when users exist.")
-        parser.add_argument("--language", choices=DEMO_LANGUAGES, default=settings.DEMO_LANGUAGE,
-                            help="Language of the demo's names and texts (default: DEMO_LANGUAGE).")
+        parser.add_argument(
+            "--language",
+            choices=DEMO_LANGUAGES,
+            default=settings.DEMO_LANGUAGE,
+            help="Language of the demo's names and texts (default: DEMO_LANGUAGE).",
+        )
 
     def handle(self, *args, if_empty: bool, language: str, **options):
         if if_empty and User.objects.exists():
@@ -49,15 +56,18 @@ class Command(BaseCommand):
                 # 2. funnel: customers, contacts, orders and six months of grade history.
                 counts = funnel_demo.create_demo_customers(users, now=now, chinese=chinese)
                 # 3. activities: three weeks of calls, visits, daily plans and reports.
-                activities_demo.create_demo_activities(timezone.localdate(now), random.Random(4),
-                                                       chinese=chinese)
+                activities_demo.create_demo_activities(
+                    timezone.localdate(now), random.Random(4), chinese=chinese
+                )
                 # 4. funnel: the stagnation scan, so the alerts page lists the funnel's stuck
                 # customers from the first minute (the morning run sends the digests).
                 funnel_services.scan_stagnation(on=timezone.localdate(now), notify=False)
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo organisation created: {len(users)} users, {counts['customers']} customers, "
-            f"{counts['contacts']} contacts, {counts['orders']} orders, "
-            f"{counts['grade_changes']} grade changes ({time.monotonic() - started:.1f} s)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo organisation created: {len(users)} users, {counts['customers']} customers, "
+                f"{counts['contacts']} contacts, {counts['orders']} orders, "
+                f"{counts['grade_changes']} grade changes ({time.monotonic() - started:.1f} s)."
+            )
+        )
