@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .lookups import HasBigram
 from .normalize import normalize_company_name, normalize_email, phone_digits
 
 
@@ -1079,3 +1080,8 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.last_event_id}: {self.last_hash}"
+
+
+# Two-character name searches through the bigram indexes (crm migration 0017).
+Customer._meta.get_field("name").register_lookup(HasBigram)
+Contact._meta.get_field("name").register_lookup(HasBigram)

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
 from django.db.models import Case, Count, Prefetch, Q, QuerySet, Sum, Value, When
 from django.shortcuts import get_object_or_404
@@ -303,39 +305,37 @@ PHONE_SEARCH_MIN_DIGITS = 4
 
 
 # The trigram indexes of the search (crm migration 0008, on PostgreSQL) need a whole
-# trigram of the text: a shorter one (a two-character Chinese name such as 林军) scans.
-TRIGRAM_LENGTH = 3
+# trigram of the text; a two-character one (a Chinese name such as 林军) is served by
+# the bigram indexes (crm migration 0017, ``name__bigram``), and a single character scans.
+BIGRAM_LENGTH = 2
 
 
-def search_terms(value: str) -> dict[str, str]:
-    """What a search text is matched on: ``{lookup: term}`` for the name and, when it has
-    enough digits, the phone digits (customers' and contacts' alike). A short text
-    without letter case (Chinese) is matched as it is: no index helps it, and comparing
-    every name without upper-casing it first costs a third less."""
-    caseless = value.upper() == value.lower()
-    lookups = {"name__contains" if caseless and len(value) < TRIGRAM_LENGTH else "name__icontains": value}
+def search_conditions(value: str) -> list[Q]:
+    """What a search text is matched on: the name (customers' and contacts' alike) and,
+    when it has enough digits, the phone digits. Each condition can use an index on
+    PostgreSQL except a single character's, which scans."""
+    conditions = [Q(name__bigram=value) if len(value) == BIGRAM_LENGTH else Q(name__icontains=value)]
     digits = phone_digits(value)
     if len(digits) >= PHONE_SEARCH_MIN_DIGITS:
-        lookups["phone_digits__contains"] = digits
-    return lookups
+        conditions.append(Q(phone_digits__contains=digits))
+    return conditions
 
 
 def customer_ids_matching(value: str, user: User | None = None) -> QuerySet:
     """Ids of the customers whose name or phone, or one of whose contacts' name or phone,
     matches ``value`` (not scoped: callers filter their visible customers with it). One
-    IN (… UNION …) of the matching ids: each branch can use its trigram index on
-    PostgreSQL (crm migration 0008), where "name OR EXISTS(contact)" scans every row.
-    A text shorter than a trigram has no index to use: with ``user`` its branches read
-    only the rows ``user`` may see (a salesperson's few hundred, through the owner
-    index: 20× faster at 100,000 customers than scanning every name)."""
-    narrow = user is not None and len(value) < TRIGRAM_LENGTH
+    IN (… UNION …) of the matching ids: each branch can use its index on PostgreSQL
+    (crm migrations 0008 and 0017), where "name OR EXISTS(contact)" scans every row. A
+    single character has no index to use: with ``user`` its branches read only the rows
+    ``user`` may see (a salesperson's few hundred, through the owner index)."""
+    narrow = user is not None and len(value) < BIGRAM_LENGTH
     first, *others = [
         (model.objects.visible_to(user) if narrow else model.objects)
-        .filter(**{lookup: term})
+        .filter(condition)
         .order_by()
         .values(id_field)
         for model, id_field in ((Customer, "pk"), (Contact, "customer_id"))
-        for lookup, term in search_terms(value).items()
+        for condition in search_conditions(value)
     ]
     return first.union(*others)
 
@@ -359,9 +359,7 @@ def quick_search(user: User, q: str, limit: int = 8) -> list[QuickSearchHit]:
     value = clean_search_text(q)
     if len(value) < QUICK_SEARCH_MIN_LENGTH:
         return []
-    contact_match = Q()
-    for lookup, term in search_terms(value).items():
-        contact_match |= Q(**{lookup: term})
+    contact_match = reduce(or_, search_conditions(value))
     contacts = (
         Contact.objects.filter(contact_match | Q(role=KeyPersonRole.DECISION_MAKER))
         .annotate(rank=Case(When(contact_match, then=Value(0)), default=Value(1)))

@@ -3,8 +3,10 @@ digits) over what the user may see, whom to call on each row, "Log call" from th
 activities app, and two queries whatever the data."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
+from conftest import skip_or_fail
 from crm import selectors
 from crm.models import Contact, Customer, KeyPersonRole
 from crm.services import archive_customer
@@ -204,7 +206,7 @@ def test_the_page_and_the_api_never_return_another_owners_customer(reachable, cl
 
 
 def test_a_two_character_chinese_name_finds_only_what_the_user_may_see(book, personas):
-    """Too short for the trigram index: matched among the user's own rows first."""
+    """Too short for the trigram index: the bigram index (crm migration 0017) serves it."""
     ContactFactory(customer=book["harbor"], name="林军", role=KeyPersonRole.USER)
     ContactFactory(customer=book["other"], name="林军", role=KeyPersonRole.USER)
     CustomerFactory(owner=personas.teammate, name="林军贸易")
@@ -218,6 +220,28 @@ def test_a_two_character_chinese_name_finds_only_what_the_user_may_see(book, per
         "Harbor Point Logistics",
         "West Harbor Trading",
     ]
+
+
+def test_two_letters_match_in_any_case_like_longer_searches(book, personas):
+    CustomerFactory(owner=personas.salesperson, name="Qx Tools")
+    ContactFactory(customer=book["harbor"], name="Anne Qxy", role=KeyPersonRole.USER)
+
+    assert names(selectors.quick_search(personas.salesperson, "qX")) == ["Qx Tools", "Harbor Point Logistics"]
+
+
+@pytest.mark.postgres
+def test_a_two_character_search_asks_the_bigram_indexes(book, personas):
+    """The SQL the search writes is the indexed expression (a small table would be read
+    whole anyway: the plan is asked without sequential scans)."""
+    if connection.vendor != "postgresql":
+        skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    ids = selectors.customer_ids_matching("林军", personas.salesperson)
+    sql, params = ids.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "customer_name_bigram_idx" in plan and "contact_name_bigram_idx" in plan
 
 
 # --- Queries ---------------------------------------------------------------------------------
