@@ -99,12 +99,15 @@ SEARCH_BUDGET_MS = 100  # p95, issue 16: the navbar's search as one types
 
 def global_search_pages(role: str, customer: Customer) -> list[Page]:
     """The navbar's global search (page and API) for what one types to find ``customer``:
-    the start of its name, the end of its contact's mobile number, its contact's name."""
+    the start of its name, the end of its contact's mobile number, its contact's name and
+    that name's first two characters."""
     contact = Contact.objects.filter(customer=customer).exclude(phone_digits="").order_by("pk").first()
     typed = {
         "name prefix": customer.name[:4],
         "phone fragment": contact.phone_digits[-6:],
         "contact name": contact.name,
+        # A Chinese name's first two characters (宋文 of 宋文博): below a trigram, the bigram index
+        "contact name, two characters": contact.name[:2],
     }
     result = []
     for what, q in typed.items():

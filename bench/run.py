@@ -83,6 +83,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30, help="Requests per page (≥ 30 for a p95).")
     parser.add_argument("--load-users", type=int, default=8, help="Concurrent locust users.")
     parser.add_argument("--load-seconds", type=int, default=20)
+    parser.add_argument(
+        "--only",
+        metavar="TEXT",
+        help="Measure only the pages whose label contains TEXT (no jobs, no load test, "
+        "nothing written): a quick look at one page after a change; the full run is the evidence.",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -96,6 +102,8 @@ def main() -> None:
     prepare(args)
     text = measure_all(args)
     print(text)
+    if args.only:
+        return  # a partial look is not a result
     out = ROOT / "bench" / "results" / f"{time.strftime('%Y%m%d-%H%M', time.gmtime())}Z.md"
     out.write_text(text + "\n")
     took = timedelta(seconds=round(time.monotonic() - started))
@@ -163,9 +171,11 @@ def measure_all(args: argparse.Namespace) -> str:
     ]
     clients = {role: cases.client_for(user) for role, user in people.items()}
     for page in cases.pages(people):
+        if args.only and args.only not in page.label:
+            continue
         print(f"  {page.label} as {page.role} …", flush=True)
         rows.append(page_row(page, cases.measure(clients[page.role], page.url, args.runs), floors))
-    for label, seconds in run_jobs(people):
+    for label, seconds in [] if args.only else run_jobs(people):
         rows.append(
             row(
                 label,
@@ -176,7 +186,8 @@ def measure_all(args: argparse.Namespace) -> str:
                 ok=seconds <= JOB_BUDGETS_S[label],
             )
         )
-    rows.append(throughput_row(people["salesperson"], args))
+    if not args.only:
+        rows.append(throughput_row(people["salesperson"], args))
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
         version = cursor.fetchone()[0].split(" on ")[0]
