@@ -23,9 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm import permissions
 from crm.importing import cells
-from crm.importing.registry import Column, Importer, Plan, PlannedRow, RowIssue
+from crm.importing.registry import Column, Importer, Plan, PlannedRow
 from crm.models import Contact, Customer, User
 from crm.normalize import normalize_company_name
 
@@ -207,124 +206,28 @@ class ActivityImporter(Importer):
         return plan
 
     def _plan_row(self, number, values, user, lookups: _Lookups, seen, headers, now) -> PlannedRow:
-        issues: list[RowIssue] = []
-
-        def col(key):
-            return headers.get(key) or HEADERS[key].header_en.rstrip("*")
-
-        def cell(key, parse, *args, **kwargs):
-            raw = values.get(key)
-            if cells.is_blank(raw):
-                return None
-            try:
-                return parse(raw, *args, **kwargs)
-            except cells.CellError as error:
-                issues.append(RowIssue(number, col(key), str(error)))
-                return None
-
-        def required(key, value):
-            if value is None and not any(issue.column == col(key) for issue in issues):
-                issues.append(RowIssue(number, col(key), _("This column is required.")))
-
-        customer = lookups.customer(values.get("customer_id"), values.get("customer"))
-        if customer is None:
-            issues.append(
-                RowIssue(
-                    number,
-                    col("customer"),
-                    _("No customer “%(customer)s” that you can see.")
-                    % {
-                        "customer": cells.text(values.get("customer_id"))
-                        or cells.text(values.get("customer"))
-                    },
-                )
+        row = cells.RowCells(number, values, headers, HEADERS)
+        customer = self._customer(row, lookups)
+        kind, started_at, purpose, duration = self._what_and_when(row, now)
+        next_follow_up_on = self._next_follow_up(row, kind, started_at)
+        expense = row.get("expense", cells.parse_decimal, max_digits=10)
+        contact = self._contact(row, customer, lookups)
+        objection = self._objection(row, lookups)
+        effective = row.get("effective", cells.parse_bool)
+        call_stage = self._call_stage(row, kind)
+        owner = (
+            row.get(
+                "owner",
+                cells.parse_owner,
+                users=lookups.users,
+                by=user,
+                own_name_only=_("You may import activities only in your own name."),
             )
-        kind = cell("kind", cells.parse_choice, lookup=self._kinds, extra=KIND_WORDS)
-        required("kind", kind)
-        started_at = cell("started_at", cells.parse_datetime)
-        required("started_at", started_at)
-        if started_at is not None and started_at > now + FUTURE_TOLERANCE:
-            issues.append(
-                RowIssue(number, col("started_at"), _("An activity is logged after it happened, not before."))
-            )
-        purpose = cell("purpose", cells.parse_choice, lookup=self._purposes, extra=PURPOSE_WORDS)
-        required("purpose", purpose)
-        duration = cell("duration", cells.parse_int) or 0
-        if duration > 24 * 60:
-            issues.append(RowIssue(number, col("duration"), _("At most one day (1440 minutes).")))
-        next_follow_up_on = cell("next_follow_up_on", cells.parse_date)
-        if kind == ActivityKind.CALL and next_follow_up_on is None and not values.get("next_follow_up_on"):
-            issues.append(
-                RowIssue(
-                    number,
-                    col("next_follow_up_on"),
-                    _("Agree the next contact: every call needs a next follow-up date."),
-                )
-            )
-        if next_follow_up_on and started_at and next_follow_up_on < timezone.localtime(started_at).date():
-            issues.append(
-                RowIssue(
-                    number, col("next_follow_up_on"), _("The next follow-up cannot be before the activity.")
-                )
-            )
-        expense = cell("expense", cells.parse_decimal, max_digits=10)
-        contact = None
-        contact_name = cell("contact", cells.text)
-        if contact_name and customer is not None:
-            contact = lookups.contacts.get((customer.pk, contact_name.casefold()))
-            if contact is None:
-                issues.append(
-                    RowIssue(
-                        number,
-                        col("contact"),
-                        _("“%(contact)s” is not a contact of %(customer)s.")
-                        % {"contact": contact_name, "customer": customer.name},
-                    )
-                )
-        objection = None
-        objection_name = cell("objection", cells.text)
-        if objection_name:
-            objection = lookups.objections.get(objection_name.casefold())
-            if objection is None:
-                issues.append(
-                    RowIssue(
-                        number,
-                        col("objection"),
-                        _("“%(objection)s” is not in the objection catalog.") % {"objection": objection_name},
-                    )
-                )
-        effective = cell("effective", cells.parse_bool)
-        call_stage = cell("call_stage", cells.parse_choice, lookup=self._call_stages, extra=CALL_STAGE_WORDS)
-        if kind == ActivityKind.CALL:
-            call_stage = CallStage[(call_stage or "connected").upper()]
-        elif call_stage is not None and kind is not None:
-            issues.append(RowIssue(number, col("call_stage"), _("Only calls have a call stage.")))
-        owner = user
-        owner_name = cell("owner", cells.text)
-        if owner_name:
-            owner = lookups.users.get(owner_name.casefold())
-            if owner is None or not owner.is_active:
-                issues.append(
-                    RowIssue(
-                        number,
-                        col("owner"),
-                        _("No active user with the username “%(owner)s”.") % {"owner": owner_name},
-                    )
-                )
-            elif not permissions.can_own(user, owner):
-                issues.append(
-                    RowIssue(
-                        number,
-                        col("owner"),
-                        _("%(owner)s is not in your team.") % {"owner": owner.username}
-                        if user.is_manager
-                        else _("You may import activities only in your own name."),
-                    )
-                )
+            or user
+        )
         label = customer.name if customer is not None else cells.text(values.get("customer"))
-        if issues:
-            return PlannedRow(number, "error", label=label, issues=issues)
-
+        if row.issues:
+            return PlannedRow(number, "error", label=label, issues=row.issues)
         key = (customer.pk, owner.pk, kind, started_at)
         if key in lookups.existing:
             return PlannedRow(number, "duplicate", label=label, message=_("This activity is already logged."))
@@ -352,15 +255,94 @@ class ActivityImporter(Importer):
                 duration_minutes=duration,
                 purpose=purpose,
                 call_stage=call_stage,
-                outcome=cell("outcome", cells.text) or "",
+                outcome=row.get("outcome", cells.text) or "",
                 effective=effective,
                 objection=objection,
                 next_follow_up_on=next_follow_up_on,
-                competitor_news=cell("competitor_news", cells.text) or "",
+                competitor_news=row.get("competitor_news", cells.text) or "",
                 expense=expense or 0,
                 created_at=now,
             ),
         )
+
+    @staticmethod
+    def _customer(row: cells.RowCells, lookups: _Lookups) -> Customer | None:
+        """The customer by ID, else by name: one the importer can see."""
+        values = row.values
+        customer = lookups.customer(values.get("customer_id"), values.get("customer"))
+        if customer is None:
+            named = cells.text(values.get("customer_id")) or cells.text(values.get("customer"))
+            row.add_issue("customer", _("No customer “%(customer)s” that you can see.") % {"customer": named})
+        return customer
+
+    def _what_and_when(self, row: cells.RowCells, now):
+        """Channel, time (not in the future), purpose and duration (at most a day)."""
+        kind = row.get("kind", cells.parse_choice, lookup=self._kinds, extra=KIND_WORDS)
+        row.require("kind", kind)
+        started_at = row.get("started_at", cells.parse_datetime)
+        row.require("started_at", started_at)
+        if started_at is not None and started_at > now + FUTURE_TOLERANCE:
+            row.add_issue("started_at", _("An activity is logged after it happened, not before."))
+        purpose = row.get("purpose", cells.parse_choice, lookup=self._purposes, extra=PURPOSE_WORDS)
+        row.require("purpose", purpose)
+        duration = row.get("duration", cells.parse_int) or 0
+        if duration > 24 * 60:
+            row.add_issue("duration", _("At most one day (1440 minutes)."))
+        return kind, started_at, purpose, duration
+
+    @staticmethod
+    def _next_follow_up(row: cells.RowCells, kind, started_at):
+        """Every call agrees the next contact, never before the activity itself."""
+        next_follow_up_on = row.get("next_follow_up_on", cells.parse_date)
+        if (
+            kind == ActivityKind.CALL
+            and next_follow_up_on is None
+            and not row.values.get("next_follow_up_on")
+        ):
+            row.add_issue(
+                "next_follow_up_on", _("Agree the next contact: every call needs a next follow-up date.")
+            )
+        if next_follow_up_on and started_at and next_follow_up_on < timezone.localtime(started_at).date():
+            row.add_issue("next_follow_up_on", _("The next follow-up cannot be before the activity."))
+        return next_follow_up_on
+
+    @staticmethod
+    def _contact(row: cells.RowCells, customer: Customer | None, lookups: _Lookups) -> Contact | None:
+        contact_name = row.get("contact", cells.text)
+        if not contact_name or customer is None:
+            return None
+        contact = lookups.contacts.get((customer.pk, contact_name.casefold()))
+        if contact is None:
+            row.add_issue(
+                "contact",
+                _("“%(contact)s” is not a contact of %(customer)s.")
+                % {"contact": contact_name, "customer": customer.name},
+            )
+        return contact
+
+    @staticmethod
+    def _objection(row: cells.RowCells, lookups: _Lookups) -> Objection | None:
+        objection_name = row.get("objection", cells.text)
+        if not objection_name:
+            return None
+        objection = lookups.objections.get(objection_name.casefold())
+        if objection is None:
+            row.add_issue(
+                "objection",
+                _("“%(objection)s” is not in the objection catalog.") % {"objection": objection_name},
+            )
+        return objection
+
+    def _call_stage(self, row: cells.RowCells, kind):
+        """A call's stage (empty: connected); other channels have none."""
+        call_stage = row.get(
+            "call_stage", cells.parse_choice, lookup=self._call_stages, extra=CALL_STAGE_WORDS
+        )
+        if kind == ActivityKind.CALL:
+            return CallStage[(call_stage or "connected").upper()]
+        if call_stage is not None and kind is not None:
+            row.add_issue("call_stage", _("Only calls have a call stage."))
+        return call_stage
 
     def commit(self, *, batch, user, plan: Plan, progress) -> tuple[int, int]:
         activities = [row.payload for row in plan.of("create")]

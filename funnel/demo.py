@@ -20,7 +20,7 @@ import random
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
@@ -42,6 +42,7 @@ from crm.demo import (
 )
 from crm.models import Contact, Customer, KeyPersonRole, Order, Tag, User, weighted_value_of
 
+from .clock import start_of_day
 from .models import Grade, GradeChange, GradeKind
 
 DEMO_SEED = 20_240_601
@@ -197,7 +198,7 @@ class Clock:
 
     def __init__(self, now: datetime):
         self.now = now
-        self.midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        self.midnight = start_of_day(timezone.localdate(now))
 
     def at(self, rng: random.Random, days_ago: int) -> datetime:
         """Between 9:00 and 18:00 that day, or a little before now when that is later."""
@@ -393,6 +394,27 @@ def write(drafts: list[Draft], *, batch_size: int = 5000, history: bool = True) 
 # --- The demo company --------------------------------------------------------------------
 
 
+@dataclass
+class DemoCompany:
+    """What every demo customer is drawn from. The seeded generator is used in one fixed
+    order (setting up, the books, each customer in turn, the overrides): the same data
+    on every run."""
+
+    rng: random.Random
+    now: datetime
+    funnel: Funnel
+    clock: Clock
+    namer: DemoNamer
+    tags: list[Tag]
+    users: dict[str, User]
+    managers: dict[str, User]  # salesperson's username → their manager
+    chinese: bool
+
+    @property
+    def today(self) -> date:
+        return timezone.localdate(self.now)
+
+
 @transaction.atomic
 def create_demo_customers(
     users: dict[str, User], now: datetime | None = None, seed: int = DEMO_SEED, *, chinese: bool = False
@@ -401,154 +423,190 @@ def create_demo_customers(
     the public pool, with contacts, orders and grade histories. Same data every run.
     ``chinese``: every company, person, region, industry, tag and note in Chinese."""
     ensure_demo_allowed()
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    rng = random.Random(seed)
-    funnel = Funnel.load()
-    clock = Clock(now)
-    taken = set(Customer.objects.live().values_list("name_normalized", flat=True))
-    namer = DemoNamer(
-        rng, taken=taken, mobile_prefix="139", chinese_share=1.0 if chinese else 0.7, chinese_labels=chinese
-    )
-    tags = [Tag.objects.get_or_create(name=name)[0] for name in (TAG_NAMES_ZH if chinese else TAG_NAMES)]
-    managers = {
-        username: users[f"mgr_{team.lower()}"]
-        for team, usernames in DEMO_SALESPEOPLE.items()
-        for username in usernames
-    }
-    east = set(DEMO_SALESPEOPLE["East"])
+    demo = _demo_company(users, now or timezone.now(), seed, chinese)
+    drafts = [_demo_draft(demo, owner, grade) for owner, grade in _demo_books(demo)]
+    _override_probabilities(demo, drafts)
+    return write(drafts)
 
+
+def _demo_company(users: dict[str, User], now: datetime, seed: int, chinese: bool) -> DemoCompany:
+    rng = random.Random(seed)
+    taken = set(Customer.objects.live().values_list("name_normalized", flat=True))
+    return DemoCompany(
+        rng=rng,
+        now=now,
+        funnel=Funnel.load(),
+        clock=Clock(now),
+        namer=DemoNamer(
+            rng,
+            taken=taken,
+            mobile_prefix="139",
+            chinese_share=1.0 if chinese else 0.7,
+            chinese_labels=chinese,
+        ),
+        tags=[Tag.objects.get_or_create(name=name)[0] for name in (TAG_NAMES_ZH if chinese else TAG_NAMES)],
+        users=users,
+        managers={
+            username: users[f"mgr_{team.lower()}"]
+            for team, usernames in DEMO_SALESPEOPLE.items()
+            for username in usernames
+        },
+        chinese=chinese,
+    )
+
+
+def _demo_books(demo: DemoCompany) -> list[tuple[User | None, Grade]]:
+    """(owner, grade) of every demo customer, in the funnel shape of each salesperson's
+    profile, the pool's at the top two grades; shuffled."""
     plans: list[tuple[User | None, Grade]] = []
     for username, (count, shape) in DEMO_PROFILES.items():
-        grades, weights = zip(*funnel.targets(shape), strict=True)
+        grades, weights = zip(*demo.funnel.targets(shape), strict=True)
         for grade, n in zip(grades, allocate(count, list(weights)), strict=True):
-            plans += [(users[username], grade)] * n
-    top_two = funnel.open[:2]
+            plans += [(demo.users[username], grade)] * n
+    top_two = demo.funnel.open[:2]
     plans += [(None, top_two[i % len(top_two)]) for i in range(DEMO_POOL)]
-    rng.shuffle(plans)
+    demo.rng.shuffle(plans)
+    return plans
 
-    drafts = []
-    for owner, grade in plans:
-        if owner is not None:
-            window = min(DEMO_WINDOW_DAYS, (today - owner.hire_date).days - 1) if owner.hire_date else 180
-            cities = EAST_CITIES if owner.username in east else WEST_CITIES
-            former = owner
-        else:
-            window = DEMO_WINDOW_DAYS
-            cities = EAST_CITIES + WEST_CITIES
-            former = users[rng.choice(sorted(DEMO_PROFILES))]
-        company = namer.company(cities)
-        path = grade_path(rng, funnel, grade, natural_moves(rng, funnel, grade))
-        stagnant = grade.kind == GradeKind.OPEN and (owner is None or rng.random() < 0.18)
-        # Pool customers went back to the pool for want of activity: long in their grade.
-        moments = timeline(
+
+def _demo_draft(demo: DemoCompany, owner: User | None, grade: Grade) -> Draft:
+    """One demo customer at ``grade`` with its history, orders, contacts and tags."""
+    rng, funnel = demo.rng, demo.funnel
+    if owner is not None:
+        window = min(DEMO_WINDOW_DAYS, (demo.today - owner.hire_date).days - 1) if owner.hire_date else 180
+        cities = EAST_CITIES if owner.username in DEMO_SALESPEOPLE["East"] else WEST_CITIES
+        former = owner
+    else:
+        window = DEMO_WINDOW_DAYS
+        cities = EAST_CITIES + WEST_CITIES
+        former = demo.users[rng.choice(sorted(DEMO_PROFILES))]
+    company = demo.namer.company(cities)
+    path = grade_path(rng, funnel, grade, natural_moves(rng, funnel, grade))
+    stagnant = grade.kind == GradeKind.OPEN and (owner is None or rng.random() < 0.18)
+    # Pool customers went back to the pool for want of activity: long in their grade.
+    moments = timeline(
+        rng,
+        demo.clock,
+        path,
+        window,
+        stagnant,
+        days_in_current=rng.randint(65, 150) if owner is None else None,
+    )
+    lost_reason = rng.choice(LOST_REASONS)[0 if company.chinese else 1] if grade == funnel.lost else ""
+    customer = Customer(
+        **customer_row_fields(company),
+        owner=owner,
+        grade=grade,
+        grade_entered_at=moments[-1],
+        stagnant_from=stagnant_from(grade, moments[-1]),
+        lost_reason=lost_reason,
+        created_by=former,
+        created_at=moments[0],
+    )
+    position = funnel.open.index(grade) if grade.kind == GradeKind.OPEN else -1
+    _demo_follow_up(demo, customer, position)
+    orders = _demo_orders(demo, customer)
+    changed_by = [former] + [
+        demo.managers.get(former.username, former) if rng.random() < 0.1 else former for _ in path[1:]
+    ]
+    notes = [""] + [
+        change_note(
             rng,
-            clock,
-            path,
-            window,
-            stagnant,
-            days_in_current=rng.randint(65, 150) if owner is None else None,
+            path[i - 1],
+            path[i],
+            company.chinese,
+            lost_reason,
+            orders[0].amount if orders and path[i] == funnel.won else None,
         )
-        entered = moments[-1]
-        lost_reason = rng.choice(LOST_REASONS)[0 if company.chinese else 1] if grade == funnel.lost else ""
+        for i in range(1, len(path))
+    ]
+    return Draft(
+        customer=customer,
+        company=company,
+        path=path,
+        moments=moments,
+        changed_by=changed_by,
+        notes=notes,
+        contacts=_demo_contacts(demo, company, grade, position, created_at=moments[0]),
+        orders=orders,
+        tags=rng.sample(demo.tags, rng.choice([1, 1, 2])) if rng.random() < 0.3 else [],
+    )
 
-        customer = Customer(
-            **customer_row_fields(company),
-            owner=owner,
-            grade=grade,
-            grade_entered_at=entered,
-            stagnant_from=stagnant_from(grade, entered),
-            lost_reason=lost_reason,
-            created_by=former,
-            created_at=moments[0],
+
+def _demo_follow_up(demo: DemoCompany, customer: Customer, position: int) -> None:
+    """Last activity, next follow-up, expected signing and a note, as a salesperson keeps them."""
+    rng, funnel, grade, entered = demo.rng, demo.funnel, customer.grade, customer.grade_entered_at
+    if customer.owner is None:
+        customer.last_activity_at = entered
+    else:
+        # Recent contact for most; a few untouched since they entered the grade.
+        recent = demo.clock.at(rng, rng.randint(0, 14))
+        customer.last_activity_at = entered if rng.random() < 0.1 else max(entered, recent)
+    if grade.kind == GradeKind.OPEN and customer.owner is not None and rng.random() < 0.9:
+        customer.next_follow_up_on = demo.today + timedelta(days=rng.randint(-10, 21))
+    elif grade == funnel.won:
+        customer.next_follow_up_on = demo.today + timedelta(days=rng.randint(7, 60))
+    if position >= len(funnel.open) - 2 or (position == len(funnel.open) - 3 and rng.random() < 0.3):
+        customer.expected_signing_on = demo.today + timedelta(days=rng.randint(7, 90))
+    if rng.random() < 0.08:
+        customer.notes = rng.choice(CUSTOMER_NOTES_ZH if demo.chinese else CUSTOMER_NOTES)
+
+
+def _demo_orders(demo: DemoCompany, customer: Customer) -> list[Order]:
+    """A won customer's orders, from the day it was won; the others have none."""
+    if customer.grade != demo.funnel.won:
+        return []
+    how_many = demo.rng.choices([1, 2, 3, 4, 5], [45, 25, 15, 10, 5])[0]
+    orders = [
+        Order(customer=customer, **values)
+        for values in order_values(
+            demo.rng,
+            customer.expected_value,
+            customer.owner_id,
+            how_many,
+            customer.grade_entered_at,
+            demo.now,
         )
-        if owner is None:
-            customer.last_activity_at = entered
-        else:
-            # Recent contact for most; a few untouched since they entered the grade.
-            recent = clock.at(rng, rng.randint(0, 14))
-            customer.last_activity_at = entered if rng.random() < 0.1 else max(entered, recent)
-        if grade.kind == GradeKind.OPEN and owner is not None and rng.random() < 0.9:
-            customer.next_follow_up_on = today + timedelta(days=rng.randint(-10, 21))
-        elif grade == funnel.won:
-            customer.next_follow_up_on = today + timedelta(days=rng.randint(7, 60))
-        position = funnel.open.index(grade) if grade.kind == GradeKind.OPEN else -1
-        if position >= len(funnel.open) - 2 or (position == len(funnel.open) - 3 and rng.random() < 0.3):
-            customer.expected_signing_on = today + timedelta(days=rng.randint(7, 90))
-        if rng.random() < 0.08:
-            customer.notes = rng.choice(CUSTOMER_NOTES_ZH if chinese else CUSTOMER_NOTES)
+    ]
+    customer.order_count = len(orders)
+    customer.lifecycle = Customer.lifecycle_for(len(orders))
+    customer.expected_signing_on = orders[0].signed_on
+    return orders
 
-        orders: list[Order] = []
-        if grade == funnel.won:
-            how_many = rng.choices([1, 2, 3, 4, 5], [45, 25, 15, 10, 5])[0]
-            orders = [
-                Order(customer=customer, **values)
-                for values in order_values(
-                    rng, customer.expected_value, customer.owner_id, how_many, entered, now
-                )
-            ]
-            customer.order_count = len(orders)
-            customer.lifecycle = Customer.lifecycle_for(len(orders))
-            customer.expected_signing_on = orders[0].signed_on
 
-        changed_by = [former] + [
-            managers.get(former.username, former) if rng.random() < 0.1 else former for _ in path[1:]
-        ]
-        notes = [""] + [
-            change_note(
-                rng,
-                path[i - 1],
-                path[i],
-                company.chinese,
-                lost_reason,
-                orders[0].amount if orders and path[i] == funnel.won else None,
-            )
-            for i in range(1, len(path))
-        ]
-
-        # Key persons: C and above mostly know their decision maker; a few do not (flagged).
-        needs_dm = grade.requires_decision_maker and grade.kind == GradeKind.OPEN
-        if needs_dm:
-            has_dm = rng.random() >= 0.1
-        elif grade == funnel.won:
-            has_dm = True
-        else:
-            has_dm = rng.random() < (0.5 if grade == funnel.lost else 0.3)
-        advanced = position >= 2 or grade == funnel.won
-        count = rng.choices([1, 2, 3], [30, 45, 25] if advanced else [55, 35, 10])[0]
-        contacts = []
-        for role in contact_roles(rng, count, has_dm):
-            person = namer.person(company, role)
-            contacts.append(
-                Contact(
-                    **contact_row_fields(person), created_at=moments[0] + timedelta(days=rng.randint(0, 3))
-                )
-            )
-        for contact in contacts:
-            contact.created_at = min(contact.created_at, now)
-        customer_tags = rng.sample(tags, rng.choice([1, 1, 2])) if rng.random() < 0.3 else []
-        drafts.append(
-            Draft(
-                customer=customer,
-                company=company,
-                path=path,
-                moments=moments,
-                changed_by=changed_by,
-                notes=notes,
-                contacts=contacts,
-                orders=orders,
-                tags=customer_tags,
-            )
+def _demo_contacts(
+    demo: DemoCompany, company: Company, grade: Grade, position: int, *, created_at: datetime
+) -> list[Contact]:
+    """Key persons: C and above mostly know their decision maker; a few do not (flagged)."""
+    rng, funnel = demo.rng, demo.funnel
+    if grade.requires_decision_maker and grade.kind == GradeKind.OPEN:
+        has_dm = rng.random() >= 0.1
+    elif grade == funnel.won:
+        has_dm = True
+    else:
+        has_dm = rng.random() < (0.5 if grade == funnel.lost else 0.3)
+    advanced = position >= 2 or grade == funnel.won
+    count = rng.choices([1, 2, 3], [30, 45, 25] if advanced else [55, 35, 10])[0]
+    contacts = []
+    for role in contact_roles(rng, count, has_dm):
+        person = demo.namer.person(company, role)
+        contacts.append(
+            Contact(**contact_row_fields(person), created_at=created_at + timedelta(days=rng.randint(0, 3)))
         )
+    for contact in contacts:
+        contact.created_at = min(contact.created_at, demo.now)
+    return contacts
 
-    # A few salespeople's judgement differs from the grade's default probability.
+
+def _override_probabilities(demo: DemoCompany, drafts: list[Draft]) -> None:
+    """A few salespeople's judgement differs from the grade's default probability."""
+    funnel = demo.funnel
     candidates = [d.customer for d in drafts if d.customer.owner_id and d.path[-1] in funnel.open[-3:]]
-    chosen = rng.sample(candidates, min(len(OVERRIDE_REASONS), len(candidates)))
-    overrides = OVERRIDE_REASONS_ZH if chinese else OVERRIDE_REASONS
+    chosen = demo.rng.sample(candidates, min(len(OVERRIDE_REASONS), len(candidates)))
+    overrides = OVERRIDE_REASONS_ZH if demo.chinese else OVERRIDE_REASONS
     for customer, (reason, points) in zip(chosen, overrides, strict=False):
         customer.probability_override = min(Decimal(95), max(Decimal(5), customer.grade.probability + points))
         customer.probability_override_reason = reason
-    return write(drafts)
 
 
 # --- A benchmark-sized company -------------------------------------------------------------
@@ -692,22 +750,7 @@ def generate_customers(
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     totals = {"customers": 0, "contacts": 0, "orders": 0, "grade_changes": 0, "tags": 0}
     for chunk in prefetch(chunks):
-        ids = writers[Customer].insert(chunk.customers, returning=True)
-        for rows in (chunk.contacts, chunk.orders, chunk.changes, chunk.tags):
-            for position, values in rows:
-                values["customer_id"] = ids[position]
-        contact_rows = [values for _position, values in chunk.contacts]
-        order_rows = [values for _position, values in chunk.orders]
-        contact_ids = writers[Contact].insert(contact_rows, returning=history)
-        order_ids = writers[Order].insert(order_rows, returning=history)
-        writers[GradeChange].insert([values for _position, values in chunk.changes])
-        writers[Customer.tags.through].insert([values for _position, values in chunk.tags])
-        if history:
-            writers[Customer.history.model].insert(created_history(chunk.customers, ids))
-            for position, values in chunk.contacts:
-                values["created_by_id"] = chunk.customers[position]["created_by_id"]
-            writers[Contact.history.model].insert(created_history(contact_rows, contact_ids))
-            writers[Order.history.model].insert(created_history(order_rows, order_ids))
+        _write_chunk(chunk, writers, history=history)
         totals["customers"] += len(chunk.customers)
         totals["contacts"] += len(chunk.contacts)
         totals["orders"] += len(chunk.orders)
@@ -716,6 +759,27 @@ def generate_customers(
         if progress:
             progress(totals["customers"])
     return totals
+
+
+def _write_chunk(chunk: Chunk, writers: dict[type, TableWriter], *, history: bool) -> None:
+    """The chunk's customers first, for their ids; then what hangs off them, and with
+    ``history`` every row's "created" audit record."""
+    ids = writers[Customer].insert(chunk.customers, returning=True)
+    for rows in (chunk.contacts, chunk.orders, chunk.changes, chunk.tags):
+        for position, values in rows:
+            values["customer_id"] = ids[position]
+    contact_rows = [values for _position, values in chunk.contacts]
+    order_rows = [values for _position, values in chunk.orders]
+    contact_ids = writers[Contact].insert(contact_rows, returning=history)
+    order_ids = writers[Order].insert(order_rows, returning=history)
+    writers[GradeChange].insert([values for _position, values in chunk.changes])
+    writers[Customer.tags.through].insert([values for _position, values in chunk.tags])
+    if history:
+        writers[Customer.history.model].insert(created_history(chunk.customers, ids))
+        for position, values in chunk.contacts:
+            values["created_by_id"] = chunk.customers[position]["created_by_id"]
+        writers[Contact.history.model].insert(created_history(contact_rows, contact_ids))
+        writers[Order.history.model].insert(created_history(order_rows, order_ids))
 
 
 @dataclass

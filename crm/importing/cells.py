@@ -1,19 +1,27 @@
 """Turning spreadsheet cells into values, with the message a person can act on.
 
 Each parser takes the raw cell (a workbook gives numbers, dates and text; CSV gives text)
-and returns the value or raises ``CellError`` with a translated message. Shared by
-every importer (customers here, activities in their app).
+and returns the value or raises ``CellError`` with a translated message; ``RowCells``
+reads one row with them, collecting the messages as the row's issues. Shared by every
+importer (customers here, activities in their app).
 """
 
 import re
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
+
+from crm import permissions
+from crm.models import User
+
+from .registry import Column, RowIssue
 
 
 class CellError(ValueError):
@@ -170,3 +178,67 @@ def parse_choice(value, lookup: dict[str, str], extra: dict[str, str] | None = N
             _("“%(value)s” is not one of: %(allowed)s.") % {"value": text(value), "allowed": allowed}
         )
     return found
+
+
+def parse_owner(value, *, users: Mapping[str, User], by: User, own_name_only: str) -> User:
+    """The active user named by username (``users``: casefolded username → user) to whom
+    ``by`` may give rows (``crm.permissions.can_own``): a manager their team, anyone
+    else themselves; ``own_name_only`` is the importer's message for the latter."""
+    owner = parse_user(value, users=users)
+    if not permissions.can_own(by, owner):
+        raise CellError(
+            _("%(owner)s is not in your team.") % {"owner": owner.username}
+            if by.is_manager
+            else own_name_only
+        )
+    return owner
+
+
+def parse_user(value, *, users: Mapping[str, User]) -> User:
+    """The active user named by username (``users``: casefolded username → user)."""
+    username = text(value)
+    user = users.get(username.casefold())
+    if user is None or not user.is_active:
+        raise CellError(_("No active user with the username “%(owner)s”.") % {"owner": username})
+    return user
+
+
+class RowCells:
+    """One data row read cell by cell: a blank cell reads as ``None``, and so does a
+    wrong one, whose message becomes an issue of the row under the column as the file
+    names it (English or Chinese header) — reading goes on, so a row tells all its
+    problems at once."""
+
+    def __init__(
+        self,
+        number: int,
+        values: Mapping[str, Any],
+        headers: Mapping[str, str],
+        columns: Mapping[str, Column],
+    ):
+        self.number = number
+        self.values = values
+        self.issues: list[RowIssue] = []
+        self._headers = headers
+        self._columns = columns
+
+    def column(self, key: str) -> str:
+        return self._headers.get(key) or self._columns[key].header_en.rstrip("*")
+
+    def get(self, key: str, parse: Callable[..., Any], *args, **kwargs) -> Any:
+        raw = self.values.get(key)
+        if is_blank(raw):
+            return None
+        try:
+            return parse(raw, *args, **kwargs)
+        except CellError as error:
+            self.add_issue(key, str(error))
+            return None
+
+    def require(self, key: str, value) -> None:
+        """A required cell left blank is an issue (a wrong one has its own already)."""
+        if value is None and not any(issue.column == self.column(key) for issue in self.issues):
+            self.add_issue(key, _("This column is required."))
+
+    def add_issue(self, key: str, message: str) -> None:
+        self.issues.append(RowIssue(self.number, self.column(key), message))

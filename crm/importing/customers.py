@@ -23,14 +23,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_update_with_history
 
-from crm import permissions
 from crm.bulk import TableWriter
 from crm.models import Contact, Customer, KeyPersonRole, Source, Tag, Tier, User, weighted_value_of
 from crm.normalize import normalize_company_name, normalize_email, phone_digits
 from crm.services import duplicate_message_about, tag_names_error
 
 from . import cells
-from .registry import Column, Importer, Plan, PlannedRow, RowIssue
+from .registry import Column, Importer, Plan, PlannedRow
 
 BATCH_SIZE = 1000
 PROGRESS_EVERY = 500
@@ -195,6 +194,56 @@ class _Lookups:
         return self.users_by_pk.get(self.owner_of.get(customer_id))
 
 
+def _duplicate_keys(name: str, fields: dict[str, Any], contact: dict | None) -> list[tuple[str, str]]:
+    """查重 keys of a row: the same keys and order as ``crm.services.find_duplicate``."""
+    keys = [("name", normalize_company_name(name))] if name else []
+    keys += [
+        ("phone", phone_digits(fields.get("phone", ""))),
+        ("email", normalize_email(fields.get("email", ""))),
+    ]
+    if contact:
+        keys += [("phone", contact["phone_digits"]), ("email", contact["email_normalized"])]
+    return [(kind, value) for kind, value in keys if value]
+
+
+def _duplicate_of_existing(
+    keys: list[tuple[str, str]], target: Customer | None, user: User, lookups: _Lookups
+) -> str:
+    """The message naming the owner of another live customer the row matches, or ""."""
+    existing_maps = {"name": lookups.names, "phone": lookups.phones, "email": lookups.emails}
+    # An updated customer's own name, phone or e-mail, unchanged, is not a new conflict
+    # (as in ``update_customer``): a duplicate that already exists stays editable.
+    own = (
+        {
+            ("name", target.name_normalized),
+            ("phone", target.phone_digits),
+            ("email", target.email_normalized),
+        }
+        if target
+        else set()
+    )
+    for kind, value in keys:
+        match = existing_maps[kind].get(value)
+        if match is not None and (target is None or match != target.pk) and (kind, value) not in own:
+            return duplicate_message_about(viewer=user, owner=lookups.owner(match), customer_id=match)
+    return ""
+
+
+def _duplicate_in_file(
+    keys: list[tuple[str, str]], target: Customer | None, number: int, seen: dict[tuple[str, str], int]
+) -> str:
+    """The message when an earlier row of the file has one of these keys, or "" (and
+    the keys are this row's from now on)."""
+    if target is not None:
+        keys = [*keys, ("id", str(target.pk))]
+    for key in keys:
+        if key in seen:
+            return _("Same customer as row %(row)s of this file.") % {"row": seen[key]}
+    for key in keys:
+        seen[key] = number
+    return ""
+
+
 class CustomerImporter(Importer):
     kind = "customers"
     label = gettext_lazy("Customers and contacts")
@@ -234,120 +283,24 @@ class CustomerImporter(Importer):
         seen: dict[tuple[str, str], int],
         headers: dict[str, str],
     ) -> PlannedRow:
-        issues: list[RowIssue] = []
-
-        def col(key: str) -> str:
-            """The column as the file names it (English or Chinese header)."""
-            return headers.get(key) or HEADERS[key].header_en.rstrip("*")
-
-        def cell(key, parse, *args, **kwargs):
-            raw = values.get(key)
-            if cells.is_blank(raw):
-                return None
-            try:
-                return parse(raw, *args, **kwargs)
-            except cells.CellError as error:
-                issues.append(RowIssue(number, col(key), str(error)))
-                return None
-
-        target = None
-        customer_id = cell("id", cells.parse_int, minimum=1)
-        if customer_id is not None:
-            target = lookups.updatable.get(customer_id)
-            if target is None:
-                issues.append(
-                    RowIssue(
-                        number,
-                        col("id"),
-                        _("No customer with ID %(id)s that you can see.") % {"id": customer_id},
-                    )
-                )
-        name = cell("name", cells.text, max_length=_field_length(Customer, "name")) or ""
-        if not name and customer_id is None:
-            issues.append(RowIssue(number, col("name"), _("The name is missing.")))
-        name_normalized = normalize_company_name(name)
-        if name and not name_normalized:
-            issues.append(RowIssue(number, col("name"), _("The name needs at least one letter or digit.")))
-
-        grade = self._grade(cell("grade", cells.text), col("grade"), number, lookups, issues, target)
-        owner = self._owner(cell("owner", cells.text), col("owner"), number, user, lookups, issues, target)
-        fields: dict[str, Any] = {}
-        for key in TEXT_FIELDS:
-            value = cell(key, cells.text, max_length=_field_length(Customer, key))
-            if value is not None:
-                fields[key] = value
-        for key, parse, kwargs in (
-            ("email", cells.parse_email, {}),
-            ("employees", cells.parse_int, {}),
-            ("annual_revenue", cells.parse_decimal, {"max_digits": 16}),
-            ("expected_value", cells.parse_decimal, {}),
-            ("expected_signing_on", cells.parse_date, {}),
-            ("tier", cells.parse_choice, {"lookup": self._tiers, "extra": TIER_WORDS}),
-            ("source", cells.parse_choice, {"lookup": self._sources, "extra": SOURCE_WORDS}),
-        ):
-            value = cell(key, parse, **kwargs)
-            if value is not None:
-                fields[key] = value
-        raw_tags = cell("tags", cells.text) or ""
-        for separator in TAG_SEPARATORS[1:]:
-            raw_tags = raw_tags.replace(separator, ",")
-        # Spelled as the existing tag is; more than the cap, or a new tag from a non-admin, is an error.
-        names = (name.strip()[:50] for name in raw_tags.split(","))
-        tags = sorted({lookups.tag_names.get(name.lower(), name) for name in names if name})
-        current = lookups.tags_of.get(target.pk, set()) if target else set()
-        if error := tag_names_error(by=user, names=sorted(current | set(tags)), known=lookups.tag_names):
-            issues.append(RowIssue(number, col("tags"), error))
-        contact = self._contact(number, values, cell, issues, col("contact_name"))
-
+        row = cells.RowCells(number, values, headers, HEADERS)
+        customer_id = row.get("id", cells.parse_int, minimum=1)
+        target = self._target(row, customer_id, lookups)
+        name = self._name(row, customer_id)
+        grade = self._grade(row, lookups, target)
+        owner = self._owner(row, user, lookups, target)
+        fields = self._fields(row)
+        tags = self._tags(row, user, lookups, target)
+        contact = self._contact(row)
         label = name or (target.name if target else "")
-        if issues:
-            return PlannedRow(number, "error", label=label, issues=issues)
-
-        # --- duplicates (查重): the same keys and order as crm.services.find_duplicate ---
-        keys = [("name", name_normalized)] if name else []
-        keys += [
-            ("phone", phone_digits(fields.get("phone", ""))),
-            ("email", normalize_email(fields.get("email", ""))),
-        ]
-        if contact:
-            keys += [("phone", contact["phone_digits"]), ("email", contact["email_normalized"])]
-        keys = [(kind, value) for kind, value in keys if value]
-        existing_maps = {"name": lookups.names, "phone": lookups.phones, "email": lookups.emails}
-        # An updated customer's own name, phone or e-mail, unchanged, is not a new conflict
-        # (as in ``update_customer``): a duplicate that already exists stays editable.
-        own = (
-            {
-                ("name", target.name_normalized),
-                ("phone", target.phone_digits),
-                ("email", target.email_normalized),
-            }
-            if target
-            else set()
+        if row.issues:
+            return PlannedRow(number, "error", label=label, issues=row.issues)
+        keys = _duplicate_keys(name, fields, contact)
+        duplicate = _duplicate_of_existing(keys, target, user, lookups) or _duplicate_in_file(
+            keys, target, number, seen
         )
-        for kind, value in keys:
-            match = existing_maps[kind].get(value)
-            if match is not None and (target is None or match != target.pk) and (kind, value) not in own:
-                return PlannedRow(
-                    number,
-                    "duplicate",
-                    label=label,
-                    message=duplicate_message_about(
-                        viewer=user, owner=lookups.owner(match), customer_id=match
-                    ),
-                )
-        if target is not None:
-            keys.append(("id", str(target.pk)))
-        for key in keys:
-            if key in seen:
-                return PlannedRow(
-                    number,
-                    "duplicate",
-                    label=label,
-                    message=_("Same customer as row %(row)s of this file.") % {"row": seen[key]},
-                )
-        for key in keys:
-            seen[key] = number
-
+        if duplicate:
+            return PlannedRow(number, "duplicate", label=label, message=duplicate)
         if target is not None:
             if name:
                 fields["name"] = name
@@ -370,7 +323,63 @@ class CustomerImporter(Importer):
             },
         )
 
-    def _grade(self, raw, column, number, lookups: _Lookups, issues, target):
+    @staticmethod
+    def _target(row: cells.RowCells, customer_id: int | None, lookups: _Lookups) -> Customer | None:
+        """The customer a row with an ID updates: one the user can see."""
+        if customer_id is None:
+            return None
+        target = lookups.updatable.get(customer_id)
+        if target is None:
+            row.add_issue("id", _("No customer with ID %(id)s that you can see.") % {"id": customer_id})
+        return target
+
+    @staticmethod
+    def _name(row: cells.RowCells, customer_id: int | None) -> str:
+        """The name, required for a new customer and never without a letter or digit."""
+        name = row.get("name", cells.text, max_length=_field_length(Customer, "name")) or ""
+        if not name and customer_id is None:
+            row.add_issue("name", _("The name is missing."))
+        if name and not normalize_company_name(name):
+            row.add_issue("name", _("The name needs at least one letter or digit."))
+        return name
+
+    def _fields(self, row: cells.RowCells) -> dict[str, Any]:
+        """The customer's own cells that are filled in, parsed."""
+        fields: dict[str, Any] = {}
+        for key in TEXT_FIELDS:
+            value = row.get(key, cells.text, max_length=_field_length(Customer, key))
+            if value is not None:
+                fields[key] = value
+        for key, parse, kwargs in (
+            ("email", cells.parse_email, {}),
+            ("employees", cells.parse_int, {}),
+            ("annual_revenue", cells.parse_decimal, {"max_digits": 16}),
+            ("expected_value", cells.parse_decimal, {}),
+            ("expected_signing_on", cells.parse_date, {}),
+            ("tier", cells.parse_choice, {"lookup": self._tiers, "extra": TIER_WORDS}),
+            ("source", cells.parse_choice, {"lookup": self._sources, "extra": SOURCE_WORDS}),
+        ):
+            value = row.get(key, parse, **kwargs)
+            if value is not None:
+                fields[key] = value
+        return fields
+
+    @staticmethod
+    def _tags(row: cells.RowCells, user: User, lookups: _Lookups, target: Customer | None) -> list[str]:
+        """Spelled as the existing tag is; more than the cap, or a new tag from a non-admin, is an issue."""
+        raw_tags = row.get("tags", cells.text) or ""
+        for separator in TAG_SEPARATORS[1:]:
+            raw_tags = raw_tags.replace(separator, ",")
+        names = (name.strip()[:50] for name in raw_tags.split(","))
+        tags = sorted({lookups.tag_names.get(name.lower(), name) for name in names if name})
+        current = lookups.tags_of.get(target.pk, set()) if target else set()
+        if error := tag_names_error(by=user, names=sorted(current | set(tags)), known=lookups.tag_names):
+            row.add_issue("tags", error)
+        return tags
+
+    @staticmethod
+    def _grade(row: cells.RowCells, lookups: _Lookups, target: Customer | None):
+        raw = row.get("grade", cells.text)
         if raw is None:
             return None if target is not None else (lookups.open_grades[0] if lookups.open_grades else None)
         grade = lookups.grades.get(raw.casefold())
@@ -382,53 +391,39 @@ class CustomerImporter(Importer):
                     "grade": raw,
                     "codes": ", ".join(g.code for g in lookups.open_grades),
                 }
-            issues.append(RowIssue(number, column, message))
+            row.add_issue("grade", message)
             return None
         if target is not None and grade.pk != target.grade_id:
-            issues.append(
-                RowIssue(
-                    number,
-                    column,
-                    _(
-                        "Grades change in the funnel (change grade), not by import; "
-                        "leave the grade empty or unchanged."
-                    ),
-                )
+            row.add_issue(
+                "grade",
+                _(
+                    "Grades change in the funnel (change grade), not by import; "
+                    "leave the grade empty or unchanged."
+                ),
             )
         return grade
 
-    def _owner(self, raw, column, number, user: User, lookups: _Lookups, issues, target):
-        if raw is None:
+    @staticmethod
+    def _owner(row: cells.RowCells, user: User, lookups: _Lookups, target: Customer | None) -> User | None:
+        if cells.is_blank(row.values.get("owner")):
             return None if target is not None else user
-        owner = lookups.users_by_username.get(raw.casefold())
-        if owner is None or not owner.is_active:
-            issues.append(
-                RowIssue(number, column, _("No active user with the username “%(owner)s”.") % {"owner": raw})
+        if target is None:
+            return row.get(
+                "owner",
+                cells.parse_owner,
+                users=lookups.users_by_username,
+                by=user,
+                own_name_only=_("You may import customers only into your own name."),
             )
-            return None
-        if target is not None:
-            if owner.pk != target.owner_id:
-                issues.append(
-                    RowIssue(
-                        number,
-                        column,
-                        _(
-                            "Owners change by reassignment, not by import; leave "
-                            "the owner empty or unchanged."
-                        ),
-                    )
-                )
-            return None
-        if not permissions.can_own(user, owner):
-            if user.is_manager:
-                message = _("%(owner)s is not in your team.") % {"owner": owner.username}
-            else:
-                message = _("You may import customers only into your own name.")
-            issues.append(RowIssue(number, column, message))
-            return None
-        return owner
+        owner = row.get("owner", cells.parse_user, users=lookups.users_by_username)
+        if owner is not None and owner.pk != target.owner_id:
+            row.add_issue(
+                "owner",
+                _("Owners change by reassignment, not by import; leave the owner empty or unchanged."),
+            )
+        return None
 
-    def _contact(self, number, values, cell, issues, name_column) -> dict | None:
+    def _contact(self, row: cells.RowCells) -> dict | None:
         contact_keys = (
             "contact_name",
             "contact_title",
@@ -437,16 +432,18 @@ class CustomerImporter(Importer):
             "contact_email",
             "contact_wechat",
         )
-        if all(cells.is_blank(values.get(key)) for key in contact_keys):
+        if all(cells.is_blank(row.values.get(key)) for key in contact_keys):
             return None
-        contact = {"name": cell("contact_name", cells.text, max_length=_field_length(Contact, "name")) or ""}
+        contact = {
+            "name": row.get("contact_name", cells.text, max_length=_field_length(Contact, "name")) or ""
+        }
         if not contact["name"]:
-            issues.append(RowIssue(number, name_column, _("The contact's name is missing.")))
+            row.add_issue("contact_name", _("The contact's name is missing."))
         for key, field in CONTACT_TEXT_FIELDS.items():
-            contact[field] = cell(key, cells.text, max_length=_field_length(Contact, field)) or ""
-        contact["email"] = cell("contact_email", cells.parse_email) or ""
+            contact[field] = row.get(key, cells.text, max_length=_field_length(Contact, field)) or ""
+        contact["email"] = row.get("contact_email", cells.parse_email) or ""
         contact["role"] = (
-            cell("contact_role", cells.parse_choice, lookup=self._roles, extra=ROLE_WORDS)
+            row.get("contact_role", cells.parse_choice, lookup=self._roles, extra=ROLE_WORDS)
             or KeyPersonRole.OTHER
         )
         contact["phone_digits"] = phone_digits(contact["phone"])

@@ -13,9 +13,8 @@ from django.urls import reverse
 from conftest import at_once, race, skip_or_fail
 from crm.models import Customer
 from crm.tests.factories import UserFactory
-from funnel import services
 from funnel.models import Reassignment, ReassignmentKind
-from funnel.services import ReassignConflict, claim_customer, reassign_customer
+from funnel.services import ReassignConflict, claim_customer, reassign_customer, reassignment
 from funnel.tests.builders import customer_at
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -30,13 +29,13 @@ def postgres_only():
 @pytest.fixture
 def slow_winner(monkeypatch):
     """Hold the winner's transaction open a moment, so the others really wait on the row lock."""
-    original = services._set_owner
+    original = reassignment._set_owner
 
     def slow_set_owner(*args, **kwargs):
         original(*args, **kwargs)
         time.sleep(0.5)
 
-    monkeypatch.setattr(services, "_set_owner", slow_set_owner)
+    monkeypatch.setattr(reassignment, "_set_owner", slow_set_owner)
 
 
 def test_two_managers_reassigning_the_same_customer_at_once_leave_one_result(personas, slow_winner):
