@@ -248,107 +248,149 @@ def _run(grades: Sequence[LayerShape], index: int, status: str) -> list[int]:
 def diagnose(layers: Sequence[Layer], orders: int) -> Diagnosis:
     """Name the funnel's situation after the method's four pictures, with advice for the
     grade it names and the numbers it rests on. ``layers`` run from the top (E) to the
-    bottom (A); ``orders`` is the number of orders won in the last ``RECENT_ORDER_DAYS``."""
+    bottom (A); ``orders`` is the number of orders won in the last ``RECENT_ORDER_DAYS``.
+    The pictures are tried in the order of the module docstring; the first that fits wins."""
     layers = tuple(layers)
     codes = [layer.code for layer in layers]
     if not layers or sum(layer.count for layer in layers) + orders == 0:
         top = codes[0] if codes else "E"
         return Diagnosis(EMPTY, None, "", {}, (Advice(START, {"grade": top}),), (), (), None, layers)
     grades, flow = shape(layers, orders)
-    middle = len(grades) // 2
-    weights = _weights(layers)
+    funnel = _Funnel(layers, orders, codes, grades, flow, len(grades) // 2, _weights(layers))
+    for picture in (_orders_will_dry_up, _pile_up, _gap_ahead, _few_orders, _few_prospects):
+        found = picture(funnel)
+        if found is not None:
+            return found
+    # The ideal: replenish each layer by the ratio.
+    per_order = math.ceil(Decimal(1) / funnel.weights[-1])
+    return funnel.verdict(IDEAL, 4, advice=[Advice(KEEP_RATIO, {"n": per_order, "grade": codes[0]})])
 
-    def verdict(code, picture=None, grade="", params=None, advice=(), rules=()):
+
+@dataclass(frozen=True)
+class _Funnel:
+    """What every picture is judged on: the inputs and their shape against the ideal funnel."""
+
+    layers: tuple[Layer, ...]
+    orders: int
+    codes: list[str]
+    grades: list[LayerShape]
+    flow: LayerShape
+    middle: int  # index of the middle grade (C)
+    weights: list[Decimal]
+
+    def verdict(self, code, picture=None, grade="", params=None, advice=(), rules=()) -> Diagnosis:
         return Diagnosis(
-            code, picture, grade, params or {}, tuple(advice), tuple(rules), tuple(grades), flow, layers
+            code,
+            picture,
+            grade,
+            params or {},
+            tuple(advice),
+            tuple(rules),
+            tuple(self.grades),
+            self.flow,
+            self.layers,
         )
 
-    def replenish(named: int) -> list[Advice]:
+    def replenish(self, named: int) -> list[Advice]:
         """Replenish prospects too, when the top is thin and is not the grade named."""
-        return [Advice(REPLENISH, {"grade": codes[0]})] if named > 0 and grades[0].status == LOW else []
+        if named > 0 and self.grades[0].status == LOW:
+            return [Advice(REPLENISH, {"grade": self.codes[0]})]
+        return []
 
-    # 1. Orders flowing, but every grade down to the middle is thin behind them.
-    behind = grades[: middle + 1]
-    if orders and all(
+
+def _orders_will_dry_up(f: _Funnel) -> Diagnosis | None:
+    """Picture 1: orders flowing, but every grade down to the middle is thin behind them."""
+    behind, weights, orders = f.grades[: f.middle + 1], f.weights, f.orders
+    if not orders or not all(
         Decimal(s.count) < SHORT_BELOW * orders * weights[i] / weights[-1] for i, s in enumerate(behind)
     ):
-        rules = [
-            Rule(
-                NEED_RULE, s.code, s.count, needed=math.ceil(orders * weights[i] / weights[-1]), orders=orders
-            )
-            for i, s in reversed(list(enumerate(behind)))
-        ]
-        advice = [Advice(ADD_PROSPECTS_WHILE_SIGNING, {"grade": codes[0]})]
-        if middle > 0:
-            advice.append(Advice(MOVE_UP, {"grades": codes[:middle], "targets": codes[middle : middle + 2]}))
-        return verdict(
-            ORDERS_WILL_DRY_UP, 1, params={"grades": codes[middle::-1]}, advice=advice, rules=rules
-        )
+        return None
+    rules = [
+        Rule(NEED_RULE, s.code, s.count, needed=math.ceil(orders * weights[i] / weights[-1]), orders=orders)
+        for i, s in reversed(list(enumerate(behind)))
+    ]
+    codes, middle = f.codes, f.middle
+    advice = [Advice(ADD_PROSPECTS_WHILE_SIGNING, {"grade": codes[0]})]
+    if middle > 0:
+        advice.append(Advice(MOVE_UP, {"grades": codes[:middle], "targets": codes[middle : middle + 2]}))
+    return f.verdict(ORDERS_WILL_DRY_UP, 1, params={"grades": codes[middle::-1]}, advice=advice, rules=rules)
 
-    # 2. A pile-up: where a run of swollen grades stops flowing down.
+
+def _pile_up(f: _Funnel) -> Diagnosis | None:
+    """A pile-up: where a run of swollen grades stops flowing down (picture 2 at the middle
+    grade with a thin top)."""
+    grades, codes = f.grades, f.codes
     high = [i for i, s in enumerate(grades) if s.status == HIGH]
-    if high:
-        run = _run(grades, max(high, key=lambda i: grades[i].ratio), HIGH)
-        at = run[-1]
-        below = [at + 1] if at + 1 < len(grades) and grades[at + 1].status == LOW else []
-        above_low = [i for i in range(at) if grades[i].status == LOW]
-        picture = 2 if at == middle and grades[0].status == LOW else None
-        return verdict(
-            PILE_UP,
-            picture,
-            codes[at],
-            {"grade": codes[at]},
-            [_grade_advice(codes, at), *replenish(at)],
-            _share_rules([grades[i] for i in [*above_low, at, *below]]),
-        )
+    if not high:
+        return None
+    run = _run(grades, max(high, key=lambda i: grades[i].ratio), HIGH)
+    at = run[-1]
+    below = [at + 1] if at + 1 < len(grades) and grades[at + 1].status == LOW else []
+    above_low = [i for i in range(at) if grades[i].status == LOW]
+    picture = 2 if at == f.middle and grades[0].status == LOW else None
+    return f.verdict(
+        PILE_UP,
+        picture,
+        codes[at],
+        {"grade": codes[at]},
+        [_grade_advice(codes, at), *f.replenish(at)],
+        _share_rules([grades[i] for i in [*above_low, at, *below]]),
+    )
 
-    # 3. A gap ahead: a thin grade below one that is not thin.
+
+def _gap_ahead(f: _Funnel) -> Diagnosis | None:
+    """A gap ahead: a thin grade below one that is not thin (picture 3 at the middle grade
+    while orders still come)."""
+    grades, codes, middle = f.grades, f.codes, f.middle
     gaps = [
         i
         for i in range(1, len(grades))
         if grades[i].status == LOW and any(s.status != LOW for s in grades[:i])
     ]
-    if gaps:
-        at = middle if middle in gaps else gaps[0]
-        run = _run(grades, at, LOW)
-        picture = 3 if at == middle and flow.status != LOW else None
-        # Up to the middle grade the prospects are moved up; below it, the grade above the gap.
-        sources = codes[: run[0]] if at <= middle else [codes[run[0] - 1]]
-        return verdict(
-            GAP_AHEAD,
-            picture,
-            codes[at],
-            {"grade": codes[at]},
-            [Advice(MOVE_UP, {"grades": sources, "targets": [codes[i] for i in run]}), *replenish(at)],
-            _share_rules([grades[i] for i in run]),
-        )
+    if not gaps:
+        return None
+    at = middle if middle in gaps else gaps[0]
+    run = _run(grades, at, LOW)
+    picture = 3 if at == middle and f.flow.status != LOW else None
+    # Up to the middle grade the prospects are moved up; below it, the grade above the gap.
+    sources = codes[: run[0]] if at <= middle else [codes[run[0] - 1]]
+    return f.verdict(
+        GAP_AHEAD,
+        picture,
+        codes[at],
+        {"grade": codes[at]},
+        [Advice(MOVE_UP, {"grades": sources, "targets": [codes[i] for i in run]}), *f.replenish(at)],
+        _share_rules([grades[i] for i in run]),
+    )
 
-    # 4. Few orders from a last grade that is not thin: it is not signing.
-    last = grades[-1]
-    if flow.status == LOW:
-        rate = Decimal(layers[-1].rate)
-        expected = int((last.count * rate).to_integral_value(ROUND_HALF_UP))
-        return verdict(
-            FEW_ORDERS,
-            grade=last.code,
-            params={"grade": last.code},
-            advice=[_grade_advice(codes, len(codes) - 1), *replenish(len(codes) - 1)],
-            rules=[Rule(YIELD_RULE, last.code, last.count, needed=expected, orders=orders, rate=rate)],
-        )
 
-    # 5. Too few prospects at the top.
-    if grades[0].status == LOW:
-        return verdict(
-            FEW_PROSPECTS,
-            grade=codes[0],
-            params={"grade": codes[0]},
-            advice=[Advice(REPLENISH, {"grade": codes[0]})],
-            rules=_share_rules(grades[:1]),
-        )
+def _few_orders(f: _Funnel) -> Diagnosis | None:
+    """Few orders from a last grade that is not thin: it is not signing."""
+    if f.flow.status != LOW:
+        return None
+    last = f.grades[-1]
+    rate = Decimal(f.layers[-1].rate)
+    expected = int((last.count * rate).to_integral_value(ROUND_HALF_UP))
+    return f.verdict(
+        FEW_ORDERS,
+        grade=last.code,
+        params={"grade": last.code},
+        advice=[_grade_advice(f.codes, len(f.codes) - 1), *f.replenish(len(f.codes) - 1)],
+        rules=[Rule(YIELD_RULE, last.code, last.count, needed=expected, orders=f.orders, rate=rate)],
+    )
 
-    # 6. The ideal: replenish each layer by the ratio.
-    per_order = math.ceil(Decimal(1) / weights[-1])
-    return verdict(IDEAL, 4, advice=[Advice(KEEP_RATIO, {"n": per_order, "grade": codes[0]})])
+
+def _few_prospects(f: _Funnel) -> Diagnosis | None:
+    """Too few prospects at the top."""
+    if f.grades[0].status != LOW:
+        return None
+    return f.verdict(
+        FEW_PROSPECTS,
+        grade=f.codes[0],
+        params={"grade": f.codes[0]},
+        advice=[Advice(REPLENISH, {"grade": f.codes[0]})],
+        rules=_share_rules(f.grades[:1]),
+    )
 
 
 # --- Words ---------------------------------------------------------------------------------

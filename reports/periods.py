@@ -3,14 +3,17 @@
 Weeks are ISO weeks (Monday start) in the company time zone (``TIME_ZONE``,
 Asia/Shanghai by default): a rollup's ``week_start`` is the Monday's date, and the
 week covers [Monday 00:00, next Monday 00:00) local time.
+Midnights come from ``funnel.clock.start_of_day``, the one helper for them.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from funnel.clock import start_of_day
 
 
 class PeriodKind(models.TextChoices):
@@ -35,11 +38,11 @@ class Period:
 
     @property
     def start_at(self) -> datetime:
-        return local_midnight(self.start)
+        return start_of_day(self.start)
 
     @property
     def end_at(self) -> datetime:
-        return local_midnight(self.end)
+        return start_of_day(self.end)
 
     def weeks(self) -> list[date]:
         """Monday of every week that starts inside the period (plus the week holding day 1)."""
@@ -49,11 +52,6 @@ class Period:
             weeks.append(monday)
             monday += timedelta(days=7)
         return weeks
-
-
-def local_midnight(day: date) -> datetime:
-    """00:00 of ``day`` in the company time zone, as an aware datetime."""
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
 
 
 def local_date(moment: datetime) -> date:
@@ -68,7 +66,7 @@ def week_start(day: date) -> date:
 def week_bounds(monday: date) -> tuple[datetime, datetime]:
     """[start, end) of the week beginning ``monday``, aware, company time zone."""
     monday = week_start(monday)
-    return local_midnight(monday), local_midnight(monday + timedelta(days=7))
+    return start_of_day(monday), start_of_day(monday + timedelta(days=7))
 
 
 def last_complete_week(today: date) -> date:

@@ -2,7 +2,7 @@
 manager's weekly report, and applying a calibrated grade probability."""
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -191,58 +191,97 @@ def compute_weekly_rollups(*, week: date) -> int:
     """
     monday = week_start(week)
     start, end = week_bounds(monday)
-    sunday = monday + timedelta(days=6)
+    sources = _week_sources(monday)
+    pipeline = _pipeline_at(end)
+    owner_ids = set(pipeline).union(*sources.values())
+    teams = dict(User.objects.filter(pk__in=owner_ids).values_list("pk", "team_id"))
+    rows = [
+        _rollup_row(owner_id, monday, teams[owner_id], sources, pipeline.get(owner_id, _empty_pipeline()))
+        for owner_id in sorted(teams)
+    ]
+    with transaction.atomic():
+        WeeklyRollup.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["salesperson", "week_start"],
+            update_fields=ROLLUP_FIELDS,
+        )
+        # A salesperson whose numbers for the week vanished (e.g. a customer moved away)
+        # must not keep a stale row from an earlier run.
+        WeeklyRollup.objects.filter(week_start=monday).exclude(salesperson_id__in=teams).delete()
+        if end <= timezone.now():
+            _replace_grade_flows(monday, start, end)
+    return len(rows)
 
-    new_customers = _grouped(
-        Customer.objects.filter(created_at__gte=start, created_at__lt=end, owner__isnull=False),
-        "owner",
-        n=Count("pk"),
-    )
+
+def _week_sources(monday: date) -> dict[str, dict]:
+    """What each salesperson did in the week of ``monday``, one grouped query per source,
+    each ``{owner id: row}``: the rollup's counts and amounts come from these."""
+    start, end = week_bounds(monday)
+    sunday = monday + timedelta(days=6)
     up, down = movement_q()
-    changes = _grouped(
-        GradeChange.objects.filter(changed_at__gte=start, changed_at__lt=end, owner__isnull=False),
-        "owner",
-        upgrades=Count("pk", filter=up),
-        downgrades=Count("pk", filter=down),
-        won=Count("pk", filter=Q(to_grade__kind=GradeKind.WON)),
-        lost=Count("pk", filter=Q(to_grade__kind=GradeKind.LOST)),
-    )
-    orders = _grouped(
-        Order.objects.filter(signed_on__gte=monday, signed_on__lte=sunday, owner__isnull=False),
-        "owner",
-        n=Count("pk"),
-        amount=Coalesce(Sum("amount"), ZERO),
-        profit=Coalesce(Sum("gross_profit"), ZERO),
-    )
-    collections = _grouped(
-        Order.objects.filter(collected_on__gte=monday, collected_on__lte=sunday, owner__isnull=False),
-        "owner",
-        amount=Coalesce(Sum("collected_amount"), ZERO),
-    )
-    activities = _grouped(
-        Activity.objects.filter(started_at__gte=start, started_at__lt=end),
-        "owner",
-        calls=Count("pk", filter=Q(kind=ActivityKind.CALL)),
-        connected_calls=Count("pk", filter=CONNECTED_CALL),
-        effective_calls=Count("pk", filter=CONNECTED_CALL & Q(effective=True)),
-        visits=Count("pk", filter=Q(kind=ActivityKind.VISIT)),
-        effective_visits=Count("pk", filter=Q(kind=ActivityKind.VISIT, effective=True)),
-        minutes=Coalesce(Sum("duration_minutes"), 0),
-        expense=Coalesce(Sum("expense"), ZERO),
-    )
-    plans = _grouped(
-        DailyPlan.objects.filter(date__gte=monday, date__lte=sunday),
-        "owner",
-        submitted=Count("pk", filter=Q(submitted_at__isnull=False)),
-    )
-    reports = _grouped(
-        DailyReport.objects.filter(date__gte=monday, date__lte=sunday),
-        "owner",
-        submitted=Count("pk", filter=Q(first_submitted_at__isnull=False) | Q(submitted_at__isnull=False)),
-        late=Count("pk", filter=Q(is_late=True)),
-    )
+    return {
+        "new_customers": _grouped(
+            Customer.objects.filter(created_at__gte=start, created_at__lt=end, owner__isnull=False),
+            "owner",
+            n=Count("pk"),
+        ),
+        "changes": _grouped(
+            GradeChange.objects.filter(changed_at__gte=start, changed_at__lt=end, owner__isnull=False),
+            "owner",
+            upgrades=Count("pk", filter=up),
+            downgrades=Count("pk", filter=down),
+            won=Count("pk", filter=Q(to_grade__kind=GradeKind.WON)),
+            lost=Count("pk", filter=Q(to_grade__kind=GradeKind.LOST)),
+        ),
+        "orders": _grouped(
+            Order.objects.filter(signed_on__gte=monday, signed_on__lte=sunday, owner__isnull=False),
+            "owner",
+            n=Count("pk"),
+            amount=Coalesce(Sum("amount"), ZERO),
+            profit=Coalesce(Sum("gross_profit"), ZERO),
+        ),
+        "collections": _grouped(
+            Order.objects.filter(collected_on__gte=monday, collected_on__lte=sunday, owner__isnull=False),
+            "owner",
+            amount=Coalesce(Sum("collected_amount"), ZERO),
+        ),
+        "activities": _grouped(
+            Activity.objects.filter(started_at__gte=start, started_at__lt=end),
+            "owner",
+            calls=Count("pk", filter=Q(kind=ActivityKind.CALL)),
+            connected_calls=Count("pk", filter=CONNECTED_CALL),
+            effective_calls=Count("pk", filter=CONNECTED_CALL & Q(effective=True)),
+            visits=Count("pk", filter=Q(kind=ActivityKind.VISIT)),
+            effective_visits=Count("pk", filter=Q(kind=ActivityKind.VISIT, effective=True)),
+            minutes=Coalesce(Sum("duration_minutes"), 0),
+            expense=Coalesce(Sum("expense"), ZERO),
+        ),
+        "plans": _grouped(
+            DailyPlan.objects.filter(date__gte=monday, date__lte=sunday),
+            "owner",
+            submitted=Count("pk", filter=Q(submitted_at__isnull=False)),
+        ),
+        "reports": _grouped(
+            DailyReport.objects.filter(date__gte=monday, date__lte=sunday),
+            "owner",
+            submitted=Count("pk", filter=Q(first_submitted_at__isnull=False) | Q(submitted_at__isnull=False)),
+            late=Count("pk", filter=Q(is_late=True)),
+        ),
+    }
+
+
+def _empty_pipeline() -> dict:
+    """The pipeline of a salesperson without open customers at the week's end."""
+    return {"quota": ZERO, "open": 0, "counts": {}}
+
+
+def _pipeline_at(end: datetime) -> dict[int, dict]:
+    """Each salesperson's open customers at ``end``: quota (weighted value), count, and
+    count per grade code — from the grades reconstructed at that moment, in one grouped
+    query plus the grades, because the customers' grades may have moved on since."""
     grades = {grade.pk: grade for grade in Grade.objects.all()}
-    pipeline: dict[int, dict] = defaultdict(lambda: {"quota": ZERO, "open": 0, "counts": {}})
+    pipeline: dict[int, dict] = defaultdict(_empty_pipeline)
     for row in (
         customers_as_of(end)
         .filter(owner__isnull=False)
@@ -263,69 +302,49 @@ def compute_weekly_rollups(*, week: date) -> int:
         entry["quota"] += (row["plain"] * grade.probability + row["overridden"]) / 100
         entry["open"] += row["n"]
         entry["counts"][grade.code] = entry["counts"].get(grade.code, 0) + row["n"]
+    return pipeline
 
-    owner_ids = (
-        set(new_customers)
-        | set(changes)
-        | set(orders)
-        | set(collections)
-        | set(activities)
-        | set(plans)
-        | set(reports)
-        | set(pipeline)
+
+def _rollup_row(
+    owner_id: int, monday: date, team_id: int | None, sources: dict[str, dict], entry: dict
+) -> WeeklyRollup:
+    """One salesperson's rollup from the week's sources and their pipeline ``entry``; a
+    source without a row for them counts zero."""
+    change = sources["changes"].get(owner_id, {})
+    order = sources["orders"].get(owner_id, {})
+    activity = sources["activities"].get(owner_id, {})
+    plans = sources["plans"].get(owner_id, {})
+    reports = sources["reports"].get(owner_id, {})
+    visits = activity.get("visits", 0)
+    return WeeklyRollup(
+        salesperson_id=owner_id,
+        week_start=monday,
+        team_id=team_id,
+        new_customers=sources["new_customers"].get(owner_id, {}).get("n", 0),
+        upgrades=change.get("upgrades", 0),
+        downgrades=change.get("downgrades", 0),
+        won_customers=change.get("won", 0),
+        lost_customers=change.get("lost", 0),
+        orders=order.get("n", 0),
+        order_amount=order.get("amount", ZERO),
+        gross_profit=order.get("profit", ZERO),
+        collections=sources["collections"].get(owner_id, {}).get("amount", ZERO),
+        calls=activity.get("calls", 0),
+        connected_calls=activity.get("connected_calls", 0),
+        effective_calls=activity.get("effective_calls", 0),
+        visits=visits,
+        effective_visits=activity.get("effective_visits", 0),
+        activity_minutes=activity.get("minutes", 0),
+        expense=activity.get("expense", ZERO),
+        effective_visit_rate=_rate(activity.get("effective_visits", 0), visits),
+        transaction_rate=_rate(order.get("n", 0), visits),
+        quota=Decimal(entry["quota"]).quantize(CENT),
+        open_customers=entry["open"],
+        grade_counts=dict(sorted(entry["counts"].items())),
+        plans_submitted=plans.get("submitted", 0),
+        reports_submitted=reports.get("submitted", 0),
+        reports_late=reports.get("late", 0),
     )
-    teams = dict(User.objects.filter(pk__in=owner_ids).values_list("pk", "team_id"))
-    rows = []
-    for owner_id in sorted(teams):
-        change = changes.get(owner_id, {})
-        order = orders.get(owner_id, {})
-        activity = activities.get(owner_id, {})
-        entry = pipeline.get(owner_id, {"quota": ZERO, "open": 0, "counts": {}})
-        visits = activity.get("visits", 0)
-        rows.append(
-            WeeklyRollup(
-                salesperson_id=owner_id,
-                week_start=monday,
-                team_id=teams[owner_id],
-                new_customers=new_customers.get(owner_id, {}).get("n", 0),
-                upgrades=change.get("upgrades", 0),
-                downgrades=change.get("downgrades", 0),
-                won_customers=change.get("won", 0),
-                lost_customers=change.get("lost", 0),
-                orders=order.get("n", 0),
-                order_amount=order.get("amount", ZERO),
-                gross_profit=order.get("profit", ZERO),
-                collections=collections.get(owner_id, {}).get("amount", ZERO),
-                calls=activity.get("calls", 0),
-                connected_calls=activity.get("connected_calls", 0),
-                effective_calls=activity.get("effective_calls", 0),
-                visits=visits,
-                effective_visits=activity.get("effective_visits", 0),
-                activity_minutes=activity.get("minutes", 0),
-                expense=activity.get("expense", ZERO),
-                effective_visit_rate=_rate(activity.get("effective_visits", 0), visits),
-                transaction_rate=_rate(order.get("n", 0), visits),
-                quota=Decimal(entry["quota"]).quantize(CENT),
-                open_customers=entry["open"],
-                grade_counts=dict(sorted(entry["counts"].items())),
-                plans_submitted=plans.get(owner_id, {}).get("submitted", 0),
-                reports_submitted=reports.get(owner_id, {}).get("submitted", 0),
-                reports_late=reports.get(owner_id, {}).get("late", 0),
-            )
-        )
-    with transaction.atomic():
-        WeeklyRollup.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["salesperson", "week_start"],
-            update_fields=ROLLUP_FIELDS,
-        )
-        # A salesperson whose numbers for the week vanished (e.g. a customer moved away)
-        # must not keep a stale row from an earlier run.
-        WeeklyRollup.objects.filter(week_start=monday).exclude(salesperson_id__in=teams).delete()
-        if end <= timezone.now():
-            _replace_grade_flows(monday, start, end)
-    return len(rows)
 
 
 def _replace_grade_flows(monday: date, start, end) -> None:

@@ -24,6 +24,7 @@ from crm.exporting import table_response
 from crm.forms import apply_service_errors
 from crm.models import User
 from crm.selectors import teams_visible_to, users_visible_to
+from funnel.clock import start_of_day
 from funnel.models import Grade
 
 from . import selectors, services
@@ -38,13 +39,13 @@ from .forms import (
 from .periods import (
     PeriodKind,
     last_complete_week,
-    local_midnight,
     period_for,
     today,
     week_bounds,
     week_start,
 )
 from .planning import orders_for_amount
+from .selectors import ScopeKind
 
 STATUS_LABELS = {
     "met": gettext_lazy("Met"),
@@ -157,7 +158,7 @@ class FunnelDashboardView(ReportView):
         dashboard = selectors.funnel_dashboard(scope)
         # A manager's own tree or the company (what they see unasked): its people are the picker's.
         whole = None
-        if scope.kind in ("mine", "company"):
+        if scope.kind in (ScopeKind.MINE, ScopeKind.COMPANY):
             whole = [entry["person"] for entry in dashboard["people"]]
         return {
             **dashboard,
@@ -464,7 +465,7 @@ class ActivityReportView(ReportView):
         rate = data.get("commission")
         rate = Decimal(5) if rate is None else rate
         if data.get("span") == "day":
-            start, end = local_midnight(today()), local_midnight(today() + timedelta(days=1))
+            start, end = start_of_day(today()), start_of_day(today() + timedelta(days=1))
         else:
             start, end = week_bounds(today())
         return {

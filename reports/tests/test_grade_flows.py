@@ -10,11 +10,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from crm.models import Customer
+from funnel.clock import start_of_day
 from funnel.models import Grade, GradeChange
 from funnel.tests.factories import grade
 from reports import selectors
 from reports.models import GradeFlowRollup
-from reports.periods import PeriodKind, last_complete_week, local_midnight, period_for, today, week_start
+from reports.periods import PeriodKind, last_complete_week, period_for, today, week_start
+from reports.selectors import conversion
 from reports.services import compute_weekly_rollups
 
 pytestmark = pytest.mark.django_db
@@ -154,7 +156,7 @@ def test_the_weekly_rollup_writes_flows_once_a_week_has_ended_and_is_idempotent(
     compute_weekly_rollups(week=today())
     assert not GradeFlowRollup.objects.filter(week_start=week_start(today())).exists()
     # New customers per (owner, initial grade): one row per path start of the week.
-    start = local_midnight(last)
+    start = start_of_day(last)
     created = Customer.objects.filter(created_at__gte=start, created_at__lt=start + timedelta(days=7))
     assert sum(row[4] for row in rows if row[2] is None) == created.count() > 0
 
@@ -162,7 +164,7 @@ def test_the_weekly_rollup_writes_flows_once_a_week_has_ended_and_is_idempotent(
 def test_this_weeks_movement(personas):
     seller = personas.salesperson
     grades = {code: grade(code) for code in ("E", "D", "C", "WON", "LOST")}
-    this_monday = local_midnight(week_start(today()))
+    this_monday = start_of_day(week_start(today()))
     customers = Customer.objects.bulk_create(
         [
             Customer(name=f"M{n}", name_normalized=f"m{n}", owner=seller, grade=grades[code])
@@ -208,16 +210,16 @@ def test_the_created_grade_is_the_from_of_the_earliest_move(personas):
 
 def test_days_in_grade_mean_and_median_from_a_histogram():
     # 1, 2, 2, 9 → mean 3.5, median 2; 1, 2, 9 → median 2; nothing → none
-    assert selectors._mean_and_median([(9, 1), (2, 2), (1, 1)]) == (Decimal("3.5"), Decimal("2.0"))
-    assert selectors._mean_and_median([(2, 1), (9, 1), (1, 1)]) == (Decimal("4.0"), Decimal("2.0"))
-    assert selectors._mean_and_median([(1, 1), (4, 1)]) == (Decimal("2.5"), Decimal("2.5"))
-    assert selectors._mean_and_median([]) == (None, None)
+    assert conversion._mean_and_median([(9, 1), (2, 2), (1, 1)]) == (Decimal("3.5"), Decimal("2.0"))
+    assert conversion._mean_and_median([(2, 1), (9, 1), (1, 1)]) == (Decimal("4.0"), Decimal("2.0"))
+    assert conversion._mean_and_median([(1, 1), (4, 1)]) == (Decimal("2.5"), Decimal("2.5"))
+    assert conversion._mean_and_median([]) == (None, None)
 
 
 def test_a_range_inside_one_week_is_keyed_by_its_monday_without_a_date_per_row():
     monday = date(2026, 11, 23)
-    week_end = local_midnight(monday + timedelta(days=7))
-    inside = selectors.by_week_or_day(local_midnight(monday) + timedelta(hours=9), week_end)
+    week_end = start_of_day(monday + timedelta(days=7))
+    inside = selectors.by_week_or_day(start_of_day(monday) + timedelta(hours=9), week_end)
     assert {part.value for part in (inside.change, inside.customer, inside.creation_move)} == {monday}
-    across = selectors.by_week_or_day(local_midnight(monday), local_midnight(monday + timedelta(days=8)))
+    across = selectors.by_week_or_day(start_of_day(monday), start_of_day(monday + timedelta(days=8)))
     assert across is selectors.BY_DAY

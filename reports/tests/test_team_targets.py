@@ -12,6 +12,7 @@ from funnel.tests.factories import grade
 from reports import selectors
 from reports.models import Target
 from reports.periods import PeriodKind, period_for, today
+from reports.selectors.targets import _targets_for
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -124,7 +125,7 @@ def test_a_team_and_its_sub_team_follow_the_same_rule(targets):
     own = selectors.resolve_scope(targets.salesperson)
 
     def sales(scope):
-        found = selectors._targets_for(scope, periods)
+        found = _targets_for(scope, periods)
         return [found.get((p.kind, p.start), {}).get("sales_amount") for p in periods]
 
     assert sales(east_scope) == [D(500_000), D(600_000)]
