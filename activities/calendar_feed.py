@@ -95,7 +95,7 @@ def regenerate_calendar_feed(*, by: User) -> CalendarFeed:
 def set_include_team(*, by: User, include: bool) -> CalendarFeed:
     """Managers and admins: also show the plan items and follow-ups of the people in
     their team tree. The URL stays the same."""
-    if not (by.is_manager or by.is_admin):
+    if not by.is_manager_or_admin:
         raise PermissionDenied(_("Only managers include their team's items in their calendar."))
     feed = open_calendar_feed(by=by)
     feed.include_team = include
@@ -117,7 +117,7 @@ class FeedWindow:
 
 
 def _shows_team(feed: CalendarFeed) -> bool:
-    return feed.include_team and (feed.owner.is_manager or feed.owner.is_admin)
+    return feed.include_team and feed.owner.is_manager_or_admin
 
 
 def feed_plan_items(feed: CalendarFeed, window: FeedWindow, limit: int = MAX_EVENTS) -> list[PlanItem]:

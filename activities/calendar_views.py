@@ -29,7 +29,7 @@ class CalendarFeedView(View):
                 "url": url,
                 # iPhone and macOS Calendar subscribe straight from a webcal:// link.
                 "webcal_url": "webcal://" + url.split("://", 1)[1],
-                "can_include_team": request.user.is_manager or request.user.is_admin,
+                "can_include_team": request.user.is_manager_or_admin,
                 "days_back": calendar_feed.DAYS_BACK,
                 "days_ahead": calendar_feed.DAYS_AHEAD,
             },

@@ -6,11 +6,7 @@ from crm.models import User
 def is_reviewer_of(user: User, owner: User) -> bool:
     """Approve, return or sign off ``owner``'s plans and reports: the manager of the
     owner's team or of a team above it, or an admin — never the owner themselves."""
-    if user.pk == owner.pk or not user.is_active:
-        return False
-    if user.is_admin:
-        return True
-    return user.is_manager and owner.team_id is not None and owner.team_id in user.visible_team_ids
+    return user.pk != owner.pk and user.is_active and user.oversees(owner)
 
 
 def is_owner(user: User, row) -> bool:
@@ -18,15 +14,10 @@ def is_owner(user: User, row) -> bool:
     return row.owner_id == user.pk
 
 
-def can_review(user: User) -> bool:
-    """Sees the Approvals page: managers and admins."""
-    return user.is_manager or user.is_admin
-
-
 def can_correct_location(user: User, customer) -> bool:
     """Set or correct where a customer is (for check-ins): its owner, or a manager or an
     admin who can see it (visibility is checked first)."""
-    return customer.owner_id == user.pk or user.is_manager or user.is_admin
+    return customer.owner_id == user.pk or user.is_manager_or_admin
 
 
 def can_manage_companions(user: User, visit) -> bool:

@@ -342,7 +342,7 @@ def _report_and_pending_reviews(user: User, day: date) -> tuple[DailyReport | No
     all "my day" shows of it."""
     own = DailyReport.objects.filter(owner=user, date=day).order_by()
     rows = own.values_list(Value("own"), "pk", "state")
-    if user.is_manager or user.is_admin:
+    if user.is_manager_or_admin:
         people = reviewees_of(user).values("pk")
         rows = rows.union(
             DailyPlan.objects.filter(owner__in=people, date=day, state=PlanState.SUBMITTED)
@@ -359,7 +359,7 @@ def _report_and_pending_reviews(user: User, day: date) -> tuple[DailyReport | No
             report = DailyReport(pk=pk, owner=user, date=day, state=state)
         else:
             pending += 1
-    return report, pending if (user.is_manager or user.is_admin) else None
+    return report, pending if user.is_manager_or_admin else None
 
 
 def activity_counts(owner: User, day: date) -> dict:

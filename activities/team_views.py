@@ -14,7 +14,7 @@ from django.views import View
 
 from crm.filters import MAX_ID
 
-from . import permissions, selectors
+from . import selectors
 
 
 class TeamDayForm(forms.Form):
@@ -32,7 +32,7 @@ class TeamDayView(View):
     admins; salespeople see their own visits on their visit pages: 403 here)."""
 
     def get(self, request):
-        if not permissions.can_review(request.user):
+        if not request.user.is_manager_or_admin:
             raise PermissionDenied
         form = TeamDayForm(request.GET)
         form.is_valid()  # a bad value is shown on its field; the page falls back to the default

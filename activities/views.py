@@ -103,7 +103,7 @@ class MyDayView(View):
                 "day": day,
                 "extra_blocks": blocks,
                 "target_progress": target_progress(request.user, day.today),
-                "can_review": permissions.can_review(request.user),
+                "can_review": request.user.is_manager_or_admin,
                 **_plan_add_context(request.path),
             },
         )
@@ -822,7 +822,7 @@ class ApprovalsView(View):
     has not submitted yet. Managers and admins."""
 
     def get(self, request):
-        if not permissions.can_review(request.user):
+        if not request.user.is_manager_or_admin:
             raise PermissionDenied
         day = _parse_day(request.GET.get("date"), timezone.localdate())
         rows = selectors.approvals(request.user, day)

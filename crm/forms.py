@@ -147,7 +147,7 @@ class CustomerCreateForm(CustomerForm):
         owners = User.objects.visible_to(user).filter(is_active=True)
         self.fields["owner"].queryset = owners
         self.fields["owner"].initial = user.pk
-        self.fields["owner"].required = not (user.is_manager or user.is_admin)
+        self.fields["owner"].required = not user.is_manager_or_admin
         self.fields["owner"].empty_label = _("— public pool —")
 
     def clean_owner(self):

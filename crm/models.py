@@ -58,11 +58,8 @@ class UserQuerySet(models.QuerySet):
         """Colleagues a user may see and pick (e.g. as a new owner): self, team tree, or all."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.is_admin:
-            return self
-        if user.is_manager:
-            return self.filter(Q(pk=user.pk) | Q(team_id__in=user.visible_team_ids))
-        return self.filter(pk=user.pk)
+        scope = owner_scope(user, "pk")
+        return self if scope is None else self.filter(scope)
 
 
 class FunnelUserManager(UserManager.from_queryset(UserQuerySet)):
@@ -121,6 +118,19 @@ class User(AbstractUser):
     def is_salesperson(self) -> bool:
         return self.role == Role.SALESPERSON
 
+    @property
+    def is_manager_or_admin(self) -> bool:
+        """Sees beyond their own customers (a manager their team tree, an admin everyone):
+        the one test for the pages and actions that only they have."""
+        return self.role in (Role.MANAGER, Role.ADMIN)
+
+    def oversees(self, person: "User | None") -> bool:
+        """Is ``person`` in this user's charge: anyone for an admin, a member of a team in
+        a manager's tree; nobody for a salesperson. Not the user themselves as such."""
+        if person is None:
+            return False
+        return self.is_admin or (self.is_manager and person.team_id in self.visible_team_ids)
+
     @cached_property
     def visible_team_ids(self) -> frozenset[int]:
         """Ids of the teams this user manages and all their sub-teams (one query, cached).
@@ -128,7 +138,7 @@ class User(AbstractUser):
         Teams number in the tens, so walking the tree in Python is cheaper than a
         recursive CTE and works the same on SQLite and PostgreSQL.
         """
-        if not self.is_manager and not self.is_admin:
+        if not self.is_manager_or_admin:
             return frozenset()
         teams = list(Team.objects.values_list("id", "parent_id", "manager_id"))
         if self.is_admin:

@@ -140,11 +140,9 @@ def owner_name_for(viewer: User | None, owner: User, *, customer_id: int) -> str
 
 def _sees_owner(viewer: User, owner: User) -> bool:
     """The owner is the viewer, of the viewer's team, or in the tree they manage (admins: anyone)."""
-    if viewer.is_admin or owner.pk == viewer.pk:
+    if owner.pk == viewer.pk or (owner.team_id is not None and owner.team_id == viewer.team_id):
         return True
-    if owner.team_id is not None and owner.team_id == viewer.team_id:
-        return True
-    return viewer.is_manager and owner.team_id in viewer.visible_team_ids
+    return viewer.oversees(owner)
 
 
 def ensure_not_duplicate(
@@ -487,7 +485,7 @@ def archive_customer(*, customer: Customer, by: User, reason: str = "") -> Custo
 @transaction.atomic
 def restore_customer(*, customer: Customer, by: User) -> Customer:
     """Managers and admins bring an archived customer back, unless a live duplicate now exists."""
-    if not permissions.can_manage_records(by):
+    if not by.is_manager_or_admin:
         raise PermissionDenied(_("Only managers and admins can restore customers."))
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if not customer.is_archived:
@@ -563,7 +561,7 @@ def merge_customers(*, keep: Customer, merge: Customer, by: User) -> Customer:
     interleaving two customers' chains would break that replay for ``keep``. Other
     apps' archive steps run first (``crm.extensions.register_archive_step``).
     """
-    if not permissions.can_manage_records(by):
+    if not by.is_manager_or_admin:
         raise PermissionDenied(_("Only managers and admins can merge customers."))
     if keep.pk == merge.pk:
         raise ValidationError(_("Choose two different customers to merge."))

@@ -36,7 +36,7 @@ from .forms import (
 from .links import url_for_pk
 from .models import Contact, CrmSettings, Tier
 from .pagination import CappedCountPaginator
-from .permissions import can_export, can_manage_records
+from .permissions import can_export
 from .templatetags.contact_links import tel_href
 from .templatetags.formatting import grade_badge, money
 
@@ -343,7 +343,7 @@ def render_customer_page(request, pk, *, override_form=None, status=200):
                     "reason": customer.probability_override_reason,
                 }
             ),
-            "can_manage": can_manage_records(request.user),
+            "can_manage": request.user.is_manager_or_admin,
         },
         status=status,
     )
@@ -427,7 +427,7 @@ class CustomerArchiveView(View):
 class CustomerRestoreView(View):
     def post(self, request, pk):
         customer = _visible_customer(request, pk)
-        if not can_manage_records(request.user):
+        if not request.user.is_manager_or_admin:
             raise PermissionDenied
         try:
             services.restore_customer(customer=customer, by=request.user)
@@ -464,7 +464,7 @@ class CustomerMergeView(View):
     template_name = "crm/customer_merge.html"
 
     def _setup(self, request, pk):
-        if not can_manage_records(request.user):
+        if not request.user.is_manager_or_admin:
             raise PermissionDenied
         customer = _live_visible_customer(request, pk)
         candidates = selectors.customers_visible_to(request.user).filter(archived_at=None).exclude(pk=pk)

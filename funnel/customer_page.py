@@ -87,9 +87,7 @@ def owner_panel_context(request, customer) -> dict | None:
     user = request.user
     live = not customer.is_archived
     may_reassign = (
-        live
-        and permissions.manages_owners(user)
-        and (user.is_admin or permissions.in_tree(user, customer.owner))
+        live and user.is_manager_or_admin and (user.is_admin or permissions.in_tree(user, customer.owner))
     )
     tasks = (
         HandoverTask.objects.open().filter(customer=customer).select_related("owner", "step")

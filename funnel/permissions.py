@@ -11,16 +11,7 @@ from .models import ConflictClaim, HandoverTask
 
 def in_tree(user: User, person: User | None) -> bool:
     """Is ``person`` the user, or a member of a team the user manages (or any, for admins)?"""
-    if person is None:
-        return False
-    if user.is_admin:
-        return True
-    return person.pk == user.pk or (user.is_manager and person.team_id in user.visible_team_ids)
-
-
-def manages_owners(user: User) -> bool:
-    """Reassignment pages, handover progress, departures and the balance view."""
-    return user.is_authenticated and user.is_active and (user.is_manager or user.is_admin)
+    return person is not None and (person.pk == user.pk or user.oversees(person))
 
 
 def can_reassign(user: User, current_owner: User | None, new_owner: User) -> bool:
@@ -50,11 +41,7 @@ def can_release(user: User, customer: Customer) -> bool:
 
 def can_run_departure(user: User, leaver: User) -> bool:
     """A manager for a member of their tree (not themselves), an admin for anyone else."""
-    if leaver.pk == user.pk or not leaver.is_active:
-        return False
-    if user.is_admin:
-        return True
-    return user.is_manager and leaver.team_id in user.visible_team_ids
+    return leaver.pk != user.pk and leaver.is_active and user.oversees(leaver)
 
 
 def can_settle(user: User, conflict: ConflictClaim) -> bool:

@@ -130,7 +130,7 @@ class FunnelSummaryView(View):
 
 
 def _require_manager(request) -> None:
-    if not permissions.manages_owners(request.user):
+    if not request.user.is_manager_or_admin:
         raise PermissionDenied
 
 
@@ -347,7 +347,7 @@ class ReassignView(View):
 
     def _customer(self, request, pk):
         customer = get_object_or_404(customers_visible_to(request.user).filter(archived_at=None), pk=pk)
-        if not permissions.manages_owners(request.user) or not (
+        if not request.user.is_manager_or_admin or not (
             request.user.is_admin or permissions.in_tree(request.user, customer.owner)
         ):
             raise PermissionDenied

@@ -196,7 +196,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         pagination_class=None,
     )
     def team_day(self, request):
-        if not permissions.can_review(request.user):
+        if not request.user.is_manager_or_admin:
             raise PermissionDenied(_("The team's day is for managers and admins."))
         query = TeamDayQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

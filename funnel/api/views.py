@@ -19,7 +19,6 @@ from crm.selectors import customers_visible_to, orders_visible_to, teams_visible
 from funnel import selectors, services
 from funnel.filters import AlertFilter, ConflictFilter, HandoverTaskFilter, PoolFilter
 from funnel.models import Grade, Reassignment
-from funnel.permissions import manages_owners
 from funnel.services import ReassignConflict
 
 from .serializers import (
@@ -265,7 +264,7 @@ class ReassignCustomerView(APIView):
     )
     def post(self, request, pk):
         customer = _visible_customer(request, pk)
-        if not manages_owners(request.user):
+        if not request.user.is_manager_or_admin:
             raise PermissionDenied(_("Only managers and admins reassign customers."))
         serializer = ReassignSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -293,7 +292,7 @@ class BulkReassignView(APIView):
         request=BulkReassignSerializer, responses={200: BulkReassignResultSerializer}, tags=["customers"]
     )
     def post(self, request):
-        if not manages_owners(request.user):
+        if not request.user.is_manager_or_admin:
             raise PermissionDenied(_("Only managers and admins reassign customers."))
         serializer = BulkReassignSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -370,7 +369,7 @@ class BalanceReportView(APIView):
         ),
     )
     def get(self, request):
-        if not manages_owners(request.user):
+        if not request.user.is_manager_or_admin:
             raise PermissionDenied(_("The balance view is for managers and admins."))
         team = None
         team_id = request.query_params.get("team")
