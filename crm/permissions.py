@@ -15,5 +15,9 @@ def can_curate_tags(user: User) -> bool:
     return user.is_admin
 
 
-def can_export(user: User, crm_settings: CrmSettings) -> bool:
-    return user.is_manager_or_admin or crm_settings.salespeople_may_export
+def can_export(user: User, crm_settings: CrmSettings | None = None) -> bool:
+    """Export lists and reports: managers and admins, salespeople when the company allows
+    it (the settings row is read only for them, when not given)."""
+    if user.is_manager_or_admin:
+        return True
+    return (crm_settings or CrmSettings.load()).salespeople_may_export

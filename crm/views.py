@@ -14,7 +14,6 @@ from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import dateformat
 from django.utils.formats import get_format
-from django.utils.functional import SimpleLazyObject
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -34,7 +33,7 @@ from .forms import (
     apply_service_errors,
 )
 from .links import url_for_pk
-from .models import Contact, CrmSettings, Tier
+from .models import Contact, Tier
 from .pagination import CappedCountPaginator
 from .permissions import can_export
 from .templatetags.contact_links import tel_href
@@ -73,7 +72,7 @@ class CustomerListView(ListView):
             filter_fields=_filter_fields(self.filterset.form, show_owner=show_owner),
             query_string=query.urlencode(),
             # The settings row is read only if the rule needs it (for salespeople).
-            can_export=can_export(self.request.user, SimpleLazyObject(CrmSettings.load)),
+            can_export=can_export(self.request.user),
             show_owner=show_owner,
             tiers=Tier.choices,
         )

@@ -18,7 +18,6 @@ from django.views import View
 from crm import services as crm_services
 from crm.exporting import table_response
 from crm.forms import apply_service_errors
-from crm.models import CrmSettings
 from crm.permissions import can_export
 from crm.selectors import teams_visible_to
 
@@ -51,7 +50,7 @@ class MeetingListView(View):
         if team:
             rows = rows.filter(team_id=int(team) if team.isdigit() else 0)
         held = _held_teams(user)
-        if form is None and (user.is_manager or user.is_admin):
+        if form is None and user.is_manager_or_admin:
             form = MeetingOpenForm(
                 teams=held,
                 initial={
@@ -74,7 +73,7 @@ class MeetingListView(View):
         return self._render(request)
 
     def post(self, request):
-        if not (request.user.is_manager or request.user.is_admin):
+        if not request.user.is_manager_or_admin:
             raise PermissionDenied
         form = MeetingOpenForm(request.POST, teams=_held_teams(request.user))
         if form.is_valid():
@@ -109,7 +108,7 @@ def _render_meeting(request, meeting, *, notes_form=None, item_form=None, errors
             statuses=AttendanceStatus.choices,
         )
     context["attendance_errors"] = errors or []
-    context["may_export"] = can_export(request.user, CrmSettings.load())
+    context["may_export"] = can_export(request.user)
     return render(request, "reports/meeting.html", context, status=status)
 
 

@@ -7,18 +7,18 @@ def can_set_target(user: User, *, owner: User | None = None, team: Team | None =
     """Managers set targets inside their team tree (not their own), admins anywhere."""
     if user.is_admin:
         return True
-    if not user.is_manager:
-        return False
     if team is not None:
         return team.pk in user.visible_team_ids
-    return owner is not None and owner.pk != user.pk and owner.team_id in user.visible_team_ids
+    return owner is not None and owner.pk != user.pk and user.oversees(owner)
 
 
 def can_write_weekly_report(user: User, team: Team) -> bool:
-    return user.is_admin or (user.is_manager and team.pk in user.visible_team_ids)
+    """The team's managers (of it or a team above it) and admins: their team tree holds it."""
+    return team.pk in user.visible_team_ids
 
 
 def can_calibrate(user: User) -> bool:
+    """Apply a suggested win probability to a grade: admins, who configure the grades."""
     return user.is_admin
 
 

@@ -418,7 +418,7 @@ def save_activity_target(
 ):
     """Set ``owner``'s calls / visits / new customers per day or week (their managers,
     admins). Upsert on (owner, cadence)."""
-    if not (by.is_admin or (by.is_manager and (owner.pk == by.pk or owner.team_id in by.visible_team_ids))):
+    if not (owner.pk == by.pk and by.is_manager_or_admin) and not by.oversees(owner):
         raise PermissionDenied(_("You may not set activity targets for this salesperson."))
     target, _created = ActivityTarget.objects.update_or_create(
         owner=owner,

@@ -23,11 +23,12 @@ from crm import services as crm_services
 from crm.exporting import table_response
 from crm.forms import apply_service_errors
 from crm.models import User
+from crm.permissions import can_export
 from crm.selectors import teams_visible_to, users_visible_to
 from funnel.clock import start_of_day
 from funnel.models import Grade
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .forms import (
     ActivityTargetForm,
     BackwardPlanForm,
@@ -104,11 +105,7 @@ class ReportView(View):
         query = request.GET.copy()
         query.pop("file_format", None)
         context["export_url"] = reverse(f"reports:{self.export_kind}-export") + "?" + query.urlencode()
-        context["may_export"] = (
-            request.user.is_manager
-            or request.user.is_admin
-            or crm_services.CrmSettings.load().salespeople_may_export
-        )
+        context["may_export"] = can_export(request.user)
         return render(request, self.template_name, context)
 
 
@@ -327,7 +324,7 @@ class ConversionView(ReportView):
             "form": form,
             **_scope_choices(request, scope),
             **selectors.conversion_report(scope, period),
-            "may_calibrate": request.user.is_admin,
+            "may_calibrate": permissions.can_calibrate(request.user),
             "margin": selectors.CALIBRATION_MARGIN,
             "min_sample": selectors.CALIBRATION_MIN_SAMPLE,
         }
@@ -370,7 +367,7 @@ class CalibrateView(View):
     """Admins: apply the suggested probability of one grade (recorded in its history)."""
 
     def post(self, request, pk):
-        if not request.user.is_admin:
+        if not permissions.can_calibrate(request.user):
             raise PermissionDenied
         grade = get_object_or_404(Grade, pk=pk)
         try:
@@ -530,7 +527,7 @@ class WeeklyReportView(ReportView):
 
     def _team_and_week(self, request):
         user = request.user
-        if not (user.is_manager or user.is_admin):
+        if not user.is_manager_or_admin:
             raise PermissionDenied
         teams = list(teams_visible_to(user).filter(pk__in=user.visible_team_ids))
         team_id = request.GET.get("team") or request.POST.get("team")
@@ -653,7 +650,7 @@ class TargetListView(View):
 
     def _render(self, request, form=None, activity_form=None, status=200):
         user = request.user
-        may_set = user.is_manager or user.is_admin
+        may_set = user.is_manager_or_admin
         return render(
             request,
             self.template_name,
@@ -676,7 +673,7 @@ class TargetListView(View):
         return self._render(request)
 
     def post(self, request):
-        if not (request.user.is_manager or request.user.is_admin):
+        if not request.user.is_manager_or_admin:
             raise PermissionDenied
         if request.POST.get("form") == "activity":
             form = ActivityTargetForm(request.POST, user=request.user)
@@ -707,7 +704,7 @@ class TargetSplitView(View):
     template_name = "reports/target_split.html"
 
     def _target(self, request, pk):
-        if not (request.user.is_manager or request.user.is_admin):
+        if not request.user.is_manager_or_admin:
             raise PermissionDenied
         target = get_object_or_404(
             selectors.targets_visible_to(request.user).filter(team__isnull=False), pk=pk

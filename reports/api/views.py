@@ -431,7 +431,7 @@ class WeeklyReportAPIView(ReportAPIView):
         parameters=SCOPE_PARAMETERS[:2] + [OpenApiParameter("week", str)],
     )
     def get(self, request):
-        if not (request.user.is_manager or request.user.is_admin):
+        if not request.user.is_manager_or_admin:
             raise PermissionDenied
         params = self.params(request)
         scope = self.scope(request, params)
