@@ -8,7 +8,7 @@ from enum import StrEnum
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from crm.models import Customer, Role, Team, User
+from crm.models import Customer, Role, Team, User, owner_scope
 from crm.selectors import customers_visible_to
 
 
@@ -33,14 +33,16 @@ class Scope:
     team_ids: frozenset = field(default_factory=frozenset)
 
     def q(self, owner_field: str = "owner") -> Q:
+        """The scope as a filter on ``owner_field``, written as the visibility rule writes
+        it (``crm.models.owner_scope``: owner IN those people, not a join on the owner's
+        team); a manager's own scope is that rule."""
         if self.kind == ScopeKind.OWNER:
             return Q(**{f"{owner_field}_id": self.owner.pk})
         if self.kind == ScopeKind.TEAM:
-            return Q(**{f"{owner_field}__team_id__in": self.team_ids})
+            people = User.objects.filter(team_id__in=self.team_ids).values("pk")
+            return Q(**{f"{owner_field}__in": people})
         if self.kind == ScopeKind.MINE:
-            return Q(**{f"{owner_field}_id": self.viewer.pk}) | Q(
-                **{f"{owner_field}__team_id__in": self.team_ids}
-            )
+            return owner_scope(self.viewer, owner_field) or Q()
         return Q()
 
     @property
