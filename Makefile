@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test lint bench install migrate demo messages clean backup restore
+.PHONY: run test test-fast lint bench install migrate demo messages clean backup restore
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ run: demo
 test: install
 	DJANGO_ENV=test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make test-fast: the everyday loop, every test but those marked slow (browser journeys, the 20,000-row
+## import, the benchmark in miniature, fuzzing, drills); `make test` and CI still run them all
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 ## make bench [BENCH_ARGS=--reuse]: the speed at scale on PostgreSQL (DATABASE_URL): generates the
 ## large organisation into an empty database, measures, writes bench/results/<timestamp>.md

@@ -31,6 +31,15 @@ ROLES = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """A browser journey is slow: the everyday ``pytest -m "not slow"`` leaves them all out
+    (before ``-m`` deselects), ``make test`` and CI run them."""
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.slow)
+
+
 def skip_or_fail(reason: str) -> None:
     """Skip a test whose service is missing on a laptop; in CI a missing service fails."""
     if IN_CI:
@@ -87,8 +96,7 @@ class Personas:
         return None if role == "anonymous" else getattr(self, role)
 
 
-@pytest.fixture
-def personas(db) -> Personas:
+def make_personas() -> Personas:
     """East (with sub-team East North) managed by ``manager``; West by ``other_manager``."""
     east = TeamFactory(name="East")
     east_north = TeamFactory(name="East North", parent=east)
@@ -111,22 +119,36 @@ def personas(db) -> Personas:
     )
 
 
-@pytest.fixture
-def client_as(client, personas):
-    """``client_as(role)`` → a test client signed in as that persona.
+def sign_in(client, personas: Personas, role: str):
+    """``client`` signed in as that persona (anonymous: left signed out)."""
+    user = personas.user(role)
+    if user is not None:
+        client.force_login(user)
+    return client
 
-    ``deactivated`` signs in first and is deactivated afterwards, so its requests
-    prove that an existing session is refused on the very next request.
-    """
+
+def deactivate_after_sign_in(personas: Personas, role: str) -> None:
+    """``deactivated`` signs in first and is deactivated afterwards, so its requests
+    prove that an existing session is refused on the very next request."""
+    if role == "deactivated":
+        User.objects.filter(pk=personas.deactivated.pk).update(is_active=False)
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    """The personas (``make_personas``), made afresh for each test."""
+    return make_personas()
+
+
+@pytest.fixture
+def client_as(personas):
+    """``client_as(role)`` → a test client signed in as that persona (``sign_in``), the
+    deactivated one deactivated once signed in (``deactivate_after_sign_in``)."""
     from django.test import Client
 
     def make(role: str) -> Client:
-        role_client = Client()
-        user = personas.user(role)
-        if user is not None:
-            role_client.force_login(user)
-            if role == "deactivated":
-                User.objects.filter(pk=user.pk).update(is_active=False)
+        role_client = sign_in(Client(), personas, role)
+        deactivate_after_sign_in(personas, role)
         return role_client
 
     return make

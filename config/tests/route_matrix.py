@@ -54,7 +54,8 @@ class Route:
     kwargs: Callable[[SimpleNamespace], dict[str, Any]] | None = None
     data: Callable[[SimpleNamespace], dict[str, Any]] | None = None
     query: str = ""
-    # Writes change the world: each role then gets a fresh world (slower, exact).
+    # Writes change the world: each role's request is undone (a savepoint rolled back)
+    # before the next role's, so every role meets the same world.
     mutates: bool = False
     note: str = field(default="", compare=False)
 

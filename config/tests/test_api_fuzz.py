@@ -99,6 +99,7 @@ def _break_customer_names(monkeypatch):
     )
 
 
+@pytest.mark.slow  # drives schemathesis, like the fuzz test it proves
 @pytest.mark.parametrize(
     ("path", "breakage", "failure"),
     [

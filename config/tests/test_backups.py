@@ -56,6 +56,7 @@ _SQLITE_DRILL_CHANGE = (
 )
 
 
+@pytest.mark.slow  # migrates and seeds a database of its own in subprocesses
 def test_sqlite_restore_drill_in_a_separate_process(tmp_path):
     """The embedded default's drill runs whatever database the suite itself uses (in CI:
     PostgreSQL), in a subprocess with its own SQLite file: backup, change, restore."""

@@ -1,12 +1,15 @@
 """Route coverage and the role matrix (see ``route_matrix.py``)."""
 
 import importlib
+from http.cookies import SimpleCookie
 from types import SimpleNamespace
 
 import pytest
+from django.db import transaction
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from conftest import ROLES
+from conftest import ROLES, Personas, deactivate_after_sign_in, make_personas, sign_in
 
 from .route_matrix import PREFIX_RULES, Route, sampled_by_prefix_rule
 
@@ -70,12 +73,54 @@ def test_every_declaration_names_a_real_route():
 
 
 def build_world(personas) -> SimpleNamespace:
+    """Every app's objects (``build_world`` of its routes module), and those its routes
+    build on first use (alerts, handover tasks, the pool, conflicts) built now."""
     world = SimpleNamespace(personas=personas)
     for module in _route_modules():
         builder = getattr(module, "build_world", None)
         if builder:
             builder(world)
+    for route in declared_routes().values():
+        if route.kwargs:
+            route.kwargs(world)
     return world
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The personas and the world, built once for this module in a transaction rolled back
+    after its last test. Each test's own transaction (``db``) is a savepoint inside it, so
+    whatever a request changes is undone before the next test."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world(make_personas())
+        transaction.set_rollback(True)
+
+
+class RoleClients:
+    """One test client per persona, signed in once for the module: a client loads the
+    middleware (WhiteNoise reads the static files) on its first request, and a sign-in
+    writes a session — both too slow to repeat for every role of every route."""
+
+    def __init__(self, personas: Personas):
+        self.personas = personas
+        self.clients = {role: sign_in(Client(), personas, role) for role in ROLES}
+        self.cookies = {
+            role: {name: morsel.value for name, morsel in client.cookies.items()}
+            for role, client in self.clients.items()
+        }
+
+    def __call__(self, role: str) -> Client:
+        """The role's client with only its sign-in cookie (what earlier requests set is gone)."""
+        client = self.clients[role]
+        client.cookies = SimpleCookie(self.cookies[role])
+        deactivate_after_sign_in(self.personas, role)
+        return client
+
+
+@pytest.fixture(scope="module")
+def client_as_role(world, django_db_blocker) -> RoleClients:
+    with django_db_blocker.unblock():
+        return RoleClients(world.personas)
 
 
 def _request(client, route: Route, world):
@@ -106,13 +151,13 @@ def _cases():
 
 
 @pytest.mark.parametrize("route", list(_cases()), ids=lambda r: r.name)
-def test_route_answers_each_role_as_declared(route, personas, client_as):
-    world = build_world(personas)
+def test_route_answers_each_role_as_declared(route, world, client_as_role, db):
     wrong = {}
     for role in ROLES:
-        if route.mutates and role != ROLES[0]:
-            world = build_world(personas)
-        response = _request(client_as(role), route, world)
+        # A write route's changes are undone after each role (``Route.mutates``).
+        with transaction.atomic():
+            response = _request(client_as_role(role), route, world)
+            transaction.set_rollback(route.mutates)
         if response.status_code != route.expect[role]:
             wrong[role] = f"got {response.status_code}, expected {route.expect[role]}"
     assert not wrong, f"{route.name}: {wrong}"

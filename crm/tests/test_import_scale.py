@@ -1,8 +1,10 @@
-"""20,000 rows through the worker path: timed, with a constant number of queries for
-the checks (the writes are bulk inserts in batches of 1,000).
+"""20,000 rows through the worker path, with a constant number of queries for the checks
+(the writes are bulk inserts in batches of 1,000).
 
-Prints the figures (``pytest -s``); runs on whatever database the settings use, so
-``DATABASE_URL=postgres://… pytest crm/tests/test_import_scale.py -s`` measures PostgreSQL.
+Prints its times (``pytest -s``), never asserts them: the budget (≤ 60 s, check and write)
+is ``make bench``'s "20,000-row import" on PostgreSQL. Runs on whatever database the
+settings use, so ``DATABASE_URL=postgres://… pytest crm/tests/test_import_scale.py -s``
+shows PostgreSQL's figures.
 """
 
 import os
@@ -23,7 +25,7 @@ ROWS = 20_000
 
 
 @pytest.mark.slow
-def test_twenty_thousand_rows_import_well_under_a_minute(
+def test_twenty_thousand_rows_import_through_the_worker_with_constant_checks(
     personas, settings, django_capture_on_commit_callbacks
 ):
     settings.IMPORT_SYNC_MAX_BYTES = 0  # through the task, as in production
@@ -63,6 +65,3 @@ def test_twenty_thousand_rows_import_well_under_a_minute(
     )
     # The checks run a constant number of queries: progress updates are one per 500 rows.
     assert len(preview_queries) < 30 + ROWS // 500
-    # The speed budget (≤ 60 s, preview and write), met even on a busy machine (about 27 s
-    # at load average 6.5 on 2 cores); the acceptance's "well under two minutes" follows.
-    assert preview_s + commit_s < 60

@@ -11,6 +11,7 @@ from crm.models import Customer
 BEFORE = [("crm", "0008_customer_list_and_search_indexes")]
 
 
+@pytest.mark.slow  # migrates the whole schema back and forth
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_reverses_and_backfills_the_weighted_value():
     executor = MigrationExecutor(connection)

@@ -14,6 +14,7 @@ survivor would interleave two chains that no longer replay.
 Each hypothesis example runs in its own transaction, rolled back at its end.
 """
 
+import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from hypothesis import HealthCheck, settings
@@ -227,6 +228,7 @@ class CustomerHistoryMachine(RuleBasedStateMachine):
             assert_history_replays(customer)
 
 
+@pytest.mark.slow  # 20 generated histories of 20 steps, every step a write
 def test_replaying_the_history_reproduces_every_customers_grade_and_owner(personas):
     ensure_default_handover_steps()
     run_state_machine_as_test(
