@@ -14,6 +14,9 @@ MFA_REQUIRED_ROLES = []  # tests that need 2FA turn it on with override_settings
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# WhiteNoise looks files up when asked, instead of scanning STATIC_ROOT each time a test
+# client starts (75 ms when collectstatic has filled it).
+WHITENOISE_AUTOREFRESH = True
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 AXES_ENABLED = True

@@ -50,7 +50,7 @@ def _mode(path: Path) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("key", ["", KEY])
+@pytest.mark.parametrize("key", ["", KEY], ids=["plain", "encrypted"])
 def test_a_backup_is_readable_by_its_owner_only(personas, settings, tmp_path, key):
     settings.BACKUP_ENCRYPTION_KEY = key
 
@@ -147,7 +147,7 @@ def _decrypt(path: Path) -> bytes:
     return out.read_bytes()
 
 
-@pytest.mark.parametrize("content", [b"", b"x", os.urandom(10_000)])
+@pytest.mark.parametrize("content", [b"", b"x", os.urandom(10_000)], ids=["empty", "one-byte", "random-10k"])
 def test_encryption_round_trips_in_chunks(tmp_path, monkeypatch, content):
     path = _encrypted(tmp_path, content, chunk=1000, monkeypatch=monkeypatch)
 
