@@ -96,6 +96,20 @@ def archive_steps() -> list[ArchiveStep]:
     return list(_archive_steps)
 
 
+# Rows of other apps that stay with a duplicate customer when it is merged away, instead
+# of moving to the one kept: chains that replay from the customer's creation (the
+# funnel's grade and owner history), and rows keyed on the customer's own stays.
+_stays_when_merged: set[type] = set()
+
+
+def register_stays_when_merged(*models: type) -> None:
+    _stays_when_merged.update(models)
+
+
+def stays_when_merged(model: type) -> bool:
+    return model in _stays_when_merged
+
+
 @dataclass(frozen=True)
 class CustomerAction:
     """A button on each customer found by the quick search, opening another app's page

@@ -23,7 +23,7 @@ from simple_history.models import HistoricalChanges
 from . import outbox, permissions, ratelimit, selectors
 from .audit import Action, audit, audit_despite_rollback, history_purge
 from .bulk import TableWriter
-from .extensions import archive_steps
+from .extensions import archive_steps, stays_when_merged
 from .models import (
     Contact,
     CrmSettings,
@@ -556,7 +556,8 @@ def merge_customers(*, keep: Customer, merge: Customer, by: User) -> Customer:
     Nothing is deleted. Managers and admins only.
 
     A customer's own history stays with it: its field history and the chains of
-    models that set ``stays_when_merged`` (the funnel's grade and owner history),
+    models registered with ``crm.extensions.register_stays_when_merged`` (the funnel's
+    grade and owner history),
     which replay from the customer's creation to its current grade and owner —
     interleaving two customers' chains would break that replay for ``keep``. Other
     apps' archive steps run first (``crm.extensions.register_archive_step``).
@@ -578,7 +579,7 @@ def merge_customers(*, keep: Customer, merge: Customer, by: User) -> Customer:
         step(merge, by=by, now=now, merged_into=keep)
     for relation in Customer._meta.related_objects:
         model = relation.related_model
-        own_history = issubclass(model, HistoricalChanges) or getattr(model, "stays_when_merged", False)
+        own_history = issubclass(model, HistoricalChanges) or stays_when_merged(model)
         if relation.many_to_many or own_history:
             continue
         model._default_manager.filter(**{relation.field.name: merge}).update(**{relation.field.name: keep})

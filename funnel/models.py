@@ -151,8 +151,6 @@ class GradeChange(models.Model):
     grade (reports replay them), so they stay with it when it is merged away.
     """
 
-    stays_when_merged = True
-
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="grade_changes", verbose_name=_("customer")
     )
@@ -365,8 +363,6 @@ class StagnationAlert(models.Model):
     by itself on ``snoozed_until``.
     """
 
-    stays_when_merged = True  # of the duplicate's own stays; on the kept one they could collide
-
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="stagnation_alerts", verbose_name=_("customer")
     )
@@ -476,8 +472,6 @@ class Reassignment(models.Model):
     changes of one customer chain from its first owner to its current one, so they
     stay with it when it is merged away.
     """
-
-    stays_when_merged = True
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="reassignments", verbose_name=_("customer")
@@ -599,8 +593,6 @@ class HandoverTask(models.Model):
     the customer is reassigned. Done by logging the matching activity or by ticking it;
     cancelled when the customer moves on, or is archived, before it is done."""
 
-    stays_when_merged = True  # with the duplicate's reassignment it was created for
-
     reassignment = models.ForeignKey(
         Reassignment, on_delete=models.CASCADE, related_name="handover_tasks", verbose_name=_("reassignment")
     )
@@ -684,8 +676,6 @@ class PoolReturnWarning(models.Model):
     One per customer, owner and due moment, so the daily sweep warns once; new
     activity moves the due moment and a later idle stretch is warned again.
     """
-
-    stays_when_merged = True  # of the duplicate's own stays; on the kept one they could collide
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="pool_warnings", verbose_name=_("customer")
