@@ -255,8 +255,8 @@ def evening_sections(viewer: User, meeting: Meeting, people: list[User]) -> dict
     ids = {person.pk for person in people}
     scope = selectors.team_scope(viewer, meeting.team)
     funnel = {
-        row["person"].pk: row
-        for row in selectors.activity_funnel(scope, _day_period(meeting.date), selectors.ZERO)["rows"]
+        row.person.pk: row
+        for row in selectors.activity_funnel(scope, _day_period(meeting.date), selectors.ZERO).rows
     }
     team_day = activity_selectors.team_day(viewer, meeting.date)
     check_ins = {person.pk: person for person in team_day.people}

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from crm import glossary
 from crm import services as crm_services
 from crm.exporting import table_response
 from crm.forms import apply_service_errors
@@ -29,6 +28,7 @@ from funnel.clock import start_of_day
 from funnel.models import Grade
 
 from . import permissions, selectors, services
+from .columns import export_table, page_table
 from .forms import (
     ActivityTargetForm,
     BackwardPlanForm,
@@ -47,6 +47,10 @@ from .periods import (
 )
 from .planning import orders_for_amount
 from .selectors import ScopeKind
+from .selectors.activity import ACTIVITY_COLUMNS
+from .selectors.conversion import CONVERSION_COLUMNS
+from .selectors.targets import QUOTA_COLUMNS, TEAM_QUOTA_COLUMNS
+from .selectors.weekly import WEEKLY_COLUMNS
 
 STATUS_LABELS = {
     "met": gettext_lazy("Met"),
@@ -320,47 +324,21 @@ class ConversionView(ReportView):
             if request.GET.get("period") or request.GET.get("on")
             else period_for(PeriodKind.YEAR, today())
         )
+        report = selectors.conversion_report(scope, period)
         return {
             "form": form,
             **_scope_choices(request, scope),
-            **selectors.conversion_report(scope, period),
+            "period": report.period,
+            "stages": report.stages,
+            "bottleneck": report.bottleneck,
+            "calibration": report.calibration,
             "may_calibrate": permissions.can_calibrate(request.user),
             "margin": selectors.CALIBRATION_MARGIN,
             "min_sample": selectors.CALIBRATION_MIN_SAMPLE,
         }
 
     def table(self, context):
-        headers = [
-            _("Grade"),
-            _("Entered"),
-            _("Left"),
-            _("Moved up"),
-            _("Conversion (%)"),
-            _("Mean days in grade"),
-            _("Median days in grade"),
-            _("Won share (%)"),
-            _("Configured probability (%)"),
-            _("Suggested (%)"),
-        ]
-        calibration = {row["grade"].pk: row for row in context["calibration"]}
-        rows = []
-        for stage in context["stages"]:
-            cal = calibration.get(stage["grade"].pk, {})
-            rows.append(
-                [
-                    stage["grade"].code,
-                    stage["entered"],
-                    stage["exits"],
-                    stage["advanced"],
-                    None if stage["rate"] is None else stage["rate"] * 100,
-                    stage["mean_days"],
-                    stage["median_days"],
-                    cal.get("observed"),
-                    cal.get("configured"),
-                    cal.get("suggested"),
-                ]
-            )
-        return headers, rows
+        return export_table(CONVERSION_COLUMNS, context["stages"], STATUS_LABELS)
 
 
 class CalibrateView(View):
@@ -400,51 +378,22 @@ class QuotaView(ReportView):
     def context(self, request):
         scope = _scope(request)
         form = PeriodForm(request.GET or None)
+        report = selectors.quota_report(scope, form.period_value())
         return {
             "form": form,
             **_scope_choices(request, scope),
-            **selectors.quota_report(scope, form.period_value()),
+            "period": report.period,
+            "report": report,
+            "teams": report.teams,
+            "people_table": page_table(QUOTA_COLUMNS, report.rows),
+            "teams_table": page_table(TEAM_QUOTA_COLUMNS, report.teams),
             "status_labels": STATUS_LABELS,
         }
 
     def table(self, context):
-        headers = [
-            _("Salesperson / team"),
-            _("Team"),
-            _("Orders"),
-            _("Actual sales"),
-            _("Target"),
-            _("Achieved (%)"),
-            _("Status"),
-            _("Quota (weighted pipeline)"),
-        ]
-        rows = [
-            [
-                row["person"].display_name,
-                str(row["team"] or ""),
-                row["orders"],
-                row["actual"],
-                row["target"],
-                row["percentage"],
-                str(STATUS_LABELS[row["status"]]),
-                row["quota"],
-            ]
-            for row in context["rows"]
-        ]
-        rows += [
-            [
-                str(row["team"]),
-                _("Team"),
-                "",
-                row["actual"],
-                row["target"],
-                row["percentage"],
-                str(STATUS_LABELS[row["status"]]),
-                row["quota"],
-            ]
-            for row in context["teams"]
-        ]
-        return headers, rows
+        # One sheet: the people, then their teams under the same headers.
+        report = context["report"]
+        return export_table(QUOTA_COLUMNS, [*report.rows, *report.teams], STATUS_LABELS)
 
 
 # --- Activity funnel & efficiency -----------------------------------------------------------------
@@ -465,11 +414,13 @@ class ActivityReportView(ReportView):
             start, end = start_of_day(today()), start_of_day(today() + timedelta(days=1))
         else:
             start, end = week_bounds(today())
+        funnel = selectors.activity_funnel(scope, period, rate / 100)
         return {
             "form": form,
             **_scope_choices(request, scope),
             "period": period,
-            "funnel": selectors.activity_funnel(scope, period, rate / 100),
+            "funnel": funnel,
+            "funnel_table": page_table(ACTIVITY_COLUMNS, funnel.rows, total=funnel.total),
             "negotiations": selectors.negotiation_report(scope, period),
             "by_grade": selectors.activity_by_grade(scope, start, end),
             "span": data.get("span") or "week",
@@ -477,45 +428,8 @@ class ActivityReportView(ReportView):
         }
 
     def table(self, context):
-        headers = [
-            _("Salesperson"),
-            glossary.DIALS,
-            glossary.CALLS_COMPLETED,
-            glossary.APPOINTMENTS,
-            glossary.PRESENTATIONS,
-            _("Visits"),
-            glossary.CALL_ORDERS,
-            glossary.CALL_SALES_TOTAL,
-            glossary.SALES_PER_DIAL,
-            glossary.COMMISSION_PER_DIAL,
-            _("Hours"),
-            _("Sales per hour"),
-            _("Expense"),
-            _("Sales per yuan of expense"),
-        ]
         funnel = context["funnel"]
-
-        def line(label, row):
-            return [
-                label,
-                row["dials"],
-                row["connected"],
-                row["appointments"],
-                row["presentations"],
-                row["visits"],
-                row["orders"],
-                row["amount"],
-                row["revenue_per_dial"],
-                row["commission_per_dial"],
-                round(row["minutes"] / 60, 1),
-                row["per_hour"],
-                row["expense"],
-                row["per_yuan"],
-            ]
-
-        rows = [line(row["person"].display_name, row) for row in funnel["rows"]]
-        rows.append(line(_("Total"), funnel["total"]))
-        return headers, rows
+        return export_table(ACTIVITY_COLUMNS, [*funnel.rows, funnel.total], STATUS_LABELS)
 
 
 # --- Weekly manager report ---------------------------------------------------------------------------
@@ -558,7 +472,7 @@ class WeeklyReportView(ReportView):
             return context
         # ``teams``: the viewer's whole team tree, so it holds the subtree of ``team``.
         report = selectors.weekly_report(selectors.team_scope(request.user, team, teams), monday)
-        saved = report["manager_report"]
+        saved = report.manager_report
         context.update(
             report=report,
             form=WeeklyReportForm(
@@ -583,61 +497,9 @@ class WeeklyReportView(ReportView):
         )
 
     def table(self, context):
-        headers = [
-            _("Salesperson"),
-            glossary.NEW_CUSTOMERS,
-            _("Upgrades"),
-            _("Orders"),
-            _("Amount"),
-            _("Gross profit"),
-            _("Collections"),
-            _("Calls"),
-            _("Visits"),
-            glossary.in_percent(glossary.EFFECTIVE_VISIT_RATE),
-            glossary.in_percent(glossary.TRANSACTION_RATE),
-            _("Reports late"),
-            _("Quota"),
-        ]
         report = context.get("report")
-        if report is None:
-            return headers, []
-        rows = [
-            [
-                r.salesperson.display_name,
-                r.new_customers,
-                r.upgrades,
-                r.orders,
-                r.order_amount,
-                r.gross_profit,
-                r.collections,
-                r.calls,
-                r.visits,
-                r.effective_visit_rate,
-                r.transaction_rate,
-                r.reports_late,
-                r.quota,
-            ]
-            for r in report["rollups"]
-        ]
-        totals = report["totals"]
-        rows.append(
-            [
-                _("Total"),
-                totals["new_customers"],
-                totals["upgrades"],
-                totals["orders"],
-                totals["order_amount"],
-                totals["gross_profit"],
-                totals["collections"],
-                totals["calls"],
-                totals["visits"],
-                report["effective_visit_rate"],
-                report["transaction_rate"],
-                totals["reports_late"],
-                totals["quota"],
-            ]
-        )
-        return headers, rows
+        rows = [*report.rollups, report.totals] if report else []
+        return export_table(WEEKLY_COLUMNS, rows, STATUS_LABELS)
 
 
 # --- Targets -------------------------------------------------------------------------------------------

@@ -326,7 +326,7 @@ def test_the_weekly_report_counts_accompanied_visits_per_manager(personas, custo
     page = client_as("manager").get(reverse("reports:weekly"), {"week": monday.isoformat()})
 
     assert page.status_code == 200
-    assert [(row["user"], row["visits"]) for row in page.context["report"]["accompanied_visits"]] == [
+    assert [(row["user"], row["visits"]) for row in page.context["report"].accompanied_visits] == [
         (personas.manager.pk, 2),
         (personas.teammate.pk, 1),
     ]
@@ -337,7 +337,7 @@ def test_the_weekly_report_counts_accompanied_visits_per_manager(personas, custo
         (personas.teammate.pk, 1),
     ]
     scope = report_selectors.resolve_scope(personas.other_manager)
-    assert [r["visits"] for r in report_selectors.weekly_report(scope, monday)["accompanied_visits"]] == [1]
+    assert [r["visits"] for r in report_selectors.weekly_report(scope, monday).accompanied_visits] == [1]
     west = selectors.accompanied_visits(scope.q("visit__owner"), start, end)
     assert [(row["name"], row["role"]) for row in west] == [(personas.other_manager.display_name, "manager")]
 

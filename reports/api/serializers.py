@@ -2,14 +2,21 @@
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm import glossary
 from crm.filters import MAX_ID
 from crm.selectors import teams_visible_to, users_visible_to
 from reports import diagnosis
+from reports.columns import TargetStatusField, number_field, row_serializer
 from reports.models import ActionItem, ActivityTarget, Meeting, MeetingAttendance, Target, WeeklyRollup
 from reports.periods import PeriodKind
+from reports.selectors import ScopeKind
+from reports.selectors.activity import ACTIVITY_COLUMNS
+from reports.selectors.conversion import CALIBRATION_COLUMNS, CONVERSION_COLUMNS
+from reports.selectors.targets import QUOTA_COLUMNS, TEAM_QUOTA_COLUMNS
+from reports.selectors.weekly import WEEKLY_TOTAL_COLUMNS
 
 
 class VisibleReferencesMixin:
@@ -111,6 +118,37 @@ class WeeklyQuerySerializer(ReportQuerySerializer):
 # --- Output: the funnel shape diagnosis and the backward plan (shape only) ----------------
 
 
+# Named schemas of their own: the enums' names by field ("kind") would collide with others.
+@extend_schema_field(
+    {"type": "string", "enum": [kind.value for kind in ScopeKind]}, component_name="ScopeKind"
+)
+class ScopeKindField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "enum": PeriodKind.values}, component_name="PeriodKind")
+class PeriodKindField(serializers.CharField):
+    pass
+
+
+class ScopeSerializer(serializers.Serializer):
+    kind = ScopeKindField()
+    owner = serializers.IntegerField(source="owner.pk", allow_null=True)
+    team = serializers.IntegerField(source="team.pk", allow_null=True)
+
+
+class PeriodSerializer(serializers.Serializer):
+    kind = PeriodKindField()
+    start = serializers.DateField()
+    end = serializers.DateField(help_text="The next period's first day (exclusive).")
+    label = serializers.CharField()
+
+
+class ReportSerializer(serializers.Serializer):
+    scope = ScopeSerializer()
+    period = PeriodSerializer()
+
+
 class RateUsedSerializer(serializers.Serializer):
     """A conversion rate a report rests on, and whether it was measured or assumed."""
 
@@ -173,6 +211,70 @@ class DiagnosisSerializer(serializers.Serializer):
     assumed = serializers.ListField(child=serializers.CharField(), help_text="Grades whose rate is assumed.")
 
 
+class DiagnosisReportSerializer(serializers.Serializer):
+    scope = ScopeSerializer()
+    recent_orders = serializers.IntegerField()
+    diagnosis = DiagnosisSerializer()
+
+
+class FunnelGradeSerializer(serializers.Serializer):
+    code = serializers.CharField(source="grade.code")
+    kind = serializers.CharField(source="grade.kind")
+    count = serializers.IntegerField()
+    expected = number_field()
+    weighted = number_field()
+    stuck = serializers.IntegerField()
+
+
+class MovementSerializer(serializers.Serializer):
+    """This week's customers: new, moved up or down, won and lost."""
+
+    new = serializers.IntegerField()
+    up = serializers.IntegerField()
+    down = serializers.IntegerField()
+    won = serializers.IntegerField()
+    lost = serializers.IntegerField()
+
+
+class FunnelPeriodSerializer(serializers.Serializer):
+    period = PeriodSerializer()
+    actual = number_field()
+    target = number_field()
+    percentage = number_field()
+    status = TargetStatusField()
+
+
+class FunnelPersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="person.pk")
+    open = serializers.IntegerField()
+    weighted = number_field()
+    stuck = serializers.IntegerField()
+
+
+class FunnelTeamSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="team.pk", allow_null=True, help_text="null: people without a team.")
+    name = serializers.CharField(source="team.name", allow_null=True)
+    people = serializers.IntegerField()
+    open = serializers.IntegerField()
+    weighted = number_field()
+    stuck = serializers.IntegerField()
+
+
+class FunnelReportSerializer(serializers.Serializer):
+    scope = ScopeSerializer()
+    grades = FunnelGradeSerializer(many=True, source="rows")
+    quota = number_field()
+    open_count = serializers.IntegerField()
+    movement = MovementSerializer()
+    stuck_count = serializers.IntegerField()
+    periods = FunnelPeriodSerializer(many=True)
+    people = FunnelPersonSerializer(many=True)
+    teams = FunnelTeamSerializer(
+        many=True, help_text="The company's people summed by team, as the page shows them (empty below it)."
+    )
+    diagnosis = DiagnosisSerializer()
+
+
 class PlanRowSerializer(serializers.Serializer):
     code = serializers.CharField()
     rate = serializers.DecimalField(max_digits=6, decimal_places=3)
@@ -214,9 +316,7 @@ class AverageRateSerializer(serializers.Serializer):
     )
 
 
-class BackwardPlanSerializer(serializers.Serializer):
-    scope = serializers.DictField()
-    period = serializers.DictField()
+class BackwardPlanSerializer(ReportSerializer):
     target_orders = serializers.IntegerField()
     weeks_left = serializers.IntegerField()
     plan = PlanRowSerializer(many=True)
@@ -224,6 +324,114 @@ class BackwardPlanSerializer(serializers.Serializer):
     average_rates = AverageRateSerializer(many=True)
     orders_so_far = serializers.IntegerField()
     finished = serializers.BooleanField()
+
+
+# --- Report results, their rows from the columns the page and the export show -------------------
+
+
+class ConversionReportSerializer(ReportSerializer):
+    stages = row_serializer("ConversionStage", CONVERSION_COLUMNS)(many=True)
+    bottleneck = serializers.CharField(source="bottleneck.code", allow_null=True)
+    calibration = row_serializer("Calibration", CALIBRATION_COLUMNS)(many=True)
+
+
+# Each number's label in the caller's language, from the glossary the pages and exports
+# read: an API client shows the method's words without keeping its own list.
+CALL_FUNNEL_LABELS = {
+    "dials": glossary.DIALS,
+    "connected": glossary.CALLS_COMPLETED,
+    "appointments": glossary.APPOINTMENTS,
+    "presentations": glossary.PRESENTATIONS,
+    "orders": glossary.CALL_ORDERS,
+    "amount": glossary.CALL_SALES_TOTAL,
+    "revenue_per_dial": glossary.SALES_PER_DIAL,
+    "commission_rate": glossary.in_percent(glossary.COMMISSION_RATE),
+    "commission_per_dial": glossary.COMMISSION_PER_DIAL,
+}
+WEEKLY_LABELS = {
+    "new_customers": glossary.NEW_CUSTOMERS,
+    "effective_visit_rate": glossary.EFFECTIVE_VISIT_RATE,
+    "transaction_rate": glossary.TRANSACTION_RATE,
+    "average_sales": glossary.AVERAGE_WEEKLY_SALES_PER_PERSON,
+    "competitor_news": glossary.COMPETITOR_NEWS,
+    "exceptional_customers": glossary.EXCEPTIONAL_CUSTOMERS,
+}
+
+
+def labels_serializer(name: str, terms: dict) -> type[serializers.Serializer]:
+    """One text field per term, so the schema names the words an answer carries."""
+    return type(name, (serializers.Serializer,), {key: serializers.CharField() for key in terms})
+
+
+class CloseRateSerializer(serializers.Serializer):
+    bucket = serializers.ChoiceField(choices=["first", "second", "several"])
+    customers = serializers.IntegerField()
+    won = serializers.IntegerField()
+    rate = number_field()
+
+
+class ActivityFunnelReportSerializer(ReportSerializer):
+    commission_rate = number_field(help_text="In percent.")
+    people = row_serializer("ActivityPerson", ACTIVITY_COLUMNS)(many=True, source="rows")
+    total = row_serializer("ActivityTotal", tuple(c for c in ACTIVITY_COLUMNS if c.key != "id"))()
+    labels = labels_serializer("CallFunnelLabels", CALL_FUNNEL_LABELS)()
+    close_rates = CloseRateSerializer(many=True)
+    repeat_rate = number_field()
+    buyers = serializers.IntegerField()
+    repeaters = serializers.IntegerField()
+    pareto_share = number_field()
+    customers_with_sales = serializers.IntegerField()
+
+
+class QuotaReportSerializer(ReportSerializer):
+    people = row_serializer("QuotaPerson", QUOTA_COLUMNS)(many=True, source="rows")
+    teams = row_serializer("QuotaTeam", TEAM_QUOTA_COLUMNS)(many=True)
+
+
+class ComplaintSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class CompetitorNewsSerializer(serializers.Serializer):
+    activity = serializers.IntegerField(source="pk")
+    customer = serializers.IntegerField(source="customer_id")
+    text = serializers.CharField(source="competitor_news")
+
+
+class LateReportSerializer(serializers.Serializer):
+    owner = serializers.IntegerField(source="owner_id")
+    date = serializers.DateField()
+
+
+class AccompaniedVisitsSerializer(serializers.Serializer):
+    user = serializers.IntegerField()
+    role = serializers.CharField()
+    visits = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class WeeklyReportSerializer(serializers.Serializer):
+    scope = ScopeSerializer()
+    week_start = serializers.DateField()
+    week_end = serializers.DateField()
+    totals = row_serializer("WeeklyTotals", WEEKLY_TOTAL_COLUMNS)()
+    effective_visit_rate = number_field()
+    transaction_rate = number_field()
+    average_sales = number_field()
+    month_actual = number_field()
+    month_target = number_field()
+    month_percentage = number_field()
+    month_status = TargetStatusField()
+    people = WeeklyRollupSerializer(many=True, source="rollups")
+    stuck = serializers.ListField(child=serializers.IntegerField(), help_text="Customer ids.")
+    overdue = serializers.ListField(child=serializers.IntegerField(), help_text="Customer ids.")
+    complaints = ComplaintSerializer(many=True)
+    competitor_news = CompetitorNewsSerializer(many=True)
+    late_reports = LateReportSerializer(many=True)
+    next_week_plan = serializers.CharField(allow_blank=True)
+    accompanied_visits = AccompaniedVisitsSerializer(many=True)
+    labels = labels_serializer("WeeklyLabels", WEEKLY_LABELS)()
 
 
 # --- Sales meetings --------------------------------------------------------------------------

@@ -2,20 +2,17 @@
 endpoints. Every one resolves the caller's scope with ``selectors.resolve_scope``: a
 salesperson naming another owner gets 404, lists hold only what the caller may see."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import django_filters
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm import glossary
 from crm.filters import IdFilter, IdFilterSet
 from crm.models import User
 from reports import meetings, selectors, services
@@ -25,17 +22,24 @@ from reports.permissions import can_set_target
 from reports.planning import orders_for_amount
 
 from .serializers import (
+    CALL_FUNNEL_LABELS,
+    WEEKLY_LABELS,
     ActionItemSerializer,
     ActivityFunnelQuerySerializer,
+    ActivityFunnelReportSerializer,
     ActivityTargetSerializer,
     AttendanceInputSerializer,
     BackwardPlanQuerySerializer,
     BackwardPlanSerializer,
-    DiagnosisSerializer,
+    ConversionReportSerializer,
+    DiagnosisReportSerializer,
+    FunnelReportSerializer,
     MeetingSerializer,
+    QuotaReportSerializer,
     ReportQuerySerializer,
     TargetSerializer,
     WeeklyQuerySerializer,
+    WeeklyReportSerializer,
     WeeklyRollupSerializer,
 )
 
@@ -139,100 +143,18 @@ class ReportAPIView(APIView):
         return period_for(params.get("period") or default, params.get("on") or today())
 
 
-# Each number's label in the caller's language, from the glossary the pages and exports
-# read: an API client shows the method's words without keeping its own list.
-CALL_FUNNEL_LABELS = {
-    "dials": glossary.DIALS,
-    "connected": glossary.CALLS_COMPLETED,
-    "appointments": glossary.APPOINTMENTS,
-    "presentations": glossary.PRESENTATIONS,
-    "orders": glossary.CALL_ORDERS,
-    "amount": glossary.CALL_SALES_TOTAL,
-    "revenue_per_dial": glossary.SALES_PER_DIAL,
-    "commission_rate": glossary.in_percent(glossary.COMMISSION_RATE),
-    "commission_per_dial": glossary.COMMISSION_PER_DIAL,
-}
-WEEKLY_LABELS = {
-    "new_customers": glossary.NEW_CUSTOMERS,
-    "effective_visit_rate": glossary.EFFECTIVE_VISIT_RATE,
-    "transaction_rate": glossary.TRANSACTION_RATE,
-    "average_sales": glossary.AVERAGE_WEEKLY_SALES_PER_PERSON,
-    "competitor_news": glossary.COMPETITOR_NEWS,
-    "exceptional_customers": glossary.EXCEPTIONAL_CUSTOMERS,
-}
-
-
 def _labels(terms: dict) -> dict:
     return {key: str(term) for key, term in terms.items()}
-
-
-def _scope_json(scope) -> dict:
-    return {
-        "kind": scope.kind,
-        "owner": scope.owner.pk if scope.owner else None,
-        "team": scope.team.pk if scope.team else None,
-    }
-
-
-def _period_json(period) -> dict:
-    return {"kind": period.kind, "start": period.start, "end": period.end, "label": period.label}
 
 
 class FunnelReportView(ReportAPIView):
     """``GET /api/reports/funnel/``: counts and weighted value per grade, movement this
     week, stuck count, quota vs actual vs target, and the diagnosis."""
 
-    @extend_schema(tags=["reports"], responses=OpenApiTypes.OBJECT, parameters=SCOPE_PARAMETERS[:2])
+    @extend_schema(tags=["reports"], responses=FunnelReportSerializer, parameters=SCOPE_PARAMETERS[:2])
     def get(self, request):
         params = self.params(request)
-        data = selectors.funnel_dashboard(self.scope(request, params))
-        return Response(
-            {
-                "scope": _scope_json(data["scope"]),
-                "grades": [
-                    {
-                        "code": r["grade"].code,
-                        "kind": r["grade"].kind,
-                        "count": r["count"],
-                        "expected": r["expected"],
-                        "weighted": r["weighted"],
-                        "stuck": r["stuck"],
-                    }
-                    for r in data["rows"]
-                ],
-                "quota": data["quota"],
-                "open_count": data["open_count"],
-                "movement": data["movement"],
-                "stuck_count": data["stuck_count"],
-                "periods": [
-                    {
-                        "period": _period_json(r["period"]),
-                        "actual": r["actual"],
-                        "target": r["target"],
-                        "percentage": r["percentage"],
-                        "status": r["status"],
-                    }
-                    for r in data["periods"]
-                ],
-                "people": [
-                    {"id": p["person"].pk, "open": p["open"], "weighted": p["weighted"], "stuck": p["stuck"]}
-                    for p in data["people"]
-                ],
-                # The company's people summed by team, as the page shows them (empty below it).
-                "teams": [
-                    {
-                        "id": t["team"].pk if t["team"] else None,
-                        "name": t["team"].name if t["team"] else None,
-                        "people": t["people"],
-                        "open": t["open"],
-                        "weighted": t["weighted"],
-                        "stuck": t["stuck"],
-                    }
-                    for t in data["teams"]
-                ],
-                "diagnosis": DiagnosisSerializer(data["diagnosis"]).data,
-            }
-        )
+        return Response(FunnelReportSerializer(selectors.funnel_dashboard(self.scope(request, params))).data)
 
 
 class DiagnosisReportView(ReportAPIView):
@@ -240,28 +162,11 @@ class DiagnosisReportView(ReportAPIView):
     numbers it rests on, each grade's share against its share at the current rates, and
     which rates are measured or assumed."""
 
-    @extend_schema(
-        tags=["reports"],
-        responses=inline_serializer(
-            "DiagnosisReport",
-            {
-                "scope": serializers.DictField(),
-                "recent_orders": serializers.IntegerField(),
-                "diagnosis": DiagnosisSerializer(),
-            },
-        ),
-        parameters=SCOPE_PARAMETERS[:2],
-    )
+    @extend_schema(tags=["reports"], responses=DiagnosisReportSerializer, parameters=SCOPE_PARAMETERS[:2])
     def get(self, request):
         params = self.params(request)
         data = selectors.funnel_dashboard(self.scope(request, params))
-        return Response(
-            {
-                "scope": _scope_json(data["scope"]),
-                "recent_orders": data["recent_orders"],
-                "diagnosis": DiagnosisSerializer(data["diagnosis"]).data,
-            }
-        )
+        return Response(DiagnosisReportSerializer(data).data)
 
 
 class BackwardPlanReportView(ReportAPIView):
@@ -294,8 +199,7 @@ class BackwardPlanReportView(ReportAPIView):
             BackwardPlanSerializer(
                 {
                     **report,
-                    "scope": _scope_json(scope),
-                    "period": _period_json(report["period"]),
+                    "scope": scope,
                     "plan": [item["row"] for item in report["plan"]],
                     "weeks": [{"week": week, "plan": plan} for week, plan in report["weekly"]],
                 }
@@ -306,81 +210,23 @@ class BackwardPlanReportView(ReportAPIView):
 class ConversionReportView(ReportAPIView):
     """``GET /api/reports/conversion/``: stage conversion, days in grade, bottleneck, calibration."""
 
-    @extend_schema(tags=["reports"], responses=OpenApiTypes.OBJECT, parameters=SCOPE_PARAMETERS)
+    @extend_schema(tags=["reports"], responses=ConversionReportSerializer, parameters=SCOPE_PARAMETERS)
     def get(self, request):
         params = self.params(request)
         scope = self.scope(request, params)
         report = selectors.conversion_report(scope, self.period(params, PeriodKind.YEAR))
-        return Response(
-            {
-                "scope": _scope_json(scope),
-                "period": _period_json(report["period"]),
-                "stages": [
-                    {
-                        "code": s["grade"].code,
-                        "entered": s["entered"],
-                        "advanced": s["advanced"],
-                        "rate": s["rate"],
-                        "mean_days": s["mean_days"],
-                        "median_days": s["median_days"],
-                    }
-                    for s in report["stages"]
-                ],
-                "bottleneck": report["bottleneck"].code if report["bottleneck"] else None,
-                "calibration": [
-                    {
-                        "code": c["grade"].code,
-                        "sample": c["sample"],
-                        "won": c["won"],
-                        "observed": c["observed"],
-                        "configured": c["configured"],
-                        "suggested": c["suggested"],
-                    }
-                    for c in report["calibration"]
-                ],
-            }
-        )
+        return Response(ConversionReportSerializer({"scope": scope, **vars(report)}).data)
 
 
 class QuotaReportView(ReportAPIView):
     """``GET /api/reports/quota/``: per salesperson and team, actual vs target and quota."""
 
-    @extend_schema(tags=["reports"], responses=OpenApiTypes.OBJECT, parameters=SCOPE_PARAMETERS)
+    @extend_schema(tags=["reports"], responses=QuotaReportSerializer, parameters=SCOPE_PARAMETERS)
     def get(self, request):
         params = self.params(request)
         scope = self.scope(request, params)
         report = selectors.quota_report(scope, self.period(params))
-        return Response(
-            {
-                "scope": _scope_json(scope),
-                "period": _period_json(report["period"]),
-                "people": [
-                    {
-                        "id": r["person"].pk,
-                        "username": r["person"].username,
-                        "orders": r["orders"],
-                        "actual": r["actual"],
-                        "target": r["target"],
-                        "percentage": r["percentage"],
-                        "status": r["status"],
-                        "quota": r["quota"],
-                    }
-                    for r in report["rows"]
-                ],
-                "teams": [
-                    {
-                        "id": r["team"].pk,
-                        "name": r["team"].name,
-                        "actual": r["actual"],
-                        "target": r["target"],
-                        "percentage": r["percentage"],
-                        "status": r["status"],
-                        "quota": r["quota"],
-                    }
-                    for r in report["teams"]
-                ],
-            }
-        )
+        return Response(QuotaReportSerializer({"scope": scope, **vars(report)}).data)
 
 
 class ActivityFunnelReportView(ReportAPIView):
@@ -390,7 +236,7 @@ class ActivityFunnelReportView(ReportAPIView):
 
     @extend_schema(
         tags=["reports"],
-        responses=OpenApiTypes.OBJECT,
+        responses=ActivityFunnelReportSerializer,
         parameters=[
             *SCOPE_PARAMETERS,
             OpenApiParameter("commission", Decimal, description=CALL_FUNNEL_LABELS["commission_rate"]),
@@ -402,21 +248,18 @@ class ActivityFunnelReportView(ReportAPIView):
         commission = params["commission"]
         period = self.period(params)
         funnel = selectors.activity_funnel(scope, period, commission / 100)
-        negotiations = selectors.negotiation_report(scope, period)
-
-        def row_json(row):
-            return {key: value for key, value in row.items() if key != "person"}
-
         return Response(
-            {
-                "scope": _scope_json(scope),
-                "period": _period_json(period),
-                "commission_rate": commission,
-                "people": [{"id": r["person"].pk, **row_json(r)} for r in funnel["rows"]],
-                "total": row_json(funnel["total"]),
-                "labels": _labels(CALL_FUNNEL_LABELS),
-                **negotiations,
-            }
+            ActivityFunnelReportSerializer(
+                {
+                    "scope": scope,
+                    "period": period,
+                    "commission_rate": commission,
+                    "rows": funnel.rows,
+                    "total": funnel.total,
+                    "labels": _labels(CALL_FUNNEL_LABELS),
+                    **selectors.negotiation_report(scope, period),
+                }
+            ).data
         )
 
 
@@ -427,7 +270,7 @@ class WeeklyReportAPIView(ReportAPIView):
 
     @extend_schema(
         tags=["reports"],
-        responses=OpenApiTypes.OBJECT,
+        responses=WeeklyReportSerializer,
         parameters=SCOPE_PARAMETERS[:2] + [OpenApiParameter("week", str)],
     )
     def get(self, request):
@@ -437,33 +280,20 @@ class WeeklyReportAPIView(ReportAPIView):
         scope = self.scope(request, params)
         monday = week_start(params["week"]) if params.get("week") else last_complete_week(today())
         report = selectors.weekly_report(scope, monday)
-        saved = report["manager_report"]
+        saved = report.manager_report
         return Response(
-            {
-                "scope": _scope_json(scope),
-                "week_start": monday,
-                "week_end": monday + timedelta(days=6),
-                "totals": report["totals"],
-                "effective_visit_rate": report["effective_visit_rate"],
-                "transaction_rate": report["transaction_rate"],
-                "average_sales": report["average_sales"],
-                "month_actual": report["month_actual"],
-                "month_target": report["month_target"],
-                "month_percentage": report["month_percentage"],
-                "month_status": report["month_status"],
-                "people": WeeklyRollupSerializer(report["rollups"], many=True).data,
-                "stuck": [c.pk for c in report["stuck"]],
-                "overdue": [c.pk for c in report["overdue"]],
-                "complaints": [{"id": m.pk, "title": m.title} for m in report["complaints"]],
-                "competitor_news": [
-                    {"activity": a.pk, "customer": a.customer_id, "text": a.competitor_news}
-                    for a in report["competitor_news"]
-                ],
-                "late_reports": [{"owner": r.owner_id, "date": r.date} for r in report["late_reports"]],
-                "next_week_plan": saved.next_week_plan if saved else "",
-                "accompanied_visits": report["accompanied_visits"],
-                "labels": _labels(WEEKLY_LABELS),
-            }
+            WeeklyReportSerializer(
+                {
+                    **vars(report),
+                    "scope": scope,
+                    "stuck": [customer.pk for customer in report.stuck],
+                    "overdue": [customer.pk for customer in report.overdue],
+                    "effective_visit_rate": report.effective_visit_rate,
+                    "transaction_rate": report.transaction_rate,
+                    "next_week_plan": saved.next_week_plan if saved else "",
+                    "labels": _labels(WEEKLY_LABELS),
+                }
+            ).data
         )
 
 

@@ -2,6 +2,7 @@
 view, activity by grade, and "my day" progress against activity targets."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -19,21 +20,81 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from activities.models import Activity, ActivityKind, CallStage
+from crm import glossary
 from crm.models import Customer, Order, User
 from crm.selectors import customers_visible_to
 from funnel.clock import start_of_day
 from funnel.models import Grade
 
 from .. import planning
+from ..columns import Column, Kind
 from ..models import ActivityCadence, ActivityTarget
 from ..periods import Period, week_bounds
 from .figures import ZERO, pct
 from .scope import Scope, scope_people
 
 
-def activity_funnel(scope: Scope, period: Period, commission_rate: Decimal) -> dict:
+@dataclass(frozen=True)
+class ActivityRow:
+    """A salesperson's calls down the funnel, visits, orders and efficiency (``person``
+    None: the total of the rows)."""
+
+    person: User | None
+    dials: int
+    connected: int
+    appointments: int
+    presentations: int
+    visits: int
+    minutes: int
+    expense: Decimal
+    orders: int
+    amount: Decimal
+    revenue_per_dial: Decimal
+    commission_per_dial: Decimal
+    per_hour: Decimal | None
+    per_yuan: Decimal | None
+
+    @property
+    def name(self) -> str:
+        return self.person.display_name if self.person else str(_("Total"))
+
+    @property
+    def hours(self) -> float:
+        return round(self.minutes / 60, 1)
+
+
+@dataclass(frozen=True)
+class ActivityFunnel:
+    period: Period
+    rows: list[ActivityRow]
+    total: ActivityRow
+    commission_rate: Decimal
+
+
+ACTIVITY_COLUMNS = (
+    Column("id", "id", Kind.ID, source="person.pk", page=False, export=False),
+    Column("name", _("Salesperson"), api=False),
+    Column("dials", glossary.DIALS, Kind.COUNT),
+    Column("connected", glossary.CALLS_COMPLETED, Kind.COUNT),
+    Column("appointments", glossary.APPOINTMENTS, Kind.COUNT),
+    Column("presentations", glossary.PRESENTATIONS, Kind.COUNT),
+    Column("visits", _("Visits"), Kind.COUNT),
+    Column("minutes", "minutes", Kind.COUNT, page=False, export=False),
+    Column("orders", glossary.CALL_ORDERS, Kind.COUNT),
+    Column("amount", glossary.CALL_SALES_TOTAL, Kind.MONEY),
+    Column("revenue_per_dial", glossary.SALES_PER_DIAL, Kind.MONEY),
+    Column("commission_per_dial", glossary.COMMISSION_PER_DIAL, Kind.MONEY),
+    Column("hours", _("Hours"), Kind.NUMBER, page=False, api=False),
+    Column("per_hour", _("Sales per hour"), Kind.MONEY),
+    Column("expense", _("Expense"), Kind.MONEY, page=False),
+    Column("per_yuan", _("Sales per yuan of expense"), Kind.NUMBER),
+)
+
+
+def activity_funnel(scope: Scope, period: Period, commission_rate: Decimal) -> ActivityFunnel:
     """Per salesperson: dials → connected → appointments → presentations → orders →
     amount, revenue and commission per dial, sales per hour and per yuan of expense.
     Queries: people (1), activities grouped (1), orders grouped (1)."""
@@ -83,34 +144,34 @@ def activity_funnel(scope: Scope, period: Period, commission_rate: Decimal) -> d
         act = activity.get(person.pk, empty)
         order = orders.get(person.pk, {"n": 0, "amount": ZERO})
         row = {
-            "person": person,
             **{k: act[k] for k in empty},
             "orders": order["n"],
             "amount": order["amount"],
         }
         for key in totals:
             totals[key] += row[key]
-        rows.append(_with_efficiency(row, commission_rate))
-    return {
-        "period": period,
-        "rows": rows,
-        "total": _with_efficiency(totals, commission_rate),
-        "commission_rate": commission_rate,
-    }
+        rows.append(_with_efficiency(person, row, commission_rate))
+    return ActivityFunnel(
+        period=period,
+        rows=rows,
+        total=_with_efficiency(None, totals, commission_rate),
+        commission_rate=commission_rate,
+    )
 
 
-def _with_efficiency(row: dict, commission_rate: Decimal) -> dict:
+def _with_efficiency(person: User | None, row: dict, commission_rate: Decimal) -> ActivityRow:
     revenue, commission = planning.per_dial(
         dials=row["dials"], amount=row["amount"], commission_rate=commission_rate
     )
     hours = Decimal(row["minutes"]) / 60
-    return {
+    return ActivityRow(
+        person=person,
         **row,
-        "revenue_per_dial": revenue,
-        "commission_per_dial": commission,
-        "per_hour": (row["amount"] / hours).quantize(Decimal("0.01")) if hours else None,
-        "per_yuan": (row["amount"] / row["expense"]).quantize(Decimal("0.01")) if row["expense"] else None,
-    }
+        revenue_per_dial=revenue,
+        commission_per_dial=commission,
+        per_hour=(row["amount"] / hours).quantize(Decimal("0.01")) if hours else None,
+        per_yuan=(row["amount"] / row["expense"]).quantize(Decimal("0.01")) if row["expense"] else None,
+    )
 
 
 def negotiation_report(scope: Scope, period: Period) -> dict:

@@ -7,10 +7,12 @@ from decimal import Decimal
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import Customer
 from funnel.models import Grade, GradeChange, GradeKind
 
+from ..columns import Column, Kind
 from ..periods import Period
 from .figures import ZERO, pct
 from .flows import created_grade, grade_flows, move_direction
@@ -91,7 +93,71 @@ def trailing_window(days: int = RATE_WINDOW_DAYS) -> tuple[datetime, datetime]:
 # --- Conversion and cycle -------------------------------------------------------------------
 
 
-def conversion_report(scope: Scope, period: Period) -> dict:
+@dataclass(frozen=True)
+class CalibrationRow:
+    """An open grade's won share among the customers that reached it and were resolved."""
+
+    grade: Grade
+    sample: int
+    won: int
+    observed: Decimal | None
+    configured: Decimal
+    suggested: Decimal | None
+
+
+@dataclass(frozen=True)
+class ConversionStage:
+    """Moves out of a grade in the period; ``calibration``: the grade's, for the export's row."""
+
+    grade: Grade
+    entered: int
+    advanced: int
+    rate: Decimal | None
+    mean_days: Decimal | None
+    median_days: Decimal | None
+    exits: int
+    calibration: CalibrationRow | None = None
+
+
+@dataclass(frozen=True)
+class ConversionReport:
+    period: Period
+    stages: list[ConversionStage]
+    bottleneck: Grade | None
+    calibration: list[CalibrationRow]
+
+
+# The export's one row per grade holds its stage and its calibration; the API lists them
+# apart, and the page's tables (grade badges, the calibrate button) are written out.
+CONVERSION_COLUMNS = (
+    Column("code", _("Grade"), source="grade.code"),
+    Column("entered", _("Entered"), Kind.COUNT),
+    Column("exits", _("Left"), Kind.COUNT, api=False),
+    Column("advanced", _("Moved up"), Kind.COUNT),
+    Column("rate", _("Conversion (%)"), Kind.RATE),
+    Column("mean_days", _("Mean days in grade"), Kind.NUMBER),
+    Column("median_days", _("Median days in grade"), Kind.NUMBER),
+    Column("observed", _("Won share (%)"), Kind.PERCENT, source="calibration.observed", api=False),
+    Column(
+        "configured",
+        _("Configured probability (%)"),
+        Kind.PERCENT,
+        source="calibration.configured",
+        api=False,
+    ),
+    Column("suggested", _("Suggested (%)"), Kind.PERCENT, source="calibration.suggested", api=False),
+)
+CALIBRATION_COLUMNS = (
+    Column("code", _("Grade"), source="grade.code", export=False),
+    Column("sample", _("Resolved customers"), Kind.COUNT, export=False),
+    Column("won", _("Won"), Kind.COUNT, export=False),
+    Column("observed", _("Won share"), Kind.PERCENT, export=False),
+    Column("configured", _("Configured"), Kind.PERCENT, export=False),
+    Column("suggested", _("Suggested"), Kind.PERCENT, export=False),
+)
+
+
+def conversion_report(scope: Scope, period: Period) -> ConversionReport:
     """Stage conversion, days in grade (mean, median), the bottleneck and the probability
     calibration for the period. Queries: grades, 2 for the rates, 1 for the days, 2 for
     the calibration."""
@@ -114,28 +180,26 @@ def conversion_report(scope: Scope, period: Period) -> dict:
         .values_list("from_grade", "days_in_previous", "n")
     ):
         days_by_grade[grade_id].append((days, n))
+    calibrated = calibration(scope, grades, period)
+    by_grade = {row.grade.pk: row for row in calibrated}
     stages = []
     for rate in rates:
         mean, median = _mean_and_median(days_by_grade.get(rate.grade.pk, []))
         stages.append(
-            {
-                "grade": rate.grade,
-                "entered": rate.entered,
-                "advanced": rate.advanced,
-                "rate": rate.measured,
-                "mean_days": mean,
-                "median_days": median,
-                "exits": rate.exits,
-            }
+            ConversionStage(
+                grade=rate.grade,
+                entered=rate.entered,
+                advanced=rate.advanced,
+                rate=rate.measured,
+                mean_days=mean,
+                median_days=median,
+                exits=rate.exits,
+                calibration=by_grade.get(rate.grade.pk),
+            )
         )
-    measured = [stage for stage in stages if stage["rate"] is not None]
-    bottleneck = min(measured, key=lambda stage: stage["rate"])["grade"] if measured else None
-    return {
-        "period": period,
-        "stages": stages,
-        "bottleneck": bottleneck,
-        "calibration": calibration(scope, grades, period),
-    }
+    measured = [stage for stage in stages if stage.rate is not None]
+    bottleneck = min(measured, key=lambda stage: stage.rate).grade if measured else None
+    return ConversionReport(period=period, stages=stages, bottleneck=bottleneck, calibration=calibrated)
 
 
 def _mean_and_median(histogram: list[tuple[int, int]]) -> tuple[Decimal | None, Decimal | None]:
@@ -157,7 +221,7 @@ def _mean_and_median(histogram: list[tuple[int, int]]) -> tuple[Decimal | None, 
     return mean.quantize(Decimal("0.1")), median.quantize(Decimal("0.1"))
 
 
-def calibration(scope: Scope, grades: list[Grade], period: Period | None = None) -> list[dict]:
+def calibration(scope: Scope, grades: list[Grade], period: Period | None = None) -> list[CalibrationRow]:
     """Per open grade: of the customers that reached it (moved there or were created
     there) and have since been resolved (won or lost), the share won — beside the
     configured probability, with a suggestion when the gap and the sample are big enough."""
@@ -203,13 +267,13 @@ def calibration(scope: Scope, grades: list[Grade], period: Period | None = None)
         ):
             suggested = observed.quantize(Decimal(1))
         rows.append(
-            {
-                "grade": grade,
-                "sample": sample,
-                "won": wins,
-                "observed": observed,
-                "configured": grade.probability,
-                "suggested": suggested,
-            }
+            CalibrationRow(
+                grade=grade,
+                sample=sample,
+                won=wins,
+                observed=observed,
+                configured=grade.probability,
+                suggested=suggested,
+            )
         )
     return rows

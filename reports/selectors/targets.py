@@ -1,16 +1,19 @@
 """Targets against actual sales: the rule that sums a scope's targets without counting a
 team's twice, quota vs target per period and per person, and the targets a user may list."""
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
-from crm.models import CustomerTally, Order, User
+from crm.models import CustomerTally, Order, Team, User
 from funnel.models import GradeKind
 
 from .. import diagnosis
+from ..columns import Column, Kind
 from ..models import Target, WeeklyRollup
 from ..periods import Period, today, week_start
 from .figures import ZERO, pct
@@ -120,7 +123,79 @@ def quota_vs_target(
     return {"periods": rows, "recent_orders": orders["recent"]}
 
 
-def quota_report(scope: Scope, period: Period) -> dict:
+@dataclass(frozen=True)
+class QuotaRow:
+    """A salesperson's actual sales against their target, and their quota."""
+
+    person: User
+    team: Team | None
+    orders: int
+    actual: Decimal
+    target: Decimal | None
+    percentage: Decimal | None
+    status: str
+    quota: Decimal
+
+    @property
+    def name(self) -> str:
+        return self.person.display_name
+
+    @property
+    def team_name(self) -> str:
+        return str(self.team or "")
+
+
+@dataclass(frozen=True)
+class TeamQuotaRow:
+    """A team's members summed, against the team's own target (else its members')."""
+
+    team: Team
+    actual: Decimal
+    target: Decimal | None
+    percentage: Decimal | None
+    status: str
+    quota: Decimal
+
+    @property
+    def name(self) -> str:
+        return str(self.team)
+
+    # The export lists the teams under the people, marked in the team column, without orders.
+    team_name = _("Team")
+    orders = None
+
+
+@dataclass(frozen=True)
+class QuotaReport:
+    period: Period
+    rows: list[QuotaRow]
+    teams: list[TeamQuotaRow]
+
+
+QUOTA_COLUMNS = (
+    Column("id", "id", Kind.ID, source="person.pk", page=False, export=False),
+    Column("username", "username", source="person.username", page=False, export=False),
+    Column("name", _("Salesperson / team"), heading=_("Salesperson"), api=False),
+    Column("team", _("Team"), source="team_name", api=False),
+    Column("orders", _("Orders"), Kind.COUNT),
+    Column("actual", _("Actual sales"), Kind.MONEY, heading=_("Actual")),
+    Column("target", _("Target"), Kind.MONEY),
+    Column("percentage", _("Achieved (%)"), Kind.PERCENT, heading="%"),
+    Column("status", _("Status"), Kind.STATUS),
+    Column("quota", _("Quota (weighted pipeline)"), Kind.MONEY, heading=_("Quota")),
+)
+TEAM_QUOTA_COLUMNS = (
+    Column("id", "id", Kind.ID, source="team.pk", page=False, export=False),
+    Column("name", _("Team"), source="team.name"),
+    *(
+        column
+        for column in QUOTA_COLUMNS
+        if column.key in {"actual", "target", "percentage", "status", "quota"}
+    ),
+)
+
+
+def quota_report(scope: Scope, period: Period) -> QuotaReport:
     """Per salesperson and per team: actual sales vs target (met / exceeded / short) and
     the quota — the pipeline now for the current period, else the rollup at its end.
     Queries: people (1), orders grouped (1), targets (1), quota (1), teams (1)."""
@@ -159,16 +234,16 @@ def quota_report(scope: Scope, period: Period) -> dict:
         amount = actual.get(person.pk, {}).get("amount", ZERO)
         target = person_targets.get(person.pk)
         percentage, status = target_status(amount, target)
-        row = {
-            "person": person,
-            "team": person.team,
-            "actual": amount,
-            "orders": actual.get(person.pk, {}).get("n", 0),
-            "target": target,
-            "percentage": percentage,
-            "status": status,
-            "quota": quotas.get(person.pk, ZERO),
-        }
+        row = QuotaRow(
+            person=person,
+            team=person.team,
+            actual=amount,
+            orders=actual.get(person.pk, {}).get("n", 0),
+            target=target,
+            percentage=percentage,
+            status=status,
+            quota=quotas.get(person.pk, ZERO),
+        )
         rows.append(row)
         if person.team_id:
             team = teams.setdefault(
@@ -182,7 +257,7 @@ def quota_report(scope: Scope, period: Period) -> dict:
                 },
             )
             team["actual"] += amount
-            team["quota"] += row["quota"]
+            team["quota"] += row.quota
             if target is not None:
                 team["member_target"] += target
                 team["has_member_target"] = True
@@ -190,8 +265,17 @@ def quota_report(scope: Scope, period: Period) -> dict:
     for team_id, team in sorted(teams.items(), key=lambda item: str(item[1]["team"])):
         target = team_targets.get(team_id, team["member_target"] if team["has_member_target"] else None)
         percentage, status = target_status(team["actual"], target)
-        team_rows.append({**team, "target": target, "percentage": percentage, "status": status})
-    return {"period": period, "rows": rows, "teams": team_rows}
+        team_rows.append(
+            TeamQuotaRow(
+                team=team["team"],
+                actual=team["actual"],
+                target=target,
+                percentage=percentage,
+                status=status,
+                quota=team["quota"],
+            )
+        )
+    return QuotaReport(period=period, rows=rows, teams=team_rows)
 
 
 # --- Lists for the API ---------------------------------------------------------------------------

@@ -1,16 +1,20 @@
 """The weekly manager report (a team's week from its rollup rows) and the rollups a user may list."""
 
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from activities import selectors as activities_selectors
 from activities.models import Activity, DailyReport, MarketReport, MarketReportKind
-from crm.models import Order, Role, User
+from crm import glossary
+from crm.models import Customer, Order, Role, User
 from funnel.models import GradeKind
 
+from ..columns import Column, Kind
 from ..models import WeeklyManagerReport, WeeklyRollup
 from ..periods import Period, PeriodKind, period_for, week_bounds
 from .figures import LIST_LIMIT, ZERO, pct
@@ -39,25 +43,91 @@ def _salespeople_and_sales(scope: Scope, period: Period) -> tuple[int, Decimal]:
     )
 
 
-# The rollup columns the weekly report sums over the scope's salespeople.
-WEEK_TOTALS = (
-    "new_customers",
-    "upgrades",
-    "won_customers",
-    "orders",
-    "order_amount",
-    "gross_profit",
-    "collections",
-    "calls",
-    "visits",
-    "effective_visits",
-    "reports_submitted",
-    "reports_late",
-    "quota",
+@dataclass(frozen=True)
+class WeeklyTotals:
+    """The rollup columns the weekly report sums over the scope's salespeople (each field
+    is a ``WeeklyRollup`` column); it is the export's last row."""
+
+    new_customers: int = 0
+    upgrades: int = 0
+    won_customers: int = 0
+    orders: int = 0
+    order_amount: Decimal = ZERO
+    gross_profit: Decimal = ZERO
+    collections: Decimal = ZERO
+    calls: int = 0
+    visits: int = 0
+    effective_visits: int = 0
+    reports_submitted: int = 0
+    reports_late: int = 0
+    quota: Decimal = ZERO
+
+    # The export's total row, under the salesperson column.
+    salesperson = _("Total")
+
+    @property
+    def effective_visit_rate(self) -> Decimal | None:
+        return pct(self.effective_visits, self.visits)
+
+    @property
+    def transaction_rate(self) -> Decimal | None:
+        return pct(self.orders, self.visits)
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    week_start: date
+    week_end: date
+    rollups: list[WeeklyRollup]
+    totals: WeeklyTotals
+    average_sales: Decimal | None
+    people: int
+    month: Period
+    month_actual: Decimal
+    month_target: Decimal | None
+    month_percentage: Decimal | None
+    month_status: str
+    stuck: list[Customer]
+    overdue: list[Customer]
+    complaints: list[MarketReport]
+    competitor_news: list[Activity]
+    late_reports: list[DailyReport]
+    manager_report: WeeklyManagerReport | None
+    accompanied_visits: list[dict] = field(default_factory=list)
+
+    @property
+    def effective_visit_rate(self) -> Decimal | None:
+        return self.totals.effective_visit_rate
+
+    @property
+    def transaction_rate(self) -> Decimal | None:
+        return self.totals.transaction_rate
+
+
+# The export's rows: each salesperson's rollup, then the totals (the page shows fewer).
+WEEKLY_COLUMNS = (
+    Column("salesperson", _("Salesperson"), api=False),
+    Column("new_customers", glossary.NEW_CUSTOMERS, Kind.COUNT),
+    Column("upgrades", _("Upgrades"), Kind.COUNT),
+    Column("orders", _("Orders"), Kind.COUNT),
+    Column("order_amount", _("Amount"), Kind.MONEY),
+    Column("gross_profit", _("Gross profit"), Kind.MONEY),
+    Column("collections", _("Collections"), Kind.MONEY),
+    Column("calls", _("Calls"), Kind.COUNT),
+    Column("visits", _("Visits"), Kind.COUNT),
+    Column("effective_visit_rate", glossary.in_percent(glossary.EFFECTIVE_VISIT_RATE), Kind.PERCENT),
+    Column("transaction_rate", glossary.in_percent(glossary.TRANSACTION_RATE), Kind.PERCENT),
+    Column("reports_late", _("Reports late"), Kind.COUNT),
+    Column("quota", _("Quota"), Kind.MONEY),
+)
+# The API's totals: every summed rollup column.
+WEEKLY_TOTAL_COLUMNS = tuple(
+    Column(total.name, total.name, Kind.MONEY if total.type is Decimal else Kind.COUNT)
+    for total in fields(WeeklyTotals)
 )
 
 
-def weekly_report(scope: Scope, monday: date) -> dict:
+def weekly_report(scope: Scope, monday: date) -> WeeklyReport:
     """One team's week from its rollup rows, with the abnormal customers, complaints,
     competitor news and lateness of the week. Fixed queries."""
     start, end = week_bounds(monday)
@@ -66,27 +136,24 @@ def weekly_report(scope: Scope, monday: date) -> dict:
         .select_related("salesperson")
         .order_by("salesperson__username")
     )
-    totals = {name: sum((getattr(row, name) for row in rollups), 0) for name in WEEK_TOTALS}
+    names = [total.name for total in fields(WeeklyTotals)]
+    totals = WeeklyTotals(**{name: sum((getattr(row, name) for row in rollups), 0) for name in names})
     month = _month_so_far(scope, monday)
     people = month["people"]
     report = None
     if scope.kind == ScopeKind.TEAM:
         report = WeeklyManagerReport.objects.filter(team=scope.team, week_start=monday).first()
-    return {
-        "week_start": monday,
-        "week_end": monday + timedelta(days=6),
-        "rollups": rollups,
-        "totals": totals,
-        "effective_visit_rate": pct(totals["effective_visits"], totals["visits"]),
-        "transaction_rate": pct(totals["orders"], totals["visits"]),
-        "average_sales": (Decimal(totals["order_amount"]) / people).quantize(Decimal("0.01"))
-        if people
-        else None,
+    return WeeklyReport(
+        week_start=monday,
+        week_end=monday + timedelta(days=6),
+        rollups=rollups,
+        totals=totals,
+        average_sales=(Decimal(totals.order_amount) / people).quantize(Decimal("0.01")) if people else None,
         **month,
         **_week_exceptions(scope, monday),
-        "manager_report": report,
-        "accompanied_visits": activities_selectors.accompanied_visits(scope.q("visit__owner"), start, end),
-    }
+        manager_report=report,
+        accompanied_visits=activities_selectors.accompanied_visits(scope.q("visit__owner"), start, end),
+    )
 
 
 def _month_so_far(scope: Scope, monday: date) -> dict:

@@ -89,7 +89,7 @@ def _numbers(scope):
         "rates": selectors.conversion_rates(scope, start, end, grades),
         "dashboard": (dashboard["rates"], dashboard["movement"]),
         "weekly": [(week.week_start, week.added, week.steps) for week, _plan in plan["weekly"]],
-        "conversion": selectors.conversion_report(scope, period_for(PeriodKind.YEAR, today()))["stages"],
+        "conversion": selectors.conversion_report(scope, period_for(PeriodKind.YEAR, today())).stages,
     }
 
 

@@ -168,10 +168,10 @@ def test_calibration_suggests_and_an_admin_applies_it(personas, client_as):
         [GradeChange(customer=c, from_grade=grade("E"), to_grade=d_grade, owner=seller) for c in customers]
     )
     rows = {
-        row["grade"].code: row
+        row.grade.code: row
         for row in selectors.calibration(selectors.resolve_scope(personas.admin), list(Grade.objects.all()))
     }
-    assert (rows["D"]["sample"], rows["D"]["observed"], rows["D"]["suggested"]) == (40, D("50.0"), D(50))
+    assert (rows["D"].sample, rows["D"].observed, rows["D"].suggested) == (40, D("50.0"), D(50))
     # 50 % at D would break the strictly rising probabilities (C is 40 %): a clear error, nothing saved
     client = client_as("admin")
     response = client.post(
@@ -325,11 +325,11 @@ def test_weekly_manager_report_reads_rollups_and_saves_next_weeks_plan(personas,
     page = client.get(reverse("reports:weekly"), {"week": week.isoformat()})
     assert page.status_code == 200
     report = page.context["report"]
-    assert report["totals"]["visits"] == 1 and report["effective_visit_rate"] == D(100)
-    assert [c.pk for c in report["stuck"]] == [stuck.pk]
-    assert [m.title for m in report["complaints"]] == ["Late delivery"]
-    assert [a.competitor_news for a in report["competitor_news"]] == ["Rival cut prices by 10 %"]
-    assert [r.owner for r in report["late_reports"]] == [personas.teammate]
+    assert report.totals.visits == 1 and report.effective_visit_rate == D(100)
+    assert [c.pk for c in report.stuck] == [stuck.pk]
+    assert [m.title for m in report.complaints] == ["Late delivery"]
+    assert [a.competitor_news for a in report.competitor_news] == ["Rival cut prices by 10 %"]
+    assert [r.owner for r in report.late_reports] == [personas.teammate]
     saved = client.post(
         reverse("reports:weekly"),
         {
