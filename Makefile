@@ -45,7 +45,7 @@ bench: install
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/bandit -c bandit.yaml -r crm funnel activities reports config -lll -q
+	$(BIN)/bandit -c bandit.yaml -r core crm funnel activities reports config -lll -q
 	$(BIN)/python .ci/dependency_audit.py
 
 ## make backup: a timestamped backup in var/backups/ (pg_dump -Fc, or SQLite's online backup;

@@ -29,6 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.models import GradeKind
 from crm import selectors as crm_selectors
 from crm.models import Customer, Notification, Order, Role, Team, Tier, User
 from crm.selectors import (
@@ -37,7 +38,6 @@ from crm.selectors import (
     customer_ids_matching,
     customers_visible_to,
 )
-from funnel.models import GradeKind
 from funnel.selectors import GRADE_BADGE_FIELDS
 
 from .models import (

@@ -274,8 +274,8 @@ def time_sql(query: str, params: list, runs: int):
 def floor_funnel(runs: int):
     """What the company funnel dashboard must at least do: count and weighted value of
     the live customers by open grade, one GROUP BY."""
+    from core.models import Grade, GradeKind
     from crm.models import Customer
-    from funnel.models import Grade, GradeKind
 
     customer, grade = Customer._meta.db_table, Grade._meta.db_table
     return time_sql(
@@ -291,8 +291,8 @@ def floor_funnel(runs: int):
 def floor_first_page(owner, runs: int):
     """What the default customer list must at least do: one owner's first 50 live
     customers by name, with their grade."""
+    from core.models import Grade
     from crm.models import Customer
-    from funnel.models import Grade
 
     customer, grade = Customer._meta.db_table, Grade._meta.db_table
     return time_sql(

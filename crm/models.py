@@ -371,7 +371,7 @@ class Customer(models.Model):
         help_text=_("Empty means the customer is in the public pool."),
     )
     grade = models.ForeignKey(
-        "funnel.Grade",
+        "core.Grade",
         verbose_name=_("grade"),
         on_delete=models.PROTECT,
         related_name="customers",
@@ -652,7 +652,7 @@ class CustomerTally(models.Model):
         related_name="+",
     )
     grade = models.ForeignKey(
-        "funnel.Grade", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+        "core.Grade", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     customers = models.IntegerField()
     expected_value = models.DecimalField(max_digits=24, decimal_places=2)

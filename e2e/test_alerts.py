@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from core.models import Grade
 from crm.models import Role
 from crm.tests.factories import TeamFactory, UserFactory
-from funnel.models import Grade
 from funnel.services import scan_stagnation
 from funnel.tests.builders import customer_at
 from funnel.tests.factories import grade

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from core.models import Grade
 from crm.models import Role
 from crm.tests.factories import CustomerFactory, TeamFactory, UserFactory
-from funnel.models import Grade
 from funnel.tests.factories import grade
 
 from .conftest import csp_violations, login

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.models import Grade
 from crm.admin import ReadOnlyAdmin, SingletonAdmin
 from crm.audit import Action, audit
 
@@ -8,7 +9,6 @@ from . import services
 from .models import (
     ConflictClaim,
     FunnelSettings,
-    Grade,
     GradeChange,
     HandoverStep,
     HandoverTask,

@@ -27,6 +27,7 @@ from itertools import accumulate
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.models import Grade, GradeKind
 from crm.bulk import TableWriter
 from crm.demo import (
     DEMO_SALESPEOPLE,
@@ -43,7 +44,7 @@ from crm.demo import (
 from crm.models import Contact, Customer, KeyPersonRole, Order, Tag, User, weighted_value_of
 
 from .clock import start_of_day
-from .models import Grade, GradeChange, GradeKind
+from .models import GradeChange
 
 DEMO_SEED = 20_240_601
 DEMO_WINDOW_DAYS = 180  # grade histories spread over the past six months

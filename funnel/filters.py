@@ -5,10 +5,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Grade
 from crm.filters import IdFilter
 from crm.models import Tier, User
 
-from .models import ConflictStatus, Grade, HandoverStatus
+from .models import ConflictStatus, HandoverStatus
 
 
 def _owners(request):

@@ -2,11 +2,12 @@ from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Grade
 from crm.forms import BootstrapMixin, PlainSelect, TelInput
 from crm.models import Customer, User
 
 from . import permissions, selectors
-from .models import ConflictStatus, Grade
+from .models import ConflictStatus
 
 
 class ChangeGradeForm(BootstrapMixin, forms.Form):

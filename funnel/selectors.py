@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from core.models import Grade, GradeKind
 from crm.models import Customer, CustomerTally, Role, Team, Tier, User
 from crm.selectors import customer_tally_visible_to
 
@@ -20,9 +21,7 @@ from .models import (
     ConflictClaim,
     ConflictStatus,
     FunnelSettings,
-    Grade,
     GradeChange,
-    GradeKind,
     HandoverStatus,
     HandoverTask,
     Reassignment,

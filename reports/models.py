@@ -9,8 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Grade
 from crm.models import Team
-from funnel.models import Grade
 
 from .periods import PeriodKind, period_for
 

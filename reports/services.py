@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 
 from activities.models import Activity, ActivityKind, DailyPlan, DailyReport
 from activities.selectors import CONNECTED_CALL
+from core.models import Grade, GradeKind
 from crm.models import Customer, Order, Role, Team, User
 from funnel import services as funnel_services
-from funnel.models import Grade, GradeChange, GradeKind
+from funnel.models import GradeChange
 
 from . import permissions
 from .models import ActivityTarget, GradeFlowRollup, Target, WeeklyManagerReport, WeeklyRollup

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from core.models import Grade
 from crm import services as crm_services
 from crm.exporting import table_response
 from crm.forms import apply_service_errors
@@ -25,7 +26,6 @@ from crm.models import User
 from crm.permissions import can_export
 from crm.selectors import teams_visible_to, users_visible_to
 from funnel.clock import start_of_day
-from funnel.models import Grade
 
 from . import permissions, selectors, services
 from .columns import export_table, page_table

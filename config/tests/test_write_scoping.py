@@ -40,9 +40,10 @@ from activities.models import (
     Visit,
 )
 from activities.tests.factories import ensure_default_catalog
+from core.models import Grade
 from crm.models import Contact, Customer, Order, Team, User
 from crm.tests.factories import ContactFactory, CustomerFactory
-from funnel.models import Grade, Reassignment
+from funnel.models import Reassignment
 from funnel.tests.factories import grade
 from reports.models import ActivityTarget, Target
 from reports.services import save_activity_target, save_target

@@ -299,8 +299,8 @@ def test_letting_salespeople_export_is_recorded(client_as, personas):
 
 @pytest.mark.django_db
 def test_grade_configuration_changes_are_recorded(personas):
+    from core.models import Grade
     from funnel import services as funnel_services
-    from funnel.models import Grade
 
     grade = Grade.objects.get(code="C")
     grade.stagnation_days = 45
@@ -309,7 +309,7 @@ def test_grade_configuration_changes_are_recorded(personas):
     change = _only(SecurityAction.GRADE_CONFIG)
     assert (change.actor, change.object_type, change.object_id) == (
         personas.admin,
-        "funnel.grade",
+        "core.grade",
         str(grade.pk),
     )
 

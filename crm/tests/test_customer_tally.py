@@ -17,12 +17,12 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from conftest import at_once, skip_or_fail
+from core.models import Grade
 from crm import services
 from crm.bulk import TableWriter
 from crm.models import Customer, CustomerTally
 from crm.tests.factories import CustomerFactory, grade_by_code
 from funnel import services as funnel_services
-from funnel.models import Grade
 from funnel.tests.builders import funnel_settings
 
 

@@ -12,10 +12,11 @@ from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
 from activities.models import Activity
+from core.models import Grade, GradeKind
 from crm.demo import DEMO_SALESPEOPLE, DEMO_TEAM_NAMES_ZH, INDUSTRIES_ZH, PROVINCES_ZH
 from crm.models import Contact, Customer, KeyPersonRole, Order, Role, Team, User
 from crm.normalize import normalize_company_name
-from funnel.models import Grade, GradeChange, GradeKind
+from funnel.models import GradeChange
 
 DEMO_USERNAMES = [
     "admin",

@@ -2,12 +2,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.models import Grade
 from crm.filters import MAX_ID
 from crm.models import Customer, Order, User
 from funnel.models import (
     ConflictClaim,
     ConflictStatus,
-    Grade,
     GradeChange,
     HandoverTask,
     Reassignment,

@@ -15,10 +15,11 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.models import Grade
 from crm.selectors import customers_visible_to, orders_visible_to, teams_visible_to
 from funnel import selectors, services
 from funnel.filters import AlertFilter, ConflictFilter, HandoverTaskFilter, PoolFilter
-from funnel.models import Grade, Reassignment
+from funnel.models import Reassignment
 from funnel.services import ReassignConflict
 
 from .serializers import (

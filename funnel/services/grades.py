@@ -10,12 +10,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import Grade, GradeKind
 from crm import services as crm_services
 from crm.audit import Action, audit
 from crm.models import CrmSettings, Customer, KeyPersonRole, Order, User
 
 from .. import clock
-from ..models import CloseReason, FunnelSettings, Grade, GradeChange, GradeKind
+from ..models import CloseReason, FunnelSettings, GradeChange
 from ._common import StaleWrite
 from .stagnation import close_stagnation_alerts, refresh_stagnation_clock, scan_stagnation
 

@@ -25,19 +25,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.models import Grade, GradeKind
 from crm import services as crm_services
 from crm.models import Customer, User
 
 from .. import clock, permissions
-from ..models import (
-    CloseReason,
-    FunnelSettings,
-    Grade,
-    GradeKind,
-    PoolReturnWarning,
-    Reassignment,
-    ReassignmentKind,
-)
+from ..models import CloseReason, FunnelSettings, PoolReturnWarning, Reassignment, ReassignmentKind
 from ._common import _digest_body, _insert_from_select
 from .reassignment import ReassignConflict, _set_owner
 from .stagnation import close_stagnation_alerts, scan_stagnation

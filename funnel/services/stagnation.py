@@ -14,12 +14,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.models import Grade
 from crm import services as crm_services
 from crm.audit import Action, audit
 from crm.models import Customer, User
 
 from .. import clock
-from ..models import CloseReason, FunnelSettings, Grade, StagnationAlert
+from ..models import CloseReason, FunnelSettings, StagnationAlert
 from ._common import _digest_body, _insert_from_select
 
 

@@ -11,13 +11,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import time_machine
-from django.apps import apps
 from django.utils import timezone
 
 from crm.models import Customer, User
 from crm.tests.factories import CustomerFactory
 from funnel.models import FunnelSettings, HandoverStep
-from funnel.tests.factories import ensure_default_grades, grade
+from funnel.tests.factories import apps_as_of, ensure_default_grades, grade
 
 _default_steps = importlib.import_module("funnel.migrations.0005_default_handover_steps")
 _won_step = importlib.import_module("funnel.migrations.0014_won_handover_step")
@@ -26,8 +25,10 @@ _won_step = importlib.import_module("funnel.migrations.0014_won_handover_step")
 def ensure_default_handover_steps() -> None:
     ensure_default_grades()
     if not HandoverStep.objects.exists():
-        _default_steps.create_default_steps(apps, schema_editor=None)
-        _won_step.create_won_step(apps, schema_editor=None)
+        _default_steps.create_default_steps(
+            apps_as_of("funnel", "0005_default_handover_steps"), schema_editor=None
+        )
+        _won_step.create_won_step(apps_as_of("funnel", "0014_won_handover_step"), schema_editor=None)
 
 
 def customer_at(

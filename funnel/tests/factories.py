@@ -6,17 +6,26 @@ lookup puts the defaults back first when the table was emptied.
 """
 
 import importlib
+from functools import cache
 
-from django.apps import apps
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
-from funnel.models import Grade
+from core.models import Grade
 
 _default_grades = importlib.import_module("funnel.migrations.0002_default_grades")
 
 
+@cache
+def apps_as_of(app_label: str, migration: str):
+    """The models as a data migration knew them, to run it again after a flush: the grades
+    were the funnel's then (they moved to core in the state only, same tables)."""
+    return MigrationLoader(connection, ignore_no_migrations=True).project_state((app_label, migration)).apps
+
+
 def ensure_default_grades() -> None:
     if not Grade.objects.exists():
-        _default_grades.create_default_grades(apps, schema_editor=None)
+        _default_grades.create_default_grades(apps_as_of("funnel", "0002_default_grades"), schema_editor=None)
 
 
 def grade(code: str) -> Grade:

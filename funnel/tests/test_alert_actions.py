@@ -11,9 +11,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import Grade
 from crm.models import Customer, Notification
 from funnel import services, tasks
-from funnel.models import CloseReason, Grade, StagnationAlert
+from funnel.models import CloseReason, StagnationAlert
 from funnel.selectors import alerts_visible_to, open_alerts_for
 from funnel.services import scan_stagnation, snooze_alert
 from funnel.tests.builders import customer_at

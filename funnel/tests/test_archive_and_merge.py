@@ -8,8 +8,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from core.models import Grade
 from crm import services as crm_services
-from funnel.models import ConflictStatus, Grade, HandoverStatus, HandoverTask, StagnationAlert
+from funnel.models import ConflictStatus, HandoverStatus, HandoverTask, StagnationAlert
 from funnel.services import raise_conflict, reassign_customer, scan_stagnation
 from funnel.tests.builders import customer_at
 

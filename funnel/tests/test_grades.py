@@ -10,9 +10,9 @@ from django.db.models import F
 from django.forms import CheckboxInput
 from django.urls import reverse
 
+from core.models import Grade, GradeKind
 from crm.models import SecurityAction, SecurityEvent
 from crm.tests.factories import CustomerFactory
-from funnel.models import Grade, GradeKind
 from funnel.tests.factories import ensure_default_grades, grade
 
 
@@ -115,7 +115,7 @@ def test_a_new_grade_must_fit_between_its_neighbours(db):
 def _admin_form_data(client, target: Grade, **changes) -> dict:
     """What the admin's change page would post unchanged (the grade's form and its inline
     formsets, as rendered), with ``changes`` applied to the grade's fields."""
-    page = client.get(reverse("admin:funnel_grade_change", args=[target.pk]))
+    page = client.get(reverse("admin:core_grade_change", args=[target.pk]))
     forms = [page.context["adminform"].form]
     for inline in page.context["inline_admin_formsets"]:
         forms += [inline.formset.management_form, *inline.formset.forms]
@@ -143,7 +143,7 @@ def test_the_admin_grade_form_shows_the_error_and_saves_nothing(personas, client
     client = client_as("admin")
 
     response = client.post(
-        reverse("admin:funnel_grade_change", args=[target.pk]),
+        reverse("admin:core_grade_change", args=[target.pk]),
         _admin_form_data(client, target, probability=probability),
     )
 
@@ -160,7 +160,7 @@ def test_the_admin_saves_a_good_change_and_re_times_stagnation(personas, client_
     client = client_as("admin")
 
     response = client.post(
-        reverse("admin:funnel_grade_change", args=[target.pk]),
+        reverse("admin:core_grade_change", args=[target.pk]),
         _admin_form_data(client, target, probability="45", stagnation_days="30"),
     )
 

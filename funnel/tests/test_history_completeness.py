@@ -21,9 +21,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from core.models import Grade
 from crm import services as crm_services
 from crm.models import Customer
-from funnel.models import Grade, GradeChange, Reassignment
+from funnel.models import GradeChange, Reassignment
 from funnel.services import (
     ReassignConflict,
     change_grade,

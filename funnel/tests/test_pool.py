@@ -9,12 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import Grade
 from crm import services as crm_services
 from crm.models import Customer, Notification
 from funnel import tasks
 from funnel.models import (
     CloseReason,
-    Grade,
     HandoverStatus,
     HandoverTask,
     PoolReturnWarning,

@@ -11,10 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import Grade
 from crm.models import Customer, Notification
 from crm.tests.factories import UserFactory, bulk_customers
 from funnel import clock, services, tasks
-from funnel.models import CloseReason, DayCount, Grade, StagnationAlert
+from funnel.models import CloseReason, DayCount, StagnationAlert
 from funnel.services import change_grade, scan_stagnation
 from funnel.tests.builders import customer_at, funnel_settings
 from funnel.tests.factories import grade

@@ -4,14 +4,13 @@ default a visit by the new owner within 7 days, configurable like every grade's 
 import importlib
 from datetime import timedelta
 
-from django.apps import apps
 from django.utils import timezone
 
 from funnel import selectors
 from funnel.models import HandoverKind, HandoverStatus, HandoverStep, HandoverTask
 from funnel.services import apply_departure, complete_handover_tasks, reassign_customer
 from funnel.tests.builders import customer_at
-from funnel.tests.factories import grade
+from funnel.tests.factories import apps_as_of, grade
 
 won_step = importlib.import_module("funnel.migrations.0014_won_handover_step")
 
@@ -70,14 +69,14 @@ def test_the_data_migration_adds_the_step_only_where_none_exists(personas):
     customer_at("WON", personas.salesperson)  # the default templates are in place
     won = grade("WON")
 
-    won_step.create_won_step(apps, schema_editor=None)
+    won_step.create_won_step(apps_as_of("funnel", "0014_won_handover_step"), schema_editor=None)
     assert HandoverStep.objects.filter(grade=won).count() == 1
 
     HandoverStep.objects.filter(grade=won).delete()
     HandoverStep.objects.create(
         grade=won, kind=HandoverKind.EMAIL, due_in_days=1, description="Thank-you mail"
     )
-    won_step.create_won_step(apps, schema_editor=None)
+    won_step.create_won_step(apps_as_of("funnel", "0014_won_handover_step"), schema_editor=None)
     assert list(HandoverStep.objects.filter(grade=won).values_list("description", flat=True)) == [
         "Thank-you mail"
     ]

@@ -23,11 +23,11 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Activity, ActivityKind, CallStage
+from core.models import Grade
 from crm import glossary
 from crm.models import Customer, Order, User
 from crm.selectors import customers_visible_to
 from funnel.clock import start_of_day
-from funnel.models import Grade
 
 from .. import planning
 from ..columns import Column, Kind

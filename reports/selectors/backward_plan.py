@@ -8,9 +8,9 @@ from decimal import Decimal
 from django.db.models import Avg, Count
 from django.utils import timezone
 
+from core.models import Grade
 from crm.models import Order
 from funnel.clock import start_of_day
-from funnel.models import Grade
 
 from .. import planning
 from ..models import WeeklyRollup

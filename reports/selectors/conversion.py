@@ -9,8 +9,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Grade, GradeKind
 from crm.models import Customer
-from funnel.models import Grade, GradeChange, GradeKind
+from funnel.models import GradeChange
 
 from ..columns import Column, Kind
 from ..periods import Period

@@ -8,9 +8,10 @@ from datetime import date, datetime
 from django.db.models import Count, F, IntegerField, Q, Value
 from django.utils import timezone
 
+from core.models import Grade, GradeKind
 from crm.models import Customer
 from crm.selectors import customer_tally_visible_to
-from funnel.models import FunnelSettings, Grade, GradeKind
+from funnel.models import FunnelSettings
 from funnel.selectors import WonConcentration, won_concentration
 
 from .. import diagnosis

@@ -25,9 +25,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from core.models import Grade, GradeKind
 from crm.models import Customer
 from funnel.clock import start_of_day
-from funnel.models import Grade, GradeChange, GradeKind
+from funnel.models import GradeChange
 
 from ..models import GradeFlowRollup
 from ..periods import week_bounds, week_start

@@ -9,8 +9,8 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from core.models import GradeKind
 from crm.models import CustomerTally, Order, Team, User
-from funnel.models import GradeKind
 
 from .. import diagnosis
 from ..columns import Column, Kind

@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from activities import selectors as activities_selectors
 from activities.models import Activity, DailyReport, MarketReport, MarketReportKind
+from core.models import GradeKind
 from crm import glossary
 from crm.models import Customer, Order, Role, User
-from funnel.models import GradeKind
 
 from ..columns import Column, Kind
 from ..models import WeeklyManagerReport, WeeklyRollup

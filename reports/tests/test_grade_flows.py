@@ -9,9 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from core.models import Grade
 from crm.models import Customer
 from funnel.clock import start_of_day
-from funnel.models import Grade, GradeChange
+from funnel.models import GradeChange
 from funnel.tests.factories import grade
 from reports import selectors
 from reports.models import GradeFlowRollup

@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activities.models import ActivityKind, CallStage, DailyReport, MarketReport
+from core.models import Grade
 from crm.models import Customer
 from crm.tests.factories import CustomerFactory, OrderFactory
-from funnel.models import Grade, GradeChange
+from funnel.models import GradeChange
 from funnel.tests.factories import grade
 from reports import selectors, services
 from reports.models import ActivityTarget, Target, WeeklyManagerReport, WeeklyRollup
