@@ -6,6 +6,7 @@ from core.models import Grade
 from crm.filters import MAX_ID
 from crm.models import Customer, Order, User
 from funnel.models import (
+    CloseReason,
     ConflictClaim,
     ConflictStatus,
     GradeChange,
@@ -153,6 +154,8 @@ class StagnationAlertSerializer(serializers.ModelSerializer):
     days_in_grade = serializers.IntegerField(read_only=True)
     days_over_limit = serializers.IntegerField(read_only=True)
     is_snoozed = serializers.BooleanField(read_only=True)
+    # Empty while the alert is open: the schema says so (a read-only model field would not).
+    close_reason = serializers.ChoiceField(choices=CloseReason.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = StagnationAlert
