@@ -4,7 +4,7 @@ Every function here runs a fixed number of queries, whatever the number of rows.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import reduce
 from operator import or_
 
@@ -38,6 +38,7 @@ from crm.selectors import (
     customer_ids_matching,
     customers_visible_to,
 )
+from funnel.clock import start_of_day
 from funnel.selectors import GRADE_BADGE_FIELDS
 
 from .models import (
@@ -76,8 +77,7 @@ COUNTED_EFFECTIVE = Q(effective=True) & (~Q(kind=ActivityKind.CALL) | CONNECTED_
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """[start, end) of a calendar day in the company time zone, as aware datetimes."""
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return start_of_day(day), start_of_day(day + timedelta(days=1))
 
 
 def local_date(moment: datetime) -> date:
