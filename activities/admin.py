@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import Action
 from crm.admin import AuditedAdminMixin, ReadOnlyAdmin, SingletonAdmin
-from crm.audit import Action
 from crm.glossary import cadence_label
 
 from .models import (

@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import Action, audit
 from crm import services as crm_services
-from crm.audit import Action, audit
 from crm.models import Contact, Customer, User
 from funnel import clock
 from funnel import services as funnel_services

@@ -25,9 +25,9 @@ from activities.api.views import (
     ObjectionViewSet,
 )
 from activities.api.visit_views import VisitViewSet
+from core.audit import Action, Outcome, audit
 from crm.api.search import QuickSearchView
 from crm.api.views import ContactViewSet, CustomerViewSet, TeamViewSet, UserViewSet
-from crm.audit import Action, Outcome, audit
 from crm.importing.api import ImportBatchViewSet
 from funnel.api import views as funnel_api
 from funnel.api.views import ChangeGradeView, GradeChangeViewSet, GradeViewSet, OrderViewSet

@@ -31,7 +31,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from knox.settings import knox_settings
 
-from crm.audit import Action, Outcome, audit
+from core.audit import Action, Outcome, audit
 from crm.models import User
 
 from .tokens import DEVICE_NAME_MAX, issue_token, revoke_token, tokens_of

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework.views import APIView
 
-from crm.audit import Action, Outcome, audit, current_ip, forget_held_events, write_held_events
+from core.audit import Action, Outcome, audit, current_ip, forget_held_events, write_held_events
 
 from .mfa import SESSION_STARTED_KEY, session_requires_second_factor
 

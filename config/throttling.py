@@ -38,8 +38,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.audit import Action, Outcome, audit, current_ip
 from crm import ratelimit
-from crm.audit import Action, Outcome, audit, current_ip
 from crm.models import User
 from crm.services import notify
 

@@ -14,7 +14,7 @@ from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox import auth as knox_auth
 from rest_framework import exceptions
 
-from crm.audit import Action, audit
+from core.audit import Action, audit
 from crm.models import User
 
 from .models import ApiToken

@@ -14,8 +14,8 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from rest_framework.exceptions import APIException, NotFound, ParseError
 
-from crm.audit import Action, audit
-from crm.models import WorkerHeartbeat
+from core.audit import Action, audit
+from core.models import WorkerHeartbeat
 
 from .celery import app as celery_app
 

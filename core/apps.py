@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("Configuration")
+
+    def ready(self):
+        # Log-ins, log-outs, failures and lockouts go to the security audit log.
+        from .audit import connect_signals
+
+        connect_signals()

@@ -1,17 +1,20 @@
 """What every app uses and no app owns: the funnel's grades (E → A, won, lost), which the
-customer carries and the funnel, activities and reports read.
+customer carries and the funnel, activities and reports read; the outbox every app's
+writes enqueue their tasks through; the worker heartbeat; the security audit log.
 
-Tables keep their names (``funnel_grade``): the model moved here from the funnel app
-(core migration 0001, state only), so that ``crm`` never points up at ``funnel``.
+Tables keep their names (``funnel_grade``, ``crm_outboxmessage``, ``crm_securityevent``…):
+the models moved here in the migration state only (core 0001 and 0002), so that ``crm``
+never points up at ``funnel`` and no app below ``crm`` reaches into it.
 """
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -140,3 +143,170 @@ class Grade(models.Model):
                 ) % {"grade": (below or above).code, "probability": (below or above).probability}
         if errors:
             raise ValidationError(errors)
+
+
+# --- The outbox and the worker heartbeat ---------------------------------------------
+
+
+class OutboxMessage(models.Model):
+    """A task to publish to the broker, written in the same transaction as the change.
+
+    Requests never talk to the broker directly: if Redis is down the row stays
+    pending and ``core.tasks.drain_outbox`` publishes it when the broker is back.
+    Tasks published from here must be idempotent (a row may be sent twice).
+    """
+
+    task_name = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "crm_outboxmessage"
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="outbox_pending_idx",
+                condition=Q(published_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} #{self.pk}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time a Celery worker ran a task; ``/healthz`` reports its age."""
+
+    name = models.CharField(max_length=50, unique=True)
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "crm_workerheartbeat"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Security audit log ---------------------------------------------------------------
+
+
+class SecurityAction(models.TextChoices):
+    LOGIN = "login", _("Log-in")
+    LOGIN_FAILED = "login_failed", _("Failed log-in")
+    LOCKOUT = "lockout", _("Lockout")
+    LOGOUT = "logout", _("Log-out")
+    MFA_ENROLLED = "mfa_enrolled", _("Two-factor authentication turned on")
+    MFA_DISABLED = "mfa_disabled", _("Two-factor authentication turned off")
+    MFA_VERIFIED = "mfa_verified", _("Second factor verified")
+    MFA_FAILED = "mfa_failed", _("Wrong second factor")
+    RECOVERY_CODES = "recovery_codes", _("Recovery codes renewed")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    TOKEN_ISSUED = "token_issued", _("API token issued")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")
+    LOGIN_THROTTLED = "login_throttled", _("Log-ins throttled")
+    LOGIN_UNLOCKED = "login_unlocked", _("Log-in unlocked")
+    OWNER_REVEALED = "owner_revealed", _("Duplicate check named another team's owner")
+    ACCESS_DENIED = "access_denied", _("Access denied")
+    EXPORT = "export", _("Export")
+    IMPORT = "import", _("Import")
+    REASSIGN = "reassign", _("Reassignment")
+    ARCHIVE = "archive", _("Archive")
+    RESTORE = "restore", _("Restore")
+    MERGE = "merge", _("Merge")
+    PURGE = "purge", _("Purge")
+    USER_CHANGED = "user_changed", _("User changed")
+    TEAM_CHANGED = "team_changed", _("Team changed")
+    GRADE_CONFIG = "grade_config", _("Grade configuration changed")
+    SETTINGS_CHANGED = "settings_changed", _("Settings changed")
+    APPROVAL = "approval", _("Approval")
+
+
+class SecurityOutcome(models.TextChoices):
+    SUCCESS = "success", _("Success")
+    FAILURE = "failure", _("Failure")
+    DENIED = "denied", _("Denied")
+
+
+class SecurityEventQuerySet(models.QuerySet):
+    """Append-only: bulk updates and deletes are refused like single ones."""
+
+    def update(self, **kwargs):
+        raise PermissionError("The security audit log is append-only.")
+
+    def delete(self):
+        raise PermissionError("The security audit log is append-only.")
+
+
+class SecurityEvent(models.Model):
+    """One security-relevant event: who (and from where) did what to which object, and
+    how it ended. Written only by ``core.audit.audit``; never changed or deleted."""
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The name used, kept as typed: failed log-ins may name no user at all.
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=30, choices=SecurityAction.choices)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=SecurityOutcome.choices, default=SecurityOutcome.SUCCESS
+    )
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    # The hash chain (``core.audit_chain``): the SHA-256 of this row's content and of the
+    # previous row's hash, so ``manage.py verify_audit`` finds a row edited, inserted or
+    # removed after the fact.
+    prev_hash = models.CharField(_("previous event's hash"), max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
+
+    objects = SecurityEventQuerySet.as_manager()
+
+    class Meta:
+        db_table = "crm_securityevent"
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        indexes = [
+            models.Index(fields=["action", "created_at"], name="securityevent_action_idx"),
+            models.Index(fields=["actor", "created_at"], name="securityevent_actor_idx"),
+            models.Index(fields=["object_type", "object_id"], name="securityevent_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.outcome}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The security audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The security audit log is append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The end of the security audit log's hash chain: one row holding the last event's
+    id and hash. Every writer locks it (``core.audit.audit``), so writers append one after
+    the other and the chain never forks; ``verify_audit`` compares the log's last event
+    with it, so removing the newest events shows too."""
+
+    last_event_id = models.BigIntegerField(null=True)
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "crm_auditchainhead"
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="auditchainhead_one_row")]
+
+    def __str__(self) -> str:
+        return f"{self.last_event_id}: {self.last_hash}"

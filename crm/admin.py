@@ -8,10 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.audit import Action, audit
+from core.models import SecurityEvent
+
 from . import services
-from .audit import Action, audit
 from .exporting import table_response
-from .models import CrmSettings, Customer, ExportRecord, SecurityEvent, Tag, Team, User
+from .models import CrmSettings, Customer, ExportRecord, Tag, Team, User
 
 
 class AuditedAdminMixin:

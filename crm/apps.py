@@ -7,10 +7,6 @@ class CrmConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
-        # Log-ins, log-outs, failures and lockouts go to the security audit log.
-        from .audit import connect_signals
-
-        connect_signals()
         # Spreadsheet imports of customers (higher apps register their own kinds).
         from .importing import registry
         from .importing.customers import CustomerImporter

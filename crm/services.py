@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.models import HistoricalChanges
 
-from . import outbox, permissions, ratelimit, selectors
-from .audit import Action, audit, audit_despite_rollback, history_purge
+from core import outbox
+from core.audit import Action, audit, audit_despite_rollback, history_purge
+
+from . import permissions, ratelimit, selectors
 from .bulk import TableWriter
 from .extensions import archive_steps, stays_when_merged
 from .models import (

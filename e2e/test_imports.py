@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
-from crm import outbox
+from core import outbox
 from crm.demo import ensure_import_tags, import_workbook
 from crm.importing import services
 from crm.models import Customer, ImportBatch, ImportState

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.audit import Action, audit
 from core.models import Grade
 from crm.admin import ReadOnlyAdmin, SingletonAdmin
-from crm.audit import Action, audit
 
 from . import services
 from .models import (

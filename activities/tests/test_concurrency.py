@@ -14,8 +14,8 @@ from django.utils import timezone
 from activities import services
 from activities.models import DailyPlan, DailyReport, PlanState, ReportState, ReviewEvent
 from conftest import at_once, race, skip_or_fail
-from crm.audit import Action
-from crm.models import SecurityEvent
+from core.audit import Action
+from core.models import SecurityEvent
 from crm.tests.factories import CustomerFactory
 
 from .factories import ensure_default_catalog, submitted_plan

@@ -22,7 +22,8 @@ from activities.models import (
     ReportState,
     ReviewEvent,
 )
-from crm.models import Notification, Role, SecurityAction, SecurityEvent
+from core.models import SecurityAction, SecurityEvent
+from crm.models import Notification, Role
 from crm.tests.factories import CustomerFactory, OrderFactory, TeamFactory, UserFactory
 
 from .factories import log_call, log_visit, submitted_plan

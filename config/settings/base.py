@@ -367,12 +367,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Every entry expires, so a backlog after an outage does not run stale work twice.
 CELERY_BEAT_SCHEDULE = {
     "drain-outbox": {
-        "task": "crm.tasks.drain_outbox",
+        "task": "core.tasks.drain_outbox",
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
     "worker-heartbeat": {
-        "task": "crm.tasks.record_heartbeat",
+        "task": "core.tasks.record_heartbeat",
         "schedule": timedelta(seconds=60),
         "options": {"expires": 55},
     },

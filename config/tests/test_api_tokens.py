@@ -15,8 +15,8 @@ from knox.crypto import hash_token
 
 from config.models import ApiToken
 from config.tokens import issue_token
+from core.models import SecurityAction, SecurityEvent
 from crm import services as crm_services
-from crm.models import SecurityAction, SecurityEvent
 
 PASSWORD = "correct-horse-battery"  # the factories' password
 NEW_PASSWORD = "a-much-longer-new-phrase"

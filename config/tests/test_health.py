@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config import views
 from config.celery import app as celery_app
-from crm.models import WorkerHeartbeat
+from core.models import WorkerHeartbeat
 
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 

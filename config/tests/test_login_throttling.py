@@ -18,7 +18,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from crm.models import Notification, SecurityAction, SecurityEvent
+from core.models import SecurityAction, SecurityEvent
+from crm.models import Notification
 from crm.tests.factories import UserFactory
 
 PASSWORD = "correct-horse-battery"  # the factories' password

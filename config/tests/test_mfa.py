@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.mfa import SETUP_KEY_SESSION_KEY
 from config.models import ApiToken
-from crm.models import SecurityAction, SecurityEvent
+from core.models import SecurityAction, SecurityEvent
 
 PASSWORD = "correct-horse-battery"
 REQUIRED = override_settings(MFA_REQUIRED_ROLES=["admin", "manager"])

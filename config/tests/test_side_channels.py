@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import SecurityAction, SecurityEvent
+from core.models import SecurityAction, SecurityEvent
 from crm.tests.factories import ContactFactory, CustomerFactory
 from funnel.tests.factories import grade
 

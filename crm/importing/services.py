@@ -39,8 +39,8 @@ from django.utils.translation import override
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from crm import outbox
-from crm.audit import Action, Outcome, audit
+from core import outbox
+from core.audit import Action, Outcome, audit
 from crm.models import ImportBatch, ImportState, User
 
 from . import reading, registry

@@ -6,7 +6,7 @@ set to the last of them. Going back drops the fields and the head.
 """
 from django.db import migrations, models
 
-from crm.audit_chain import GENESIS, HASHED_FIELDS, row_hash
+from core.audit_chain import GENESIS, HASHED_FIELDS, row_hash
 
 BATCH = 2000
 

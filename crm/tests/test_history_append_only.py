@@ -1,6 +1,6 @@
 """History is append-only in the database too (PostgreSQL triggers): raw SQL cannot update
 or delete security audit, grade-change or reassignment rows; the one way through is the
-documented retention purge (``crm.audit.history_purge``), which deletes and never updates,
+documented retention purge (``core.audit.history_purge``), which deletes and never updates,
 and only inside its block. Concurrent audit writers never fork the hash chain."""
 
 from datetime import timedelta
@@ -13,9 +13,9 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from conftest import at_once, skip_or_fail
+from core.audit import audit, history_purge
+from core.models import SecurityAction, SecurityEvent
 from crm import services
-from crm.audit import audit, history_purge
-from crm.models import SecurityAction, SecurityEvent
 from funnel.models import GradeChange, Reassignment
 from funnel.services import change_grade, reassign_customer
 from funnel.tests.builders import customer_at

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from core.models import SecurityAction, SecurityEvent
 from crm.importing import services
 from crm.models import (
     Contact,
@@ -20,8 +21,6 @@ from crm.models import (
     Customer,
     ImportBatch,
     ImportState,
-    SecurityAction,
-    SecurityEvent,
     Tag,
 )
 from crm.tests.factories import ContactFactory, CustomerFactory

@@ -12,8 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import SecurityAction, SecurityEvent
 from crm import services
-from crm.models import Contact, Customer, SecurityAction, SecurityEvent
+from crm.models import Contact, Customer
 from crm.tests.factories import ContactFactory, CustomerFactory, OrderFactory
 
 

@@ -4,23 +4,8 @@ entries) follow the model to ``core``.
 """
 
 import django.db.models.deletion
+from core.migration_ops import move_content_types
 from django.db import migrations, models
-
-MODELS = ["grade", "historicalgrade"]
-
-
-def _move_content_types(apps, source: str, target: str) -> None:
-    content_types = apps.get_model("contenttypes", "ContentType").objects
-    taken = set(content_types.filter(app_label=target, model__in=MODELS).values_list("model", flat=True))
-    content_types.filter(app_label=source, model__in=set(MODELS) - taken).update(app_label=target)
-
-
-def content_types_to_core(apps, schema_editor):
-    _move_content_types(apps, "funnel", "core")
-
-
-def content_types_to_funnel(apps, schema_editor):
-    _move_content_types(apps, "core", "funnel")
 
 
 class Migration(migrations.Migration):
@@ -72,5 +57,5 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.RunPython(content_types_to_core, content_types_to_funnel),
+        move_content_types(["grade", "historicalgrade"], "funnel", "core"),
     ]

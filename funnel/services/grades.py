@@ -10,9 +10,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import Action, audit
 from core.models import Grade, GradeKind
 from crm import services as crm_services
-from crm.audit import Action, audit
 from crm.models import CrmSettings, Customer, KeyPersonRole, Order, User
 
 from .. import clock

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.utils import bulk_update_with_history
 
+from core.audit import Action, audit
 from crm import services as crm_services
-from crm.audit import Action, audit
 from crm.models import Customer, User
 
 from .. import permissions

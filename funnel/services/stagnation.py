@@ -14,9 +14,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.audit import Action, audit
 from core.models import Grade
 from crm import services as crm_services
-from crm.audit import Action, audit
 from crm.models import Customer, User
 
 from .. import clock

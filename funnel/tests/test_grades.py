@@ -10,8 +10,7 @@ from django.db.models import F
 from django.forms import CheckboxInput
 from django.urls import reverse
 
-from core.models import Grade, GradeKind
-from crm.models import SecurityAction, SecurityEvent
+from core.models import Grade, GradeKind, SecurityAction, SecurityEvent
 from crm.tests.factories import CustomerFactory
 from funnel.tests.factories import ensure_default_grades, grade
 

@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Customer, Notification, SecurityAction, SecurityEvent
+from core.models import SecurityAction, SecurityEvent
+from crm.models import Customer, Notification
 from funnel.models import HandoverStatus, HandoverTask, Reassignment, ReassignmentKind
 from funnel.services import ReassignConflict, reassign, reassign_customer
 from funnel.tests.builders import customer_at

@@ -1,11 +1,11 @@
-"""``manage.py verify_audit``: walk the security audit log's hash chain (``crm.audit_chain``)
+"""``manage.py verify_audit``: walk the security audit log's hash chain (``core.audit_chain``)
 and report the first event edited, inserted or removed after it was written (exit code 1),
 or "audit chain intact: N rows" and the head hash to keep elsewhere (exit code 0)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.audit_chain import verify
-from crm.models import AuditChainHead, SecurityEvent
+from core.audit_chain import verify
+from core.models import AuditChainHead, SecurityEvent
 
 
 class Command(BaseCommand):

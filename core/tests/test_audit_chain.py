@@ -11,9 +11,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from crm.audit import audit
-from crm.audit_chain import GENESIS, row_hash
-from crm.models import AuditChainHead, SecurityAction, SecurityEvent, SecurityOutcome
+from core.audit import audit
+from core.audit_chain import GENESIS, row_hash
+from core.models import AuditChainHead, SecurityAction, SecurityEvent, SecurityOutcome
 
 pytestmark = pytest.mark.django_db
 

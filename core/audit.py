@@ -1,7 +1,7 @@
 """The security audit log: one service every app calls, ``audit(...)``.
 
 Rows are append-only (``SecurityEvent`` refuses updates and deletes; on PostgreSQL a
-trigger refuses them too) and hash-chained (``crm.audit_chain``; ``manage.py
+trigger refuses them too) and hash-chained (``core.audit_chain``; ``manage.py
 verify_audit`` checks the chain). Write them inside the transaction of the change they
 describe, so a rolled-back change leaves no row and a committed one always has its row.
 The client's address comes from the request being served
@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import connection, models, transaction
 
 from . import audit_chain
-from .models import AuditChainHead, SecurityAction, SecurityEvent, SecurityOutcome, User
+from .models import AuditChainHead, SecurityAction, SecurityEvent, SecurityOutcome
 
 current_ip: ContextVar[str | None] = ContextVar("audit_current_ip", default=None)
 
@@ -30,7 +32,7 @@ Outcome = SecurityOutcome
 
 def audit(
     *,
-    actor: User | None,
+    actor: AbstractBaseUser | None,
     action: str,
     obj: models.Model | None = None,
     outcome: str = SecurityOutcome.SUCCESS,
@@ -168,10 +170,15 @@ def _on_logout(sender, request, user, **kwargs):
         )
 
 
+def _user_named(username: str):
+    """The user of that name, if any (a failed log-in may name no one)."""
+    return get_user_model().objects.filter(username=username).first() if username else None
+
+
 def _on_login_failed(sender, credentials, request=None, **kwargs):
     # Django cleanses the password out of ``credentials``; only the username is kept.
     username = str(credentials.get("username", ""))
-    user = User.objects.filter(username=username).first() if username else None
+    user = _user_named(username)
     audit(
         actor=user,
         username=username,
@@ -182,7 +189,7 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
 
 
 def _on_locked_out(sender, request, username, ip_address, **kwargs):
-    user = User.objects.filter(username=username).first() if username else None
+    user = _user_named(username)
     audit(
         actor=user,
         username=username or "",
@@ -193,10 +200,10 @@ def _on_locked_out(sender, request, username, ip_address, **kwargs):
 
 
 def connect_signals() -> None:
-    """Called once from ``CrmConfig.ready``."""
+    """Called once from ``CoreConfig.ready``."""
     from axes.signals import user_locked_out
 
-    user_logged_in.connect(_on_login, dispatch_uid="crm.audit.login")
-    user_logged_out.connect(_on_logout, dispatch_uid="crm.audit.logout")
-    user_login_failed.connect(_on_login_failed, dispatch_uid="crm.audit.login_failed")
-    user_locked_out.connect(_on_locked_out, dispatch_uid="crm.audit.locked_out")
+    user_logged_in.connect(_on_login, dispatch_uid="core.audit.login")
+    user_logged_out.connect(_on_logout, dispatch_uid="core.audit.logout")
+    user_login_failed.connect(_on_login_failed, dispatch_uid="core.audit.login_failed")
+    user_locked_out.connect(_on_locked_out, dispatch_uid="core.audit.locked_out")

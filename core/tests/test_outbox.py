@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from conftest import skip_or_fail
-from crm import outbox
-from crm.models import OutboxMessage, WorkerHeartbeat
+from core import outbox
+from core.models import OutboxMessage, WorkerHeartbeat
 
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 REDIS_TEST_DB = 15
@@ -29,7 +29,7 @@ REDIS_TEST_DB = 15
 delivered: list[str] = []
 
 
-@shared_task(name="crm.tests.outbox_probe", ignore_result=True)
+@shared_task(name="core.tests.outbox_probe", ignore_result=True)
 def outbox_probe(key: str) -> None:
     """Records each delivery, so a test can count how often a message was sent."""
     delivered.append(key)
@@ -104,7 +104,7 @@ def test_a_web_process_knows_every_scheduled_task_by_name():
 @pytest.mark.django_db(transaction=True)
 def test_enqueue_publishes_only_after_the_transaction_commits():
     with transaction.atomic():
-        message = outbox.enqueue("crm.tests.outbox_probe", key="after-commit")
+        message = outbox.enqueue("core.tests.outbox_probe", key="after-commit")
         assert delivered == []
         assert OutboxMessage.objects.get().published_at is None
 
@@ -121,7 +121,7 @@ def test_a_rolled_back_transaction_publishes_nothing_and_leaves_no_row():
         pass
 
     with pytest.raises(Abandoned), transaction.atomic():
-        outbox.enqueue("crm.tests.outbox_probe", key="rolled-back")
+        outbox.enqueue("core.tests.outbox_probe", key="rolled-back")
         raise Abandoned
 
     assert delivered == []
@@ -131,7 +131,7 @@ def test_a_rolled_back_transaction_publishes_nothing_and_leaves_no_row():
 @pytest.mark.django_db
 def test_enqueue_resolves_a_project_task_by_name(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        outbox.enqueue("crm.tasks.record_heartbeat")
+        outbox.enqueue("core.tasks.record_heartbeat")
 
     assert WorkerHeartbeat.objects.filter(name="worker").exists()
 
@@ -139,11 +139,11 @@ def test_enqueue_resolves_a_project_task_by_name(django_capture_on_commit_callba
 @pytest.mark.django_db
 def test_drain_publishes_old_pending_messages_once():
     # given: two messages a request never published, and one still on its way
-    first = OutboxMessage.objects.create(task_name="crm.tests.outbox_probe", kwargs={"key": "first"})
-    second = OutboxMessage.objects.create(task_name="crm.tests.outbox_probe", kwargs={"key": "second"})
+    first = OutboxMessage.objects.create(task_name="core.tests.outbox_probe", kwargs={"key": "first"})
+    second = OutboxMessage.objects.create(task_name="core.tests.outbox_probe", kwargs={"key": "second"})
     _age(first, by=timedelta(minutes=5))
     _age(second, by=timedelta(minutes=1))
-    young = OutboxMessage.objects.create(task_name="crm.tests.outbox_probe", kwargs={"key": "young"})
+    young = OutboxMessage.objects.create(task_name="core.tests.outbox_probe", kwargs={"key": "young"})
 
     # when
     sent = outbox.drain()
@@ -161,7 +161,7 @@ def test_drain_publishes_old_pending_messages_once():
 @pytest.mark.django_db
 def test_drain_takes_a_bounded_batch():
     messages = [
-        OutboxMessage.objects.create(task_name="crm.tests.outbox_probe", kwargs={"key": str(n)})
+        OutboxMessage.objects.create(task_name="core.tests.outbox_probe", kwargs={"key": str(n)})
         for n in range(3)
     ]
     _age(*messages, by=timedelta(minutes=1))
@@ -173,10 +173,10 @@ def test_drain_takes_a_bounded_batch():
 
 @pytest.mark.django_db
 def test_the_beat_scheduled_drain_task_drains():
-    message = OutboxMessage.objects.create(task_name="crm.tests.outbox_probe", kwargs={"key": "beat"})
+    message = OutboxMessage.objects.create(task_name="core.tests.outbox_probe", kwargs={"key": "beat"})
     _age(message, by=timedelta(minutes=1))
 
-    from crm.tasks import drain_outbox
+    from core.tasks import drain_outbox
 
     assert drain_outbox.delay() is not None
     assert delivered == ["beat"]
@@ -192,13 +192,13 @@ def test_a_broker_outage_leaves_the_message_pending_and_costs_one_short_timeout(
     with _broker_down():
         started = time.monotonic()
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            message = outbox.enqueue("crm.tests.outbox_probe", key="during-outage")
+            message = outbox.enqueue("core.tests.outbox_probe", key="during-outage")
         elapsed = time.monotonic() - started
 
         # The next request within the cool-down does not even try the broker.
         started_again = time.monotonic()
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            later = outbox.enqueue("crm.tests.outbox_probe", key="still-down")
+            later = outbox.enqueue("core.tests.outbox_probe", key="still-down")
         elapsed_again = time.monotonic() - started_again
 
     assert elapsed < 2, f"publishing to a dead broker took {elapsed:.1f}s"
@@ -249,7 +249,7 @@ def test_outage_then_drain_then_a_real_worker_records_the_heartbeat(test_redis):
     with _broker_down():
         started = time.monotonic()
         with transaction.atomic():
-            message = outbox.enqueue("crm.tasks.record_heartbeat")
+            message = outbox.enqueue("core.tasks.record_heartbeat")
         elapsed = time.monotonic() - started
 
     assert elapsed < 2, f"publishing to a dead broker took {elapsed:.1f}s"

@@ -9,9 +9,10 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from core.audit import audit
+from core.models import SecurityAction, SecurityEvent, SecurityOutcome
 from crm import services
-from crm.audit import audit
-from crm.models import CrmSettings, SecurityAction, SecurityEvent, SecurityOutcome, Team, User
+from crm.models import CrmSettings, Team, User
 from crm.tests.factories import CustomerFactory, UserFactory
 
 PASSWORD = "correct-horse-battery"
@@ -55,7 +56,7 @@ def test_admins_browse_filter_and_export_but_never_add_change_or_delete(client_a
     audit(actor=personas.salesperson, action=SecurityAction.LOGIN, ip="198.51.100.1")
     audit(actor=None, username="mallory", action=SecurityAction.LOGIN_FAILED, outcome=SecurityOutcome.FAILURE)
     client = client_as("admin")
-    changelist = reverse("admin:crm_securityevent_changelist")
+    changelist = reverse("admin:core_securityevent_changelist")
 
     filtered = client.get(changelist, {"action__exact": "login_failed"})
 
@@ -63,10 +64,10 @@ def test_admins_browse_filter_and_export_but_never_add_change_or_delete(client_a
     assert "mallory" in filtered.content.decode()
     assert "198.51.100.1" not in filtered.content.decode()
     event = SecurityEvent.objects.get(username="mallory")
-    assert client.get(reverse("admin:crm_securityevent_add")).status_code == 403
-    delete = client.post(reverse("admin:crm_securityevent_delete", args=[event.pk]), {"post": "yes"})
+    assert client.get(reverse("admin:core_securityevent_add")).status_code == 403
+    delete = client.post(reverse("admin:core_securityevent_delete", args=[event.pk]), {"post": "yes"})
     assert delete.status_code == 403
-    change = client.post(reverse("admin:crm_securityevent_change", args=[event.pk]), {"outcome": "success"})
+    change = client.post(reverse("admin:core_securityevent_change", args=[event.pk]), {"outcome": "success"})
     assert change.status_code in {200, 403}  # read-only view at most
     event.refresh_from_db()
     assert event.outcome == SecurityOutcome.FAILURE

@@ -9,7 +9,7 @@ them back — timestamps in UTC to the microsecond, addresses in their compresse
 the detail as JSON with sorted keys — so a row hashes the same before and after its
 round trip through PostgreSQL or SQLite.
 
-What the chain proves: nobody changed the log through anything but ``crm.audit.audit``
+What the chain proves: nobody changed the log through anything but ``core.audit.audit``
 since the rows were written, unless they also recomputed every hash after their edit
 and the chain head. Against that, keep the head hash that ``verify_audit`` prints
 somewhere else (the backups, the operations log) and compare.
