@@ -33,7 +33,7 @@ test: install
 ## make test-fast: the everyday loop, every test but those marked slow (browser journeys, the 20,000-row
 ## import, the benchmark in miniature, fuzzing, drills); `make test` and CI still run them all
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow" -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 ## make bench [BENCH_ARGS=--reuse]: the speed at scale on PostgreSQL (DATABASE_URL): generates the
 ## large organisation into an empty database, measures, writes bench/results/<timestamp>.md

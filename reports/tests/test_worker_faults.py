@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from conftest import skip_or_fail
-from crm.tests.test_outbox import celery_configured
+from core.tests.test_outbox import celery_configured
 from reports.models import WeeklyRollup
 from reports.services import compute_weekly_rollups
 from reports.tasks import compute_weekly_rollup
