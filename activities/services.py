@@ -111,6 +111,76 @@ def confirming_call_day(sent_on: date) -> date:
 
 
 @transaction.atomic
+def _check_activity(
+    *,
+    customer: Customer,
+    kind: str,
+    started_at: datetime,
+    now: datetime,
+    contact: Contact | None,
+    objection: Objection | None,
+    call_stage: int | None,
+    next_follow_up_on: date | None,
+    expense: Decimal | None,
+) -> None:
+    """Every field at fault, at once (a form shows each error beside its field)."""
+    errors: dict[str, str] = {}
+    if kind not in ActivityKind.values:
+        errors["kind"] = _("Choose a channel.")
+    if started_at > now + FUTURE_TOLERANCE:
+        errors["started_at"] = _("An activity is logged after it happened, not before.")
+    if contact is not None and contact.customer_id != customer.pk:
+        errors["contact"] = _("This contact works for another customer.")
+    if objection is not None and not objection.active:
+        errors["objection"] = _("This objection is no longer in the catalog.")
+    if kind == ActivityKind.CALL:
+        if call_stage not in CallStage.values:
+            errors["call_stage"] = _("Choose how far the call got.")
+        if next_follow_up_on is None:
+            errors["next_follow_up_on"] = _("Agree the next contact: every call needs a next follow-up date.")
+    elif call_stage is not None:
+        errors["call_stage"] = _("Only calls have a call stage.")
+    if next_follow_up_on is not None and next_follow_up_on < selectors.local_date(started_at):
+        errors["next_follow_up_on"] = _("The next follow-up cannot be before the activity.")
+    if expense is not None and expense < 0:
+        errors["expense"] = _("An expense cannot be negative.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_once(activity: Activity) -> Activity:
+    """Save a new activity; a resend that lost the race to its twin (the same device key)
+    gets the twin back, marked ``resent``."""
+    try:
+        with transaction.atomic():
+            activity.save()
+    except IntegrityError:
+        if activity.client_key is None:
+            raise
+        existing = Activity.objects.get(owner=activity.owner, client_key=activity.client_key)
+        existing.resent = True
+        return existing
+    activity.resent = False
+    return activity
+
+
+def _after_logging(activity: Activity) -> None:
+    """What one logged activity settles in the same transaction: the customer's contact
+    dates, the handover tasks it fulfils and the plan items of that day it does."""
+    customer, by, started_at = activity.customer, activity.owner, activity.started_at
+    crm_services.record_contact(
+        customer=customer, at=started_at, channel=activity.kind, next_follow_up_on=activity.next_follow_up_on
+    )
+    funnel_services.complete_handover_tasks(customer=customer, channel=activity.kind, by=by, at=started_at)
+    # Set-based: every open item for this customer on that day's plan is now done.
+    PlanItem.objects.filter(
+        plan__owner=by,
+        plan__date=selectors.local_date(started_at),
+        customer=customer,
+        done=False,
+    ).update(done=True, activity=activity)
+
+
 def log_activity(
     *,
     by: User,
@@ -160,29 +230,19 @@ def log_activity(
     customer = visible_live_customer(by, customer)
     now = timezone.now()
     started_at = started_at or now
-    errors: dict[str, str] = {}
-    if kind not in ActivityKind.values:
-        errors["kind"] = _("Choose a channel.")
-    if started_at > now + FUTURE_TOLERANCE:
-        errors["started_at"] = _("An activity is logged after it happened, not before.")
-    if contact is not None and contact.customer_id != customer.pk:
-        errors["contact"] = _("This contact works for another customer.")
-    if objection is not None and not objection.active:
-        errors["objection"] = _("This objection is no longer in the catalog.")
-    if kind == ActivityKind.CALL:
-        call_stage = CallStage.CONNECTED if call_stage is None else call_stage
-        if call_stage not in CallStage.values:
-            errors["call_stage"] = _("Choose how far the call got.")
-        if next_follow_up_on is None:
-            errors["next_follow_up_on"] = _("Agree the next contact: every call needs a next follow-up date.")
-    elif call_stage is not None:
-        errors["call_stage"] = _("Only calls have a call stage.")
-    if next_follow_up_on is not None and next_follow_up_on < selectors.local_date(started_at):
-        errors["next_follow_up_on"] = _("The next follow-up cannot be before the activity.")
-    if expense is not None and expense < 0:
-        errors["expense"] = _("An expense cannot be negative.")
-    if errors:
-        raise ValidationError(errors)
+    if kind == ActivityKind.CALL and call_stage is None:
+        call_stage = CallStage.CONNECTED
+    _check_activity(
+        customer=customer,
+        kind=kind,
+        started_at=started_at,
+        now=now,
+        contact=contact,
+        objection=objection,
+        call_stage=call_stage,
+        next_follow_up_on=next_follow_up_on,
+        expense=expense,
+    )
     confirming_call_on = None
     if next_follow_up_on is None and Activity.confirms_by_phone(kind, proposal_sent):
         next_follow_up_on = confirming_call_on = confirming_call_day(selectors.local_date(started_at))
@@ -207,28 +267,11 @@ def log_activity(
         proposal_sent=proposal_sent,
     )
     activity.full_clean(exclude=["owner", "customer", "contact", "objection"])
-    try:
-        with transaction.atomic():
-            activity.save()
-    except IntegrityError:
-        if client_key is None:
-            raise
-        existing = Activity.objects.get(owner=by, client_key=client_key)
-        existing.resent = True
-        return existing
-    activity.resent = False
+    saved = _save_once(activity)
+    if saved is not activity:
+        return saved
     activity.confirming_call_on = confirming_call_on
-    crm_services.record_contact(
-        customer=customer, at=started_at, channel=kind, next_follow_up_on=next_follow_up_on
-    )
-    funnel_services.complete_handover_tasks(customer=customer, channel=kind, by=by, at=started_at)
-    # Set-based: every open item for this customer on that day's plan is now done.
-    PlanItem.objects.filter(
-        plan__owner=by,
-        plan__date=selectors.local_date(started_at),
-        customer=customer,
-        done=False,
-    ).update(done=True, activity=activity)
+    _after_logging(activity)
     return activity
 
 

@@ -195,13 +195,9 @@ TEAM_QUOTA_COLUMNS = (
 )
 
 
-def quota_report(scope: Scope, period: Period) -> QuotaReport:
-    """Per salesperson and per team: actual sales vs target (met / exceeded / short) and
-    the quota — the pipeline now for the current period, else the rollup at its end.
-    Queries: people (1), orders grouped (1), targets (1), quota (1), teams (1)."""
-    people = list(scope_people(scope))
-    ids = [person.pk for person in people]
-    actual = {
+def _orders_by_owner(ids: list[int], period: Period) -> dict[int, dict]:
+    """Each person's signed amount and number of orders in the period (one query)."""
+    return {
         row["owner"]: row
         for row in Order.objects.filter(
             owner_id__in=ids, signed_on__gte=period.start, signed_on__lt=period.end
@@ -210,72 +206,88 @@ def quota_report(scope: Scope, period: Period) -> QuotaReport:
         .values("owner")
         .annotate(amount=Coalesce(Sum("amount"), ZERO), n=Count("pk"))
     }
+
+
+def _period_targets(people: list[User], period: Period) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """The period's sales targets of the people and of their teams (one query)."""
     person_targets, team_targets = {}, {}
     for target in Target.objects.filter(period_kind=period.kind, period_start=period.start).filter(
-        Q(owner_id__in=ids) | Q(team_id__in={p.team_id for p in people if p.team_id})
+        Q(owner_id__in=[p.pk for p in people]) | Q(team_id__in={p.team_id for p in people if p.team_id})
     ):
         if target.owner_id:
             person_targets[target.owner_id] = target.sales_amount
         else:
             team_targets[target.team_id] = target.sales_amount
+    return person_targets, team_targets
+
+
+def _quotas(ids: list[int], period: Period) -> dict[int, Decimal]:
+    """Each person's quota: the open pipeline now for a period still running, else the
+    rollup of the period's last week (one query)."""
     if period.end > today():
         pipeline = CustomerTally.objects.filter(owner_id__in=ids, grade__kind=GradeKind.OPEN)
-        quotas = {row["owner_id"]: row["weighted"] for row in pipeline.totals("owner_id")}
-    else:
-        last_week = week_start(period.end - timedelta(days=1))
-        quotas = dict(
-            WeeklyRollup.objects.filter(salesperson_id__in=ids, week_start=last_week).values_list(
-                "salesperson_id", "quota"
+        return {row["owner_id"]: row["weighted"] for row in pipeline.totals("owner_id")}
+    last_week = week_start(period.end - timedelta(days=1))
+    return dict(
+        WeeklyRollup.objects.filter(salesperson_id__in=ids, week_start=last_week).values_list(
+            "salesperson_id", "quota"
+        )
+    )
+
+
+def _team_rows(rows: list[QuotaRow], team_targets: dict[int, Decimal]) -> list[TeamQuotaRow]:
+    """The people's rows summed by team, in team name order; a team without a target of
+    its own is measured against its members' targets (if any has one)."""
+    teams: dict[int, list[QuotaRow]] = {}
+    for row in rows:
+        if row.team is not None:
+            teams.setdefault(row.team.pk, []).append(row)
+    team_rows = []
+    for team_id, members in sorted(teams.items(), key=lambda item: str(item[1][0].team)):
+        actual = sum((row.actual for row in members), ZERO)
+        member_targets = [row.target for row in members if row.target is not None]
+        target = team_targets.get(team_id, sum(member_targets, ZERO) if member_targets else None)
+        percentage, status = target_status(actual, target)
+        team_rows.append(
+            TeamQuotaRow(
+                team=members[0].team,
+                actual=actual,
+                target=target,
+                percentage=percentage,
+                status=status,
+                quota=sum((row.quota for row in members), ZERO),
             )
         )
+    return team_rows
+
+
+def quota_report(scope: Scope, period: Period) -> QuotaReport:
+    """Per salesperson and per team: actual sales vs target (met / exceeded / short) and
+    the quota — the pipeline now for the current period, else the rollup at its end.
+    Queries: people (1), orders grouped (1), targets (1), quota (1), teams (1)."""
+    people = list(scope_people(scope))
+    ids = [person.pk for person in people]
+    actual = _orders_by_owner(ids, period)
+    person_targets, team_targets = _period_targets(people, period)
+    quotas = _quotas(ids, period)
     rows = []
-    teams: dict = {}
     for person in people:
         amount = actual.get(person.pk, {}).get("amount", ZERO)
         target = person_targets.get(person.pk)
         percentage, status = target_status(amount, target)
-        row = QuotaRow(
-            person=person,
-            team=person.team,
-            actual=amount,
-            orders=actual.get(person.pk, {}).get("n", 0),
-            target=target,
-            percentage=percentage,
-            status=status,
-            quota=quotas.get(person.pk, ZERO),
-        )
-        rows.append(row)
-        if person.team_id:
-            team = teams.setdefault(
-                person.team_id,
-                {
-                    "team": person.team,
-                    "actual": ZERO,
-                    "member_target": ZERO,
-                    "quota": ZERO,
-                    "has_member_target": False,
-                },
-            )
-            team["actual"] += amount
-            team["quota"] += row.quota
-            if target is not None:
-                team["member_target"] += target
-                team["has_member_target"] = True
-    team_rows = []
-    for team_id, team in sorted(teams.items(), key=lambda item: str(item[1]["team"])):
-        target = team_targets.get(team_id, team["member_target"] if team["has_member_target"] else None)
-        percentage, status = target_status(team["actual"], target)
-        team_rows.append(
-            TeamQuotaRow(
-                team=team["team"],
-                actual=team["actual"],
+        rows.append(
+            QuotaRow(
+                person=person,
+                team=person.team,
+                actual=amount,
+                orders=actual.get(person.pk, {}).get("n", 0),
                 target=target,
                 percentage=percentage,
                 status=status,
-                quota=team["quota"],
+                quota=quotas.get(person.pk, ZERO),
             )
         )
-    return QuotaReport(period=period, rows=rows, teams=team_rows)
+    return QuotaReport(period=period, rows=rows, teams=_team_rows(rows, team_targets))
 
 
 # --- Lists for the API ---------------------------------------------------------------------------

@@ -70,11 +70,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--force", action="store_true", help="Run even in production mode.")
 
-    def handle(self, *args, **options):
-        if not settings.DEMO_USERS_ALLOWED and not options["force"]:
-            raise CommandError(
-                "generate_data refuses to run in production mode; pass --force if you mean it."
-            )
+    @staticmethod
+    def _counts(options) -> tuple[int, int, int, int, int]:
+        """Customers, grade changes, orders, contacts and activities to make (the last four
+        default to 3×, ⅕, 1× and 10× the customers); refuses impossible options."""
         customers = options["customers"]
         grade_changes = 3 * customers if options["grade_changes"] is None else options["grade_changes"]
         orders = customers // 5 if options["orders"] is None else options["orders"]
@@ -89,6 +88,24 @@ class Command(BaseCommand):
             raise CommandError(
                 "Need at least one team and --users ≥ --teams + 2 (an admin, the managers, a salesperson)."
             )
+        return customers, grade_changes, orders, contacts, activities
+
+    @staticmethod
+    def _analyze() -> None:
+        """Fresh planner statistics for the benchmarks."""
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                for table in generated_tables():
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+            else:
+                cursor.execute("ANALYZE")
+
+    def handle(self, *args, **options):
+        if not settings.DEMO_USERS_ALLOWED and not options["force"]:
+            raise CommandError(
+                "generate_data refuses to run in production mode; pass --force if you mean it."
+            )
+        customers, grade_changes, orders, contacts, activities = self._counts(options)
         rng = random.Random(options["seed"])
         batch_size = options["batch_size"]
         now = timezone.now()
@@ -142,14 +159,9 @@ class Command(BaseCommand):
                 batch_size=batch_size,
             )
             mark = step("activities, plans, reports", mark)
-            # Fresh planner statistics for the benchmarks. Inside the transaction, so it
-            # does not queue behind autovacuum working on the same tables after commit.
-            with connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    for table in generated_tables():
-                        cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
-                else:
-                    cursor.execute("ANALYZE")
+            # Inside the transaction, so it does not queue behind autovacuum working on
+            # the same tables after commit.
+            self._analyze()
             mark = step("analyze", mark)
         step("commit", mark)
         self.stdout.write(
