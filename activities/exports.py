@@ -4,6 +4,7 @@ formula neutralisation): the same filters as the page, only visible activities."
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
+from core.replicas import ReplicaReadsMixin
 from crm import glossary
 from crm.exporting import export_response
 
@@ -27,7 +28,7 @@ HEADERS = [
 ]
 
 
-class ActivityExportView(View):
+class ActivityExportView(ReplicaReadsMixin, View):
     def get(self, request):
         filterset = ActivityFilter(
             request.GET, request=request, queryset=selectors.activities_visible_to(request.user)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework.views import APIView
 
+from core import replicas
 from core.audit import Action, Outcome, audit, current_ip, forget_held_events, write_held_events
 
 from .mfa import SESSION_STARTED_KEY, session_requires_second_factor
@@ -168,3 +169,18 @@ class SecondFactorRequiredMiddleware:
                 status=403,
             )
         return redirect_to_login(request.get_full_path(), reverse("mfa-verify"))
+
+
+class PinAfterWriteMiddleware:
+    """Read your writes: after a user's write (any unsafe request, answered), their reads
+    stay on the primary database for ``REPLICA_PIN_SECONDS`` (``core.replicas``). An API
+    client's token user is known once DRF has authenticated it, after the view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            replicas.pin_to_primary(request.user)
+        return response

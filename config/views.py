@@ -14,6 +14,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from rest_framework.exceptions import APIException, NotFound, ParseError
 
+from core import replicas
 from core.audit import Action, audit
 from core.models import WorkerHeartbeat
 
@@ -63,12 +64,19 @@ def _worker_heartbeat_age() -> int | None:
 @login_not_required
 @never_cache
 def healthz(request):
-    """200 while the database answers (a broker outage only degrades background work)."""
+    """200 while the database answers (a broker outage only degrades background work, a
+    replica down or lagging only sends reports back to the primary)."""
     database = _database_state()
-    body = {"database": database, "broker": _broker_state()}
+    replica = replicas.measure()
+    body = {
+        "database": database,
+        "broker": _broker_state(),
+        "replica": {"state": replica.state, "lag_seconds": replica.lag_seconds},
+    }
     if database == "ok":
         body["worker_heartbeat_age_seconds"] = _worker_heartbeat_age()
-    body["status"] = "ok" if database == "ok" and body["broker"] == "ok" else "degraded"
+    healthy = database == "ok" and body["broker"] == "ok" and replica.state in ("ok", "off")
+    body["status"] = "ok" if healthy else "degraded"
     return JsonResponse(body, status=200 if database == "ok" else 503)
 
 

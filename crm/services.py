@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.models import HistoricalChanges
 
-from core import outbox
+from core import outbox, replicas
 from core.audit import Action, audit, audit_despite_rollback, history_purge
 
 from . import permissions, ratelimit, selectors
@@ -711,7 +711,9 @@ def record_export(*, user: User, kind: str, file_format: str, row_count: int, fi
 
 
 def ensure_may_export(user: User) -> CrmSettings:
-    crm_settings = CrmSettings.load()
+    """The export policy as the primary has it: a right just withdrawn holds at once."""
+    with replicas.on_primary():
+        crm_settings = CrmSettings.load()
     if not permissions.can_export(user, crm_settings):
         raise PermissionDenied(_("Exports are not enabled for salespeople. Ask your administrator."))
     return crm_settings

@@ -20,6 +20,8 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import ListView
 
+from core.replicas import ReplicaReadsMixin
+
 from . import extensions, selectors, services
 from .exporting import export_response
 from .filters import CustomerFilter
@@ -220,7 +222,7 @@ EXPORT_HEADERS = [
 ]
 
 
-class CustomerExportView(View):
+class CustomerExportView(ReplicaReadsMixin, View):
     """The filtered list as CSV/Excel: only visible rows, capped, and always recorded."""
 
     def get(self, request):
@@ -265,7 +267,7 @@ CONTACT_EXPORT_HEADERS = [
 ]
 
 
-class ContactExportView(View):
+class ContactExportView(ReplicaReadsMixin, View):
     """Contacts of the filtered customer list (same filters, same policy, same helper)."""
 
     def get(self, request):

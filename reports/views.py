@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from core.models import Grade
+from core.replicas import ReplicaReadsMixin
 from crm import services as crm_services
 from crm.exporting import table_response
 from crm.forms import apply_service_errors
@@ -73,8 +74,9 @@ def _pct(value):
     return None if value is None else f"{value:.1f}"
 
 
-class ReportView(View):
-    """A report page that is also its own Excel export (``as_view(export=True)``)."""
+class ReportView(ReplicaReadsMixin, View):
+    """A report page that is also its own Excel export (``as_view(export=True)``); both read
+    from the replica when there is one."""
 
     template_name = ""
     export_kind = ""

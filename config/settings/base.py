@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.middleware.NoStoreForUsersMiddleware",
     "axes.middleware.AxesMiddleware",
+    "config.middleware.PinAfterWriteMiddleware",
     # Last: its process_view runs right before the view, after every other check.
     "config.idempotency.IdempotencyMiddleware",
 ]
@@ -117,6 +118,23 @@ else:
         "POSTGRES_SESSION_OPTIONS", default="-c random_page_cost=1.1"
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A PostgreSQL streaming replica for dashboards, reports and exports (``core.replicas``):
+# reads fall back to the primary while it is down or lags more than the limit, and a user
+# reads from the primary for a few seconds after their own write.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db_url("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}), "connect_timeout": 2},
+        # Tests reach the replica of the primary's test database (never create one on it).
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["core.replicas.ReplicaRouter"]
+REPLICA_READS = env.bool("REPLICA_READS", default=True)
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=10.0)
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=5.0)
 
 # --- Users and security ---------------------------------------------------
 AUTH_USER_MODEL = "crm.User"

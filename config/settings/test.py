@@ -17,6 +17,9 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # WhiteNoise looks files up when asked, instead of scanning STATIC_ROOT each time a test
 # client starts (75 ms when collectstatic has filled it).
 WHITENOISE_AUTOREFRESH = True
+# Pages read from the primary; the replica tests turn replica reads on
+# (config/tests/test_replicas.py).
+REPLICA_READS = False
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 AXES_ENABLED = True

@@ -35,7 +35,8 @@ def test_health_answers_anonymous_callers_with_json(client):
     assert response["Content-Type"] == "application/json"
     body = response.json()
     assert body["database"] == "ok"
-    assert set(body) == {"database", "broker", "worker_heartbeat_age_seconds", "status"}
+    assert set(body) == {"database", "broker", "replica", "worker_heartbeat_age_seconds", "status"}
+    assert body["replica"] == {"state": "off", "lag_seconds": None}
     assert "no-cache" in response["Cache-Control"]
 
 

@@ -13,6 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.replicas import ReplicaReadsMixin
 from crm.filters import IdFilter, IdFilterSet
 from crm.models import User
 from reports import meetings, selectors, services
@@ -125,7 +126,7 @@ class WeeklyRollupViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.rollups_visible_to(self.request.user).order_by("-week_start", "salesperson_id")
 
 
-class ReportAPIView(APIView):
+class ReportAPIView(ReplicaReadsMixin, APIView):
     query_serializer = ReportQuerySerializer
 
     def params(self, request) -> dict:
