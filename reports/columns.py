@@ -5,11 +5,12 @@ is one edit and the three cannot disagree.
 A column reads its value from a row by a dotted path (``source``, the key by default) and
 its ``kind`` says how that value is shown and typed: a page writes money as ``¥1.2万``,
 the export and the API keep the full number; a status is a badge on the page, its label
-in the export and its code in the API."""
+in the export and its code in the API; so is a grade (its code in both)."""
 
 from dataclasses import dataclass
 from enum import StrEnum
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -23,6 +24,8 @@ class Kind(StrEnum):
     RATE = "rate"  # a fraction 0..1: the export writes it in percent, the API keeps it
     NUMBER = "number"  # days, hours, a ratio: shown as it is
     STATUS = "status"
+    FLAG = "flag"  # a yes or no
+    GRADE = "grade"  # a Grade: its badge and name on the page, its code in the export and the API
 
 
 # A target's status (``selectors.target_status``); one named schema wherever it is answered.
@@ -33,6 +36,14 @@ TARGET_STATUSES = ["met", "exceeded", "short", "none"]
 class TargetStatusField(serializers.ChoiceField):
     def __init__(self, **kwargs):
         super().__init__(choices=TARGET_STATUSES, **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class GradeCodeField(serializers.Field):
+    """A grade answered as its code."""
+
+    def to_representation(self, value):
+        return value.code
 
 
 def number_field(**kwargs) -> serializers.DecimalField:
@@ -52,6 +63,8 @@ _FIELDS = {
     Kind.RATE: number_field,
     Kind.NUMBER: number_field,
     Kind.STATUS: TargetStatusField,
+    Kind.FLAG: serializers.BooleanField,
+    Kind.GRADE: GradeCodeField,
 }
 
 
@@ -96,6 +109,8 @@ def export_cell(column: Column, row, status_labels: dict):
     value = column.value(row)
     if column.kind == Kind.STATUS:
         return str(status_labels[value])
+    if column.kind == Kind.GRADE:
+        return value.code
     if column.kind == Kind.TEXT:
         return "" if value is None else str(value)
     if column.kind == Kind.RATE and value is not None:

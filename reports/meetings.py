@@ -291,10 +291,10 @@ def weekly_sections(viewer: User, meeting: Meeting) -> dict:
     dashboard = selectors.funnel_dashboard(scope)
     return {
         "report": selectors.weekly_report(scope, last_complete_week(meeting.date)),
-        "movement": dashboard["movement"],
-        "stuck": dashboard["stuck"],
-        "stuck_count": dashboard["stuck_count"],
-        "periods": dashboard["periods"],
+        "movement": dashboard.movement,
+        "stuck": dashboard.stuck,
+        "stuck_count": dashboard.stuck_count,
+        "periods": dashboard.periods,
     }
 
 

@@ -49,7 +49,9 @@ from .periods import (
 from .planning import orders_for_amount
 from .selectors import ScopeKind
 from .selectors.activity import ACTIVITY_COLUMNS
+from .selectors.backward_plan import BACKWARD_PLAN_COLUMNS
 from .selectors.conversion import CONVERSION_COLUMNS
+from .selectors.dashboard import FUNNEL_COLUMNS
 from .selectors.targets import QUOTA_COLUMNS, TEAM_QUOTA_COLUMNS
 from .selectors.weekly import WEEKLY_COLUMNS
 
@@ -162,69 +164,50 @@ class FunnelDashboardView(ReportView):
         # A manager's own tree or the company (what they see unasked): its people are the picker's.
         whole = None
         if scope.kind in (ScopeKind.MINE, ScopeKind.COMPANY):
-            whole = [entry["person"] for entry in dashboard["people"]]
+            whole = [entry.person for entry in dashboard.people]
         return {
-            **dashboard,
+            **vars(dashboard),
+            "dashboard": dashboard,
+            "funnel_table": page_table(FUNNEL_COLUMNS, dashboard.rows),
             **_scope_choices(request, scope, people=whole),
             "chart": selectors.chart_data(dashboard),
             "status_labels": STATUS_LABELS,
         }
 
     def table(self, context):
-        headers = [
-            _("Grade"),
-            _("Probability (%)"),
-            _("Customers"),
-            _("Expected value"),
-            _("Weighted value"),
-            _("Stuck"),
-        ]
-        rows = [
-            [
-                row["grade"].code,
-                row["grade"].probability,
-                row["count"],
-                row["expected"],
-                row["weighted"],
-                row["stuck"],
-            ]
-            for row in context["rows"]
-        ]
+        # One sheet under the grade table's headers: the grades, the open pipeline, then
+        # each period's actual and target, each person's pipeline and the diagnosis.
+        dashboard = context["dashboard"]
+        headers, rows = export_table(FUNNEL_COLUMNS, dashboard.rows, STATUS_LABELS)
         rows.append(
             [
                 _("Open pipeline (quota)"),
                 "",
-                context["open_count"],
+                dashboard.open_count,
                 "",
-                context["quota"],
-                context["stuck_count"],
+                dashboard.quota,
+                dashboard.stuck_count,
             ]
         )
-        for row in context["periods"]:
+        for row in dashboard.periods:
             rows.append(
                 [
-                    row["period"].label,
+                    row.period.label,
                     _("Actual"),
-                    row["actual"],
+                    row.actual,
                     _("Target"),
-                    row["target"],
-                    str(STATUS_LABELS[row["status"]]),
+                    row.target,
+                    str(STATUS_LABELS[row.status]),
                 ]
             )
-        for entry in context["people"]:
-            rows.append(
-                [entry["person"].display_name, "", entry["open"], "", entry["weighted"], entry["stuck"]]
-            )
-        for text in context["diagnosis"].lines:
+        for entry in dashboard.people:
+            rows.append([entry.person.display_name, "", entry.open, "", entry.weighted, entry.stuck])
+        for text in dashboard.diagnosis.lines:
             rows.append([_("Diagnosis"), text, "", "", "", ""])
         return headers, rows
 
 
 # --- Backward plan --------------------------------------------------------------------------
-
-
-def _rate_source(measured: bool) -> str:
-    return _("measured") if measured else _("assumed")
 
 
 class BackwardPlanView(ReportView):
@@ -257,46 +240,27 @@ class BackwardPlanView(ReportView):
         return context
 
     def table(self, context):
+        # One sheet under the plan's headers: the grades, then the weeks and the summary.
         report = context.get("report")
-        headers = [
-            _("Grade"),
-            _("Conversion to next (%)"),
-            _("Needed"),
-            _("Current"),
-            _("Shortfall"),
-            _("Add per week"),
-            _("Rate measured or assumed"),
-        ]
+        headers, rows = export_table(BACKWARD_PLAN_COLUMNS, report.plan if report else [], STATUS_LABELS)
         if report is None:
-            return headers, []
-        rows = [
-            [
-                item["grade"].code,
-                item["row"].rate * 100,
-                item["row"].needed,
-                item["row"].current,
-                item["row"].shortfall,
-                item["row"].weekly_additions,
-                _rate_source(item["row"].measured),
-            ]
-            for item in report["plan"]
-        ]
-        for week, plan in report["weekly"]:
+            return headers, rows
+        for week in report.weekly:
             rows.append(
                 [
-                    str(week.week_start),
+                    str(week.week.week_start),
                     _("Remaining target"),
-                    plan.remaining_target,
+                    week.plan.remaining_target,
                     _("Planned additions"),
-                    plan.planned_additions,
-                    None if plan.completion is None else float(plan.completion * 100),
-                    (_("Rates assumed: %(grades)s") % {"grades": ", ".join(week.assumed)})
-                    if week.assumed
+                    week.plan.planned_additions,
+                    None if week.plan.completion is None else float(week.plan.completion * 100),
+                    (_("Rates assumed: %(grades)s") % {"grades": ", ".join(week.week.assumed)})
+                    if week.week.assumed
                     else "",
                 ]
             )
         # The period summary: only the weeks' measured rates are averaged.
-        for average in report["average_rates"]:
+        for average in report.average_rates:
             rows.append(
                 [
                     f"{average.code} →",

@@ -14,7 +14,9 @@ from reports.models import ActionItem, ActivityTarget, Meeting, MeetingAttendanc
 from reports.periods import PeriodKind
 from reports.selectors import ScopeKind
 from reports.selectors.activity import ACTIVITY_COLUMNS
+from reports.selectors.backward_plan import BACKWARD_PLAN_COLUMNS
 from reports.selectors.conversion import CALIBRATION_COLUMNS, CONVERSION_COLUMNS
+from reports.selectors.dashboard import FUNNEL_COLUMNS
 from reports.selectors.targets import QUOTA_COLUMNS, TEAM_QUOTA_COLUMNS
 from reports.selectors.weekly import WEEKLY_TOTAL_COLUMNS
 
@@ -217,15 +219,6 @@ class DiagnosisReportSerializer(serializers.Serializer):
     diagnosis = DiagnosisSerializer()
 
 
-class FunnelGradeSerializer(serializers.Serializer):
-    code = serializers.CharField(source="grade.code")
-    kind = serializers.CharField(source="grade.kind")
-    count = serializers.IntegerField()
-    expected = number_field()
-    weighted = number_field()
-    stuck = serializers.IntegerField()
-
-
 class MovementSerializer(serializers.Serializer):
     """This week's customers: new, moved up or down, won and lost."""
 
@@ -262,7 +255,7 @@ class FunnelTeamSerializer(serializers.Serializer):
 
 class FunnelReportSerializer(serializers.Serializer):
     scope = ScopeSerializer()
-    grades = FunnelGradeSerializer(many=True, source="rows")
+    grades = row_serializer("FunnelGrade", FUNNEL_COLUMNS)(many=True, source="rows")
     quota = number_field()
     open_count = serializers.IntegerField()
     movement = MovementSerializer()
@@ -275,16 +268,9 @@ class FunnelReportSerializer(serializers.Serializer):
     diagnosis = DiagnosisSerializer()
 
 
-class PlanRowSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    rate = serializers.DecimalField(max_digits=6, decimal_places=3)
-    measured = serializers.BooleanField(
-        help_text="False: the rate is assumed (ratio of the grade probabilities)."
-    )
-    needed = serializers.IntegerField()
-    current = serializers.IntegerField()
-    shortfall = serializers.IntegerField()
-    weekly_additions = serializers.IntegerField()
+class PlanRowSerializer(row_serializer("PlanRowColumns", BACKWARD_PLAN_COLUMNS)):
+    # The rate stays the string of three decimals the answer always gave.
+    rate = serializers.DecimalField(max_digits=6, decimal_places=3, source="row.rate")
 
 
 class PlanWeekSerializer(serializers.Serializer):
@@ -320,7 +306,7 @@ class BackwardPlanSerializer(ReportSerializer):
     target_orders = serializers.IntegerField()
     weeks_left = serializers.IntegerField()
     plan = PlanRowSerializer(many=True)
-    weeks = PlanWeekSerializer(many=True)
+    weeks = PlanWeekSerializer(many=True, source="weekly")
     average_rates = AverageRateSerializer(many=True)
     orders_so_far = serializers.IntegerField()
     finished = serializers.BooleanField()

@@ -196,16 +196,7 @@ class BackwardPlanReportView(ReportAPIView):
                 raise ValidationError({"average_order": "No orders yet to average: give average_order."})
             target = orders_for_amount(params["target_amount"], average)
         report = selectors.backward_plan_report(scope, self.period(params, PeriodKind.QUARTER), target)
-        return Response(
-            BackwardPlanSerializer(
-                {
-                    **report,
-                    "scope": scope,
-                    "plan": [item["row"] for item in report["plan"]],
-                    "weeks": [{"week": week, "plan": plan} for week, plan in report["weekly"]],
-                }
-            ).data
-        )
+        return Response(BackwardPlanSerializer(report).data)
 
 
 class ConversionReportView(ReportAPIView):

@@ -2,22 +2,77 @@
 needs, and week by week how the period went against it."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Avg, Count
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.models import Grade
 from crm.models import Order
 from funnel.clock import start_of_day
 
 from .. import planning
+from ..columns import Column, Kind
 from ..models import WeeklyRollup
 from ..periods import Period, today, week_start
 from .conversion import MIN_RATE_SAMPLE, RATE_WINDOW_DAYS, conversion_rates
 from .flows import grade_flows, move_direction
 from .scope import Scope, scope_customers
+
+
+@dataclass(frozen=True)
+class PlanGrade:
+    """One open grade's line of the plan: what it needs, has and must add each week."""
+
+    grade: Grade
+    row: planning.PlanRow
+
+    @property
+    def rate_source(self) -> str:
+        return gettext("measured") if self.row.measured else gettext("assumed")
+
+
+@dataclass(frozen=True)
+class PlanWeek:
+    """One week of the period so far, re-planned with the rates measured since its start."""
+
+    week: planning.WeekInput
+    plan: planning.WeekPlan
+
+
+@dataclass(frozen=True)
+class BackwardPlan:
+    """The plan now, the weeks of the period so far re-planned, and the summary."""
+
+    scope: Scope
+    period: Period
+    target_orders: int
+    weeks_left: int
+    plan: list[PlanGrade]
+    weekly: list[PlanWeek]
+    average_rates: list[planning.AverageRate]
+    finished: bool
+    orders_so_far: int
+
+
+# The plan table: its page, the first rows of its export and the API's ``plan``.
+BACKWARD_PLAN_COLUMNS = (
+    Column("code", _("Grade"), Kind.GRADE, source="grade"),
+    Column(
+        "rate", _("Conversion to next (%)"), Kind.RATE, source="row.rate", heading=_("Conversion to next")
+    ),
+    Column("measured", "measured", Kind.FLAG, source="row.measured", page=False, export=False),
+    Column("needed", _("Needed"), Kind.COUNT, source="row.needed"),
+    Column("current", _("Current"), Kind.COUNT, source="row.current"),
+    Column("shortfall", _("Shortfall"), Kind.COUNT, source="row.shortfall"),
+    Column("weekly_additions", _("Add per week"), Kind.COUNT, source="row.weekly_additions"),
+    # On the page, beside the rate.
+    Column("rate_source", _("Rate measured or assumed"), page=False, api=False),
+)
 
 
 def average_order(scope: Scope) -> Decimal | None:
@@ -27,7 +82,7 @@ def average_order(scope: Scope) -> Decimal | None:
     return Decimal(value).quantize(Decimal("0.01")) if value else None
 
 
-def backward_plan_report(scope: Scope, period: Period, target_orders: int) -> dict:
+def backward_plan_report(scope: Scope, period: Period, target_orders: int) -> BackwardPlan:
     """Needed vs current per grade and the weekly additions, then week by week the
     re-planned numbers with the rates measured from the period start, and the summary —
     the mean of the weeks' measured rates only. Every rate says whether it was measured or
@@ -62,24 +117,19 @@ def backward_plan_report(scope: Scope, period: Period, target_orders: int) -> di
     plan_rows = planning.backward_plan(
         target_orders=target_orders, steps=steps, current=current, weeks_left=weeks_left
     )
-    plan = [
-        {"row": row, "grade": grade, "rate": rate}
-        for row, grade, rate in zip(plan_rows, open_grades, rates, strict=True)
-    ]
     history = _weekly_history(scope, period, grades, [w for w in weeks if w <= this_week], current)
     replanned = planning.weekly_replan(target_orders=target_orders, weeks=history, total_weeks=len(weeks))
-    return {
-        "period": period,
-        "target_orders": target_orders,
-        "steps": steps,
-        "plan": plan,
-        "weeks_left": weeks_left,
-        "current": current,
-        "weekly": list(zip(history, replanned, strict=True)),
-        "average_rates": planning.average_rates(history),
-        "finished": period.end <= today(),
-        "orders_so_far": sum(week.orders_in_week for week in history),
-    }
+    return BackwardPlan(
+        scope=scope,
+        period=period,
+        target_orders=target_orders,
+        weeks_left=weeks_left,
+        plan=[PlanGrade(grade, row) for grade, row in zip(open_grades, plan_rows, strict=True)],
+        weekly=[PlanWeek(week, plan) for week, plan in zip(history, replanned, strict=True)],
+        average_rates=planning.average_rates(history),
+        finished=period.end <= today(),
+        orders_so_far=sum(week.orders_in_week for week in history),
+    )
 
 
 def _weekly_history(

@@ -3,24 +3,115 @@ customers, quota against target, conversion rates, this week's movement and the 
 diagnosis — in a fixed number of queries."""
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.db.models import Count, F, IntegerField, Q, Value
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import Grade, GradeKind
-from crm.models import Customer
+from crm.models import Customer, Team, User
 from crm.selectors import customer_tally_visible_to
 from funnel.models import FunnelSettings
 from funnel.selectors import WonConcentration, won_concentration
 
 from .. import diagnosis
+from ..columns import Column, Kind
 from ..periods import Period, PeriodKind, period_for, today, week_start
-from .conversion import conversion_rates, trailing_window
+from .conversion import StageRate, conversion_rates, trailing_window
 from .figures import LIST_LIMIT, ZERO
 from .flows import grade_flows, move_direction
 from .scope import Scope, ScopeKind, scope_customers, scope_people
-from .targets import quota_vs_target
+from .targets import PeriodTarget, quota_vs_target
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    """The scope's live customers at one grade."""
+
+    grade: Grade
+    count: int
+    expected: Decimal
+    weighted: Decimal
+    stuck: int
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One salesperson's funnel: customers per grade (in grade order) and, over the open
+    grades, the count, weighted value and stuck customers."""
+
+    person: User
+    counts: list[int]
+    open: int
+    weighted: Decimal
+    stuck: int
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    """The people rows of one team summed (``team`` None: people without a team)."""
+
+    team: Team | None
+    people: int
+    counts: list[int]
+    open: int
+    weighted: Decimal
+    stuck: int
+
+
+@dataclass(frozen=True)
+class Movement:
+    """This week's customers: new, moved up or down, won and lost."""
+
+    new: int
+    up: int
+    down: int
+    won: int
+    lost: int
+
+
+@dataclass(frozen=True)
+class FunnelDashboard:
+    """Everything the funnel dashboard shows; its API and the weekly meeting read it too."""
+
+    scope: Scope
+    grades: list[Grade]
+    rows: list[GradeRow]
+    quota: Decimal
+    open_count: int
+    people: list[PersonRow]
+    concentration: WonConcentration | None
+    teams: list[TeamRow]
+    movement: Movement
+    week_start: date
+    stuck: list[Customer]
+    stuck_count: int
+    periods: list[PeriodTarget]
+    rates: list[StageRate]
+    diagnosis: diagnosis.Diagnosis
+    recent_orders: int
+
+
+# The grade table: its page, the first rows of its export and the API's ``grades``.
+FUNNEL_COLUMNS = (
+    Column("code", _("Grade"), Kind.GRADE, source="grade"),
+    Column(
+        "probability",
+        _("Probability (%)"),
+        Kind.PERCENT,
+        source="grade.probability",
+        heading=_("Probability"),
+        api=False,
+    ),
+    Column("kind", "kind", source="grade.kind", page=False, export=False),
+    Column("count", _("Customers"), Kind.COUNT),
+    Column("expected", _("Expected value"), Kind.MONEY),
+    Column("weighted", _("Weighted value"), Kind.MONEY),
+    Column("stuck", _("Stuck"), Kind.COUNT),
+)
 
 
 def _live_totals(scope: Scope) -> list[dict]:
@@ -69,31 +160,27 @@ def _stuck_and_new(
     return stuck_counts, new_customers
 
 
-def _per_team(people: list[dict]) -> list[dict]:
+def _per_team(people: list[PersonRow]) -> list[TeamRow]:
     """The per-salesperson rows summed by each person's own team, in team name order
     (people without a team last)."""
-    teams: dict = {}
+    by_team: dict = defaultdict(list)
     for entry in people:
-        team = entry["person"].team
-        total = teams.setdefault(
-            team,
-            {
-                "team": team,
-                "people": 0,
-                "open": 0,
-                "weighted": ZERO,
-                "stuck": 0,
-                "counts": [0] * len(entry["counts"]),
-            },
+        by_team[entry.person.team].append(entry)
+    teams = [
+        TeamRow(
+            team=team,
+            people=len(members),
+            counts=[sum(column) for column in zip(*(entry.counts for entry in members), strict=True)],
+            open=sum(entry.open for entry in members),
+            weighted=sum((entry.weighted for entry in members), ZERO),
+            stuck=sum(entry.stuck for entry in members),
         )
-        total["people"] += 1
-        for key in ("open", "weighted", "stuck"):
-            total[key] += entry[key]
-        total["counts"] = [a + b for a, b in zip(total["counts"], entry["counts"], strict=True)]
-    return sorted(teams.values(), key=lambda row: (row["team"] is None, row["team"] and row["team"].name))
+        for team, members in by_team.items()
+    ]
+    return sorted(teams, key=lambda row: (row.team is None, row.team and row.team.name))
 
 
-def _movement(flows: dict, monday: date, grades: dict[int, Grade]) -> dict:
+def _movement(flows: dict, monday: date, grades: dict[int, Grade]) -> Movement:
     """This week's new, upgraded, downgraded, won and lost customers, from the flows."""
     moves = {"new": 0, "up": 0, "down": 0, "won": 0, "lost": 0}
     for (week, src, dst), n in flows.items():
@@ -107,139 +194,140 @@ def _movement(flows: dict, monday: date, grades: dict[int, Grade]) -> dict:
             moves["lost"] += n
         elif direction := move_direction(grades[src], grades[dst]):
             moves[direction] += n
-    return moves
+    return Movement(**moves)
 
 
-def funnel_dashboard(scope: Scope) -> dict:
+def funnel_dashboard(scope: Scope) -> FunnelDashboard:
     """Everything the funnel dashboard shows, in a fixed number of queries: grades (1),
     the live totals per owner and grade from the customer tally (1), stuck and new
     customers (1), people of the scope and the concentration guard's settings (2), the
     stuck list (1), orders for the month, quarter and year (1), targets (1), and the
     grade flows of the last 180 days — rollup rows plus the live rest — which give both
     the conversion rates and this week's movement (2)."""
-    now = timezone.now()
-    day = today()
+    now, day = timezone.now(), today()
     grades = list(Grade.objects.order_by("order"))
-    open_grades = [grade for grade in grades if grade.is_open]
     periods = [period_for(kind, day) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
     stuck_counts, new_customers = _stuck_and_new(scope, now, periods)
-    per_grade, per_owner = _per_grade_and_owner(scope, grades, stuck_counts)
-    rows = [{"grade": grade, **per_grade[grade.pk]} for grade in grades]
-    quota = sum((per_grade[g.pk]["weighted"] for g in open_grades), ZERO)
+    rows, per_owner = _per_grade_and_owner(scope, grades, stuck_counts)
+    open_rows = [row for row in rows if row.grade.is_open]
+    quota = sum((row.weighted for row in open_rows), ZERO)
     people = [] if scope.kind == ScopeKind.OWNER else _people_rows(scope, grades, per_owner)
-
-    # The whole company's 200 salespeople make a long table: it lists teams, each a link
-    # to that team's dashboard, which lists its people.
-    teams = _per_team(people) if scope.kind == ScopeKind.COMPANY else []
-
-    stuck = list(scope_customers(scope).stuck(now).order_by("stagnant_from", "pk")[:LIST_LIMIT])
-
-    targets = quota_vs_target(scope, periods=periods, day=day, quota=quota, new_customers=new_customers)
+    targets, recent_orders = quota_vs_target(
+        scope, periods=periods, day=day, quota=quota, new_customers=new_customers
+    )
     rate_start, rate_end = trailing_window()
     flows = grade_flows(scope, rate_start, rate_end, by_week=True)
     rates = conversion_rates(scope, rate_start, rate_end, grades, flows)
-    recent_orders = targets.pop("recent_orders")
+    return FunnelDashboard(
+        scope=scope,
+        grades=grades,
+        rows=rows,
+        quota=quota,
+        open_count=sum(row.count for row in open_rows),
+        people=people,
+        concentration=_won_concentration(people, grades),
+        # The whole company's 200 salespeople make a long table: it lists teams, each a
+        # link to that team's dashboard, which lists its people.
+        teams=_per_team(people) if scope.kind == ScopeKind.COMPANY else [],
+        movement=_movement(flows, week_start(day), {grade.pk: grade for grade in grades}),
+        week_start=week_start(day),
+        stuck=list(scope_customers(scope).stuck(now).order_by("stagnant_from", "pk")[:LIST_LIMIT]),
+        stuck_count=sum(row.stuck for row in open_rows),
+        periods=targets,
+        rates=rates,
+        diagnosis=_diagnosis(open_rows, rates, recent_orders),
+        recent_orders=recent_orders,
+    )
+
+
+def _diagnosis(open_rows: list[GradeRow], rates: list[StageRate], recent_orders: int) -> diagnosis.Diagnosis:
+    """The shape diagnosis of the open grades' counts at the conversion rates now."""
     layers = [
-        diagnosis.Layer(g.code, per_grade[g.pk]["count"], rate.rate, rate.is_measured)
-        for g, rate in zip(open_grades, rates, strict=True)
+        diagnosis.Layer(row.grade.code, row.count, rate.rate, rate.is_measured)
+        for row, rate in zip(open_rows, rates, strict=True)
     ]
-    return {
-        "scope": scope,
-        "grades": grades,
-        "rows": rows,
-        "quota": quota,
-        "open_count": sum(per_grade[g.pk]["count"] for g in open_grades),
-        "people": people,
-        "concentration": _won_concentration(people, grades),
-        "teams": teams,
-        "movement": _movement(flows, week_start(day), {grade.pk: grade for grade in grades}),
-        "week_start": week_start(day),
-        "stuck": stuck,
-        "stuck_count": sum(per_grade[g.pk]["stuck"] for g in open_grades),
-        "periods": targets["periods"],
-        "rates": rates,
-        "diagnosis": diagnosis.diagnose(layers, recent_orders),
-        "recent_orders": recent_orders,
-    }
+    return diagnosis.diagnose(layers, recent_orders)
 
 
-def _empty_owner() -> dict:
-    """The totals of a person without live customers."""
-    return {"counts": {}, "count": 0, "weighted": ZERO, "stuck": 0}
+@dataclass
+class _OwnerTotals:
+    """A person's live customers: count per grade; open count, weighted value and stuck
+    over the open grades only."""
+
+    counts: dict[int, int] = field(default_factory=dict)
+    count: int = 0
+    weighted: Decimal = ZERO
+    stuck: int = 0
 
 
 def _per_grade_and_owner(
     scope: Scope, grades: list[Grade], stuck_counts: dict[tuple, int]
-) -> tuple[dict[int, dict], dict[int, dict]]:
+) -> tuple[list[GradeRow], dict[int, _OwnerTotals]]:
     """The live totals summed two ways in one pass over the tally: per grade (count,
-    expected and weighted value, stuck) for the funnel rows, and per owner (count per
-    grade; open count, weighted value and stuck over the open grades only) for the
-    people table — a won or lost customer is no one's pipeline."""
-    per_grade: dict[int, dict] = {
-        g.pk: {"count": 0, "expected": ZERO, "weighted": ZERO, "stuck": 0} for g in grades
-    }
-    per_owner: dict = defaultdict(_empty_owner)
+    expected and weighted value, stuck) for the funnel rows, and per owner for the people
+    table — a won or lost customer is no one's pipeline."""
+    per_grade = {g.pk: {"count": 0, "expected": ZERO, "weighted": ZERO, "stuck": 0} for g in grades}
+    per_owner: dict[int, _OwnerTotals] = defaultdict(_OwnerTotals)
     open_ids = {grade.pk for grade in grades if grade.is_open}
     for row in _live_totals(scope):
         if not row["count"]:
             continue
-        value = row["weighted"]
         stuck = stuck_counts.get((row["owner_id"], row["grade_id"]), 0)
         totals = per_grade[row["grade_id"]]
         totals["count"] += row["count"]
         totals["expected"] += row["expected"]
-        totals["weighted"] += value
+        totals["weighted"] += row["weighted"]
         totals["stuck"] += stuck
         owner = per_owner[row["owner_id"]]
-        owner["counts"][row["grade_id"]] = row["count"]
+        owner.counts[row["grade_id"]] = row["count"]
         if row["grade_id"] in open_ids:
-            owner["count"] += row["count"]
-            owner["weighted"] += value
-            owner["stuck"] += stuck
-    return per_grade, per_owner
+            owner.count += row["count"]
+            owner.weighted += row["weighted"]
+            owner.stuck += stuck
+    return [GradeRow(grade=grade, **per_grade[grade.pk]) for grade in grades], per_owner
 
 
-def _people_rows(scope: Scope, grades: list[Grade], per_owner: dict[int, dict]) -> list[dict]:
+def _people_rows(scope: Scope, grades: list[Grade], per_owner: dict[int, _OwnerTotals]) -> list[PersonRow]:
     """One row per person of the scope, also those with no customers (they show as zeros,
     so a manager sees who has an empty funnel)."""
     people = []
     for person in scope_people(scope):
-        entry = per_owner.get(person.pk, _empty_owner())
+        entry = per_owner.get(person.pk) or _OwnerTotals()
         people.append(
-            {
-                "person": person,
-                "counts": [entry["counts"].get(g.pk, 0) for g in grades],
-                "open": entry["count"],
-                "weighted": entry["weighted"],
-                "stuck": entry["stuck"],
-            }
+            PersonRow(
+                person=person,
+                counts=[entry.counts.get(g.pk, 0) for g in grades],
+                open=entry.count,
+                weighted=entry.weighted,
+                stuck=entry.stuck,
+            )
         )
     return people
 
 
-def _won_concentration(people: list[dict], grades: list[Grade]) -> WonConcentration | None:
+def _won_concentration(people: list[PersonRow], grades: list[Grade]) -> WonConcentration | None:
     """The concentration guard over the scope's people (none for one salesperson's
     funnel), from the per-person counts the dashboard has already, plus the settings row."""
     if not people:
         return None
     won = [index for index, grade in enumerate(grades) if grade.kind == GradeKind.WON]
     return won_concentration(
-        {entry["person"]: sum(entry["counts"][index] for index in won) for entry in people},
+        {entry.person: sum(entry.counts[index] for index in won) for entry in people},
         FunnelSettings.load(),
     )
 
 
-def chart_data(dashboard: dict) -> dict:
+def chart_data(dashboard: FunnelDashboard) -> dict:
     """What static/js/charts.js draws (passed through ``json_script``)."""
     return {
         "grades": [
             {
-                "code": row["grade"].code,
-                "name": row["grade"].display_name,
-                "kind": row["grade"].kind,
-                "count": row["count"],
-                "weighted": float(row["weighted"]),
+                "code": row.grade.code,
+                "name": row.grade.display_name,
+                "kind": row.grade.kind,
+                "count": row.count,
+                "weighted": float(row.weighted),
             }
-            for row in dashboard["rows"]
+            for row in dashboard.rows
         ],
     }

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from crm.models import Customer, Role, Team, User, owner_scope
 from crm.selectors import customers_visible_to
@@ -44,6 +45,17 @@ class Scope:
         if self.kind == ScopeKind.MINE:
             return owner_scope(self.viewer, owner_field) or Q()
         return Q()
+
+    @property
+    def title(self) -> str:
+        """What a report's heading calls the scope."""
+        if self.kind == ScopeKind.OWNER:
+            return self.owner.display_name
+        if self.kind == ScopeKind.TEAM:
+            return _("Team %(team)s") % {"team": self.team.name}
+        if self.kind == ScopeKind.COMPANY:
+            return _("Whole company")
+        return _("My team")
 
     @property
     def label(self) -> str:

@@ -77,12 +77,31 @@ def _targets_for(scope: Scope, periods: list[Period]) -> dict[tuple, dict]:
     return result
 
 
+@dataclass(frozen=True)
+class PeriodTarget:
+    """One period's actual against its target (sales, gross profit, collections, new
+    customers), beside the quota now."""
+
+    period: Period
+    actual: Decimal
+    target: Decimal | None
+    percentage: Decimal | None
+    status: str
+    quota: Decimal
+    gross_profit: Decimal
+    gross_profit_target: Decimal | None
+    collections: Decimal
+    collections_target: Decimal | None
+    new_customers: int
+    new_customers_target: int | None
+
+
 def quota_vs_target(
     scope: Scope, *, periods: list[Period], day: date, quota: Decimal, new_customers: dict[str, int]
-) -> dict:
+) -> tuple[list[PeriodTarget], int]:
     """Actual vs target for ``periods`` (the month, quarter and year holding ``day``):
     orders (one query) and targets (one), beside the new customers counted by the
-    caller, plus the count of orders in the last 30 days (for the shape diagnosis)."""
+    caller; and the count of orders in the last 30 days (for the shape diagnosis)."""
     year = periods[-1]
     recent_from = day - timedelta(days=diagnosis.RECENT_ORDER_DAYS)
     aggregates = {}
@@ -105,22 +124,22 @@ def quota_vs_target(
         actual = orders[f"{period.kind}_amount"]
         percentage, status = target_status(actual, target.get("sales_amount"))
         rows.append(
-            {
-                "period": period,
-                "actual": actual,
-                "target": target.get("sales_amount"),
-                "percentage": percentage,
-                "status": status,
-                "quota": quota,
-                "gross_profit": orders[f"{period.kind}_profit"],
-                "gross_profit_target": target.get("gross_profit"),
-                "collections": orders[f"{period.kind}_collections"],
-                "collections_target": target.get("collections"),
-                "new_customers": new_customers[period.kind],
-                "new_customers_target": target.get("new_customers"),
-            }
+            PeriodTarget(
+                period=period,
+                actual=actual,
+                target=target.get("sales_amount"),
+                percentage=percentage,
+                status=status,
+                quota=quota,
+                gross_profit=orders[f"{period.kind}_profit"],
+                gross_profit_target=target.get("gross_profit"),
+                collections=orders[f"{period.kind}_collections"],
+                collections_target=target.get("collections"),
+                new_customers=new_customers[period.kind],
+                new_customers_target=target.get("new_customers"),
+            )
         )
-    return {"periods": rows, "recent_orders": orders["recent"]}
+    return rows, orders["recent"]
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def test_the_page_labels_each_rate_and_says_which_weeks_had_no_data(
     page = response.content.decode()
     assert page.count('data-testid="assumed"') == 4  # E, D, B and A in the plan
     assert "No data in the period" in page  # E, D, B and A in the summary
-    averages = {average.code: average for average in response.context["report"]["average_rates"]}
+    averages = {average.code: average for average in response.context["report"].average_rates}
     assert averages["C"].weeks_without_data == (date(2026, 2, 23), date(2026, 3, 2))
     assert "3 / 5" in page
     assert "not averaged in" in page

@@ -88,8 +88,8 @@ def _numbers(scope):
     return {
         "flows": selectors.grade_flows(scope, start, end, by_week=True),
         "rates": selectors.conversion_rates(scope, start, end, grades),
-        "dashboard": (dashboard["rates"], dashboard["movement"]),
-        "weekly": [(week.week_start, week.added, week.steps) for week, _plan in plan["weekly"]],
+        "dashboard": (dashboard.rates, dashboard.movement),
+        "weekly": [(entry.week.week_start, entry.week.added, entry.week.steps) for entry in plan.weekly],
         "conversion": selectors.conversion_report(scope, period_for(PeriodKind.YEAR, today())).stages,
     }
 
@@ -190,8 +190,8 @@ def test_this_weeks_movement(personas):
             )
         ]
     )
-    movement = selectors.funnel_dashboard(selectors.resolve_scope(seller))["movement"]
-    assert movement == {"new": 4, "up": 2, "down": 1, "won": 1, "lost": 1}
+    movement = selectors.funnel_dashboard(selectors.resolve_scope(seller)).movement
+    assert vars(movement) == {"new": 4, "up": 2, "down": 1, "won": 1, "lost": 1}
 
 
 def test_the_created_grade_is_the_from_of_the_earliest_move(personas):

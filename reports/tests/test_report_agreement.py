@@ -1,7 +1,8 @@
 """Each report shows the same columns and numbers on its page, in its Excel export and
 in its API answer, for the same scope: all three are built from the report's declared
-columns (``reports.columns``; the funnel and the backward plan are checked as they are),
-and every report endpoint documents a typed answer."""
+columns (``reports.columns``), and every report endpoint documents a typed answer. A page
+table laid out by hand (the backward plan's, the conversion's) is checked against its
+columns all the same."""
 
 import io
 from datetime import timedelta
@@ -15,6 +16,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import Grade
 from crm.templatetags.formatting import money, percent
 from crm.tests.factories import CustomerFactory, OrderFactory
 from funnel.models import GradeChange
@@ -24,7 +26,9 @@ from reports.columns import Kind, export_columns, page_columns
 from reports.models import Target
 from reports.periods import PeriodKind, period_for, today
 from reports.selectors.activity import ACTIVITY_COLUMNS
+from reports.selectors.backward_plan import BACKWARD_PLAN_COLUMNS
 from reports.selectors.conversion import CALIBRATION_COLUMNS, CONVERSION_COLUMNS
+from reports.selectors.dashboard import FUNNEL_COLUMNS
 from reports.selectors.targets import QUOTA_COLUMNS, TEAM_QUOTA_COLUMNS
 from reports.selectors.weekly import WEEKLY_COLUMNS
 from reports.views import STATUS_LABELS
@@ -83,6 +87,11 @@ def shown(column, value) -> str:
         return percent(value)
     if column.kind == Kind.STATUS:
         return str(STATUS_LABELS[value])
+    if column.kind == Kind.GRADE:  # its badge, and the name of an open grade
+        grade = Grade.objects.get(code=value)
+        return f"{grade.label} {grade.display_name}" if grade.is_open else grade.label
+    if column.kind == Kind.RATE:  # exported in percent, shown in whole percent
+        return f"{round(value)} %"
     return "—" if value in (None, "") else str(value)
 
 
@@ -110,8 +119,10 @@ def assert_agree(columns, *, page: list[list], export: list[list], api: list[dic
             elif column.page:
                 assert texts[column.key] == shown(column, value), column.key
             if column.api:
-                if column.kind == Kind.TEXT:
+                if column.kind in (Kind.TEXT, Kind.GRADE):
                     assert (api_row[column.key] or "") == value, column.key
+                elif column.kind == Kind.RATE:  # a fraction in the API
+                    assert same_number(D(str(api_row[column.key])) * 100, value), column.key
                 else:
                     assert same_number(api_row[column.key], value), (column.key, api_row[column.key], value)
 
@@ -277,50 +288,73 @@ def test_weekly_page_export_and_api_agree(this_week, personas, client_as):
             assert text == (money(value) if key == "order_amount" else str(value)), key
 
 
-# --- Reports whose page and export are not built from columns yet: their numbers still agree.
-
-
-def test_funnel_grades_agree_on_page_export_and_api(conversion_world, quota_world, client_as):
+def test_funnel_page_export_and_api_agree(conversion_world, quota_world, client_as):
     client = client_as("manager")
     table = page_tables(client.get(reverse("reports:funnel")))["funnel-table"]
     export = export_rows(client.get(reverse("reports:funnel-export")))
     api = client.get(reverse("report-funnel")).json()
 
+    assert table[0] == [str(column.page_heading) for column in page_columns(FUNNEL_COLUMNS)]
+    assert export[0] == [str(column.label) for column in export_columns(FUNNEL_COLUMNS)]
     grades = api["grades"]
-    assert len(table) - 2 == len(grades) and sum(row["count"] for row in grades) > 0
-    for page_row, export_row, api_row in zip(table[1:-1], export[1 : len(grades) + 1], grades, strict=True):
-        assert export_row[0] == api_row["code"]
-        assert page_row[2:] == [
-            str(api_row["count"]),
-            money(api_row["expected"]),
-            money(api_row["weighted"]),
-            str(api_row["stuck"]),
-        ]
-        assert [export_row[2], export_row[5]] == [api_row["count"], api_row["stuck"]]
-        assert same_number(export_row[3], api_row["expected"]) and same_number(
-            export_row[4], api_row["weighted"]
-        )
+    assert len(grades) == Grade.objects.count() and sum(row["count"] for row in grades) > 0
+    assert_agree(FUNNEL_COLUMNS, page=table[1:-1], export=export[1 : len(grades) + 1], api=grades)
     # The open pipeline line: the page's footer, the export's row after the grades.
-    quota_line = export[len(grades) + 1]
+    footer, quota_line = table[-1], export[len(grades) + 1]
+    assert footer[0] == quota_line[0] == "Open pipeline (quota)"
+    assert [footer[2], footer[4], footer[5]] == [
+        str(api["open_count"]),
+        money(api["quota"]),
+        str(api["stuck_count"]),
+    ]
     assert [quota_line[2], quota_line[5]] == [api["open_count"], api["stuck_count"]]
-    assert same_number(quota_line[4], api["quota"]) and table[-1][4] == money(api["quota"])
+    assert same_number(quota_line[4], api["quota"])
 
 
-def test_backward_plan_rows_agree_on_page_export_and_api(conversion_world, personas, client_as):
+def test_backward_plan_page_export_and_api_agree(conversion_world, personas, client_as):
     client = client_as("manager")
     query = {"owner": personas.salesperson.pk, "target_kind": "orders", "target": 10, "period": "quarter"}
     table = page_tables(client.get(reverse("reports:backward-plan"), query))["plan"]
     export = export_rows(client.get(reverse("reports:backward-plan-export"), query))
     api = client.get(reverse("report-backward-plan"), {**query, "target_orders": 10}).json()
 
+    assert table[0] == [str(column.page_heading) for column in page_columns(BACKWARD_PLAN_COLUMNS)]
+    assert export[0] == [str(column.label) for column in export_columns(BACKWARD_PLAN_COLUMNS)]
     plan = api["plan"]
-    assert len(table) - 1 == len(plan) >= 5
-    keys = ("needed", "current", "shortfall", "weekly_additions")
-    for page_row, export_row, api_row in zip(table[1:], export[1 : len(plan) + 1], plan, strict=True):
-        assert export_row[0] == api_row["code"]
-        assert same_number(export_row[1], D(str(api_row["rate"])) * 100)
-        assert export_row[2:6] == [api_row[key] for key in keys]
-        assert page_row[2:6] == [str(api_row[key]) for key in keys]
+    assert len(plan) >= 5
+    exported = export[1 : len(plan) + 1]
+    # The page writes whether the rate was measured beside it; the export in a column.
+    rates = [row[1].rsplit(" ", 1) for row in table[1:]]
+    assert [source for _rate, source in rates] == [row[-1] for row in exported]
+    assert [source == "measured" for _rate, source in rates] == [row["measured"] for row in plan]
+    page = [[row[0], rate, *row[2:]] for row, (rate, _source) in zip(table[1:], rates, strict=True)]
+    assert_agree(BACKWARD_PLAN_COLUMNS, page=page, export=exported, api=plan)
+
+
+def test_diagnosis_page_export_and_api_agree(conversion_world, quota_world, client_as):
+    """The funnel page's shape table and the export's diagnosis lines say what the
+    diagnosis endpoint answers."""
+    client = client_as("manager")
+    table = page_tables(client.get(reverse("reports:funnel")))["shape-table"]
+    export = export_rows(client.get(reverse("reports:funnel-export")))
+    result = client.get(reverse("report-diagnosis")).json()["diagnosis"]
+
+    assert result["layers"] and table[0] == ["Grade", "Customers", "Share now", "Share at the current rates"]
+    assert table[1:] == [
+        [
+            layer["code"],
+            str(layer["count"]),
+            *(f"{round(D(layer[key]) * 100)} %" for key in ("actual_share", "ideal_share")),
+        ]
+        for layer in result["layers"]
+    ]
+    lines = [row[1] for row in export if row[0] == "Diagnosis"]
+    texts = [
+        result["text"],
+        *(advice["text"] for advice in result["advice"]),
+        *(r["text"] for r in result["rules"]),
+    ]
+    assert lines[: len(texts)] == texts
 
 
 REPORT_PATHS = [

@@ -143,7 +143,7 @@ def test_backward_plan_with_measured_rates_matches_the_method(personas, client_a
         reverse("reports:backward-plan"),
         {"target_kind": "amount", "target": "1000000", "average_order": "100000"},
     )
-    assert page.status_code == 200 and page.context["report"]["target_orders"] == 10
+    assert page.status_code == 200 and page.context["report"].target_orders == 10
     conversion = client_as("salesperson").get(reverse("report-conversion")).json()
     rates = {row["code"]: row["rate"] for row in conversion["stages"]}
     assert D(str(rates["C"])) == D("0.4") and conversion["bottleneck"] == "C"

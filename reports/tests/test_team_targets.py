@@ -78,8 +78,8 @@ def targets(personas):
     return personas
 
 
-def _figures(periods: list[dict]) -> list[tuple]:
-    return [(row["period"].kind, row["target"], row["status"]) for row in periods]
+def _figures(periods: list) -> list[tuple]:
+    return [(row.period.kind, row.target, row.status) for row in periods]
 
 
 def test_a_managers_default_view_shows_the_teams_targets(targets, client_as):
@@ -94,12 +94,12 @@ def test_a_managers_default_view_shows_the_teams_targets(targets, client_as):
         ("year", None, "none"),
     ]
     month = page.context["periods"][0]
-    assert (month["gross_profit_target"], month["collections_target"], month["new_customers_target"]) == (
+    assert (month.gross_profit_target, month.collections_target, month.new_customers_target) == (
         D(125_000),
         D(250_000),
         5,
     )
-    assert month["percentage"] == D("90.0")
+    assert month.percentage == D("90.0")
     body = page.content.decode()
     assert "¥500,000" in body and "¥600,000" in body
     assert 'data-testid="target-rule"' in body  # the rule, said under the table

@@ -64,7 +64,7 @@ def test_a_manager_sees_their_team_tree_and_can_pick_a_salesperson(funnel_world,
         client.get(reverse("report-funnel"), {"owner": funnel_world.other_salesperson.pk}).status_code == 404
     )
     page = client.get(reverse("reports:funnel"))
-    people = {entry["person"].username for entry in page.context["people"]}
+    people = {entry.person.username for entry in page.context["people"]}
     assert "other_salesperson" not in people and {"salesperson", "teammate", "sub_salesperson"} <= people
 
 
@@ -79,17 +79,17 @@ def test_the_company_dashboard_lists_teams_that_link_to_their_people(funnel_worl
     CustomerFactory(owner=UserFactory(username="solo", team=None), grade=grade("E"))
     client = client_as("admin")
     page = client.get(reverse("reports:funnel"))
-    rows = {row["team"].name if row["team"] else None: row for row in page.context["teams"]}
+    rows = {row.team.name if row.team else None: row for row in page.context["teams"]}
     assert list(rows) == ["East", "East North", "West", None]  # by name, no team last
     # East: the manager, salesperson, teammate and deactivated (still active here).
-    assert (rows["East"]["people"], rows["East"]["open"]) == (4, 3)
-    assert (rows["East North"]["open"], rows["West"]["open"], rows[None]["open"]) == (4, 8, 1)
+    assert (rows["East"].people, rows["East"].open) == (4, 3)
+    assert (rows["East North"].open, rows["West"].open, rows[None].open) == (4, 8, 1)
     codes = [g.code for g in page.context["grades"]]
-    assert rows["West"]["counts"][codes.index("B")] == 8
+    assert rows["West"].counts[codes.index("B")] == 8
     west = funnel_world.other_salesperson.team_id
     assert (
-        rows["West"]["weighted"]
-        == sum(entry["weighted"] for entry in page.context["people"] if entry["person"].team_id == west)
+        rows["West"].weighted
+        == sum(entry.weighted for entry in page.context["people"] if entry.person.team_id == west)
         > 0
     )
     html = page.content.decode()
