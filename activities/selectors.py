@@ -38,7 +38,7 @@ from crm.selectors import (
     customer_ids_matching,
     customers_visible_to,
 )
-from funnel.clock import start_of_day
+from funnel.clock import next_working_day, start_of_day
 from funnel.selectors import GRADE_BADGE_FIELDS
 
 from .models import (
@@ -429,8 +429,9 @@ def default_purpose(customer: Customer) -> str:
 
 
 def next_plan_day(today: date | None = None) -> date:
-    """The day "Add to tomorrow's plan" plans for: tomorrow."""
-    return (today or timezone.localdate()) + timedelta(days=1)
+    """The day "Add to tomorrow's plan" plans for: the next working day (on a Friday, the
+    Monday: the plan is made the working day before). Another day is picked explicitly."""
+    return next_working_day(today or timezone.localdate())
 
 
 class PickerReason:

@@ -24,7 +24,6 @@ from crm import services as crm_services
 from crm.models import Contact, Customer, User
 from funnel import clock
 from funnel import services as funnel_services
-from funnel.models import DayCount
 
 from . import permissions, selectors
 from .models import (
@@ -104,10 +103,9 @@ def effective_for(
 
 
 def confirming_call_day(sent_on: date) -> date:
-    """The next working day after ``sent_on`` (Friday → Monday), by the funnel clock's
-    working-day rule: when a fax or a proposal e-mail sent that day is confirmed by phone."""
-    tomorrow = sent_on + timedelta(days=1)
-    return tomorrow + timedelta(days=clock.calendar_days_for(0, tomorrow.isoweekday(), DayCount.WORKING))
+    """The next working day after ``sent_on`` (Friday → Monday): when a fax or a proposal
+    e-mail sent that day is confirmed by phone."""
+    return clock.next_working_day(sent_on)
 
 
 @transaction.atomic

@@ -32,6 +32,18 @@ def calendar_days_for(limit: int, iso_weekday: int, day_count: str) -> int:
     return to_monday + limit + 2 * ((weekday - 1 + limit) // 5)
 
 
+def next_working_day(day: date) -> date:
+    """The working day after ``day``: Friday, Saturday and Sunday → Monday."""
+    following = day + timedelta(days=1)
+    return following + timedelta(days=calendar_days_for(0, following.isoweekday(), DayCount.WORKING))
+
+
+def previous_working_day(day: date) -> date:
+    """The working day before ``day``: Saturday, Sunday and Monday → Friday."""
+    previous = day - timedelta(days=1)
+    return previous - timedelta(days=max(0, previous.isoweekday() - 5))
+
+
 def stagnant_from(entered_at: datetime, limit: int | None, day_count: str) -> datetime | None:
     """The moment a stay that began at ``entered_at`` outlasts ``limit`` days (None: no limit)."""
     if not limit:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from activities import selectors as activity_selectors
 from crm.links import url_for_pk
 from crm.models import Role, Team, User
+from funnel.clock import previous_working_day
 
 from . import selectors
 from .models import ActionItem, AttendanceStatus, Meeting, MeetingAttendance, MeetingKind
@@ -231,13 +232,14 @@ def _by_person(rows, people_ids: set[int]) -> dict[int, object]:
 
 
 def morning_sections(viewer: User, meeting: Meeting, people: list[User]) -> dict:
-    """Yesterday's daily report and today's plan of each person, from the approvals
-    selector (three queries a day)."""
+    """The last working day's daily report (Friday's on a Monday) and today's plan of each
+    person, from the approvals selector (three queries a day)."""
     ids = {person.pk for person in people}
-    reports = _by_person(activity_selectors.approvals(viewer, meeting.date - timedelta(days=1)), ids)
+    yesterday = previous_working_day(meeting.date)
+    reports = _by_person(activity_selectors.approvals(viewer, yesterday), ids)
     plans = _by_person(activity_selectors.approvals(viewer, meeting.date), ids)
     return {
-        "yesterday": meeting.date - timedelta(days=1),
+        "yesterday": yesterday,
         "rows": [
             {
                 "person": person,

@@ -142,7 +142,9 @@ class PlanAddCustomersSerializer(serializers.Serializer):
         max_length=PLAN_ADD_LIMIT,
         help_text=_("Ids of customers the caller may see."),
     )
-    date = serializers.DateField(required=False, help_text=_("The plan's day; default: tomorrow."))
+    date = serializers.DateField(
+        required=False, help_text=_("The plan's day; default: the next working day (Monday after a Friday).")
+    )
     kind = serializers.ChoiceField(choices=PlanItemKind.choices, default=PlanItemKind.VISIT)
 
 

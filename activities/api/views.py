@@ -149,9 +149,9 @@ class DailyPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Review
     )
     @action(detail=False, methods=["post"], url_path="add-customers", url_name="add-customers")
     def add_customers(self, request):
-        """Put customers on the caller's plan of a day (tomorrow by default), each with the
-        purpose its grade suggests; customers already on it are skipped (idempotent), a
-        submitted or approved plan is refused (400)."""
+        """Put customers on the caller's plan of a day (the next working day by default), each
+        with the purpose its grade suggests; customers already on it are skipped (idempotent),
+        a submitted or approved plan is refused (400)."""
         serializer = PlanAddCustomersSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

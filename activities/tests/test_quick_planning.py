@@ -2,7 +2,7 @@
 the customer page, the customer list's selection, the API), the plan's searchable
 customer picker with the due customers first, and the purpose taken from the grade."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,6 +13,7 @@ from activities import selectors, services
 from activities.models import DailyPlan, PlanItem, PlanItemKind, Purpose
 from crm.models import Customer, Tier
 from crm.tests.factories import ContactFactory, CustomerFactory, OrderFactory, bulk_customers
+from funnel.clock import next_working_day
 from funnel.tests.factories import grade
 
 from .factories import submitted_plan
@@ -162,7 +163,13 @@ def test_one_click_from_my_day_answers_htmx_with_a_status_in_place(client_as, pe
     assert "Harbor Point added to your plan for" in response.content.decode()
     assert again.status_code == 200 and "Already on your plan for" in again.content.decode()
     item = PlanItem.objects.get()
-    assert (item.plan.date, item.purpose) == (TOMORROW(), Purpose.ORDER)
+    assert (item.plan.date, item.purpose) == (next_working_day(timezone.localdate()), Purpose.ORDER)
+
+
+def test_on_a_friday_tomorrows_plan_is_mondays():
+    friday = date(2026, 12, 4)
+    assert selectors.next_plan_day(friday) == date(2026, 12, 7)
+    assert selectors.next_plan_day(date(2026, 12, 7)) == date(2026, 12, 8)
 
 
 def test_a_plain_post_goes_back_to_next_with_a_message(client_as, personas):

@@ -146,6 +146,28 @@ def test_working_days_skip_weekends(entered, limit, expected):
     assert timezone.localtime(result).hour == 10
 
 
+def test_the_working_day_after_and_before_each_day_of_a_week():
+    week = [date(2025, 6, 9) + timedelta(days=n) for n in range(7)]  # Monday … Sunday
+    monday, tuesday, friday = week[0], week[1], week[4]
+    next_monday = monday + timedelta(days=7)
+
+    assert [clock.next_working_day(day) for day in week] == [
+        *week[1:5],
+        next_monday,
+        next_monday,
+        next_monday,
+    ]
+    assert [clock.previous_working_day(day) for day in week] == [
+        monday - timedelta(days=3),
+        monday,
+        tuesday,
+        week[2],
+        week[3],
+        friday,
+        friday,
+    ]
+
+
 def test_working_days_are_the_same_in_python_and_in_sql(personas, limit_14):
     funnel_settings(day_count=DayCount.WORKING)
     customers = [customer_at("D", personas.salesperson, days_ago=days, now=NOW) for days in range(0, 9)]

@@ -19,6 +19,7 @@ from activities import services as activity_services
 from activities.models import ActivityKind, MarketReportKind, Purpose
 from crm.models import CrmSettings, Customer
 from crm.tests.factories import CustomerFactory
+from funnel.clock import previous_working_day
 from funnel.models import FunnelSettings
 from funnel.tests.factories import grade
 from reports import meetings
@@ -149,7 +150,7 @@ def test_done_by_the_owner_or_a_manager_and_twice_keeps_the_first(personas):
 def test_the_morning_meeting_shows_yesterdays_reports_and_todays_plans(personas, client_as):
     salesperson = personas.salesperson
     customer = CustomerFactory(owner=salesperson, name="Acme Morning", grade=grade("C"))
-    report = activity_services.open_report(by=salesperson, day=today() - timedelta(days=1))
+    report = activity_services.open_report(by=salesperson, day=previous_working_day(today()))
     activity_services.submit_report(report=report, by=salesperson)
     plan = activity_services.open_plan(by=salesperson, day=today())
     activity_services.add_plan_item(plan=plan, by=salesperson, customer=customer, purpose=Purpose.SERVICE)
@@ -160,6 +161,20 @@ def test_the_morning_meeting_shows_yesterdays_reports_and_todays_plans(personas,
     assert "Acme Morning" in html
     assert "Submitted" in html  # yesterday's report
     assert "No report" in html  # the teammate filed none
+
+
+def test_mondays_morning_meeting_reviews_fridays_reports(personas, client_as):
+    friday = today() - timedelta(days=today().isoweekday() + 2)
+    monday = friday + timedelta(days=3)
+    report = activity_services.open_report(by=personas.salesperson, day=friday)
+    activity_services.submit_report(report=report, by=personas.salesperson)
+
+    sections = meetings.morning_sections(
+        personas.manager, _open(personas, day=monday), [personas.salesperson]
+    )
+
+    assert sections["yesterday"] == friday
+    assert sections["rows"][0]["report"] == report
 
 
 def test_the_evening_meeting_shows_the_days_work_plan_and_escalations(personas, client_as):
