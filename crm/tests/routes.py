@@ -1,10 +1,11 @@
 """Role expectations for the crm routes (see ``config/tests/route_matrix.py``).
 
 The world holds a customer owned by ``salesperson`` (team East) with a contact, an
-order and a grade change, and an archived customer of theirs (for restore). Mutating
-routes build it once per role, so nothing in it may clash with the duplicate check
-(names come from a sequence). Only the
-owner, the East manager (team tree) and the admin see them; everyone else gets 404.
+order and a grade change, and an archived customer of theirs (for restore). It is built
+once per test module (a write route's changes are undone after each role), and the
+browser tests build it again, so nothing in it may clash with the duplicate check (names
+come from a sequence). Only the owner, the East manager (team tree) and the admin see
+them; everyone else gets 404.
 """
 
 from datetime import date

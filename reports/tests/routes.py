@@ -32,7 +32,7 @@ ACTION_ITEM_DONE = expect(
 
 def build_world(world) -> None:
     salesperson = world.personas.salesperson
-    # Mutating routes build the world once per role: get the same rows back.
+    # The browser tests build the world more than once in a session: get the same rows back.
     world.target, _ = Target.objects.get_or_create(
         owner=salesperson,
         period_kind="month",
