@@ -1,5 +1,6 @@
 """Every page of the role matrix fits a 390 px phone, for a salesperson and a manager,
-in English and in Chinese.
+in English and in Chinese, and passes axe-core (WCAG 2.1 AA) there with no serious or
+critical violation (a table scrolling sideways must be reachable by keyboard, say).
 
 A mobile browser widens its layout viewport to a page that is too wide, so the test
 compares ``document.documentElement.scrollWidth`` with the device width, not with
@@ -19,6 +20,7 @@ from django.urls import reverse
 
 from config.tests.test_routes import all_url_patterns, build_world, declared_routes
 
+from .axe import serious_violations
 from .conftest import PHONE, TIMEOUT_MS, login
 
 PASSWORD = "correct-horse-battery"
@@ -62,7 +64,7 @@ def _is_page(answer) -> bool:
     )
 
 
-def _too_wide(page, urls, label: str, shots: Path | None) -> tuple[int, list[str]]:
+def _too_wide_or_inaccessible(page, urls, label: str, shots: Path | None) -> tuple[int, list[str]]:
     checked, failures = 0, []
     for name, url in urls:
         # Ask first: navigating to an export or a feed would start a download.
@@ -74,13 +76,14 @@ def _too_wide(page, urls, label: str, shots: Path | None) -> tuple[int, list[str
         if width > PHONE["width"]:
             culprits = "; ".join(page.evaluate(_STICKING_OUT, PHONE["width"]))
             failures.append(f"{label} {url} ({name}): {width}px — {culprits}")
+        failures += [f"{label} {url} ({name}): {violation}" for violation in serious_violations(page)]
         if shots is not None:
             path = shots / f"{label.replace(' ', '-')}-{name.replace(':', '-')}.png"
             page.screenshot(path=str(path), full_page=True, scale="css")
     return checked, failures
 
 
-def test_every_page_fits_a_390px_phone(browser, live_server, personas, capsys):
+def test_every_page_fits_a_390px_phone_and_passes_axe_there(browser, live_server, personas, capsys):
     world = build_world(personas)
     shots = Path(os.environ["PHONE_SHOTS"]) if os.environ.get("PHONE_SHOTS") else None
     if shots is not None:
@@ -101,10 +104,10 @@ def test_every_page_fits_a_390px_phone(browser, live_server, personas, capsys):
             context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
             page = context.new_page()
             login(page, getattr(world.personas, role).username, PASSWORD)
-            checked, wrong = _too_wide(page, urls, f"{role} {language}", shots)
+            checked, wrong = _too_wide_or_inaccessible(page, urls, f"{role} {language}", shots)
             context.close()
             with capsys.disabled():  # shown in every run's output
                 print(f"\n{role} ({language}): {checked} pages checked at {PHONE['width']} px")
             assert checked > 20, f"{role} ({language}): only {checked} pages were checked"
             failures += wrong
-    assert not failures, "Pages wider than the phone:\n" + "\n".join(failures)
+    assert not failures, "Pages wider than the phone or failing axe on it:\n" + "\n".join(failures)

@@ -23,8 +23,8 @@ from . import permissions
 from .models import ActivityTarget, GradeFlowRollup, Target, WeeklyManagerReport, WeeklyRollup
 from .periods import is_period_start, week_bounds, week_start
 from .selectors import BY_OWNER, customers_as_of, live_flows, movement_q
+from .selectors.figures import ZERO
 
-ZERO = Decimal(0)
 CENT = Decimal("0.01")
 TARGET_FIELDS = ("sales_amount", "gross_profit", "new_customers", "collections")
 ROLLUP_FIELDS = [

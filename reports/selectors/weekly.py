@@ -183,7 +183,7 @@ def _week_exceptions(scope: Scope, monday: date) -> dict:
     customers = scope_customers(scope).exclude(grade__kind__in=[GradeKind.WON, GradeKind.LOST])
     week_q = Q(created_at__gte=start, created_at__lt=end)
     return {
-        "stuck": list(customers.filter(stagnant_from__lte=end).order_by("stagnant_from", "pk")[:LIST_LIMIT]),
+        "stuck": list(customers.stuck(end).order_by("stagnant_from", "pk")[:LIST_LIMIT]),
         "overdue": list(
             customers.filter(next_follow_up_on__lt=monday + timedelta(days=7)).order_by(
                 "next_follow_up_on", "pk"

@@ -59,4 +59,51 @@
     var form = event.detail.elt.closest ? event.detail.elt.closest("form") : null;
     if (form && document.body.contains(form) && event.detail.xhr && event.detail.xhr.status) { stamp(form); }
   });
+
+  // A table wider than the screen scrolls sideways inside its .table-responsive box (a
+  // phone): the keyboard must reach that box to scroll it (WCAG 2.1.1; axe's
+  // scrollable-region-focusable), so it becomes a named, focusable region while it
+  // scrolls, and nothing extra to tab through while it fits.
+  var SCROLLER = ".table-responsive";
+
+  function scrollerName(box) {
+    var table = box.querySelector("table");
+    var caption = table && table.querySelector("caption");
+    if (caption && caption.textContent.trim()) { return caption.textContent.trim(); }
+    if (table && table.getAttribute("aria-label")) { return table.getAttribute("aria-label"); }
+    for (var el = box.previousElementSibling; el; el = el.previousElementSibling) {
+      if (/^H[1-6]$/.test(el.tagName) && el.textContent.trim()) { return el.textContent.trim(); }
+    }
+    return "";
+  }
+
+  function reachScrollers(root) {
+    if (!root.querySelectorAll) { return; }
+    var boxes = Array.prototype.slice.call(root.querySelectorAll(SCROLLER));
+    if (root.matches && root.matches(SCROLLER)) { boxes.push(root); }
+    boxes.forEach(function (box) {
+      if (box.hasAttribute("tabindex") && !box.hasAttribute("data-scroller")) {
+        return;  // the template made it a region itself
+      }
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("data-scroller", "");
+        var name = scrollerName(box);
+        if (name && !box.hasAttribute("aria-label")) {
+          box.setAttribute("role", "region");
+          box.setAttribute("aria-label", name);
+        }
+      } else if (box.hasAttribute("data-scroller")) {
+        box.removeAttribute("tabindex");
+      }
+    });
+  }
+
+  reachScrollers(document);
+  document.addEventListener("htmx:load", function (event) { reachScrollers(event.target); });
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizing);
+    resizing = window.setTimeout(function () { reachScrollers(document); }, 150);
+  });
 })();
