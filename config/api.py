@@ -191,6 +191,12 @@ extra_urlpatterns = [
     path("reports/backward-plan/", report_api.BackwardPlanReportView.as_view(), name="report-backward-plan"),
     path("reports/conversion/", report_api.ConversionReportView.as_view(), name="report-conversion"),
     path("reports/quota/", report_api.QuotaReportView.as_view(), name="report-quota"),
+    path("reports/forecast/", report_api.ForecastReportView.as_view(), name="report-forecast"),
+    path(
+        "reports/forecast-accuracy/",
+        report_api.ForecastAccuracyView.as_view(),
+        name="report-forecast-accuracy",
+    ),
     path(
         "reports/activity-funnel/",
         report_api.ActivityFunnelReportView.as_view(),

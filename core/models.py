@@ -25,6 +25,15 @@ class GradeKind(models.TextChoices):
     LOST = "lost", _("Lost")
 
 
+class ForecastCategory(models.TextChoices):
+    """How sure the salesperson is that an open customer signs in its period (预测类别)."""
+
+    PIPELINE = "pipeline", _("Pipeline")
+    BEST_CASE = "best_case", _("Best case")
+    COMMIT = "commit", _("Commit")
+    OMITTED = "omitted", _("Omitted")
+
+
 class GradeQuerySet(models.QuerySet):
     def open(self) -> "GradeQuerySet":
         return self.filter(kind=GradeKind.OPEN)
@@ -79,6 +88,16 @@ class Grade(models.Model):
         help_text=_("What to do at this grade; shown on the customer page."),
     )
     playbook_zh = models.TextField(_("playbook (Chinese)"), blank=True)
+    forecast_category = models.CharField(
+        _("default forecast category"),
+        max_length=10,
+        choices=ForecastCategory.choices,
+        default=ForecastCategory.PIPELINE,
+        # In the table too: the tests re-create the default grades through the data
+        # migration's historical model, which does not know this column.
+        db_default=ForecastCategory.PIPELINE,
+        help_text=_("The forecast category of customers at this grade unless their owner sets one."),
+    )
 
     history = HistoricalRecords(table_name="funnel_historicalgrade")
     objects = GradeQuerySet.as_manager()

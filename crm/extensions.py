@@ -61,6 +61,36 @@ def customer_panels() -> list[CustomerPanel]:
     return sorted(_customer_panels.values(), key=lambda panel: panel.order)
 
 
+@dataclass(frozen=True)
+class PagePanel:
+    """A block another app adds to a lower app's page (e.g. the reports' stuck commits on
+    the funnel's alerts page). ``context(request)`` returns the template's context, or
+    ``None`` to hide it; it runs a constant number of queries."""
+
+    key: str
+    template_name: str
+    context: Callable[[object], dict | None]
+    order: int = 50
+
+
+_page_panels: dict[str, dict[str, PagePanel]] = {}
+
+
+def register_page_panel(page: str, panel: PagePanel) -> None:
+    """Add ``panel`` to the page named ``page`` (its URL name, e.g. "funnel:alert-list")."""
+    _page_panels.setdefault(page, {})[panel.key] = panel
+
+
+def page_panels(page: str, request) -> list[tuple[PagePanel, dict]]:
+    """The panels of ``page`` shown to ``request``'s user, with their contexts, in order."""
+    shown = []
+    for panel in sorted(_page_panels.get(page, {}).values(), key=lambda panel: panel.order):
+        context = panel.context(request)
+        if context is not None:
+            shown.append((panel, context))
+    return shown
+
+
 # Annotations a panel needs on the page's one customer query (e.g. a value from another
 # app's table as a subquery), so the panel does not run a query of its own.
 CustomerAnnotations = Callable[[], Mapping[str, object]]

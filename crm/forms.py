@@ -6,6 +6,8 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.models import ForecastCategory
+
 from .filters import CustomerIdsField
 from .models import Contact, Customer, Tag, Tier, User
 from .permissions import can_own
@@ -130,6 +132,8 @@ class CustomerForm(BootstrapMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and "tags" not in self.initial:
             self.initial["tags"] = list(self.instance.tags.all())
+        # Empty is a choice of its own here: the category follows the grade.
+        self.fields["forecast_category"].choices = [("", _("— from the grade —")), *ForecastCategory.choices]
 
 
 class CustomerCreateForm(CustomerForm):

@@ -6,12 +6,16 @@ from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from core.models import ForecastCategory
 
 from .lookups import HasBigram
 from .normalize import normalize_company_name, normalize_email, phone_digits
@@ -133,14 +137,25 @@ class User(AbstractUser):
 
     @cached_property
     def visible_team_ids(self) -> frozenset[int]:
-        """Ids of the teams this user manages and all their sub-teams (one query, cached).
+        """Ids of the teams this user manages and all their sub-teams (one query, cached;
+        ``know_teams`` sets it from the teams a page has loaded anyway).
 
         Teams number in the tens, so walking the tree in Python is cheaper than a
         recursive CTE and works the same on SQLite and PostgreSQL.
         """
         if not self.is_manager_or_admin:
             return frozenset()
-        teams = list(Team.objects.values_list("id", "parent_id", "manager_id"))
+        return self._managed_team_ids(list(Team.objects.values_list("id", "parent_id", "manager_id")))
+
+    def know_teams(self, teams: list["Team"]) -> None:
+        """Set ``visible_team_ids`` from every team, loaded by the caller (a page that
+        lists them), instead of reading them again."""
+        if self.is_manager_or_admin:
+            rows = [(team.pk, team.parent_id, team.manager_id) for team in teams]
+            self.__dict__["visible_team_ids"] = self._managed_team_ids(rows)
+
+    def _managed_team_ids(self, teams: list[tuple[int, int | None, int | None]]) -> frozenset[int]:
+        """``visible_team_ids`` from (id, parent, manager) of every team."""
         if self.is_admin:
             return frozenset(team[0] for team in teams)
         children: dict[int | None, list[int]] = {}
@@ -236,6 +251,17 @@ class Tag(models.Model):
 WEIGHTED_VALUE_INPUTS = frozenset({"expected_value", "probability_override", "grade", "grade_id"})
 
 
+def effective_forecast_category(prefix: str = "") -> Coalesce:
+    """The forecast category a customer counts under: the one its owner set, else its
+    grade's default (``Grade.forecast_category``: A → commit, B → best case, others
+    pipeline). The one rule, as an expression, so forecasts group and sum by it in SQL;
+    ``prefix`` reaches the customer through a relation (e.g. "customer__"). Works on the
+    customer's history rows too (they carry both fields)."""
+    return Coalesce(
+        NullIf(F(f"{prefix}forecast_category"), Value("")), F(f"{prefix}grade__forecast_category")
+    )
+
+
 def weighted_value_of(expected_value: Decimal, probability: Decimal) -> Decimal:
     """Expected yearly value × probability: ¥5,000,000 at 20 % counts ¥1,000,000. Rounded
     half up to the fen, as PostgreSQL's ``round`` does in ``refresh_weighted_values``."""
@@ -320,6 +346,14 @@ class Customer(models.Model):
     )
     competitor = models.CharField(_("competitor in place"), max_length=200, blank=True)
     expected_signing_on = models.DateField(_("expected signing date"), null=True, blank=True)
+    forecast_category = models.CharField(
+        _("forecast category"),
+        max_length=10,
+        choices=ForecastCategory.choices,
+        blank=True,
+        default="",
+        help_text=_("Empty: the grade's default. A commit needs an expected signing date and value."),
+    )
     notes = models.TextField(_("notes"), blank=True)
 
     owner = models.ForeignKey(
@@ -456,6 +490,13 @@ class Customer(models.Model):
             ),
             models.Index(fields=["grade", "grade_entered_at"], name="customer_grade_entered_idx"),
             models.Index(fields=["owner", "next_follow_up_on"], name="customer_owner_follow_up_idx"),
+            # The forecast: live customers signing in a period, with what it sums and groups by.
+            models.Index(
+                fields=["expected_signing_on"],
+                include=["owner", "grade", "forecast_category", "expected_value", "weighted_value"],
+                condition=Q(archived_at__isnull=True, expected_signing_on__isnull=False),
+                name="customer_live_signing_idx",
+            ),
             # ...and a team's or the company's most overdue follow-ups (weekly report, sorted lists).
             models.Index(
                 fields=["next_follow_up_on", "id"],
@@ -527,6 +568,18 @@ class Customer(models.Model):
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "weighted_value"}
         super().save(*args, **kwargs)
+
+    def clean(self):
+        """A commit is a promise about a period: it needs the date it signs and the value."""
+        super().clean()
+        if self.forecast_category == ForecastCategory.COMMIT:
+            errors = {}
+            if self.expected_signing_on is None:
+                errors["expected_signing_on"] = _("A commit needs an expected signing date.")
+            if not self.expected_value:
+                errors["expected_value"] = _("A commit needs an expected value.")
+            if errors:
+                raise ValidationError(errors)
 
     def refresh_weighted_value(self) -> None:
         """Recompute the stored weighted value from its inputs (own fields and the grade)."""

@@ -54,6 +54,7 @@ CUSTOMER_EDITABLE_FIELDS = (
     "expected_value",
     "competitor",
     "expected_signing_on",
+    "forecast_category",
     "notes",
 )
 CONTACT_EDITABLE_FIELDS = ("name", "title", "role", "phone", "email", "wechat", "preferences")

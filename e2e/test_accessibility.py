@@ -1,9 +1,9 @@
 """The everyday desktop pages pass axe-core (WCAG 2.1 AA) with no serious or critical
 violation, in English and in Chinese, as a salesperson and — where the page differs — as
 their manager: my day, customers, a customer, the activity form, plans and a plan, daily
-reports, the reports (index, funnel, conversion, weekly, quota), the funnel summary,
-approvals, alerts and the import form. The data is the role matrix's world
-(``matrix_world``); the counts per page are printed in every run."""
+reports, the reports (index, funnel, conversion, weekly, quota, forecast and its
+accuracy), the funnel summary, approvals, alerts and the import form. The data is the
+role matrix's world (``matrix_world``); the counts per page are printed in every run."""
 
 import pytest
 from django.urls import reverse
@@ -29,6 +29,7 @@ def pages_by_role(matrix_world):
         reverse("activities:plan-detail", kwargs={"pk": world.plan.pk}),
         reverse("activities:report-detail", kwargs={"pk": world.report.pk}),
         reverse("reports:funnel"),
+        reverse("reports:forecast"),
         reverse("funnel:alert-list"),
     ]
     return {
@@ -39,6 +40,7 @@ def pages_by_role(matrix_world):
             reverse("reports:index"),
             reverse("reports:conversion"),
             reverse("reports:quota"),
+            reverse("reports:forecast-accuracy"),
             reverse("funnel:summary"),
             reverse("imports:create"),
         ],

@@ -41,6 +41,7 @@ class GradeAdmin(SimpleHistoryAdmin):
         "locked",
         "pool_return_days",
         "requires_decision_maker",
+        "forecast_category",
     ]
     list_editable = []
     inlines = [HandoverStepInline]

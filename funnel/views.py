@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import ListView
 
+from crm.extensions import page_panels
 from crm.filters import CustomerFilter
 from crm.forms import apply_service_errors
 from crm.selectors import customers_visible_to, teams_visible_to, users_visible_to
@@ -222,6 +223,7 @@ class AlertListView(FilteredListView):
             snooze_min=today + timedelta(days=1),
             snooze_max=today + timedelta(days=services.MAX_SNOOZE_DAYS),
             snooze_default=today + timedelta(days=7),
+            panels=page_panels("funnel:alert-list", self.request),
         )
         return context
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ActivityTarget, Target, WeeklyManagerReport, WeeklyRollup
+from .models import ActivityTarget, ForecastAdjustment, Target, WeeklyManagerReport, WeeklyRollup
 
 
 @admin.register(Target)
@@ -43,3 +43,20 @@ class WeeklyRollupAdmin(admin.ModelAdmin):
 class WeeklyManagerReportAdmin(admin.ModelAdmin):
     list_display = ["team", "week_start", "updated_by", "updated_at"]
     list_filter = ["team"]
+
+
+@admin.register(ForecastAdjustment)
+class ForecastAdjustmentAdmin(admin.ModelAdmin):
+    """Read-only: managers adjust on the forecast page; the rows are never changed."""
+
+    list_display = ["__str__", "period_kind", "period_start", "amount", "note", "created_by", "created_at"]
+    list_filter = ["period_kind", "team"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.models import ForecastCategory
 from crm import glossary
 from crm.forms import BootstrapMixin
 from crm.models import Team, User
@@ -151,3 +152,46 @@ class ActionItemForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = people
+
+
+# The forecast's periods, by their place in ``selectors.forecast.forecast_periods``.
+FORECAST_PERIODS = [
+    ("0", _("This month")),
+    ("1", _("Next month")),
+    ("2", _("This quarter")),
+    ("3", _("Next quarter")),
+]
+
+
+class ForecastForm(BootstrapMixin, forms.Form):
+    """``?period=0..3&category=commit``: the period of the people table, and the number
+    (a category, or "closed") whose customers the page lists."""
+
+    CATEGORIES = [("closed", _("Closed")), *ForecastCategory.choices]
+
+    period = forms.TypedChoiceField(
+        label=_("Period"), choices=FORECAST_PERIODS, coerce=int, required=False, empty_value=0
+    )
+    category = forms.ChoiceField(label=_("Customers of"), choices=[("", "—"), *CATEGORIES], required=False)
+
+    def values(self) -> tuple[int, str]:
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("period") or 0, data.get("category") or ""
+
+
+class ForecastAdjustmentForm(BootstrapMixin, forms.Form):
+    """A manager's adjusted commit for a salesperson (``owner``) or a team, with why."""
+
+    owner = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    team = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    period = forms.TypedChoiceField(label=_("Period"), choices=FORECAST_PERIODS, coerce=int)
+    amount = forms.DecimalField(
+        label=_("Adjusted commit (CNY)"), min_value=Decimal(0), max_digits=16, decimal_places=2
+    )
+    note = forms.CharField(label=_("Why"), max_length=300)
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("owner") is None) == (data.get("team") is None):
+            raise forms.ValidationError(_("Adjust either a salesperson's or a team's forecast."))
+        return data

@@ -9,8 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models import Grade
-from crm.models import Team
+from core.models import ForecastCategory, Grade
+from crm.models import Customer, Team
 
 from .periods import PeriodKind, period_for
 
@@ -262,6 +262,108 @@ class WeeklyManagerReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} · {self.week_start}"
+
+
+# --- The forecast (预测) ------------------------------------------------------------------------------
+
+
+class ForecastAdjustment(models.Model):
+    """A manager's own figure for a salesperson's or a team's commit in a month or quarter,
+    with why. Append-only: the latest row of a (subject, period) is the adjustment shown,
+    always beside the commit the customers add up to, never instead of it.
+    Exactly one of ``owner`` / ``team`` is set. Written by ``reports.services.adjust_forecast``."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="forecast_adjustments",
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    period_kind = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
+    period_start = models.DateField(_("period start"))
+    amount = models.DecimalField(_("adjusted commit"), **MONEY)
+    note = models.CharField(_("note"), max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["period_start", "created_at", "pk"]
+        verbose_name = _("forecast adjustment")
+        verbose_name_plural = _("forecast adjustments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(owner__isnull=False, team__isnull=True)
+                | Q(owner__isnull=True, team__isnull=False),
+                name="forecastadjustment_owner_xor_team",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["period_kind", "period_start"], name="forecastadj_period_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner or self.team} · {self.period.label}: {self.amount}"
+
+    @property
+    def period(self):
+        return period_for(self.period_kind, self.period_start)
+
+
+class ForecastSnapshot(models.Model):
+    """One open customer in its owner's forecast as it stood at a Monday 00:00 (company
+    time zone): its category, signing date, value and weighted value then. A person's or
+    team's forecast of a week is the sum of its rows; comparing weeks shows what moved,
+    slipped out or was pulled in. Only customers signing from the week's quarter to the
+    end of the next one are kept (what the forecast page shows).
+
+    Written only by ``reports.services.snapshot_forecast``, from the customers' history
+    as of that moment, so the weekly run and a backfill give the same rows; the week's
+    rows are replaced in one transaction (re-running a week changes nothing)."""
+
+    week_start = models.DateField(_("week (Monday)"))
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="+"
+    )
+    category = models.CharField(_("forecast category"), max_length=10, choices=ForecastCategory.choices)
+    expected_signing_on = models.DateField(_("expected signing date"))
+    expected_value = models.DecimalField(_("expected value"), max_digits=14, decimal_places=2)
+    weighted_value = models.DecimalField(_("weighted value"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        ordering = ["-week_start", "owner", "customer"]
+        verbose_name = _("forecast snapshot")
+        verbose_name_plural = _("forecast snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week_start", "customer"], name="forecastsnapshot_week_customer_unique"
+            ),
+        ]
+        indexes = [
+            # A scope's weeks: its owners' rows of recent weeks signing in a period.
+            models.Index(
+                fields=["owner", "week_start", "expected_signing_on"], name="forecastsnap_owner_week_idx"
+            ),
+            # The company's weeks (no owner filter): a week range, a period's signing dates.
+            models.Index(
+                fields=["week_start", "expected_signing_on"],
+                include=["owner", "category", "expected_value", "weighted_value"],
+                name="forecastsnap_week_signing_idx",
+            ),
+            models.Index(fields=["customer", "week_start"], name="forecastsnap_customer_week_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.week_start} · {self.get_category_display()}"
 
 
 # --- Sales meetings (销售会议: 早会、晚会、周会) ------------------------------------------------------

@@ -25,3 +25,8 @@ def can_calibrate(user: User) -> bool:
 def can_run_meeting(user: User, team: Team) -> bool:
     """Hold the team's sales meetings: the same people who write its weekly report."""
     return can_write_weekly_report(user, team)
+
+
+def can_adjust_forecast(user: User, *, owner: User | None = None, team: Team | None = None) -> bool:
+    """Adjust a salesperson's or a team's forecast: the people who set their targets."""
+    return can_set_target(user, owner=owner, team=team)

@@ -7,7 +7,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,15 +15,24 @@ from django.utils.translation import gettext as _
 from activities.models import Activity, ActivityKind, DailyPlan, DailyReport
 from activities.selectors import CONNECTED_CALL
 from core.models import Grade, GradeKind
-from crm.models import Customer, Order, Role, Team, User
+from crm.models import Customer, Order, Role, Team, User, effective_forecast_category, weighted_value_of
 from funnel import services as funnel_services
 from funnel.models import GradeChange
 
 from . import permissions
-from .models import ActivityTarget, GradeFlowRollup, Target, WeeklyManagerReport, WeeklyRollup
-from .periods import is_period_start, week_bounds, week_start
+from .models import (
+    ActivityTarget,
+    ForecastAdjustment,
+    ForecastSnapshot,
+    GradeFlowRollup,
+    Target,
+    WeeklyManagerReport,
+    WeeklyRollup,
+)
+from .periods import Period, PeriodKind, is_period_start, period_for, week_bounds, week_start
 from .selectors import BY_OWNER, customers_as_of, live_flows, movement_q
 from .selectors.figures import ZERO
+from .selectors.forecast import COUNTED
 
 CENT = Decimal("0.01")
 TARGET_FIELDS = ("sales_amount", "gross_profit", "new_customers", "collections")
@@ -427,3 +436,111 @@ def save_activity_target(
         defaults={"calls": calls, "visits": visits, "new_customers": new_customers},
     )
     return target
+
+
+# --- The forecast ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def adjust_forecast(
+    *,
+    by: User,
+    period: Period,
+    amount: Decimal,
+    note: str,
+    owner: User | None = None,
+    team: Team | None = None,
+) -> ForecastAdjustment:
+    """A manager's own figure for ``owner``'s or ``team``'s commit in ``period`` (a month or
+    quarter), with why. Managers of the person or team (``can_adjust_forecast``) and
+    admins. Appends a row: earlier adjustments and the commit itself stay as they were."""
+    if (owner is None) == (team is None):
+        raise ValidationError(_("Adjust either a salesperson's or a team's forecast."))
+    if not permissions.can_adjust_forecast(by, owner=owner, team=team):
+        raise PermissionDenied(_("You may not adjust this forecast."))
+    if period.kind not in (PeriodKind.MONTH, PeriodKind.QUARTER):
+        raise ValidationError({"period": _("A forecast is of a month or a quarter.")})
+    if amount < 0:
+        raise ValidationError({"amount": _("The adjusted commit cannot be negative.")})
+    if not note.strip():
+        raise ValidationError({"note": _("Say why the forecast is adjusted.")})
+    return ForecastAdjustment.objects.create(
+        owner=owner,
+        team=team,
+        period_kind=period.kind,
+        period_start=period.start,
+        amount=amount,
+        note=note.strip(),
+        created_by=by,
+    )
+
+
+def snapshot_window(monday: date) -> tuple[date, date]:
+    """The signing dates a snapshot keeps: from the week's quarter to the end of the next."""
+    quarter = period_for(PeriodKind.QUARTER, monday)
+    return quarter.start, period_for(PeriodKind.QUARTER, quarter.end).end
+
+
+def _customers_then(moment: datetime):
+    """The customers as they stood at ``moment``: each one's last history row before it
+    (the customer history records every edit, grade change and reassignment)."""
+    history = Customer.history.model
+    last_rows = (
+        history.objects.filter(history_date__lt=moment)
+        .order_by()
+        .values("id")
+        .annotate(last=Max("history_id"))
+        .values("last")
+    )
+    # A customer purged since has no row to point at (an archived one stays until purged).
+    return history.objects.filter(history_id__in=last_rows, id__in=Customer.objects.values("pk")).exclude(
+        history_type="-"
+    )
+
+
+@transaction.atomic
+def snapshot_forecast(*, week: date) -> int:
+    """Freeze every salesperson's forecast as it stood at the Monday 00:00 of ``week``'s
+    ISO week (company time zone): one ``ForecastSnapshot`` per open, owned, live customer
+    of a counted category signing within ``snapshot_window``. Read from the customers'
+    history as of that moment, so the Monday run and a later backfill of the week give the
+    same rows. For the weekly task and ``backfill_forecast``; idempotent on the week:
+    its rows are replaced in one transaction. Returns the number of rows."""
+    monday = week_start(week)
+    first, end = snapshot_window(monday)
+    rows = (
+        _customers_then(week_bounds(monday)[0])
+        .filter(
+            owner_id__isnull=False,
+            archived_at__isnull=True,
+            grade__kind=GradeKind.OPEN,
+            expected_signing_on__gte=first,
+            expected_signing_on__lt=end,
+        )
+        .annotate(category=effective_forecast_category())
+        .filter(category__in=COUNTED)
+        .values_list(
+            "id",
+            "owner_id",
+            "category",
+            "expected_signing_on",
+            "expected_value",
+            "probability_override",
+            "grade__probability",
+        )
+    )
+    snapshots = [
+        ForecastSnapshot(
+            week_start=monday,
+            customer_id=customer_id,
+            owner_id=owner_id,
+            category=category,
+            expected_signing_on=signing_on,
+            expected_value=value,
+            weighted_value=weighted_value_of(value, grade_probability if override is None else override),
+        )
+        for customer_id, owner_id, category, signing_on, value, override, grade_probability in rows
+    ]
+    ForecastSnapshot.objects.filter(week_start=monday).delete()
+    ForecastSnapshot.objects.bulk_create(snapshots, batch_size=2000)
+    return len(snapshots)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import meeting_views, views
+from . import forecast_views, meeting_views, views
 
 app_name = "reports"
 
@@ -20,6 +20,9 @@ urlpatterns = [
     path("conversion/grades/<int:pk>/calibrate/", views.CalibrateView.as_view(), name="calibrate"),
     *_with_export("quota/", views.QuotaView, "quota"),
     *_with_export("activity/", views.ActivityReportView, "activity"),
+    *_with_export("forecast/", forecast_views.ForecastView, "forecast"),
+    path("forecast/adjust/", forecast_views.ForecastAdjustView.as_view(), name="forecast-adjust"),
+    *_with_export("forecast/accuracy/", forecast_views.ForecastAccuracyView, "forecast-accuracy"),
     *_with_export("weekly/", views.WeeklyReportView, "weekly"),
     path("targets/", views.TargetListView.as_view(), name="targets"),
     path("targets/<int:pk>/split/", views.TargetSplitView.as_view(), name="target-split"),

@@ -431,6 +431,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_week="mon", hour=2, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    # Monday 02:45: the forecast as it stood when the week began (Monday 00:00).
+    "reports-forecast-snapshot": {
+        "task": "reports.tasks.snapshot_forecast",
+        "schedule": crontab(day_of_week="mon", hour=2, minute=45),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # --- Product settings -------------------------------------------------------

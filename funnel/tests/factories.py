@@ -14,6 +14,7 @@ from django.db.migrations.loader import MigrationLoader
 from core.models import Grade
 
 _default_grades = importlib.import_module("funnel.migrations.0002_default_grades")
+_default_forecast = importlib.import_module("core.migrations.0003_grade_forecast_category")
 
 
 @cache
@@ -26,6 +27,9 @@ def apps_as_of(app_label: str, migration: str):
 def ensure_default_grades() -> None:
     if not Grade.objects.exists():
         _default_grades.create_default_grades(apps_as_of("funnel", "0002_default_grades"), schema_editor=None)
+        _default_forecast.set_default_forecast_categories(
+            apps_as_of("core", "0003_grade_forecast_category"), schema_editor=None
+        )
 
 
 def grade(code: str) -> Grade:

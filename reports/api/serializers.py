@@ -17,6 +17,7 @@ from reports.selectors.activity import ACTIVITY_COLUMNS
 from reports.selectors.backward_plan import BACKWARD_PLAN_COLUMNS
 from reports.selectors.conversion import CALIBRATION_COLUMNS, CONVERSION_COLUMNS
 from reports.selectors.dashboard import FUNNEL_COLUMNS
+from reports.selectors.forecast import ACCURACY_COLUMNS, DRILL_COLUMNS, FORECAST_COLUMNS
 from reports.selectors.targets import QUOTA_COLUMNS, TEAM_QUOTA_COLUMNS
 from reports.selectors.weekly import WEEKLY_TOTAL_COLUMNS
 
@@ -374,6 +375,44 @@ class QuotaReportSerializer(ReportSerializer):
     teams = row_serializer("QuotaTeam", TEAM_QUOTA_COLUMNS)(many=True)
 
 
+ForecastRowSerializer = row_serializer("ForecastRow", FORECAST_COLUMNS)
+
+
+class ForecastReportSerializer(serializers.Serializer):
+    """The forecast of the scope per period (``totals``), and per salesperson and team for
+    ``period``; each row's ``adjusted`` is the manager's latest figure beside ``commit``."""
+
+    scope = ScopeSerializer()
+    periods = PeriodSerializer(many=True)
+    period = PeriodSerializer()
+    totals = ForecastRowSerializer(many=True)
+    people = ForecastRowSerializer(many=True)
+    teams = ForecastRowSerializer(many=True)
+    customers = row_serializer("ForecastCustomer", DRILL_COLUMNS)(
+        many=True, help_text="With ``category``: the customers (or, for closed, orders) behind that number."
+    )
+
+
+class ForecastQuerySerializer(serializers.Serializer):
+    owner = serializers.IntegerField(required=False)
+    team = serializers.IntegerField(required=False)
+    scope = serializers.ChoiceField(choices=["me"], required=False)
+    period = serializers.ChoiceField(
+        choices=[0, 1, 2, 3],
+        required=False,
+        help_text="0 this month, 1 next month, 2 this quarter, 3 next quarter.",
+    )
+    category = serializers.ChoiceField(
+        choices=["closed", "commit", "best_case", "pipeline", "omitted"], required=False
+    )
+
+
+class ForecastAccuracySerializer(serializers.Serializer):
+    scope = ScopeSerializer()
+    periods = PeriodSerializer(many=True)
+    people = row_serializer("ForecastAccuracyPerson", ACCURACY_COLUMNS)(many=True)
+
+
 class ComplaintSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -397,6 +436,14 @@ class AccompaniedVisitsSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class CommitAlertSerializer(serializers.Serializer):
+    """A commit to ask about: its signing date passed ("stuck") or it keeps slipping."""
+
+    customer = serializers.IntegerField(source="customer.pk")
+    reason = serializers.ChoiceField(choices=["stuck", "slipping"])
+    moves = serializers.IntegerField(help_text="Times its signing date moved into a later month.")
+
+
 class WeeklyReportSerializer(serializers.Serializer):
     scope = ScopeSerializer()
     week_start = serializers.DateField()
@@ -412,6 +459,7 @@ class WeeklyReportSerializer(serializers.Serializer):
     people = WeeklyRollupSerializer(many=True, source="rollups")
     stuck = serializers.ListField(child=serializers.IntegerField(), help_text="Customer ids.")
     overdue = serializers.ListField(child=serializers.IntegerField(), help_text="Customer ids.")
+    commit_alerts = CommitAlertSerializer(many=True)
     complaints = ComplaintSerializer(many=True)
     competitor_news = CompetitorNewsSerializer(many=True)
     late_reports = LateReportSerializer(many=True)

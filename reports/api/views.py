@@ -21,6 +21,7 @@ from reports.models import ActionItem, ActivityTarget, Meeting, Target, WeeklyRo
 from reports.periods import PeriodKind, last_complete_week, period_for, today, week_start
 from reports.permissions import can_set_target
 from reports.planning import orders_for_amount
+from reports.selectors import forecast
 
 from .serializers import (
     CALL_FUNNEL_LABELS,
@@ -34,6 +35,9 @@ from .serializers import (
     BackwardPlanSerializer,
     ConversionReportSerializer,
     DiagnosisReportSerializer,
+    ForecastAccuracySerializer,
+    ForecastQuerySerializer,
+    ForecastReportSerializer,
     FunnelReportSerializer,
     MeetingSerializer,
     QuotaReportSerializer,
@@ -219,6 +223,38 @@ class QuotaReportView(ReportAPIView):
         scope = self.scope(request, params)
         report = selectors.quota_report(scope, self.period(params))
         return Response(QuotaReportSerializer({"scope": scope, **vars(report)}).data)
+
+
+class ForecastReportView(ReportAPIView):
+    """``GET /api/reports/forecast/?period=0&category=commit``: closed, commit, best case,
+    pipeline and weighted value of this and next month and quarter, against the target,
+    with the adjustments beside; per salesperson and team; the customers behind a number."""
+
+    query_serializer = ForecastQuerySerializer
+
+    @extend_schema(tags=["reports"], responses=ForecastReportSerializer, parameters=[ForecastQuerySerializer])
+    def get(self, request):
+        params = self.params(request)
+        scope = self.scope(request, params)
+        report = forecast.forecast_report(scope, period_index=params.get("period", 0))
+        category = params.get("category")
+        customers = forecast.forecast_lines(scope, report.period, category) if category else []
+        return Response(
+            ForecastReportSerializer({"scope": scope, **vars(report), "customers": customers}).data
+        )
+
+
+class ForecastAccuracyView(ReportAPIView):
+    """``GET /api/reports/forecast-accuracy/``: each salesperson's commit and weighted-value
+    accuracy and bias over the last four complete months."""
+
+    @extend_schema(tags=["reports"], responses=ForecastAccuracySerializer, parameters=SCOPE_PARAMETERS[:2])
+    def get(self, request):
+        params = self.params(request)
+        scope = self.scope(request, params)
+        rows = forecast.forecast_accuracy(scope)
+        periods = forecast.accuracy_periods(today())
+        return Response(ForecastAccuracySerializer({"scope": scope, "periods": periods, "people": rows}).data)
 
 
 class ActivityFunnelReportView(ReportAPIView):

@@ -18,6 +18,7 @@ from ..columns import Column, Kind
 from ..models import WeeklyManagerReport, WeeklyRollup
 from ..periods import Period, PeriodKind, period_for, week_bounds
 from .figures import LIST_LIMIT, ZERO, pct
+from .forecast import CommitAlert, commit_alerts
 from .scope import Scope, ScopeKind, scope_customers, scope_people
 from .targets import _targets_for, target_status
 
@@ -94,6 +95,8 @@ class WeeklyReport:
     late_reports: list[DailyReport]
     manager_report: WeeklyManagerReport | None
     accompanied_visits: list[dict] = field(default_factory=list)
+    # Commits whose signing date passed by the week's end, or that keep slipping (as of now).
+    commit_alerts: list[CommitAlert] = field(default_factory=list)
 
     @property
     def effective_visit_rate(self) -> Decimal | None:
@@ -153,6 +156,7 @@ def weekly_report(scope: Scope, monday: date) -> WeeklyReport:
         **_week_exceptions(scope, monday),
         manager_report=report,
         accompanied_visits=activities_selectors.accompanied_visits(scope.q("visit__owner"), start, end),
+        commit_alerts=commit_alerts(scope, day=monday + timedelta(days=7)),
     )
 
 

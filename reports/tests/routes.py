@@ -16,6 +16,9 @@ from reports.periods import last_complete_week, today
 PAGE_EXPORT = expect(403, 302, manager=200, other_manager=200, admin=200)
 # Calibrating a grade: admins only (redirected back to the report).
 PAGE_CALIBRATE = expect(403, 302, admin=302)
+# Adjusting the salesperson's forecast: their manager and admins (back to the page);
+# salespeople may not; another team's manager cannot see them.
+FORECAST_ADJUST = expect(403, 302, manager=302, admin=302, other_manager=404)
 # Splitting East's team target: its manager and admins; another team's manager cannot see it.
 PAGE_SPLIT = expect(403, 302, manager=200, admin=200, other_manager=404)
 # East's morning meeting: East's tree reads it, its manager and admins hold it, West gets 404.
@@ -80,6 +83,22 @@ ROUTES = [
     ),
     Route("reports:quota", PAGE),
     Route("reports:quota-export", PAGE_EXPORT),
+    Route("reports:forecast", PAGE, query="?period=2&category=commit"),
+    Route("reports:forecast-export", PAGE_EXPORT),
+    Route("reports:forecast-accuracy", PAGE),
+    Route("reports:forecast-accuracy-export", PAGE_EXPORT),
+    Route(
+        "reports:forecast-adjust",
+        FORECAST_ADJUST,
+        method="post",
+        mutates=True,
+        data=lambda w: {
+            "owner": w.personas.salesperson.pk,
+            "period": "0",
+            "amount": "1000",
+            "note": "Tender late",
+        },
+    ),
     Route("reports:activity", PAGE),
     Route("reports:activity-export", PAGE_EXPORT),
     Route("reports:weekly", PAGE_MANAGERS),
@@ -133,6 +152,8 @@ ROUTES = [
     Route("report-conversion", API),
     Route("report-quota", API),
     Route("report-activity-funnel", API),
+    Route("report-forecast", API, query="?period=2&category=commit"),
+    Route("report-forecast-accuracy", API),
     Route("report-weekly", API_MANAGERS),
     Route("meeting-list", API),
     Route("meeting-detail", API_MEETING, kwargs=lambda w: {"pk": w.meeting.pk}),

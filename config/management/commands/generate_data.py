@@ -21,6 +21,8 @@ from crm import demo as crm_demo
 from crm.models import Contact, Customer, Order, Team, User
 from funnel import demo as funnel_demo
 from funnel.models import GradeChange
+from reports import demo as reports_demo
+from reports.models import ForecastSnapshot
 
 
 def generated_tables() -> list[str]:
@@ -40,6 +42,7 @@ def generated_tables() -> list[str]:
         PlanItem,
         DailyReport,
         ReviewEvent,
+        ForecastSnapshot,
     ]
     return [model._meta.db_table for model in models]
 
@@ -159,6 +162,14 @@ class Command(BaseCommand):
                 batch_size=batch_size,
             )
             mark = step("activities, plans, reports", mark)
+            forecast = reports_demo.generate_forecast(
+                customers=Customer.objects.filter(pk__gte=first_customer),
+                today=timezone.localdate(now),
+                rng=rng,
+                weeks=min(options["weeks"], reports_demo.DEMO_WEEKS),
+                batch_size=batch_size,
+            )
+            mark = step(f"forecast ({forecast['snapshots']:,} snapshots)", mark)
             # Inside the transaction, so it does not queue behind autovacuum working on
             # the same tables after commit.
             self._analyze()

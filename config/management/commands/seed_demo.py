@@ -17,9 +17,10 @@ from django.utils import timezone, translation
 
 from activities import demo as activities_demo
 from crm import demo as crm_demo
-from crm.models import User
+from crm.models import Customer, User
 from funnel import demo as funnel_demo
 from funnel import services as funnel_services
+from reports import demo as reports_demo
 
 DEMO_LANGUAGES = ["en", "zh-hans"]
 
@@ -62,6 +63,11 @@ class Command(BaseCommand):
                 # 4. funnel: the stagnation scan, so the alerts page lists the funnel's stuck
                 # customers from the first minute (the morning run sends the digests).
                 funnel_services.scan_stagnation(on=timezone.localdate(now), notify=False)
+                # 5. reports: forecast categories, a quarter of weekly forecast snapshots
+                # (some customers slipping) and the managers' adjustments.
+                reports_demo.generate_forecast(
+                    customers=Customer.objects.all(), today=timezone.localdate(now), rng=random.Random(5)
+                )
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
