@@ -27,7 +27,7 @@ from activities.api.views import (
 from activities.api.visit_views import VisitViewSet
 from core.audit import Action, Outcome, audit
 from crm.api.search import QuickSearchView
-from crm.api.views import ContactViewSet, CustomerViewSet, TeamViewSet, UserViewSet
+from crm.api.views import ContactViewSet, CustomerViewSet, LifecycleChangeViewSet, TeamViewSet, UserViewSet
 from crm.importing.api import ImportBatchViewSet
 from funnel.api import views as funnel_api
 from funnel.api.views import ChangeGradeView, GradeChangeViewSet, GradeViewSet, OrderViewSet
@@ -158,6 +158,7 @@ router.register("imports", ImportBatchViewSet, basename="import")
 router.register("orders", OrderViewSet, basename="order")
 router.register("grades", GradeViewSet, basename="grade")
 router.register("grade-changes", GradeChangeViewSet, basename="gradechange")
+router.register("lifecycle-changes", LifecycleChangeViewSet, basename="lifecyclechange")
 router.register("alerts", funnel_api.StagnationAlertViewSet, basename="alert")
 router.register("handover-tasks", funnel_api.HandoverTaskViewSet, basename="handovertask")
 router.register("pool", funnel_api.PoolViewSet, basename="pool")

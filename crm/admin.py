@@ -13,7 +13,7 @@ from core.models import SecurityEvent
 
 from . import services
 from .exporting import table_response
-from .models import CrmSettings, Customer, ExportRecord, Tag, Team, User
+from .models import CrmSettings, Customer, ExportRecord, LifecycleChange, Tag, Team, User
 
 
 class AuditedAdminMixin:
@@ -153,6 +153,17 @@ class TagAdmin(admin.ModelAdmin):
 @admin.register(CrmSettings)
 class CrmSettingsAdmin(SingletonAdmin):
     list_display = ["__str__", "salespeople_may_export", "export_row_cap", "won_on_order"]
+
+
+@admin.register(LifecycleChange)
+class LifecycleChangeAdmin(ReadOnlyAdmin):
+    """Append-only history of lifecycle stages (the services write it)."""
+
+    list_display = ["changed_at", "customer", "from_stage", "to_stage", "reason"]
+    list_select_related = ["customer"]
+    list_filter = ["to_stage", "reason"]
+    date_hierarchy = "changed_at"
+    raw_id_fields = ["customer"]
 
 
 @admin.register(ExportRecord)

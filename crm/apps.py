@@ -8,7 +8,12 @@ class CrmConfig(AppConfig):
 
     def ready(self):
         # Spreadsheet imports of customers (higher apps register their own kinds).
+        from .extensions import register_stays_when_merged
         from .importing import registry
         from .importing.customers import CustomerImporter
+        from .models import LifecycleChange
 
         registry.register(CustomerImporter())
+        # The duplicate's stage moves tell its own orders' story; the kept one's stage is
+        # recomputed from the joined orders, with its own history row.
+        register_stays_when_merged(LifecycleChange)

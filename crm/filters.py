@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 
-from .models import Customer, Source, Tier, User, stuck_q
+from .models import Customer, Lifecycle, Source, Tier, User, stuck_q
 from .selectors import customer_ids_matching
 from .services import BULK_LIMIT
 
@@ -113,6 +113,7 @@ class CustomerFilter(django_filters.FilterSet):
     )
     tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"))
     source = django_filters.ChoiceFilter(choices=Source.choices, label=_("Source"))
+    lifecycle = django_filters.ChoiceFilter(choices=Lifecycle.choices, label=_("Lifecycle"))
     owner = django_filters.ModelChoiceFilter(queryset=_owners, label=_("Owner"))
     tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
     stagnant = django_filters.BooleanFilter(method="filter_stagnant", label=_("Stagnant only"))
@@ -137,7 +138,18 @@ class CustomerFilter(django_filters.FilterSet):
     class Meta:
         model = Customer
         # "grade" is generated from the model's foreign key (choices: the configured grades).
-        fields = ["search", "grade", "tier", "source", "owner", "tag", "stagnant", "archived", "customer"]
+        fields = [
+            "search",
+            "grade",
+            "tier",
+            "lifecycle",
+            "source",
+            "owner",
+            "tag",
+            "stagnant",
+            "archived",
+            "customer",
+        ]
 
     @property
     def qs(self):

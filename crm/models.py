@@ -225,7 +225,7 @@ class Source(models.TextChoices):
 
 
 class Lifecycle(models.TextChoices):
-    """Derived from the customer's orders (see ``Customer.lifecycle_for``)."""
+    """Derived from the customer's orders over time (``crm.lifecycle.lifecycle_stage``)."""
 
     PROSPECT = "prospect", _("Prospect")
     FIRST_PURCHASE = "first_purchase", _("First purchase")
@@ -311,8 +311,6 @@ class Customer(models.Model):
     denormalized here (kept by the services that change them) because every list
     filters and sorts on them. The grade rules themselves live in the funnel app.
     """
-
-    LOYAL_AFTER_ORDERS = 4
 
     name = models.CharField(_("name"), max_length=200)
     name_normalized = models.CharField(max_length=200, editable=False)
@@ -520,6 +518,13 @@ class Customer(models.Model):
                 condition=Q(archived_at__isnull=True),
                 name="customer_owner_tier_live_idx",
             ),
+            # An owner's live customers at a lifecycle stage: the list's filter, the
+            # dashboard's counts per salesperson and stage (index-only).
+            models.Index(
+                fields=["owner", "lifecycle"],
+                condition=Q(archived_at__isnull=True),
+                name="customer_owner_lifecycle_idx",
+            ),
             models.Index(fields=["owner", "tier", "last_call_at"], name="customer_owner_call_idx"),
             models.Index(fields=["owner", "tier", "last_visit_at"], name="customer_owner_visit_idx"),
             # New customers by creation time, with their owner and grade: the dashboards'
@@ -614,16 +619,6 @@ class Customer(models.Model):
         if self.probability_override is not None:
             return self.probability_override
         return self.grade.probability
-
-    @classmethod
-    def lifecycle_for(cls, order_count: int) -> str:
-        if order_count <= 0:
-            return Lifecycle.PROSPECT
-        if order_count == 1:
-            return Lifecycle.FIRST_PURCHASE
-        if order_count < cls.LOYAL_AFTER_ORDERS:
-            return Lifecycle.REPEAT
-        return Lifecycle.LOYAL
 
 
 class CustomerTallyQuerySet(OwnedQuerySet):
@@ -808,6 +803,41 @@ class Order(models.Model):
         return f"{self.customer} · {self.amount} · {self.signed_on}"
 
 
+class LifecycleReason(models.TextChoices):
+    ORDER = "order", _("Orders changed")
+    NIGHTLY = "nightly", _("Time passed (nightly)")
+
+
+class LifecycleChangeQuerySet(OwnedQuerySet):
+    owner_field = "customer__owner"
+
+
+class LifecycleChange(models.Model):
+    """One move of a customer between lifecycle stages. Append-only: written in the
+    transaction of the move — an order recorded or merged in (``crm.services.create_order``,
+    ``merge_customers``) or the nightly sweep (``refresh_lifecycles``) — never updated;
+    it stays with its customer when that one is merged away (its own orders' story)."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="lifecycle_changes", verbose_name=_("customer")
+    )
+    from_stage = models.CharField(_("from"), max_length=20, choices=Lifecycle.choices)
+    to_stage = models.CharField(_("to"), max_length=20, choices=Lifecycle.choices)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    reason = models.CharField(_("reason"), max_length=10, choices=LifecycleReason.choices)
+
+    objects = LifecycleChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name = _("lifecycle change")
+        verbose_name_plural = _("lifecycle changes")
+        indexes = [models.Index(fields=["customer", "changed_at"], name="lifecyclechange_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer}: {self.from_stage} → {self.to_stage}"
+
+
 class CrmSettings(models.Model):
     """Company-wide customer-data settings (one row, edited by admins)."""
 
@@ -821,10 +851,42 @@ class CrmSettings(models.Model):
         _("recording an order moves the customer to won"),
         default=True,
     )
+    # The lifecycle rule (``crm.lifecycle.lifecycle_stage``); a change shows on the
+    # customers the next night, when the sweep recomputes every customer with orders.
+    lifecycle_repeat_window_days = models.PositiveIntegerField(
+        _("repeat purchase window (days)"),
+        default=365,
+        validators=[MinValueValidator(1)],
+        help_text=_("A second order within this many days of the one before makes a repeat customer."),
+    )
+    lifecycle_loyal_quarters = models.PositiveIntegerField(
+        _("loyal: quarters with orders"),
+        default=3,
+        validators=[MinValueValidator(1)],
+    )
+    lifecycle_loyal_of_quarters = models.PositiveIntegerField(
+        _("loyal: out of the last quarters"),
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_("Loyal: orders in that many of these last quarters (the current one included)."),
+    )
+    lifecycle_fall_back_months = models.PositiveIntegerField(
+        _("fall back after months without an order"),
+        default=12,
+        validators=[MinValueValidator(1)],
+        help_text=_("No order for this long: counted as a first-purchase customer again."),
+    )
 
     class Meta:
         verbose_name = _("customer settings")
         verbose_name_plural = _("customer settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lifecycle_loyal_quarters__lte=F("lifecycle_loyal_of_quarters")),
+                name="crmsettings_loyal_quarters_within",
+                violation_error_message=_("More quarters with orders than quarters looked at."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)

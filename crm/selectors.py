@@ -6,7 +6,7 @@ from decimal import Decimal
 from functools import reduce
 from operator import or_
 
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import yesno
 from django.utils import timezone
@@ -15,7 +15,16 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 
 from .extensions import TimelineEntry, customer_annotations, timeline_sources
-from .models import Contact, Customer, CustomerTally, KeyPersonRole, Order, Team, User
+from .models import (
+    Contact,
+    Customer,
+    CustomerTally,
+    KeyPersonRole,
+    LifecycleChange,
+    Order,
+    Team,
+    User,
+)
 from .normalize import phone_digits
 from .templatetags.formatting import money, percent
 
@@ -85,9 +94,16 @@ def customers_visible_to(user: User) -> QuerySet[Customer]:
     return Customer.objects.visible_to(user).select_related("grade", "owner")
 
 
+def lifecycle_changes_visible_to(user: User) -> QuerySet[LifecycleChange]:
+    """The lifecycle moves of the customers ``user`` may see (``LifecycleChange.objects.visible_to``)."""
+    return LifecycleChange.objects.visible_to(user)
+
+
 def customer_for_detail(user: User, pk: int) -> Customer:
     """One visible customer with what its page shows (the panels' registered annotations
-    included); 404 when not visible."""
+    included, and its last lifecycle move: ``lifecycle_since``, ``lifecycle_was``); 404
+    when not visible."""
+    last_move = LifecycleChange.objects.filter(customer=OuterRef("pk")).order_by("-changed_at", "-pk")
     queryset = (
         customers_visible_to(user)
         .prefetch_related(
@@ -95,7 +111,11 @@ def customer_for_detail(user: User, pk: int) -> Customer:
             Prefetch("contacts", queryset=Contact.objects.order_by("name")),
             Prefetch("orders", queryset=Order.objects.select_related("owner").order_by("-signed_on", "-pk")),
         )
-        .annotate(**customer_annotations())
+        .annotate(
+            lifecycle_since=Subquery(last_move.values("changed_at")[:1]),
+            lifecycle_was=Subquery(last_move.values("from_stage")[:1]),
+            **customer_annotations(),
+        )
     )
     return get_object_or_404(queryset, pk=pk)
 

@@ -4,6 +4,7 @@ Grades and owners only move through the funnel app's services (``change_grade``,
 ``reassign``); here a customer is created at a grade and otherwise keeps it.
 """
 
+from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,12 +27,16 @@ from core.audit import Action, audit, audit_despite_rollback, history_purge
 from . import permissions, ratelimit, selectors
 from .bulk import TableWriter
 from .extensions import archive_steps, stays_when_merged
+from .lifecycle import LifecycleRule, lifecycle_stage
 from .models import (
     Contact,
     CrmSettings,
     Customer,
     CustomerTally,
     ExportRecord,
+    Lifecycle,
+    LifecycleChange,
+    LifecycleReason,
     Notification,
     Order,
     Tag,
@@ -651,8 +656,17 @@ def _ensure_contact_not_elsewhere(customer: Customer, phone: str, email: str, *,
 
 
 def _refresh_order_stats(customer: Customer) -> None:
-    customer.order_count = Order.objects.filter(customer=customer).count()
-    customer.lifecycle = Customer.lifecycle_for(customer.order_count)
+    """Recount the orders of a customer the caller has locked and move its lifecycle
+    stage by them, with a history row when it moves, in the caller's transaction; the
+    caller saves ``order_count`` and ``lifecycle``."""
+    signed = list(Order.objects.filter(customer=customer).values_list("signed_on", flat=True))
+    customer.order_count = len(signed)
+    stage = lifecycle_stage(signed, on=timezone.localdate(), rule=LifecycleRule.of(CrmSettings.load()))
+    if stage != customer.lifecycle:
+        LifecycleChange.objects.create(
+            customer=customer, from_stage=customer.lifecycle, to_stage=stage, reason=LifecycleReason.ORDER
+        )
+        customer.lifecycle = stage
 
 
 @transaction.atomic
@@ -691,6 +705,71 @@ def create_order(
     _refresh_order_stats(customer)
     customer.save(update_fields=["order_count", "lifecycle", "updated_at"])
     return order
+
+
+# Customers the nightly lifecycle sweep locks, reads and moves in one transaction.
+LIFECYCLE_BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class LifecycleSweep:
+    checked: int
+    moved: int
+
+
+def refresh_lifecycles(*, on: date, batch_size: int = LIFECYCLE_BATCH) -> LifecycleSweep:
+    """Move every live customer whose lifecycle stage the passing of time changed on the
+    day ``on`` (a loyal customer's quarters rolling by, a buyer falling back after months
+    without an order, an order dated ahead reaching its day, a change of the rule), with
+    one history row per move. Called by the nightly task; safe to run twice for a day
+    (a second run finds every stage right and writes nothing).
+
+    Only customers with orders (or a stage that says they had some) can move; the others
+    are prospects whatever the day. They are taken in batches by id, each its own
+    transaction: the batch's customers are locked first — as ``create_order`` locks its
+    customer before adding an order — so an order recorded meanwhile waits and its own
+    move is not overwritten by a stage computed without it. Per batch a fixed number of
+    queries whatever its size: the customers, their order dates, one UPDATE per stage
+    reached and one insert of the history rows."""
+    rule = LifecycleRule.of(CrmSettings.load())
+    changed_at = timezone.now()
+    after, checked, moved = 0, 0, 0
+    while True:
+        with transaction.atomic():
+            stages = dict(
+                Customer.objects.live()
+                .filter(Q(order_count__gt=0) | ~Q(lifecycle=Lifecycle.PROSPECT), pk__gt=after)
+                .select_for_update()
+                .order_by("pk")
+                .values_list("pk", "lifecycle")[:batch_size]
+            )
+            if not stages:
+                return LifecycleSweep(checked=checked, moved=moved)
+            signed: dict[int, list[date]] = defaultdict(list)
+            for customer_id, signed_on in (
+                Order.objects.filter(customer_id__in=stages, signed_on__lte=on)
+                .order_by()
+                .values_list("customer_id", "signed_on")
+            ):
+                signed[customer_id].append(signed_on)
+            changes = [
+                LifecycleChange(
+                    customer_id=pk,
+                    from_stage=old,
+                    to_stage=new,
+                    changed_at=changed_at,
+                    reason=LifecycleReason.NIGHTLY,
+                )
+                for pk, old in stages.items()
+                if (new := lifecycle_stage(signed[pk], on=on, rule=rule)) != old
+            ]
+            reached: dict[str, list[int]] = defaultdict(list)
+            for change in changes:
+                reached[change.to_stage].append(change.customer_id)
+            for stage, ids in reached.items():
+                Customer.objects.filter(pk__in=ids).update(lifecycle=stage)
+            LifecycleChange.objects.bulk_create(changes)
+        after, checked, moved = max(stages), checked + len(stages), moved + len(changes)
 
 
 # --- Exports -----------------------------------------------------------------------

@@ -1,7 +1,10 @@
-"""The crm's tasks: the customer tally, e-mail and imports."""
+"""The crm's tasks: the customer tally, lifecycle stages, e-mail and imports."""
+
+from datetime import date
 
 from celery import shared_task
 from django.core.mail import send_mail
+from django.utils import timezone
 
 
 @shared_task(ignore_result=True)
@@ -10,6 +13,17 @@ def fold_customer_tally() -> None:
     from . import services
 
     services.fold_customer_tally()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def refresh_lifecycles(on: str | None = None) -> int:
+    """Lifecycle stages as of the day ``on`` (ISO date; beat passes none: today's local
+    date, read once at the start), ``crm.services.refresh_lifecycles``; returns how many
+    customers moved. Idempotent: a retry or a second run for the day moves none."""
+    from . import services
+
+    day = date.fromisoformat(on) if on else timezone.localdate()
+    return services.refresh_lifecycles(on=day).moved
 
 
 @shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

@@ -35,7 +35,7 @@ from .forms import (
     apply_service_errors,
 )
 from .links import url_for_pk
-from .models import Contact, Tier
+from .models import Contact, Lifecycle, Tier
 from .pagination import CappedCountPaginator
 from .permissions import can_export
 from .templatetags.contact_links import tel_href
@@ -168,6 +168,7 @@ def _rows(customers: list, *, show_owner: bool) -> list[dict]:
     a dict's keys faster than a model's attributes."""
     detail_url = url_for_pk("crm:customer-detail")
     tiers = {value: str(label) for value, label in Tier.choices}
+    stages = {value: str(label) for value, label in Lifecycle.choices}
     badges, natural_days, short_dates = {}, {}, {}
     rows = []
     for customer in customers:
@@ -182,6 +183,7 @@ def _rows(customers: list, *, show_owner: bool) -> list[dict]:
             "stagnant": customer.is_stagnant,
             "days_in_grade": customer.days_in_grade,
             "tier": tiers.get(customer.tier, customer.tier),
+            "lifecycle": stages.get(customer.lifecycle, customer.lifecycle),
             "expected_value": money(customer.expected_value),
             "weighted_value": money(customer.weighted_value),
         }
@@ -332,6 +334,7 @@ def render_customer_page(request, pk, *, override_form=None, status=200):
         {
             "customer": customer,
             "decision_maker_gap": selectors.has_decision_maker_gap(customer),
+            "lifecycle_was": Lifecycle(customer.lifecycle_was).label if customer.lifecycle_was else "",
             "timeline": _timeline_rows(selectors.customer_timeline(customer, history)),
             "history": history,
             "action_panels": [p for p in panels if p["panel"].column == "actions"],

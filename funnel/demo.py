@@ -41,6 +41,7 @@ from crm.demo import (
     customer_row_fields,
     ensure_demo_allowed,
 )
+from crm.lifecycle import LifecycleRule, lifecycle_stage
 from crm.models import Contact, Customer, KeyPersonRole, Order, Tag, User, weighted_value_of
 
 from .clock import start_of_day
@@ -48,6 +49,8 @@ from .models import GradeChange
 
 DEMO_SEED = 20_240_601
 DEMO_WINDOW_DAYS = 180  # grade histories spread over the past six months
+# The lifecycle rule a fresh company starts with (its settings' defaults).
+DEMO_RULE = LifecycleRule()
 
 # Share of customers per grade, top of the funnel first: open grades E…A, then won, lost.
 HEALTHY = ([27, 21, 16, 10, 5], 14, 7)
@@ -570,7 +573,7 @@ def _demo_orders(demo: DemoCompany, customer: Customer) -> list[Order]:
         )
     ]
     customer.order_count = len(orders)
-    customer.lifecycle = Customer.lifecycle_for(len(orders))
+    customer.lifecycle = lifecycle_stage([order.signed_on for order in orders], on=demo.today, rule=DEMO_RULE)
     customer.expected_signing_on = orders[0].signed_on
     return orders
 
@@ -899,7 +902,8 @@ def _customer_chunks(
                 placed = order_values(rng, company.expected_value, owner_id, plan.orders[i], entered, now)
                 while len(placed) < plan.orders[i]:  # keep the asked count even when time ran out
                     placed += order_values(rng, company.expected_value, owner_id, 1, entered, now)
-                row.update(order_count=len(placed), lifecycle=Customer.lifecycle_for(len(placed)))
+                stage = lifecycle_stage([values["signed_on"] for values in placed], on=today, rule=DEMO_RULE)
+                row.update(order_count=len(placed), lifecycle=stage)
                 chunk.orders += [(position, values) for values in placed]
             if plan.contacts[i]:
                 knows_dm = grade.requires_decision_maker or grade is funnel.won

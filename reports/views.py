@@ -23,7 +23,7 @@ from core.replicas import ReplicaReadsMixin
 from crm import services as crm_services
 from crm.exporting import table_response
 from crm.forms import apply_service_errors
-from crm.models import Team, User
+from crm.models import Lifecycle, Team, User
 from crm.permissions import can_export
 from crm.selectors import teams_visible_to, users_visible_to
 from funnel.clock import start_of_day
@@ -172,11 +172,13 @@ class FunnelDashboardView(ReportView):
             **_scope_choices(request, scope, people=whole),
             "chart": selectors.chart_data(dashboard),
             "status_labels": STATUS_LABELS,
+            "lifecycle_stages": Lifecycle.choices,
         }
 
     def table(self, context):
         # One sheet under the grade table's headers: the grades, the open pipeline, then
-        # each period's actual and target, each person's pipeline and the diagnosis.
+        # each period's actual and target, each person's pipeline, the customers per
+        # lifecycle stage and the diagnosis.
         dashboard = context["dashboard"]
         headers, rows = export_table(FUNNEL_COLUMNS, dashboard.rows, STATUS_LABELS)
         rows.append(
@@ -202,6 +204,8 @@ class FunnelDashboardView(ReportView):
             )
         for entry in dashboard.people:
             rows.append([entry.person.display_name, "", entry.open, "", entry.weighted, entry.stuck])
+        for stage, label in Lifecycle.choices:
+            rows.append([_("Lifecycle"), str(label), dashboard.stages[stage], "", "", ""])
         for text in dashboard.diagnosis.lines:
             rows.append([_("Diagnosis"), text, "", "", "", ""])
         return headers, rows

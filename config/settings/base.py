@@ -322,6 +322,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ActivityKindEnum": "activities.models.ActivityKind",
         "ImportStateEnum": "crm.models.ImportState",
+        "LifecycleEnum": "crm.models.Lifecycle",
         "LocationStatusEnum": "activities.models.LocationStatus",
         "LocationSourceEnum": "activities.models.LocationSource",
         "MeetingKindEnum": "reports.models.MeetingKind",
@@ -423,6 +424,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=7),
         "kwargs": {"notify": False},
         "options": {"expires": 50 * 60},
+    },
+    # Lifecycle stages moved by the passing of time (quarters rolling, buyers falling back).
+    "crm-refresh-lifecycles": {
+        "task": "crm.tasks.refresh_lifecycles",
+        "schedule": crontab(hour=5, minute=0),
+        "options": {"expires": 20 * 3600},
     },
     # Monday 02:30: the weekly rollup of the week that just ended (no argument: the
     # task takes the last complete week as of its start). Expires before the day's work.

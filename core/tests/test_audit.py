@@ -289,6 +289,10 @@ def test_letting_salespeople_export_is_recorded(client_as, personas):
             "salespeople_may_export": "on",
             "export_row_cap": "10000",
             "won_on_order": "on",
+            "lifecycle_repeat_window_days": "365",
+            "lifecycle_loyal_quarters": "3",
+            "lifecycle_loyal_of_quarters": "4",
+            "lifecycle_fall_back_months": "12",
         },
     )
 

@@ -5,7 +5,7 @@ import copy
 from rest_framework import serializers
 
 from crm.filters import MAX_ID
-from crm.models import Contact, Customer, Tag, Team, Tier, User
+from crm.models import Contact, Customer, LifecycleChange, Tag, Team, Tier, User
 from crm.services import BULK_LIMIT, CONTACT_EDITABLE_FIELDS, CUSTOMER_EDITABLE_FIELDS, too_many_tags
 
 # A customer's tags, prefetched into a plain list: Django's usual prefetch builds a related
@@ -154,6 +154,13 @@ class ContactSerializer(serializers.ModelSerializer):
             self.fields["customer"].queryset = Customer.objects.visible_to(request.user).live()
         if getattr(self.instance, "pk", None):
             self.fields["customer"].read_only = True
+
+
+class LifecycleChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LifecycleChange
+        fields = ["id", "customer", "from_stage", "to_stage", "changed_at", "reason"]
+        read_only_fields = fields
 
 
 class BulkTierSerializer(serializers.Serializer):

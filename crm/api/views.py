@@ -19,6 +19,7 @@ from .serializers import (
     ContactSerializer,
     CustomerSerializer,
     CustomerWriteSerializer,
+    LifecycleChangeSerializer,
     ProbabilityOverrideSerializer,
     TeamSerializer,
     UserSerializer,
@@ -48,6 +49,18 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.teams_visible_to(self.request.user)
 
 
+class LifecycleChangeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every lifecycle move of the customers the caller may see (append-only history)."""
+
+    serializer_class = LifecycleChangeSerializer
+    filterset_fields = ["customer", "to_stage", "from_stage", "reason"]
+    ordering_fields = ["changed_at"]
+    search_fields = []
+
+    def get_queryset(self):
+        return selectors.lifecycle_changes_visible_to(self.request.user).order_by("-changed_at", "-pk")
+
+
 class CustomerViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -57,8 +70,8 @@ class CustomerViewSet(
     viewsets.GenericViewSet,
 ):
     """Customers the caller may see. Filters as the customer list (``?search=``,
-    ``grade``, ``tier``, ``owner``, ``tag``, ``source``, ``stagnant``, ``archived``,
-    ``ordering``). DELETE archives: nothing is hard-deleted."""
+    ``grade``, ``tier``, ``lifecycle``, ``owner``, ``tag``, ``source``, ``stagnant``,
+    ``archived``, ``ordering``). DELETE archives: nothing is hard-deleted."""
 
     filterset_class = CustomerFilter
     filter_backends = [DjangoFilterBackend]

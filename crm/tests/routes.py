@@ -38,6 +38,7 @@ def build_world(world) -> None:
     world.order = OrderFactory(
         customer=world.customer, amount=Decimal("250000.00"), signed_on=date(2025, 3, 1)
     )
+    world.lifecycle_change = world.customer.lifecycle_changes.get()  # the order's move to first purchase
     world.grade_change = change_grade(
         customer=world.customer, grade=grade("D"), by=salesperson, note="Visited, met the buyer"
     )
@@ -116,6 +117,8 @@ ROUTES = [
         mutates=True,
         data=lambda w: {"probability": "35", "reason": "Budget approved early"},
     ),
+    Route("lifecyclechange-list", API),
+    Route("lifecyclechange-detail", API_OWNED, kwargs=lambda w: {"pk": w.lifecycle_change.pk}),
     Route("contact-list", API),
     Route("contact-detail", API_OWNED, kwargs=lambda w: {"pk": w.contact.pk}),
     Route("quick-search", API, query="?q=Customer"),

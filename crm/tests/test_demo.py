@@ -14,6 +14,7 @@ from django.utils import timezone
 from activities.models import Activity
 from core.models import Grade, GradeKind
 from crm.demo import DEMO_SALESPEOPLE, DEMO_TEAM_NAMES_ZH, INDUSTRIES_ZH, PROVINCES_ZH
+from crm.lifecycle import LifecycleRule, lifecycle_stage
 from crm.models import Contact, Customer, KeyPersonRole, Order, Role, Team, User
 from crm.normalize import normalize_company_name
 from funnel.models import GradeChange
@@ -159,7 +160,8 @@ def test_seed_demo_grade_history_orders_and_stagnation_are_consistent(demo):
     assert won.exists()
     for customer in won.annotate(n=Count("orders")):
         assert customer.n == customer.order_count >= 1
-        assert customer.lifecycle == Customer.lifecycle_for(customer.n)
+        signed = customer.orders.values_list("signed_on", flat=True)
+        assert customer.lifecycle == lifecycle_stage(signed, on=timezone.localdate(now), rule=LifecycleRule())
     assert not Order.objects.exclude(customer__grade__kind=GradeKind.WON).exists()
     for order in Order.objects.select_related("customer"):
         assert order.owner_id == order.customer.owner_id

@@ -238,11 +238,21 @@ class FunnelPeriodSerializer(serializers.Serializer):
     status = TargetStatusField()
 
 
+class LifecycleCountsSerializer(serializers.Serializer):
+    """Live customers per lifecycle stage."""
+
+    prospect = serializers.IntegerField()
+    first_purchase = serializers.IntegerField()
+    repeat = serializers.IntegerField()
+    loyal = serializers.IntegerField()
+
+
 class FunnelPersonSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="person.pk")
     open = serializers.IntegerField()
     weighted = number_field()
     stuck = serializers.IntegerField()
+    stages = LifecycleCountsSerializer()
 
 
 class FunnelTeamSerializer(serializers.Serializer):
@@ -252,6 +262,7 @@ class FunnelTeamSerializer(serializers.Serializer):
     open = serializers.IntegerField()
     weighted = number_field()
     stuck = serializers.IntegerField()
+    stages = LifecycleCountsSerializer()
 
 
 class FunnelReportSerializer(serializers.Serializer):
@@ -267,6 +278,7 @@ class FunnelReportSerializer(serializers.Serializer):
         many=True, help_text="The company's people summed by team, as the page shows them (empty below it)."
     )
     diagnosis = DiagnosisSerializer()
+    stages = LifecycleCountsSerializer()
 
 
 class PlanRowSerializer(row_serializer("PlanRowColumns", BACKWARD_PLAN_COLUMNS)):

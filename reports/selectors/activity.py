@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from activities.models import Activity, ActivityKind, CallStage
 from core.models import Grade
 from crm import glossary
-from crm.models import Customer, Order, User
+from crm.models import Customer, Lifecycle, Order, User
 from crm.selectors import customers_visible_to
 from funnel.clock import start_of_day
 
@@ -176,7 +176,8 @@ def _with_efficiency(person: User | None, row: dict, commission_rate: Decimal) -
 
 def negotiation_report(scope: Scope, period: Period) -> dict:
     """Close rate by the number of negotiations (visits and meetings) with a customer in
-    the period — first, second, several — the repeat-order rate and the 80/20 view.
+    the period — first, second, several — the repeat-order rate (customers who bought
+    that are repeat or loyal now, by their lifecycle stage) and the 80/20 view.
     Queries: buckets (1), repeat (1), per-customer sales (1)."""
     negotiations = (
         Activity.objects.filter(
@@ -224,8 +225,8 @@ def negotiation_report(scope: Scope, period: Period) -> dict:
         customers_visible_to(scope.viewer)
         .filter(scope.q("owner"))
         .aggregate(
-            buyers=Count("pk", filter=Q(order_count__gte=1)),
-            repeaters=Count("pk", filter=Q(order_count__gte=2)),
+            buyers=Count("pk", filter=~Q(lifecycle=Lifecycle.PROSPECT)),
+            repeaters=Count("pk", filter=Q(lifecycle__in=[Lifecycle.REPEAT, Lifecycle.LOYAL])),
         )
     )
     amounts = list(

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, F, IntegerField, Q, Value
+from django.db.models import CharField, Count, F, IntegerField, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Grade, GradeKind
-from crm.models import Customer, Team, User
+from crm.models import Customer, Lifecycle, Team, User
 from crm.selectors import customer_tally_visible_to
 from funnel.models import FunnelSettings
 from funnel.selectors import WonConcentration, won_concentration
@@ -41,13 +41,15 @@ class GradeRow:
 @dataclass(frozen=True)
 class PersonRow:
     """One salesperson's funnel: customers per grade (in grade order) and, over the open
-    grades, the count, weighted value and stuck customers."""
+    grades, the count, weighted value and stuck customers; their live customers per
+    lifecycle stage (``stages``, every stage in ``Lifecycle`` order)."""
 
     person: User
     counts: list[int]
     open: int
     weighted: Decimal
     stuck: int
+    stages: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class TeamRow:
     open: int
     weighted: Decimal
     stuck: int
+    stages: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ class FunnelDashboard:
     rates: list[StageRate]
     diagnosis: diagnosis.Diagnosis
     recent_orders: int
+    # The scope's live customers per lifecycle stage (pool customers included).
+    stages: dict[str, int]
 
 
 # The grade table: its page, the first rows of its export and the API's ``grades``.
@@ -122,27 +127,41 @@ def _live_totals(scope: Scope) -> list[dict]:
     )
 
 
-def _stuck_and_new(
-    scope: Scope, now: datetime, periods: list[Period]
-) -> tuple[dict[tuple, int], dict[str, int]]:
-    """Stuck live customers per (owner, grade), and the customers created in each of
-    ``periods`` (nested: the year comes last) whatever became of them since, in one query:
-    the stuck rows and one row of new-customer counts (its ``stuck`` empty). Each part
-    reads an index alone: ``customer_live_stagnant_idx``, and the creation dates in
-    ``customer_created_idx`` (the company) or ``customer_owner_grade_idx`` (owners)."""
+@dataclass(frozen=True)
+class _CustomerCounts:
+    stuck: dict[tuple, int]  # (owner id, grade id) → stuck live customers
+    stages: dict[tuple, int]  # (owner id, lifecycle stage) → live customers
+    new: dict[str, int]  # period kind → customers created in it
+
+
+def _customer_counts(scope: Scope, now: datetime, periods: list[Period]) -> _CustomerCounts:
+    """Stuck live customers per (owner, grade), live customers per (owner, lifecycle
+    stage), and the customers created in each of ``periods`` (nested: the year comes
+    last) whatever became of them since, in one query: the stuck rows, the stage rows
+    (their ``stage`` set) and one row of new-customer counts (its ``n`` empty). Each part
+    reads an index alone: ``customer_live_stagnant_idx``, ``customer_owner_lifecycle_idx``,
+    and the creation dates in ``customer_created_idx`` (the company) or
+    ``customer_owner_grade_idx`` (owners)."""
     customers = Customer.objects.visible_to(scope.viewer).filter(scope.q("owner")).order_by()
     no_id = Value(None, output_field=IntegerField())
+    no_stage = Value(None, output_field=CharField())
+    no_new = {f"new_{period.kind}": Value(0) for period in periods}
     stuck = (
         customers.stuck(now)
-        .values(owner_pk=F("owner_id"), grade_pk=F("grade_id"))
-        .annotate(stuck=Count("*"), **{f"new_{period.kind}": Value(0) for period in periods})
+        .values(owner_pk=F("owner_id"), grade_pk=F("grade_id"), stage=no_stage)
+        .annotate(n=Count("*"), **no_new)
+    )
+    stages = (
+        customers.live()
+        .values(owner_pk=F("owner_id"), grade_pk=no_id, stage=F("lifecycle"))
+        .annotate(n=Count("*"), **no_new)
     )
     year = periods[-1]
     new = (
         customers.filter(created_at__gte=year.start_at, created_at__lt=year.end_at)
-        .values(owner_pk=no_id, grade_pk=no_id)
+        .values(owner_pk=no_id, grade_pk=no_id, stage=no_stage)
         .annotate(
-            stuck=no_id,
+            n=no_id,
             **{
                 f"new_{period.kind}": Count(
                     "created_at", filter=Q(created_at__gte=period.start_at, created_at__lt=period.end_at)
@@ -151,13 +170,23 @@ def _stuck_and_new(
             },
         )
     )
-    stuck_counts, new_customers = {}, {}
-    for row in stuck.union(new, all=True):
-        if row["stuck"] is None:
-            new_customers = {period.kind: row[f"new_{period.kind}"] for period in periods}
+    counts = _CustomerCounts(stuck={}, stages={}, new={})
+    for row in stuck.union(stages, new, all=True):
+        if row["n"] is None:
+            counts.new.update({period.kind: row[f"new_{period.kind}"] for period in periods})
+        elif row["stage"] is not None:
+            counts.stages[(row["owner_pk"], row["stage"])] = row["n"]
         else:
-            stuck_counts[(row["owner_pk"], row["grade_pk"])] = row["stuck"]
-    return stuck_counts, new_customers
+            counts.stuck[(row["owner_pk"], row["grade_pk"])] = row["n"]
+    return counts
+
+
+def _stage_totals(stage_counts: dict[tuple, int]) -> dict[str, int]:
+    """The per-owner stage counts summed: every stage, in ``Lifecycle`` order."""
+    totals = dict.fromkeys(Lifecycle.values, 0)
+    for (_owner_id, stage), n in stage_counts.items():
+        totals[stage] += n
+    return totals
 
 
 def _per_team(people: list[PersonRow]) -> list[TeamRow]:
@@ -174,6 +203,7 @@ def _per_team(people: list[PersonRow]) -> list[TeamRow]:
             open=sum(entry.open for entry in members),
             weighted=sum((entry.weighted for entry in members), ZERO),
             stuck=sum(entry.stuck for entry in members),
+            stages={stage: sum(entry.stages[stage] for entry in members) for stage in Lifecycle.values},
         )
         for team, members in by_team.items()
     ]
@@ -200,20 +230,21 @@ def _movement(flows: dict, monday: date, grades: dict[int, Grade]) -> Movement:
 def funnel_dashboard(scope: Scope) -> FunnelDashboard:
     """Everything the funnel dashboard shows, in a fixed number of queries: grades (1),
     the live totals per owner and grade from the customer tally (1), stuck and new
-    customers (1), people of the scope and the concentration guard's settings (2), the
-    stuck list (1), orders for the month, quarter and year (1), targets (1), and the
-    grade flows of the last 180 days — rollup rows plus the live rest — which give both
-    the conversion rates and this week's movement (2)."""
+    customers and customers per lifecycle stage (1), people of the scope and the
+    concentration guard's settings (2), the stuck list (1), orders for the month,
+    quarter and year (1), targets (1), and the grade flows of the last 180 days — rollup
+    rows plus the live rest — which give both the conversion rates and this week's
+    movement (2)."""
     now, day = timezone.now(), today()
     grades = list(Grade.objects.order_by("order"))
     periods = [period_for(kind, day) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
-    stuck_counts, new_customers = _stuck_and_new(scope, now, periods)
-    rows, per_owner = _per_grade_and_owner(scope, grades, stuck_counts)
+    counts = _customer_counts(scope, now, periods)
+    rows, per_owner = _per_grade_and_owner(scope, grades, counts.stuck)
     open_rows = [row for row in rows if row.grade.is_open]
     quota = sum((row.weighted for row in open_rows), ZERO)
-    people = [] if scope.kind == ScopeKind.OWNER else _people_rows(scope, grades, per_owner)
+    people = [] if scope.kind == ScopeKind.OWNER else _people_rows(scope, grades, per_owner, counts.stages)
     targets, recent_orders = quota_vs_target(
-        scope, periods=periods, day=day, quota=quota, new_customers=new_customers
+        scope, periods=periods, day=day, quota=quota, new_customers=counts.new
     )
     rate_start, rate_end = trailing_window()
     flows = grade_flows(scope, rate_start, rate_end, by_week=True)
@@ -237,6 +268,7 @@ def funnel_dashboard(scope: Scope) -> FunnelDashboard:
         rates=rates,
         diagnosis=_diagnosis(open_rows, rates, recent_orders),
         recent_orders=recent_orders,
+        stages=_stage_totals(counts.stages),
     )
 
 
@@ -287,7 +319,9 @@ def _per_grade_and_owner(
     return [GradeRow(grade=grade, **per_grade[grade.pk]) for grade in grades], per_owner
 
 
-def _people_rows(scope: Scope, grades: list[Grade], per_owner: dict[int, _OwnerTotals]) -> list[PersonRow]:
+def _people_rows(
+    scope: Scope, grades: list[Grade], per_owner: dict[int, _OwnerTotals], stage_counts: dict[tuple, int]
+) -> list[PersonRow]:
     """One row per person of the scope, also those with no customers (they show as zeros,
     so a manager sees who has an empty funnel)."""
     people = []
@@ -300,6 +334,7 @@ def _people_rows(scope: Scope, grades: list[Grade], per_owner: dict[int, _OwnerT
                 open=entry.count,
                 weighted=entry.weighted,
                 stuck=entry.stuck,
+                stages={stage: stage_counts.get((person.pk, stage), 0) for stage in Lifecycle.values},
             )
         )
     return people
