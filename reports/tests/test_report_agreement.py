@@ -29,6 +29,7 @@ from reports.selectors.activity import ACTIVITY_COLUMNS
 from reports.selectors.backward_plan import BACKWARD_PLAN_COLUMNS
 from reports.selectors.conversion import CALIBRATION_COLUMNS, CONVERSION_COLUMNS
 from reports.selectors.dashboard import FUNNEL_COLUMNS
+from reports.selectors.forecast import FORECAST_COLUMNS
 from reports.selectors.targets import QUOTA_COLUMNS, TEAM_QUOTA_COLUMNS
 from reports.selectors.weekly import WEEKLY_COLUMNS
 from reports.views import STATUS_LABELS
@@ -119,8 +120,8 @@ def assert_agree(columns, *, page: list[list], export: list[list], api: list[dic
             elif column.page:
                 assert texts[column.key] == shown(column, value), column.key
             if column.api:
-                if column.kind in (Kind.TEXT, Kind.GRADE):
-                    assert (api_row[column.key] or "") == value, column.key
+                if column.kind in (Kind.TEXT, Kind.GRADE):  # an empty cell reads back as None
+                    assert (api_row[column.key] or "") == (value or ""), column.key
                 elif column.kind == Kind.RATE:  # a fraction in the API
                     assert same_number(D(str(api_row[column.key])) * 100, value), column.key
                 else:
@@ -357,6 +358,32 @@ def test_diagnosis_page_export_and_api_agree(conversion_world, quota_world, clie
     assert lines[: len(texts)] == texts
 
 
+def test_forecast_people_agree_on_page_export_and_api(personas, client_as):
+    """The worked example's salesperson and a teammate with a best case: the people table,
+    the export's people rows (after the four periods) and the API's people."""
+    signing = today()
+    for owner, code, value in (
+        (personas.salesperson, "A", 700_000),
+        (personas.salesperson, "A", 300_000),
+        (personas.salesperson, "B", 600_000),
+        (personas.salesperson, "D", 2_000_000),
+        (personas.teammate, "B", 400_000),
+    ):
+        CustomerFactory(owner=owner, grade=grade(code), expected_value=D(value), expected_signing_on=signing)
+    client = client_as("manager")
+    table = page_tables(client.get(reverse("reports:forecast")))["forecast-people"]
+    export = export_rows(client.get(reverse("reports:forecast-export")))
+    api = client.get(reverse("report-forecast")).json()
+
+    people = api["people"]
+    assert len(api["totals"]) == 4 and len(people) >= 2
+    assert table[0] == [str(column.page_heading) for column in page_columns(FORECAST_COLUMNS)]
+    assert export[0] == [str(column.label) for column in export_columns(FORECAST_COLUMNS)]
+    exported_people = export[1 + len(api["totals"]) : 1 + len(api["totals"]) + len(people)]
+    assert_agree(FORECAST_COLUMNS, page=table[1:], export=exported_people, api=people)
+    assert sum(D(str(row["weighted"])) for row in people) == D(1_560_000) + D(240_000)
+
+
 REPORT_PATHS = [
     "/api/reports/funnel/",
     "/api/reports/diagnosis/",
@@ -365,6 +392,8 @@ REPORT_PATHS = [
     "/api/reports/quota/",
     "/api/reports/activity-funnel/",
     "/api/reports/weekly/",
+    "/api/reports/forecast/",
+    "/api/reports/forecast-accuracy/",
 ]
 # Free-form by design: an advice's parameters differ per advice code (its words' placeholders).
 FREE_FORM = {"DiagnosisAdvice.params"}
