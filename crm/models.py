@@ -495,6 +495,13 @@ class Customer(models.Model):
                 condition=Q(archived_at__isnull=True, expected_signing_on__isnull=False),
                 name="customer_live_signing_idx",
             ),
+            # ...and one owner's (a team's) commits by signing date: the weekly report's
+            # stuck or slipping commits walk it per owner instead of every signing date.
+            models.Index(
+                fields=["owner", "expected_signing_on"],
+                condition=Q(archived_at__isnull=True, expected_signing_on__isnull=False),
+                name="customer_owner_signing_idx",
+            ),
             # ...and a team's or the company's most overdue follow-ups (weekly report, sorted lists).
             models.Index(
                 fields=["next_follow_up_on", "id"],
