@@ -64,6 +64,9 @@ class ForecastView(ReportView):
         period_index, category = form.values()
         report = forecast_report(scope, period_index=period_index)
         manages = request.user.is_manager_or_admin
+        # The whole company's 200 salespeople make a long table and a long list of moves:
+        # it shows its teams; picking a team (the scope picker) shows its people and moves.
+        whole_company = scope.kind == ScopeKind.COMPANY
         return {
             "form": form,
             **_scope_choices(request, scope),
@@ -72,14 +75,15 @@ class ForecastView(ReportView):
             "period_label": dict(FORECAST_PERIODS)[str(period_index)],
             "period_index": period_index,
             "totals": _drill_links(report, scope),
-            "people_table": page_table(FORECAST_COLUMNS, report.people),
+            "people_table": None if whole_company else page_table(FORECAST_COLUMNS, report.people),
             "teams_table": page_table(FORECAST_COLUMNS, report.teams) if manages else None,
             "category": category,
             "lines_table": page_table(DRILL_COLUMNS, forecast_lines(scope, report.period, category))
             if category
             else None,
             "weeks": forecast_weeks(scope, report.period),
-            "moves": forecast_moves(scope, report.period),
+            "moves": [] if whole_company else forecast_moves(scope, report.period),
+            "whole_company": whole_company,
             # An adjustment is of one person or one team: the scope picked must be one.
             "may_adjust": manages and scope.kind in (ScopeKind.OWNER, ScopeKind.TEAM),
             "adjust_form": ForecastAdjustmentForm(

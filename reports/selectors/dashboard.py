@@ -151,8 +151,11 @@ def _customer_counts(scope: Scope, now: datetime, periods: list[Period]) -> _Cus
         .values(owner_pk=F("owner_id"), grade_pk=F("grade_id"), stage=no_stage)
         .annotate(n=Count("*"), **no_new)
     )
+    # Past buyers only (a fifth of the customers): the prospects are the rest of the
+    # tally's live customers (``_with_prospects``).
     stages = (
         customers.live()
+        .exclude(lifecycle=Lifecycle.PROSPECT)
         .values(owner_pk=F("owner_id"), grade_pk=no_id, stage=F("lifecycle"))
         .annotate(n=Count("*"), **no_new)
     )
@@ -178,6 +181,18 @@ def _customer_counts(scope: Scope, now: datetime, periods: list[Period]) -> _Cus
             counts.stages[(row["owner_pk"], row["stage"])] = row["n"]
         else:
             counts.stuck[(row["owner_pk"], row["grade_pk"])] = row["n"]
+    return counts
+
+
+def _with_prospects(stage_counts: dict[tuple, int], per_owner: dict) -> dict[tuple, int]:
+    """The stage counts with each owner's prospects: their live customers (the tally's,
+    every grade) less those at a later stage."""
+    later: dict = defaultdict(int)
+    for (owner_id, _stage), n in stage_counts.items():
+        later[owner_id] += n
+    counts = dict(stage_counts)
+    for owner_id, entry in per_owner.items():
+        counts[(owner_id, Lifecycle.PROSPECT.value)] = sum(entry.counts.values()) - later[owner_id]
     return counts
 
 
@@ -240,9 +255,10 @@ def funnel_dashboard(scope: Scope) -> FunnelDashboard:
     periods = [period_for(kind, day) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
     counts = _customer_counts(scope, now, periods)
     rows, per_owner = _per_grade_and_owner(scope, grades, counts.stuck)
+    stage_counts = _with_prospects(counts.stages, per_owner)
     open_rows = [row for row in rows if row.grade.is_open]
     quota = sum((row.weighted for row in open_rows), ZERO)
-    people = [] if scope.kind == ScopeKind.OWNER else _people_rows(scope, grades, per_owner, counts.stages)
+    people = [] if scope.kind == ScopeKind.OWNER else _people_rows(scope, grades, per_owner, stage_counts)
     targets, recent_orders = quota_vs_target(
         scope, periods=periods, day=day, quota=quota, new_customers=counts.new
     )
@@ -268,7 +284,7 @@ def funnel_dashboard(scope: Scope) -> FunnelDashboard:
         rates=rates,
         diagnosis=_diagnosis(open_rows, rates, recent_orders),
         recent_orders=recent_orders,
-        stages=_stage_totals(counts.stages),
+        stages=_stage_totals(stage_counts),
     )
 
 
