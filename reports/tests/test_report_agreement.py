@@ -29,9 +29,10 @@ from reports.selectors.activity import ACTIVITY_COLUMNS
 from reports.selectors.backward_plan import BACKWARD_PLAN_COLUMNS
 from reports.selectors.conversion import CALIBRATION_COLUMNS, CONVERSION_COLUMNS
 from reports.selectors.dashboard import FUNNEL_COLUMNS
-from reports.selectors.forecast import FORECAST_COLUMNS
+from reports.selectors.forecast import ACCURACY_COLUMNS, FORECAST_COLUMNS
 from reports.selectors.targets import QUOTA_COLUMNS, TEAM_QUOTA_COLUMNS
 from reports.selectors.weekly import WEEKLY_COLUMNS
+from reports.tests.test_forecast_snapshots import generate_periods
 from reports.views import STATUS_LABELS
 
 pytestmark = pytest.mark.django_db
@@ -382,6 +383,24 @@ def test_forecast_people_agree_on_page_export_and_api(personas, client_as):
     exported_people = export[1 + len(api["totals"]) : 1 + len(api["totals"]) + len(people)]
     assert_agree(FORECAST_COLUMNS, page=table[1:], export=exported_people, api=people)
     assert sum(D(str(row["weighted"])) for row in people) == D(1_560_000) + D(240_000)
+
+
+def test_forecast_accuracy_agrees_on_page_export_and_api(personas, client_as):
+    """Four months of a salesperson's commits (¥1,000,000, ¥800,000 signed) and a
+    teammate's (¥500,000, ¥600,000 signed): each person's accuracy and bias alike."""
+    generate_periods(personas.salesperson, committed=D(1_000_000), weighted=D(800_000), signed=D(800_000))
+    generate_periods(personas.teammate, committed=D(500_000), weighted=D(400_000), signed=D(600_000))
+    client = client_as("manager")
+    table = page_tables(client.get(reverse("reports:forecast-accuracy")))["forecast-accuracy"]
+    export = export_rows(client.get(reverse("reports:forecast-accuracy-export")))
+    api = client.get(reverse("report-forecast-accuracy")).json()["people"]
+
+    assert table[0] == [str(column.page_heading) for column in page_columns(ACCURACY_COLUMNS)]
+    assert export[0] == [str(column.label) for column in export_columns(ACCURACY_COLUMNS)]
+    assert len(api) >= 2
+    assert_agree(ACCURACY_COLUMNS, page=table[1:], export=export[1:], api=api)
+    mine = next(row for row in api if row["id"] == personas.salesperson.pk)
+    assert (mine["commit_accuracy"], mine["commit_bias"]) == (80.0, "over")
 
 
 REPORT_PATHS = [
