@@ -88,7 +88,7 @@ class ForecastView(ReportView):
             "may_adjust": manages and scope.kind in (ScopeKind.OWNER, ScopeKind.TEAM),
             "adjust_form": ForecastAdjustmentForm(
                 initial={
-                    **_subject(scope),
+                    **scope.as_params(),  # the scope's person or team (nothing else)
                     "period": period_index,
                     "amount": report.totals[period_index].figures.commit,
                 }
@@ -100,15 +100,6 @@ class ForecastView(ReportView):
         # One sheet: the scope's periods, then the chosen period's people and teams.
         report = context["report"]
         return export_table(FORECAST_COLUMNS, [*report.totals, *report.people, *report.teams], STATUS_LABELS)
-
-
-def _subject(scope) -> dict:
-    """What the adjustment form adjusts: the scope's person or team (nothing else)."""
-    if scope.kind == ScopeKind.OWNER:
-        return {"owner": scope.owner.pk}
-    if scope.kind == ScopeKind.TEAM:
-        return {"team": scope.team.pk}
-    return {}
 
 
 class ForecastAdjustView(View):

@@ -217,12 +217,9 @@ def _subject_targets(period: Period, owner_ids, team_ids) -> dict[tuple, Decimal
 
 
 def _scope_subject(scope: Scope) -> tuple | None:
-    """Whose adjustment the scope's total shows: one person's or one team's."""
-    if scope.kind == ScopeKind.OWNER:
-        return ("owner", scope.owner.pk)
-    if scope.kind == ScopeKind.TEAM:
-        return ("team", scope.team.pk)
-    return None
+    """Whose adjustment the scope's total shows: one person's or one team's, as
+    ("owner", pk) or ("team", pk) (the scope's own parameters)."""
+    return next(iter(scope.as_params().items()), None)
 
 
 def forecast_report(scope: Scope, *, day: date | None = None, period_index: int = 0) -> ForecastReport:

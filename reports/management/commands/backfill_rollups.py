@@ -1,44 +1,18 @@
 """``manage.py backfill_rollups --weeks 26`` or ``--from 2025-01-06 --to 2025-06-30``."""
 
-from datetime import date, timedelta
-
-from django.core.management.base import BaseCommand, CommandError
-
 from reports import services
-from reports.periods import last_complete_week, today, week_start
+from reports.periods import last_complete_week, today
+
+from ..week_range import WeekRangeCommand
 
 
-class Command(BaseCommand):
+class Command(WeekRangeCommand):
     help = "Compute (or recompute) the weekly rollups for a range of ISO weeks. Idempotent."
+    rows = "rollup row(s)"
+    to_help = "default: the last complete week"
 
-    def add_arguments(self, parser):
-        parser.add_argument("--weeks", type=int, help="The last N complete weeks.")
-        parser.add_argument("--from", dest="date_from", type=date.fromisoformat, help="First day (ISO date).")
-        parser.add_argument(
-            "--to",
-            dest="date_to",
-            type=date.fromisoformat,
-            help="Last day (ISO date; default: the last complete week).",
-        )
+    def default_last(self):
+        return last_complete_week(today())
 
-    def handle(self, *args, weeks=None, date_from=None, date_to=None, **options):
-        last = week_start(date_to) if date_to else last_complete_week(today())
-        if weeks is not None:
-            if weeks < 1:
-                raise CommandError("--weeks must be at least 1.")
-            if date_from:
-                raise CommandError("Give --weeks or --from, not both.")
-            first = last - timedelta(days=7 * (weeks - 1))
-        elif date_from:
-            first = week_start(date_from)
-        else:
-            raise CommandError("Give --weeks N or --from DATE [--to DATE].")
-        if first > last:
-            raise CommandError("--from is after --to.")
-        monday, total, count = first, 0, 0
-        while monday <= last:
-            total += services.compute_weekly_rollups(week=monday)
-            count += 1
-            monday += timedelta(days=7)
-        message = f"{count} week(s) from {first} to {last}: {total} rollup row(s)."
-        self.stdout.write(self.style.SUCCESS(message))
+    def run_week(self, monday):
+        return services.compute_weekly_rollups(week=monday)
